@@ -1,0 +1,421 @@
+#include "ingest/line_parser.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "src/hash.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+std::string_view StringOr(element e, std::string_view fallback = {}) {
+  std::string_view s;
+  return e.get(s) == simdjson::SUCCESS ? s : fallback;
+}
+
+std::string_view StringField(object o, std::string_view key) {
+  element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return {};
+  return StringOr(e);
+}
+
+bool BoolField(object o, std::string_view key) {
+  element e;
+  bool b = false;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return false;
+  return e.get(b) == simdjson::SUCCESS && b;
+}
+
+// Integers may arrive as int64, uint64 or (rarely) doubles.
+std::optional<int64_t> IntValue(element e) {
+  switch (e.type()) {
+    case element_type::INT64: {
+      int64_t v = 0;
+      if (e.get(v) == simdjson::SUCCESS) return v;
+      return std::nullopt;
+    }
+    case element_type::UINT64: {
+      uint64_t v = 0;
+      if (e.get(v) == simdjson::SUCCESS) return static_cast<int64_t>(v);
+      return std::nullopt;
+    }
+    case element_type::DOUBLE: {
+      double v = 0;
+      if (e.get(v) == simdjson::SUCCESS) return static_cast<int64_t>(v);
+      return std::nullopt;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<int64_t> IntField(object o, std::string_view key) {
+  element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return std::nullopt;
+  return IntValue(e);
+}
+
+void AppendBounded(std::string* out, std::string_view text, size_t limit) {
+  if (out->size() >= limit) return;
+  out->append(text.substr(0, limit - out->size()));
+}
+
+void AppendText(std::string* out, std::string_view text) {
+  if (text.empty()) return;
+  if (!out->empty()) out->push_back('\n');
+  out->append(text);
+}
+
+// Usage as ccusage reads it: needs numeric input_tokens and output_tokens.
+std::optional<Usage> ParseUsage(element e) {
+  object u;
+  if (e.get(u) != simdjson::SUCCESS) return std::nullopt;
+  std::optional<int64_t> input = IntField(u, "input_tokens");
+  std::optional<int64_t> output = IntField(u, "output_tokens");
+  if (!input.has_value() || !output.has_value()) return std::nullopt;
+  Usage usage;
+  usage.input = *input;
+  usage.output = *output;
+  usage.cache_read = IntField(u, "cache_read_input_tokens").value_or(0);
+  object nested;
+  if (u.at_key("cache_creation").get(nested) == simdjson::SUCCESS) {
+    usage.cache_creation = IntField(nested, "ephemeral_5m_input_tokens").value_or(0) +
+                           IntField(nested, "ephemeral_1h_input_tokens").value_or(0);
+  } else {
+    usage.cache_creation = IntField(u, "cache_creation_input_tokens").value_or(0);
+  }
+  return usage;
+}
+
+// Text of a tool_result's content: a string, or text / tool_reference blocks.
+std::string ToolResultText(element content) {
+  std::string text;
+  std::string_view s;
+  if (content.get(s) == simdjson::SUCCESS) {
+    AppendBounded(&text, s, kMaxToolResultText);
+    return text;
+  }
+  array blocks;
+  if (content.get(blocks) != simdjson::SUCCESS) return text;
+  for (element block : blocks) {
+    object b;
+    if (block.get(b) != simdjson::SUCCESS) continue;
+    std::string_view type = StringField(b, "type");
+    if (type == "text") {
+      if (!text.empty()) AppendBounded(&text, "\n", kMaxToolResultText);
+      AppendBounded(&text, StringField(b, "text"), kMaxToolResultText);
+    } else if (type == "tool_reference") {
+      if (!text.empty()) AppendBounded(&text, "\n", kMaxToolResultText);
+      AppendBounded(&text, StringField(b, "tool_name"), kMaxToolResultText);
+    } else if (type == "image") {
+      if (!text.empty()) AppendBounded(&text, "\n", kMaxToolResultText);
+      AppendBounded(&text, "[image]", kMaxToolResultText);
+    }
+  }
+  return text;
+}
+
+// Fills content, tool uses and tool results from message.content.
+void ParseContent(element content, LineRecord& rec) {
+  std::string_view s;
+  if (content.get(s) == simdjson::SUCCESS) {
+    rec.content.assign(s);
+    return;
+  }
+  array blocks;
+  if (content.get(blocks) != simdjson::SUCCESS) return;
+  for (element block : blocks) {
+    object b;
+    if (block.get(b) != simdjson::SUCCESS) continue;
+    std::string_view type = StringField(b, "type");
+    if (type == "text") {
+      AppendText(&rec.content, StringField(b, "text"));
+    } else if (type == "thinking") {
+      AppendText(&rec.content, StringField(b, "thinking"));
+    } else if (type == "redacted_thinking") {
+      AppendText(&rec.content, "[redacted thinking]");
+    } else if (type == "tool_use" || type == "server_tool_use") {
+      ToolUse use;
+      use.id = StringField(b, "id");
+      use.name = StringField(b, "name");
+      element input;
+      if (b.at_key("input").get(input) == simdjson::SUCCESS) use.input_json = simdjson::to_string(input);
+      AppendText(&rec.content, absl::StrCat("[tool_use ", use.name, "] ", use.input_json));
+      if (type == "tool_use") rec.tool_uses.push_back(std::move(use));
+    } else if (type == "tool_result") {
+      ToolResult result;
+      result.tool_use_id = StringField(b, "tool_use_id");
+      result.is_error = BoolField(b, "is_error");
+      element c;
+      if (b.at_key("content").get(c) == simdjson::SUCCESS) result.text = ToolResultText(c);
+      AppendText(&rec.content, result.text);
+      rec.tool_results.push_back(std::move(result));
+    } else if (type == "image") {
+      AppendText(&rec.content, "[image]");
+    } else if (type == "document") {
+      AppendText(&rec.content, "[document]");
+    } else if (!type.empty()) {
+      AppendText(&rec.content, absl::StrCat("[", AsAbsl(type), "]"));
+    }
+  }
+}
+
+// message{...} of user and assistant lines.
+void ParseMessage(object message, LineRecord& rec) {
+  for (auto field : message) {
+    std::string_view key = field.key;
+    if (key == "content") {
+      ParseContent(field.value, rec);
+    } else if (key == "model") {
+      rec.model = StringOr(field.value);
+    } else if (key == "id") {
+      rec.api_message_id = StringOr(field.value);
+    } else if (key == "usage") {
+      rec.usage = ParseUsage(field.value);
+    }
+  }
+}
+
+// progress lines with data.message embedding an assistant message (agent_progress).
+void ParseProgressData(object data, LineRecord& rec) {
+  rec.subtype = StringField(data, "type");
+  object outer;
+  if (data.at_key("message").get(outer) != simdjson::SUCCESS) return;
+  object inner;
+  if (outer.at_key("message").get(inner) != simdjson::SUCCESS) return;
+  element usage_el;
+  if (inner.at_key("usage").get(usage_el) != simdjson::SUCCESS) return;
+  std::optional<Usage> usage = ParseUsage(usage_el);
+  if (!usage.has_value()) return;
+  UsageCopy copy;
+  copy.usage = *usage;
+  copy.api_message_id = StringField(inner, "id");
+  copy.model = StringField(inner, "model");
+  copy.request_id = StringField(outer, "requestId");
+  copy.timestamp_ms = ParseTimestampMs(StringField(outer, "timestamp"));
+  if (!copy.timestamp_ms.has_value()) copy.timestamp_ms = rec.timestamp_ms;
+  copy.is_sidechain = true;
+  rec.embedded_usage = std::move(copy);
+}
+
+bool IsMessageType(std::string_view type) {
+  return type == "user" || type == "assistant" || type == "system";
+}
+
+LineRecord Quarantine(std::string_view line, int64_t offset, uint64_t hash, std::string reason) {
+  LineRecord rec;
+  rec.kind = RecordKind::kQuarantine;
+  rec.offset = offset;
+  rec.length = static_cast<int64_t>(line.size());
+  rec.line_hash = hash;
+  rec.reason = std::move(reason);
+  rec.raw_truncated = line.size() > kQuarantinePrefixBytes;
+  rec.raw.assign(line.substr(0, kQuarantinePrefixBytes));
+  return rec;
+}
+
+int DigitsValue(std::string_view s, size_t pos, size_t n, bool* ok) {
+  int v = 0;
+  if (pos + n > s.size()) {
+    *ok = false;
+    return 0;
+  }
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      *ok = false;
+      return 0;
+    }
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseTimestampMs(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':') {
+    return std::nullopt;
+  }
+  bool ok = true;
+  int year = DigitsValue(s, 0, 4, &ok);
+  int month = DigitsValue(s, 5, 2, &ok);
+  int day = DigitsValue(s, 8, 2, &ok);
+  int hour = DigitsValue(s, 11, 2, &ok);
+  int minute = DigitsValue(s, 14, 2, &ok);
+  int second = DigitsValue(s, 17, 2, &ok);
+  if (!ok || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int64_t millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 3) millis = millis * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 3; ++i) millis *= 10;
+  }
+  int64_t offset_minutes = 0;
+  if (pos < s.size()) {
+    if (s[pos] == 'Z' || s[pos] == 'z') {
+      ++pos;
+    } else if (s[pos] == '+' || s[pos] == '-') {
+      int sign = s[pos] == '-' ? -1 : 1;
+      int oh = DigitsValue(s, pos + 1, 2, &ok);
+      size_t mpos = pos + 3;
+      if (mpos < s.size() && s[mpos] == ':') ++mpos;
+      int om = DigitsValue(s, mpos, 2, &ok);
+      if (!ok) return std::nullopt;
+      offset_minutes = sign * (oh * 60 + om);
+      pos = mpos + 2;
+    }
+  }
+  if (pos != s.size()) return std::nullopt;
+  int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  return secs * 1000 + millis;
+}
+
+LineRecord OversizedLineRecord(std::string_view prefix, int64_t offset, int64_t length,
+                               uint64_t line_hash, size_t max_line_bytes) {
+  LineRecord rec = Quarantine(prefix, offset, line_hash,
+                              absl::StrCat("line_too_long: ", length, " bytes exceeds the limit of ",
+                                           max_line_bytes));
+  rec.length = length;
+  rec.raw_truncated = true;
+  return rec;
+}
+
+LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const uint64_t hash = StableHash(line);
+
+  padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(padded_.data(), line.data(), line.size());
+  element root;
+  simdjson::error_code err = parser_.parse(padded_.data(), line.size(), false).get(root);
+  if (err != simdjson::SUCCESS) {
+    const char* reason = err == simdjson::UTF8_ERROR ? "invalid_utf8" : "invalid_json";
+    return Quarantine(line, offset, hash, absl::StrCat(reason, ": ", simdjson::error_message(err)));
+  }
+  object top;
+  if (root.get(top) != simdjson::SUCCESS) {
+    return Quarantine(line, offset, hash, "not_an_object: the line is valid JSON but not an object");
+  }
+
+  LineRecord rec;
+  rec.offset = offset;
+  rec.length = static_cast<int64_t>(line.size());
+  rec.line_hash = hash;
+  rec.raw.assign(line);
+
+  // One pass over the top-level fields; message/data are handled after the
+  // type is known.
+  element message, data, top_content, attachment;
+  bool has_message = false, has_data = false, has_content = false, has_attachment = false;
+  std::string_view operation;
+  for (auto field : top) {
+    std::string_view key = field.key;
+    element v = field.value;
+    if (key == "type") {
+      rec.type = StringOr(v);
+    } else if (key == "uuid") {
+      rec.uuid = StringOr(v);
+    } else if (key == "parentUuid") {
+      rec.parent_uuid = StringOr(v);
+    } else if (key == "sessionId") {
+      rec.session_id = StringOr(v);
+    } else if (key == "agentId") {
+      rec.agent_id = StringOr(v);
+    } else if (key == "cwd") {
+      rec.cwd = StringOr(v);
+    } else if (key == "timestamp") {
+      rec.timestamp_ms = ParseTimestampMs(StringOr(v));
+    } else if (key == "isSidechain") {
+      bool b = false;
+      rec.is_sidechain = v.get(b) == simdjson::SUCCESS && b;
+    } else if (key == "isMeta") {
+      bool b = false;
+      rec.is_meta = v.get(b) == simdjson::SUCCESS && b;
+    } else if (key == "requestId") {
+      rec.request_id = StringOr(v);
+    } else if (key == "subtype") {
+      rec.subtype = StringOr(v);
+    } else if (key == "message") {
+      message = v;
+      has_message = true;
+    } else if (key == "data") {
+      data = v;
+      has_data = true;
+    } else if (key == "content") {
+      top_content = v;
+      has_content = true;
+    } else if (key == "attachment") {
+      attachment = v;
+      has_attachment = true;
+    } else if (key == "operation") {
+      operation = StringOr(v);
+    } else if (key == "summary" || key == "title" || key == "aiTitle" || key == "customTitle") {
+      rec.title = StringOr(v);
+    } else if (key == "leafUuid") {
+      rec.leaf_uuid = StringOr(v);
+    } else if (key == "toolUseResult") {
+      std::string_view s;
+      if (v.get(s) == simdjson::SUCCESS) rec.tool_use_result_text = s.substr(0, 4096);
+    }
+  }
+
+  if (IsMessageType(rec.type)) {
+    rec.kind = RecordKind::kMessage;
+    object m;
+    if (has_message && message.get(m) == simdjson::SUCCESS) ParseMessage(m, rec);
+    if (rec.content.empty() && has_content) {
+      std::string_view s;
+      if (top_content.get(s) == simdjson::SUCCESS) rec.content.assign(s);
+    }
+    // Usage counts only with a timestamp, as in the reference tool.
+    if (rec.type != "assistant" || !rec.timestamp_ms.has_value()) rec.usage.reset();
+    return rec;
+  }
+
+  rec.kind = RecordKind::kEvent;
+  if (rec.type == "progress" && has_data) {
+    object d;
+    if (data.get(d) == simdjson::SUCCESS) ParseProgressData(d, rec);
+  } else if (rec.type == "attachment" && has_attachment) {
+    object a;
+    if (attachment.get(a) == simdjson::SUCCESS) rec.subtype = StringField(a, "type");
+  } else if (rec.type == "queue-operation") {
+    rec.subtype = operation;
+  }
+  if (rec.type != "summary" && rec.type != "ai-title" && rec.type != "custom-title") {
+    rec.title.clear();
+    rec.leaf_uuid.clear();
+  }
+  return rec;
+}
+
+}  // namespace cco

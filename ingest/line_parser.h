@@ -1,0 +1,51 @@
+// Turns one complete transcript line into a LineRecord. Never fails: a line
+// that is not valid JSON (checked in full, including UTF-8), or not an object,
+// becomes a kQuarantine record with a reason.
+//
+// Thread-safety: one LineParser per thread; it reuses its simdjson parser and
+// padded buffer across lines, so its memory is bounded by the longest line.
+#ifndef CCO_INGEST_LINE_PARSER_H_
+#define CCO_INGEST_LINE_PARSER_H_
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "src/record.h"
+
+namespace cco {
+
+// Bounds on what a record keeps of long texts. The raw line is always kept.
+inline constexpr size_t kMaxToolResultText = 64 * 1024;
+inline constexpr size_t kQuarantinePrefixBytes = 64 * 1024;
+
+class LineParser {
+ public:
+  LineParser() = default;
+  LineParser(const LineParser&) = delete;
+  LineParser& operator=(const LineParser&) = delete;
+
+  // `line` excludes the '\n'; a trailing '\r' is stripped here. REQUIRES:
+  // `line` is not empty after stripping.
+  LineRecord Parse(std::string_view line, int64_t offset);
+
+ private:
+  simdjson::dom::parser parser_;
+  std::string padded_;
+};
+
+// A record for a line longer than the configured maximum, of which only the
+// first bytes were kept.
+LineRecord OversizedLineRecord(std::string_view prefix, int64_t offset, int64_t length,
+                               uint64_t line_hash, size_t max_line_bytes);
+
+// Parses an ISO-8601 timestamp ("2026-01-06T09:15:59.901Z", any number of
+// fraction digits, 'Z' or ±HH:MM) to milliseconds since the epoch, UTC.
+std::optional<int64_t> ParseTimestampMs(std::string_view text);
+
+}  // namespace cco
+
+#endif  // CCO_INGEST_LINE_PARSER_H_

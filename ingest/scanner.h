@@ -1,0 +1,74 @@
+// The ingest side of the data path: knows every transcript's state, decides
+// what to read, tails it and hands chunks to the writer. Used by rescan and
+// replay (one Reconcile) and by the daemon (Reconcile, then CheckPath per
+// watcher hint).
+//
+// Thread-safety: one thread drives a Scanner; it talks to the writer only
+// through Writer::Submit*.
+#ifndef CCO_INGEST_SCANNER_H_
+#define CCO_INGEST_SCANNER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "ingest/line_parser.h"
+#include "ingest/tailer.h"
+#include "src/writer.h"
+
+namespace cco {
+
+struct ScanProgress {
+  int64_t files_done = 0;
+  int64_t files_total = 0;
+  int64_t bytes_done = 0;
+  int64_t bytes_total = 0;  // bytes pending when the pass started
+};
+
+struct ScanOptions {
+  TailOptions tail;
+  // Re-verify the fingerprints of files whose size and mtime did not change
+  // (rescan does; the daemon's periodic reconcile trusts stat).
+  bool verify_unchanged = true;
+  std::function<void(const ScanProgress&)> progress;  // called after each file
+};
+
+struct ScanReport {
+  int64_t files = 0;          // transcript files visited
+  int64_t new_generations = 0;
+  int64_t removed = 0;        // paths that disappeared (archived)
+  int64_t renamed = 0;
+  std::vector<std::string> errors;  // per-file problems; the pass went on
+};
+
+class Scanner {
+ public:
+  Scanner(Writer& writer, std::vector<FileState> states, ScanOptions options);
+
+  // Walks `roots`, tails every new or changed transcript, archives the ones
+  // that disappeared and follows renames (same inode, new path).
+  absl::Status Reconcile(const std::vector<std::string>& roots, ScanReport* report);
+
+  // Re-checks one path after a watcher hint. A path that no longer exists is
+  // archived.
+  absl::Status CheckPath(const std::string& root, const std::string& path, ScanReport* report);
+
+  // Bytes between each known file's read position and its current size.
+  absl::flat_hash_map<std::string, int64_t> PendingBytes() const;
+
+ private:
+  absl::Status TailOne(const std::string& root, const std::string& path, const std::string& renamed_from,
+                       ScanReport* report, int64_t* bytes_read);
+  absl::Status Archive(const std::string& path, ScanReport* report);
+
+  Writer& writer_;
+  ScanOptions options_;
+  LineParser parser_;
+  absl::flat_hash_map<std::string, FileState> states_;  // by path
+};
+
+}  // namespace cco
+
+#endif  // CCO_INGEST_SCANNER_H_

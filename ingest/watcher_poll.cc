@@ -1,0 +1,357 @@
+// Portable polling backend of cco::Watcher, and MakeDefaultWatcher().
+//
+// Every `interval` the roots are walked and each *.jsonl file's
+// (dev, inode, size, mtime) is compared with the previous walk. This costs a
+// readdir per directory and a stat per transcript per interval, so it is the
+// fallback for systems without inotify, not the default on Linux. Wake() uses
+// a self-pipe (async-signal-safe, unlike a condition variable).
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "ingest/watcher.h"
+#include "spdlog/spdlog.h"
+
+namespace cco {
+namespace {
+
+constexpr absl::Duration kMinPollInterval = absl::Milliseconds(10);
+constexpr absl::Duration kDefaultPollInterval = absl::Seconds(2);
+
+// Move-only owner of a file descriptor.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { Reset(); }
+
+  int get() const { return fd_; }
+
+ private:
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  int fd_ = -1;
+};
+
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+using UniqueDir = std::unique_ptr<DIR, DirCloser>;
+
+bool IsJsonlName(absl::string_view name) {
+  return name.size() > 6 && absl::EndsWith(name, ".jsonl");
+}
+
+std::string JoinPath(absl::string_view dir, absl::string_view name) {
+  if (!dir.empty() && dir.back() == '/') return absl::StrCat(dir, name);
+  return absl::StrCat(dir, "/", name);
+}
+
+absl::StatusOr<std::string> NormalizeRoot(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("empty watch root");
+  std::string path = dir;
+  if (path.front() != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof(cwd)) == nullptr) {
+      return absl::ErrnoToStatus(errno, "getcwd");
+    }
+    path = JoinPath(cwd, path);
+  }
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+int ToPollTimeoutMs(absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return -1;
+  if (d <= absl::ZeroDuration()) return 0;
+  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
+  return static_cast<int>(std::min<int64_t>(ms, INT_MAX));
+}
+
+absl::Duration Until(std::chrono::steady_clock::time_point t) {
+  return std::max(absl::ZeroDuration(),
+                  absl::FromChrono(t - std::chrono::steady_clock::now()));
+}
+
+#ifndef __linux__
+bool SetNonBlockingCloexec(int fd) {
+  int fl = ::fcntl(fd, F_GETFL);
+  return fl >= 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
+         ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+#endif
+
+struct FileState {
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  int64_t mtime_ns;
+
+  friend bool operator==(const FileState&, const FileState&) = default;
+};
+
+FileState StateOf(const struct stat& st) {
+#ifdef __APPLE__
+  const struct timespec& mtime = st.st_mtimespec;
+#else
+  const struct timespec& mtime = st.st_mtim;
+#endif
+  return FileState{st.st_dev, st.st_ino, st.st_size,
+                   static_cast<int64_t>(mtime.tv_sec) * 1000000000 +
+                       mtime.tv_nsec};
+}
+
+// Path -> state of every *.jsonl file below the roots. Ordered, so that a
+// directory's contents are a contiguous range of keys.
+using Snapshot = std::map<std::string, FileState>;
+
+// Not thread-safe apart from Wake() (see watcher.h).
+class PollWatcher final : public Watcher {
+ public:
+  PollWatcher(absl::Duration interval, UniqueFd wake_read, UniqueFd wake_write)
+      : interval_(std::max(interval, kMinPollInterval)),
+        wake_read_(std::move(wake_read)),
+        wake_write_(std::move(wake_write)) {}
+
+  absl::Status AddRoot(const std::string& dir) override;
+  absl::StatusOr<std::vector<WatchEvent>> Wait(absl::Duration timeout) override;
+  void Wake() override;
+  bool degraded() const override { return false; }
+  size_t watch_count() const override { return dirs_walked_; }
+
+ private:
+  // Walks every root into a new snapshot, emits the differences with the
+  // previous one, and schedules the next walk.
+  void Walk();
+  // Adds every *.jsonl below `root` to `out`; returns directories visited.
+  size_t WalkTree(const std::string& root, Snapshot* out) const;
+  // Copies the previous state of everything below `dir` into `out`, so that a
+  // directory we transiently fail to read (EMFILE, EACCES) does not look like
+  // a mass deletion.
+  void CarryOver(const std::string& dir, Snapshot* out) const;
+  void Emit(WatchEvent::Kind kind, std::string path);
+  void DrainWake();
+
+  const absl::Duration interval_;
+  UniqueFd wake_read_;
+  UniqueFd wake_write_;
+  std::vector<std::string> roots_;
+  Snapshot snapshot_;
+  size_t dirs_walked_ = 0;
+  std::chrono::steady_clock::time_point next_walk_ =
+      std::chrono::steady_clock::now();
+
+  std::vector<WatchEvent> pending_;
+  std::set<std::pair<WatchEvent::Kind, std::string>> pending_keys_;
+};
+
+void PollWatcher::Emit(WatchEvent::Kind kind, std::string path) {
+  if (!pending_keys_.emplace(kind, path).second) return;
+  pending_.push_back(WatchEvent{kind, std::move(path)});
+}
+
+absl::Status PollWatcher::AddRoot(const std::string& dir) {
+  absl::StatusOr<std::string> path = NormalizeRoot(dir);
+  if (!path.ok()) return path.status();
+  if (std::find(roots_.begin(), roots_.end(), *path) != roots_.end()) {
+    return absl::OkStatus();
+  }
+  roots_.push_back(*path);
+  // Baseline only: files already present produce no events (see watcher.h).
+  dirs_walked_ += WalkTree(*path, &snapshot_);
+  spdlog::info("watcher: polling root={} interval={} files={}", *path,
+               absl::FormatDuration(interval_), snapshot_.size());
+  return absl::OkStatus();
+}
+
+void PollWatcher::CarryOver(const std::string& dir, Snapshot* out) const {
+  const std::string prefix = JoinPath(dir, "");
+  for (auto it = snapshot_.lower_bound(prefix);
+       it != snapshot_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    out->insert(*it);
+  }
+}
+
+size_t PollWatcher::WalkTree(const std::string& root, Snapshot* out) const {
+  size_t dirs = 0;
+  std::vector<std::string> stack{root};
+  while (!stack.empty()) {
+    std::string dir = std::move(stack.back());
+    stack.pop_back();
+    // The root itself may be a symlink (opendir follows it); entries below
+    // are classified without following symlinks, which could form loops.
+    UniqueDir d(::opendir(dir.c_str()));
+    if (d == nullptr) {
+      if (errno != ENOENT && errno != ENOTDIR) {
+        spdlog::debug("watcher: cannot list directory path={} error={}", dir,
+                      errno);
+        CarryOver(dir, out);
+      }
+      continue;
+    }
+    ++dirs;
+    while (struct dirent* ent = ::readdir(d.get())) {
+      absl::string_view name = ent->d_name;
+      if (name == "." || name == "..") continue;
+      bool is_dir = ent->d_type == DT_DIR;
+      if (ent->d_type == DT_UNKNOWN) {
+        struct stat lst;
+        is_dir = ::fstatat(::dirfd(d.get()), ent->d_name, &lst,
+                           AT_SYMLINK_NOFOLLOW) == 0 &&
+                 S_ISDIR(lst.st_mode);
+      }
+      if (is_dir) {
+        stack.push_back(JoinPath(dir, name));
+        continue;
+      }
+      if (!IsJsonlName(name)) continue;
+      std::string path = JoinPath(dir, name);
+      struct stat st;
+      if (::fstatat(::dirfd(d.get()), ent->d_name, &st, 0) == 0) {
+        if (S_ISREG(st.st_mode)) (*out)[std::move(path)] = StateOf(st);
+      } else if (errno != ENOENT) {
+        // Unknown rather than gone: keep what we knew.
+        if (auto it = snapshot_.find(path); it != snapshot_.end()) {
+          out->insert(*it);
+        }
+      }
+    }
+  }
+  return dirs;
+}
+
+void PollWatcher::Walk() {
+  Snapshot next;
+  size_t dirs = 0;
+  for (const std::string& root : roots_) dirs += WalkTree(root, &next);
+  for (const auto& [path, state] : next) {
+    auto it = snapshot_.find(path);
+    if (it == snapshot_.end() || !(it->second == state)) {
+      Emit(WatchEvent::Kind::kFileChanged, path);
+    }
+  }
+  for (const auto& [path, state] : snapshot_) {
+    if (next.count(path) == 0) Emit(WatchEvent::Kind::kFileRemoved, path);
+  }
+  snapshot_ = std::move(next);
+  dirs_walked_ = dirs;
+  next_walk_ = std::chrono::steady_clock::now() +
+               absl::ToChronoNanoseconds(interval_);
+}
+
+void PollWatcher::DrainWake() {
+  char buf[64];
+  for (;;) {
+    ssize_t n = ::read(wake_read_.get(), buf, sizeof(buf));
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    return;  // EAGAIN: drained.
+  }
+}
+
+void PollWatcher::Wake() {
+  // Async-signal-safe: a single write(2), with errno preserved. A full pipe
+  // (EAGAIN) already guarantees a wake-up.
+  const int saved_errno = errno;
+  const char byte = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_write_.get(), &byte, 1);
+  errno = saved_errno;
+}
+
+absl::StatusOr<std::vector<WatchEvent>> PollWatcher::Wait(
+    absl::Duration timeout) {
+  const bool infinite = timeout >= absl::Hours(24 * 365 * 100);
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      (infinite ? std::chrono::nanoseconds(0)
+                : absl::ToChronoNanoseconds(
+                      std::max(timeout, absl::ZeroDuration())));
+  bool woken = false;
+  for (;;) {
+    if (std::chrono::steady_clock::now() >= next_walk_) Walk();
+    if (!pending_.empty() || woken) break;
+    absl::Duration remaining =
+        infinite ? absl::InfiniteDuration() : Until(deadline);
+    if (remaining <= absl::ZeroDuration()) break;
+    struct pollfd pfd = {wake_read_.get(), POLLIN, 0};
+    int n = ::poll(&pfd, 1,
+                   ToPollTimeoutMs(std::min(remaining, Until(next_walk_))));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::ErrnoToStatus(errno, "poll(wake pipe)");
+    }
+    if (pfd.revents & POLLIN) {
+      DrainWake();
+      woken = true;
+    }
+  }
+  pending_keys_.clear();
+  return std::exchange(pending_, {});
+}
+
+}  // namespace
+
+std::unique_ptr<Watcher> MakePollWatcher(absl::Duration interval) {
+  int fds[2] = {-1, -1};
+#ifdef __linux__
+  const bool ok = ::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0;
+#else
+  const bool ok = ::pipe(fds) == 0 && SetNonBlockingCloexec(fds[0]) &&
+                  SetNonBlockingCloexec(fds[1]);
+#endif
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  if (!ok) {
+    // Only under fd exhaustion. Wake() then cannot interrupt a Wait(), which
+    // still returns at its timeout; callers bound their waits anyway.
+    spdlog::error("watcher: cannot create wake-up pipe error={}", errno);
+    read_end = UniqueFd();
+    write_end = UniqueFd();
+  }
+  return std::make_unique<PollWatcher>(interval, std::move(read_end),
+                                       std::move(write_end));
+}
+
+absl::StatusOr<std::unique_ptr<Watcher>> MakeDefaultWatcher() {
+#ifdef __linux__
+  absl::StatusOr<std::unique_ptr<Watcher>> inotify = MakeInotifyWatcher();
+  if (inotify.ok()) return inotify;
+  spdlog::warn("watcher: inotify unavailable, falling back to polling error={}",
+               inotify.status().ToString());
+#endif
+  return MakePollWatcher(kDefaultPollInterval);
+}
+
+}  // namespace cco

@@ -1,0 +1,66 @@
+#include "src/cli/flags.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace cco {
+
+std::string Args::Get(const std::string& name, const std::string& fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() || it->second.empty() ? fallback : it->second.back();
+}
+
+std::vector<std::string> Args::GetAll(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>() : it->second;
+}
+
+absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const FlagSpec& spec) {
+  Args args;
+  auto contains = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  bool only_positional = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (only_positional || !absl::StartsWith(a, "--") || a == "-") {
+      if (!only_positional && absl::StartsWith(a, "-") && a != "-") {
+        return absl::InvalidArgumentError(absl::StrCat("unknown option ", a));
+      }
+      args.positional_.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      only_positional = true;
+      continue;
+    }
+    std::string name = a.substr(2);
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    if (contains(spec.bool_flags, name)) {
+      if (has_value) return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+      args.bools_.insert(name);
+    } else if (contains(spec.value_flags, name)) {
+      if (!has_value) {
+        if (i + 1 >= argv.size()) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+        value = argv[++i];
+      }
+      args.values_[name].push_back(value);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option --", name));
+    }
+  }
+  if (args.positional_.size() > spec.max_positional) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument ", args.positional_[spec.max_positional]));
+  }
+  return args;
+}
+
+}  // namespace cco

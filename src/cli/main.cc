@@ -1,0 +1,91 @@
+// cco — keeps a SQLite database in step with Claude Code transcripts.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "spdlog/cfg/env.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+#include "src/cli/commands.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(cco — Claude Code Observatory: keeps a SQLite database in step with
+Claude Code transcripts (~/.claude/projects/**/*.jsonl), exactly once.
+
+Usage:
+  cco --rescan [options]        same as `cco rescan`
+  cco rescan [--root DIR]... [--db PATH] [--json] [--max-line-bytes N]
+      Ingest every complete line not yet in the database, re-verify every
+      file's identity, archive transcripts that disappeared, then exit.
+  cco replay DIR --db PATH [--json] [--max-line-bytes N]
+      Ingest a fixture tree deterministically (no clock); a final line
+      without a newline is taken. For CI and golden comparisons.
+
+Options:
+  --root DIR        a projects/ directory, or a directory containing one
+                    (repeatable). Default: each entry of CLAUDE_CONFIG_DIR
+                    (comma-separated) + /projects, else
+                    ${XDG_CONFIG_HOME:-~/.config}/claude/projects and
+                    ~/.claude/projects where they exist.
+  --db PATH         the database. Default: $CCO_DB, else
+                    ${XDG_DATA_HOME:-~/.local/share}/cco/cco.db
+                    (created 0600 in a 0700 directory).
+  --json            print one JSON object instead of the text summary.
+  --max-line-bytes N  longest line accepted (default 33554432 = 32 MiB);
+                    longer lines are quarantined.
+  --log-level L     trace|debug|info|warn|error|off (default warn; env CCO_LOG).
+
+Exit codes: 0 ok (quarantined lines included), 1 failure, 2 usage error or
+missing root, 3 the database is in use by another cco writer.
+)";
+
+void SetUpLogging() {
+  auto logger = spdlog::stderr_logger_mt("cco");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::warn);
+  const char* env = std::getenv("CCO_LOG");
+  if (env != nullptr && *env != '\0') spdlog::set_level(spdlog::level::from_str(env));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SetUpLogging();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // --log-level is accepted anywhere.
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--log-level" && i + 1 < args.size()) {
+      spdlog::set_level(spdlog::level::from_str(args[i + 1]));
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      --i;
+    } else if (args[i].rfind("--log-level=", 0) == 0) {
+      spdlog::set_level(spdlog::level::from_str(args[i].substr(12)));
+      args.erase(args.begin() + static_cast<long>(i));
+      --i;
+    }
+  }
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? cco::kExitUsage : cco::kExitOk;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("cco %s\n", CCO_VERSION);
+    return cco::kExitOk;
+  }
+  std::string command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "--rescan") command = "rescan";
+  for (const std::string& a : rest) {
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return cco::kExitOk;
+    }
+  }
+  if (command == "rescan") return cco::RunRescan(rest);
+  if (command == "replay") return cco::RunReplay(rest);
+  std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
+  return cco::kExitUsage;
+}

@@ -1,0 +1,142 @@
+// What a transcript line becomes, and the unit the writer commits: a FileChunk
+// holds the records of a run of complete lines of one file together with the
+// file state after them, so rows and read position commit atomically.
+//
+// Records own all their data (no views into parser buffers).
+#ifndef CCO_SRC_RECORD_H_
+#define CCO_SRC_RECORD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cco {
+
+// Token counts of one API response copy, as written on the line.
+struct Usage {
+  int64_t input = 0;
+  int64_t output = 0;
+  int64_t cache_creation = 0;  // nested cache_creation 5m+1h when present, else the flat field
+  int64_t cache_read = 0;
+  int64_t total() const { return input + output + cache_creation + cache_read; }
+};
+
+// A usage-bearing copy of an API response: an assistant line, or an assistant
+// message embedded in a progress line (agent_progress).
+struct UsageCopy {
+  std::string api_message_id;  // message.id; empty when absent (never deduplicated)
+  std::string request_id;      // empty when absent
+  std::string model;
+  Usage usage;
+  std::optional<int64_t> timestamp_ms;
+  bool is_sidechain = false;
+};
+
+struct ToolUse {
+  std::string id;  // toolu_…
+  std::string name;
+  std::string input_json;
+};
+
+struct ToolResult {
+  std::string tool_use_id;
+  bool is_error = false;
+  std::string text;  // result text, bounded
+};
+
+enum class RecordKind { kMessage, kEvent, kQuarantine };
+
+struct LineRecord {
+  RecordKind kind = RecordKind::kEvent;
+  int64_t offset = 0;     // byte offset of the line in the file
+  int64_t length = 0;     // bytes of the line without '\n' (and without a stripped '\r')
+  uint64_t line_hash = 0; // StableHash of the line bytes
+  std::string raw;        // the line (quarantine: possibly only its first bytes)
+
+  // Envelope (any may be empty: summary, snapshots and others lack some).
+  std::string type;
+  std::string subtype;
+  std::string uuid;
+  std::string parent_uuid;
+  std::string session_id;
+  std::string agent_id;
+  std::string cwd;
+  std::optional<int64_t> timestamp_ms;
+  bool is_sidechain = false;
+  bool is_meta = false;
+
+  // Messages.
+  std::string model;
+  std::string api_message_id;
+  std::string request_id;
+  std::string content;  // searchable text
+  std::optional<Usage> usage;
+  std::vector<ToolUse> tool_uses;
+  std::vector<ToolResult> tool_results;
+  std::string tool_use_result_text;  // toolUseResult when it is a string ("User rejected tool use", …)
+
+  // Events.
+  std::string title;        // summary / ai-title / custom-title text
+  std::string leaf_uuid;    // summary.leafUuid: the session that owns it gets the title
+  std::optional<UsageCopy> embedded_usage;  // progress lines embedding an assistant message
+
+  // Quarantine.
+  std::string reason;
+  bool raw_truncated = false;
+};
+
+// Where a file sits in the roots, derived from its path alone.
+struct FileLocation {
+  std::string path;          // absolute
+  std::string root;          // the projects/ directory
+  std::string project_dir;   // first directory under root
+  std::string session_id;    // stem, or the parent session for agent files
+  std::string agent_id;      // agent-<id> files only
+  std::string report_session;  // ccusage's key: stem, or parent dir for subagents/
+};
+
+// The identity of the bytes read, checked before resuming.
+struct FileIdentity {
+  int64_t dev = 0;
+  int64_t inode = 0;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t head_len = 0;
+  uint64_t head_checksum = 0;
+  int64_t checksum_len = 0;  // bytes just before read_position that checksum covers
+  uint64_t checksum = 0;
+};
+
+// What the files table remembers of one path.
+struct FileState {
+  int64_t file_id = 0;
+  FileLocation location;
+  FileIdentity identity;
+  int64_t generation = 0;  // 0: never seen
+  int64_t read_position = 0;
+  int64_t line_count = 0;
+  bool archived = false;
+};
+
+// A run of complete lines of one file plus the file state after them.
+struct FileChunk {
+  FileLocation location;
+  FileIdentity identity;      // after this chunk
+  int64_t generation = 1;     // generation these lines belong to
+  bool new_generation = false;  // first chunk of a generation read from 0
+  std::string renamed_from;     // the files row of this path moved (same inode)
+  int64_t start = 0;          // read_position before
+  int64_t end = 0;            // read_position after (just after a '\n', or EOF in replay)
+  std::vector<LineRecord> records;
+  int64_t bytes() const { return end - start; }
+};
+
+// A path that disappeared: archive its files row (messages stay).
+struct FileRemoval {
+  std::string path;
+};
+
+}  // namespace cco
+
+#endif  // CCO_SRC_RECORD_H_

@@ -1,0 +1,220 @@
+#include "src/sqlite.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace cco {
+
+absl::Status SqliteStatus(int rc, sqlite3* db, std::string_view context) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return absl::OkStatus();
+  std::string msg = absl::StrCat(AsAbsl(context), ": ", sqlite3_errstr(rc));
+  if (db != nullptr) {
+    const char* detail = sqlite3_errmsg(db);
+    if (detail != nullptr && std::strcmp(detail, sqlite3_errstr(rc)) != 0) {
+      absl::StrAppend(&msg, " (", detail, ")");
+    }
+  }
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+      return absl::PermissionDeniedError(msg);
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+absl::Status ErrnoStatus(int err, std::string_view context) {
+  std::string msg = absl::StrCat(AsAbsl(context), ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(msg);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(msg);
+    case ENOSPC:
+    case EMFILE:
+    case ENFILE:
+      return absl::ResourceExhaustedError(msg);
+    case EWOULDBLOCK:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
+  if (mode == Mode::kReadWrite) {
+    // Create the file ourselves so it is 0600 from the first byte on.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open database ", path));
+    ::close(fd);
+  }
+  int flags = mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+  flags |= SQLITE_OPEN_NOMUTEX;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Db db(raw, path);  // owns the handle even on error
+  if (rc != SQLITE_OK) return SqliteStatus(rc, raw, absl::StrCat("cannot open database ", path));
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  if (mode == Mode::kReadWrite) {
+    RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
+    RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
+  }
+  RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
+  // Touch the schema so a file that is not a database fails here, clearly.
+  auto probe = db.QueryInt("SELECT count(*) FROM sqlite_master");
+  if (!probe.ok()) return probe.status();
+  return db;
+}
+
+absl::Status Db::Exec(std::string_view sql) {
+  std::string owned(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_.get(), owned.c_str(), nullptr, nullptr, &err);
+  if (err != nullptr) sqlite3_free(err);
+  if (rc != SQLITE_OK) {
+    return SqliteStatus(rc, db_.get(), absl::StrCat("exec ", owned.substr(0, 60)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Stmt> Db::Prepare(std::string_view sql, bool persistent) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                              persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
+  Stmt s(stmt, db_.get());
+  if (rc != SQLITE_OK) {
+    return SqliteStatus(rc, db_.get(), absl::StrCat("prepare ", AsAbsl(sql.substr(0, 80))));
+  }
+  return s;
+}
+
+absl::StatusOr<std::optional<int64_t>> Db::QueryInt(std::string_view sql) {
+  ASSIGN_OR_RETURN(Stmt stmt, Prepare(sql));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row || stmt.ColumnIsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(stmt.ColumnInt(0));
+}
+
+int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+int Db::changes() const { return sqlite3_changes(db_.get()); }
+
+namespace {
+absl::Status BindResult(int rc, sqlite3* db) {
+  return rc == SQLITE_OK ? absl::OkStatus() : SqliteStatus(rc, db, "bind");
+}
+}  // namespace
+
+Stmt& Stmt::Bind(int index, int64_t value) {
+  if (bind_status_.ok()) bind_status_ = BindResult(sqlite3_bind_int64(stmt_.get(), index, value), db_);
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, double value) {
+  if (bind_status_.ok()) bind_status_ = BindResult(sqlite3_bind_double(stmt_.get(), index, value), db_);
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, std::string_view text) {
+  if (bind_status_.ok()) {
+    bind_status_ = BindResult(sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(),
+                                                  SQLITE_TRANSIENT, SQLITE_UTF8),
+                              db_);
+  }
+  return *this;
+}
+
+Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
+  if (bind_status_.ok()) {
+    bind_status_ = BindResult(
+        sqlite3_bind_blob64(stmt_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT), db_);
+  }
+  return *this;
+}
+
+Stmt& Stmt::BindNull(int index) {
+  if (bind_status_.ok()) bind_status_ = BindResult(sqlite3_bind_null(stmt_.get(), index), db_);
+  return *this;
+}
+
+Stmt& Stmt::BindTextOrNull(int index, std::string_view text) {
+  return text.empty() ? BindNull(index) : Bind(index, text);
+}
+
+absl::StatusOr<bool> Stmt::Step() {
+  if (!bind_status_.ok()) {
+    absl::Status s = bind_status_;
+    Reset();
+    return s;
+  }
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  absl::Status s = SqliteStatus(rc, db_, absl::StrCat("step ", std::string(sqlite3_sql(stmt_.get())).substr(0, 80)));
+  sqlite3_reset(stmt_.get());
+  return s;
+}
+
+absl::Status Stmt::Run() {
+  auto row = Step();
+  Reset();
+  return row.status();
+}
+
+void Stmt::Reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+  bind_status_ = absl::OkStatus();
+}
+
+int64_t Stmt::ColumnInt(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+double Stmt::ColumnDouble(int col) const { return sqlite3_column_double(stmt_.get(), col); }
+std::string Stmt::ColumnText(int col) const {
+  const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
+  int n = sqlite3_column_bytes(stmt_.get(), col);
+  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), n);
+}
+bool Stmt::ColumnIsNull(int col) const {
+  return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
+}
+std::optional<int64_t> Stmt::ColumnOptionalInt(int col) const {
+  if (ColumnIsNull(col)) return std::nullopt;
+  return ColumnInt(col);
+}
+
+absl::StatusOr<Transaction> Transaction::Begin(Db& db) {
+  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) (void)db_->Exec("ROLLBACK");
+}
+
+absl::Status Transaction::Commit() {
+  if (db_ == nullptr) return absl::FailedPreconditionError("transaction already finished");
+  absl::Status s = db_->Exec("COMMIT");
+  if (s.ok()) db_ = nullptr;
+  return s;
+}
+
+}  // namespace cco

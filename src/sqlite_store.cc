@@ -1,0 +1,474 @@
+#include "src/sqlite_store.h"
+
+#include <unistd.h>
+
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "spdlog/spdlog.h"
+#include "src/hash.h"
+#include "src/migrate.h"
+#include "src/sqlite.h"
+
+namespace cco {
+
+void CommitStats::Add(const CommitStats& o) {
+  lines += o.lines;
+  bytes += o.bytes;
+  messages += o.messages;
+  events += o.events;
+  quarantined += o.quarantined;
+  duplicates += o.duplicates;
+  tool_executions += o.tool_executions;
+  files_archived += o.files_archived;
+  conversations.insert(o.conversations.begin(), o.conversations.end());
+  projects.insert(o.projects.begin(), o.projects.end());
+}
+
+namespace {
+
+const char* KindName(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::kMessage:
+      return "message";
+    case RecordKind::kEvent:
+      return "event";
+    case RecordKind::kQuarantine:
+      return "quarantine";
+  }
+  return "event";
+}
+
+class SqliteStore : public Store {
+ public:
+  SqliteStore(Db db, SqliteStoreOptions options) : db_(std::move(db)), options_(std::move(options)) {}
+
+  absl::Status Prepare();
+
+  absl::StatusOr<std::vector<FileState>> LoadFileStates() override;
+  absl::Status Commit(const std::vector<FileChunk>& chunks, const std::vector<FileRemoval>& removals,
+                      CommitStats* stats) override;
+  absl::Status Heartbeat(int64_t queue_depth) override;
+
+ private:
+  struct FileRow {
+    int64_t id = 0;
+    int64_t generation = 0;
+    int64_t read_position = 0;
+  };
+
+  absl::Status ApplyChunk(const FileChunk& chunk, CommitStats* stats);
+  absl::StatusOr<int64_t> ProjectId(const std::string& dir_name, const std::string& cwd);
+  absl::StatusOr<int64_t> ConversationId(const std::string& session_id, int64_t project_id);
+  absl::StatusOr<int64_t> Occurrence(RecordKind kind, int64_t file_id, int64_t generation, uint64_t hash);
+  absl::Status InsertRecord(const LineRecord& rec, int64_t file_id, int64_t generation,
+                            int64_t conversation_id, CommitStats* stats);
+  absl::Status RecordDuplicate(const LineRecord& rec, int64_t file_id, int64_t generation);
+
+  int64_t Now() const { return options_.now_ms ? options_.now_ms() : absl::ToUnixMillis(absl::Now()); }
+
+  Db db_;  // declared before the statements: they must die first
+  SqliteStoreOptions options_;
+  absl::flat_hash_map<std::string, int64_t> project_ids_;
+  absl::flat_hash_map<std::string, int64_t> conversation_ids_;
+
+  std::optional<Stmt> select_project_, insert_project_, update_project_cwd_;
+  std::optional<Stmt> select_conversation_, insert_conversation_, update_conversation_stats_;
+  std::optional<Stmt> select_file_, insert_file_, update_file_, rename_file_, archive_file_;
+  std::optional<Stmt> insert_message_, insert_event_, insert_quarantine_, insert_duplicate_;
+  std::optional<Stmt> count_message_, count_event_, count_quarantine_;
+  std::optional<Stmt> heartbeat_;
+};
+
+absl::Status SqliteStore::Prepare() {
+  auto prep = [&](std::optional<Stmt>& slot, std::string_view sql) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, db_.Prepare(sql, /*persistent=*/true));
+    slot.emplace(std::move(s));
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(prep(select_project_, "SELECT id FROM projects WHERE dir_name = ?1"));
+  RETURN_IF_ERROR(prep(insert_project_,
+                       "INSERT INTO projects(dir_name, cwd, first_seen_ms) VALUES (?1, ?2, ?3)"));
+  RETURN_IF_ERROR(prep(update_project_cwd_,
+                       "UPDATE projects SET cwd = ?2 WHERE id = ?1 AND cwd IS NULL"));
+  RETURN_IF_ERROR(prep(select_conversation_, "SELECT id FROM conversations WHERE session_id = ?1"));
+  RETURN_IF_ERROR(prep(insert_conversation_,
+                       "INSERT INTO conversations(session_id, project_id) VALUES (?1, ?2)"));
+  RETURN_IF_ERROR(prep(update_conversation_stats_,
+                       "UPDATE conversations SET message_count = message_count + 1,"
+                       " started_ms = CASE WHEN ?2 IS NULL THEN started_ms"
+                       "   WHEN started_ms IS NULL OR ?2 < started_ms THEN ?2 ELSE started_ms END,"
+                       " ended_ms = CASE WHEN ?2 IS NULL THEN ended_ms"
+                       "   WHEN ended_ms IS NULL OR ?2 > ended_ms THEN ?2 ELSE ended_ms END"
+                       " WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(select_file_,
+                       "SELECT id, generation, read_position FROM files WHERE path = ?1"));
+  RETURN_IF_ERROR(prep(insert_file_,
+                       "INSERT INTO files(path, root, project_id, session_id, agent_id, report_session,"
+                       " dev, inode, size, mtime_ns, generation, read_position, line_count,"
+                       " first_seen_ms, updated_ms)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, 0, 0, 0, 0, 0, ?7, ?7)"));
+  RETURN_IF_ERROR(prep(update_file_,
+                       "UPDATE files SET generation = ?2, read_position = ?3,"
+                       " line_count = CASE WHEN ?4 THEN ?5 ELSE line_count + ?5 END,"
+                       " dev = ?6, inode = ?7, size = ?8, mtime_ns = ?9, head_len = ?10,"
+                       " head_checksum = ?11, checksum_len = ?12, checksum = ?13, updated_ms = ?14,"
+                       " archived_ms = NULL, root = ?15"
+                       " WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(rename_file_, "UPDATE files SET path = ?2 WHERE path = ?1"));
+  RETURN_IF_ERROR(prep(archive_file_,
+                       "UPDATE files SET archived_ms = ?2 WHERE path = ?1 AND archived_ms IS NULL"));
+  RETURN_IF_ERROR(prep(insert_message_,
+                       "INSERT OR IGNORE INTO messages(conversation_id, file_id, generation, byte_offset,"
+                       " line_hash, occurrence, uuid, parent_uuid, type, subtype, timestamp_ms, model,"
+                       " api_message_id, request_id, is_sidechain, is_meta, agent_id, input_tokens,"
+                       " output_tokens, cache_creation_tokens, cache_read_tokens, content, raw)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23)"));
+  RETURN_IF_ERROR(prep(insert_event_,
+                       "INSERT OR IGNORE INTO events(conversation_id, file_id, generation, byte_offset,"
+                       " line_hash, occurrence, uuid, type, subtype, timestamp_ms, raw)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+  RETURN_IF_ERROR(prep(insert_quarantine_,
+                       "INSERT OR IGNORE INTO quarantine(file_id, generation, byte_offset, length,"
+                       " line_hash, occurrence, reason, raw, raw_truncated, quarantined_ms)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  RETURN_IF_ERROR(prep(insert_duplicate_,
+                       "INSERT OR IGNORE INTO duplicates(file_id, generation, byte_offset, line_hash, kind)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)"));
+  // Occurrence of a line without uuid: identical lines earlier in the same
+  // generation, whether stored or recorded as duplicates.
+  RETURN_IF_ERROR(prep(count_message_,
+                       "SELECT (SELECT count(*) FROM messages WHERE file_id = ?1 AND line_hash = ?3"
+                       "   AND uuid IS NULL AND generation = ?2)"
+                       " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
+                       "   AND line_hash = ?3 AND kind = 'message')"));
+  RETURN_IF_ERROR(prep(count_event_,
+                       "SELECT (SELECT count(*) FROM events WHERE file_id = ?1 AND line_hash = ?3"
+                       "   AND uuid IS NULL AND generation = ?2)"
+                       " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
+                       "   AND line_hash = ?3 AND kind = 'event')"));
+  RETURN_IF_ERROR(prep(count_quarantine_,
+                       "SELECT (SELECT count(*) FROM quarantine WHERE file_id = ?1 AND line_hash = ?3"
+                       "   AND generation = ?2)"
+                       " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
+                       "   AND line_hash = ?3 AND kind = 'quarantine')"));
+  RETURN_IF_ERROR(prep(heartbeat_,
+                       "INSERT INTO writer_state(id, pid, started_ms, last_commit_ms, queue_depth)"
+                       " VALUES (1, ?1, ?2, ?2, ?3) ON CONFLICT(id) DO UPDATE SET pid = ?1,"
+                       " last_commit_ms = ?2, queue_depth = ?3"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<FileState>> SqliteStore::LoadFileStates() {
+  ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(
+      "SELECT f.id, f.path, f.root, p.dir_name, f.session_id, f.agent_id, f.report_session,"
+      " f.dev, f.inode, f.size, f.mtime_ns, f.head_len, f.head_checksum, f.checksum_len, f.checksum,"
+      " f.generation, f.read_position, f.line_count, f.archived_ms IS NOT NULL"
+      " FROM files f JOIN projects p ON p.id = f.project_id ORDER BY f.path"));
+  std::vector<FileState> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    FileState s;
+    s.file_id = stmt.ColumnInt(0);
+    s.location.path = stmt.ColumnText(1);
+    s.location.root = stmt.ColumnText(2);
+    s.location.project_dir = stmt.ColumnText(3);
+    s.location.session_id = stmt.ColumnText(4);
+    s.location.agent_id = stmt.ColumnText(5);
+    s.location.report_session = stmt.ColumnText(6);
+    s.identity.dev = stmt.ColumnInt(7);
+    s.identity.inode = stmt.ColumnInt(8);
+    s.identity.size = stmt.ColumnInt(9);
+    s.identity.mtime_ns = stmt.ColumnInt(10);
+    s.identity.head_len = stmt.ColumnInt(11);
+    s.identity.head_checksum = static_cast<uint64_t>(stmt.ColumnInt(12));
+    s.identity.checksum_len = stmt.ColumnInt(13);
+    s.identity.checksum = static_cast<uint64_t>(stmt.ColumnInt(14));
+    s.generation = stmt.ColumnInt(15);
+    s.read_position = stmt.ColumnInt(16);
+    s.line_count = stmt.ColumnInt(17);
+    s.archived = stmt.ColumnInt(18) != 0;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteStore::ProjectId(const std::string& dir_name, const std::string& cwd) {
+  auto it = project_ids_.find(dir_name);
+  int64_t id = 0;
+  if (it != project_ids_.end()) {
+    id = it->second;
+  } else {
+    Stmt& sel = *select_project_;
+    sel.Bind(1, dir_name);
+    ASSIGN_OR_RETURN(bool found, sel.Step());
+    if (found) {
+      id = sel.ColumnInt(0);
+      sel.Reset();
+    } else {
+      sel.Reset();
+      RETURN_IF_ERROR(insert_project_->Bind(1, dir_name).BindTextOrNull(2, cwd).Bind(3, Now()).Run());
+      id = db_.last_insert_rowid();
+    }
+    project_ids_[dir_name] = id;
+  }
+  if (!cwd.empty()) RETURN_IF_ERROR(update_project_cwd_->Bind(1, id).Bind(2, cwd).Run());
+  return id;
+}
+
+absl::StatusOr<int64_t> SqliteStore::ConversationId(const std::string& session_id, int64_t project_id) {
+  auto it = conversation_ids_.find(session_id);
+  if (it != conversation_ids_.end()) return it->second;
+  Stmt& sel = *select_conversation_;
+  sel.Bind(1, session_id);
+  ASSIGN_OR_RETURN(bool found, sel.Step());
+  int64_t id = 0;
+  if (found) {
+    id = sel.ColumnInt(0);
+    sel.Reset();
+  } else {
+    sel.Reset();
+    RETURN_IF_ERROR(insert_conversation_->Bind(1, session_id).Bind(2, project_id).Run());
+    id = db_.last_insert_rowid();
+  }
+  conversation_ids_[session_id] = id;
+  return id;
+}
+
+absl::StatusOr<int64_t> SqliteStore::Occurrence(RecordKind kind, int64_t file_id, int64_t generation,
+                                                uint64_t hash) {
+  Stmt& stmt = kind == RecordKind::kMessage ? *count_message_
+               : kind == RecordKind::kEvent ? *count_event_
+                                            : *count_quarantine_;
+  stmt.Bind(1, file_id).Bind(2, generation).Bind(3, ToSqlInt(hash));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  int64_t n = row ? stmt.ColumnInt(0) : 0;
+  stmt.Reset();
+  return n + 1;
+}
+
+absl::Status SqliteStore::RecordDuplicate(const LineRecord& rec, int64_t file_id, int64_t generation) {
+  return insert_duplicate_->Bind(1, file_id)
+      .Bind(2, generation)
+      .Bind(3, rec.offset)
+      .Bind(4, ToSqlInt(rec.line_hash))
+      .Bind(5, KindName(rec.kind))
+      .Run();
+}
+
+absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, int64_t generation,
+                                       int64_t conversation_id, CommitStats* stats) {
+  std::optional<int64_t> occurrence;
+  if (rec.kind == RecordKind::kQuarantine || rec.uuid.empty()) {
+    ASSIGN_OR_RETURN(int64_t occ, Occurrence(rec.kind, file_id, generation, rec.line_hash));
+    occurrence = occ;
+  }
+  switch (rec.kind) {
+    case RecordKind::kMessage: {
+      Stmt& s = *insert_message_;
+      s.Bind(1, conversation_id)
+          .Bind(2, file_id)
+          .Bind(3, generation)
+          .Bind(4, rec.offset)
+          .Bind(5, ToSqlInt(rec.line_hash))
+          .BindOptional(6, occurrence)
+          .BindTextOrNull(7, rec.uuid)
+          .BindTextOrNull(8, rec.parent_uuid)
+          .Bind(9, rec.type)
+          .BindTextOrNull(10, rec.subtype)
+          .BindOptional(11, rec.timestamp_ms)
+          .BindTextOrNull(12, rec.model)
+          .BindTextOrNull(13, rec.api_message_id)
+          .BindTextOrNull(14, rec.request_id)
+          .Bind(15, rec.is_sidechain ? 1 : 0)
+          .Bind(16, rec.is_meta ? 1 : 0)
+          .BindTextOrNull(17, rec.agent_id);
+      if (rec.usage.has_value()) {
+        s.Bind(18, rec.usage->input).Bind(19, rec.usage->output).Bind(20, rec.usage->cache_creation)
+            .Bind(21, rec.usage->cache_read);
+      } else {
+        s.BindNull(18).BindNull(19).BindNull(20).BindNull(21);
+      }
+      s.Bind(22, rec.content).Bind(23, rec.raw);
+      RETURN_IF_ERROR(s.Run());
+      if (db_.changes() == 0) {
+        ++stats->duplicates;
+        return RecordDuplicate(rec, file_id, generation);
+      }
+      ++stats->messages;
+      return update_conversation_stats_->Bind(1, conversation_id).BindOptional(2, rec.timestamp_ms).Run();
+    }
+    case RecordKind::kEvent: {
+      RETURN_IF_ERROR(insert_event_->Bind(1, conversation_id)
+                          .Bind(2, file_id)
+                          .Bind(3, generation)
+                          .Bind(4, rec.offset)
+                          .Bind(5, ToSqlInt(rec.line_hash))
+                          .BindOptional(6, occurrence)
+                          .BindTextOrNull(7, rec.uuid)
+                          .Bind(8, rec.type)
+                          .BindTextOrNull(9, rec.subtype)
+                          .BindOptional(10, rec.timestamp_ms)
+                          .Bind(11, rec.raw)
+                          .Run());
+      if (db_.changes() == 0) {
+        ++stats->duplicates;
+        return RecordDuplicate(rec, file_id, generation);
+      }
+      ++stats->events;
+      return absl::OkStatus();
+    }
+    case RecordKind::kQuarantine: {
+      RETURN_IF_ERROR(insert_quarantine_->Bind(1, file_id)
+                          .Bind(2, generation)
+                          .Bind(3, rec.offset)
+                          .Bind(4, rec.length)
+                          .Bind(5, ToSqlInt(rec.line_hash))
+                          .BindOptional(6, occurrence)
+                          .Bind(7, rec.reason)
+                          .BindBlob(8, rec.raw)
+                          .Bind(9, rec.raw_truncated ? 1 : 0)
+                          .Bind(10, Now())
+                          .Run());
+      if (db_.changes() == 0) {
+        ++stats->duplicates;
+        return RecordDuplicate(rec, file_id, generation);
+      }
+      ++stats->quarantined;
+      return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats) {
+  const FileLocation& loc = chunk.location;
+  if (!chunk.renamed_from.empty()) {
+    RETURN_IF_ERROR(rename_file_->Bind(1, chunk.renamed_from).Bind(2, loc.path).Run());
+  }
+  std::string cwd;
+  for (const LineRecord& rec : chunk.records) {
+    if (!rec.cwd.empty()) {
+      cwd = rec.cwd;
+      break;
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t project_id, ProjectId(loc.project_dir, cwd));
+
+  FileRow file;
+  {
+    Stmt& sel = *select_file_;
+    sel.Bind(1, loc.path);
+    ASSIGN_OR_RETURN(bool found, sel.Step());
+    if (found) {
+      file.id = sel.ColumnInt(0);
+      file.generation = sel.ColumnInt(1);
+      file.read_position = sel.ColumnInt(2);
+    }
+    sel.Reset();
+  }
+  if (file.id == 0) {
+    RETURN_IF_ERROR(insert_file_->Bind(1, loc.path)
+                        .Bind(2, loc.root)
+                        .Bind(3, project_id)
+                        .Bind(4, loc.session_id)
+                        .BindTextOrNull(5, loc.agent_id)
+                        .Bind(6, loc.report_session)
+                        .Bind(7, Now())
+                        .Run());
+    file.id = db_.last_insert_rowid();
+  }
+  // The chunk must continue exactly where the committed state is: this is
+  // what makes a line impossible to commit twice.
+  if (chunk.new_generation) {
+    if (chunk.start != 0 || chunk.generation != file.generation + 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "file state of ", loc.path, " moved: new generation ", chunk.generation,
+          " after stored generation ", file.generation));
+    }
+  } else if (chunk.generation != file.generation || chunk.start != file.read_position) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "file state of ", loc.path, " moved: chunk starts at ", chunk.start, " (generation ",
+        chunk.generation, ") but the stored read position is ", file.read_position, " (generation ",
+        file.generation, ")"));
+  }
+
+  int64_t lines = 0;
+  for (const LineRecord& rec : chunk.records) {
+    const std::string& session = rec.session_id.empty() ? loc.session_id : rec.session_id;
+    ASSIGN_OR_RETURN(int64_t conversation_id, ConversationId(session, project_id));
+    RETURN_IF_ERROR(InsertRecord(rec, file.id, chunk.generation, conversation_id, stats));
+    stats->conversations.insert(conversation_id);
+    ++lines;
+  }
+  if (lines > 0) stats->projects.insert(project_id);
+  stats->lines += lines;
+  stats->bytes += chunk.end - chunk.start;
+
+  const FileIdentity& id = chunk.identity;
+  return update_file_->Bind(1, file.id)
+      .Bind(2, chunk.generation)
+      .Bind(3, chunk.end)
+      .Bind(4, chunk.new_generation ? 1 : 0)
+      .Bind(5, lines)
+      .Bind(6, id.dev)
+      .Bind(7, id.inode)
+      .Bind(8, id.size)
+      .Bind(9, id.mtime_ns)
+      .Bind(10, id.head_len)
+      .Bind(11, ToSqlInt(id.head_checksum))
+      .Bind(12, id.checksum_len)
+      .Bind(13, ToSqlInt(id.checksum))
+      .Bind(14, Now())
+      .Bind(15, loc.root)
+      .Run();
+}
+
+absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
+                                 const std::vector<FileRemoval>& removals, CommitStats* stats) {
+  CommitStats local;
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  absl::Status status;
+  for (const FileChunk& chunk : chunks) {
+    status = ApplyChunk(chunk, &local);
+    if (!status.ok()) break;
+  }
+  if (status.ok()) {
+    for (const FileRemoval& removal : removals) {
+      status = archive_file_->Bind(1, removal.path).Bind(2, Now()).Run();
+      if (!status.ok()) break;
+      local.files_archived += db_.changes();
+    }
+  }
+  if (status.ok()) status = txn.Commit();
+  if (!status.ok()) {
+    // Rolled back (by the Transaction's destructor): forget ids that may
+    // have been created inside it.
+    project_ids_.clear();
+    conversation_ids_.clear();
+    return status;
+  }
+  stats->Add(local);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {
+  return heartbeat_->Bind(1, static_cast<int64_t>(::getpid())).Bind(2, Now()).Bind(3, queue_depth).Run();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteStoreOptions options) {
+  ASSIGN_OR_RETURN(Db db, Db::Open(path, Db::Mode::kReadWrite));
+  RETURN_IF_ERROR(Migrate(db));
+  auto store = std::make_unique<SqliteStore>(std::move(db), std::move(options));
+  RETURN_IF_ERROR(store->Prepare());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace cco

@@ -1,0 +1,55 @@
+// The narrow storage interface the writer calls. SQLite is the embedded
+// implementation (sqlite_store.h); a team PostgreSQL sink is a second one.
+//
+// Thread-safety: a Store belongs to the writer thread; nothing else calls it
+// once the writer has started.
+#ifndef CCO_SRC_STORE_H_
+#define CCO_SRC_STORE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/record.h"
+
+namespace cco {
+
+// What one commit (or a whole run) did.
+struct CommitStats {
+  int64_t lines = 0;        // non-empty lines accounted for
+  int64_t bytes = 0;        // bytes of read position advanced
+  int64_t messages = 0;     // rows inserted
+  int64_t events = 0;
+  int64_t quarantined = 0;
+  int64_t duplicates = 0;   // lines already stored (re-read after replacement)
+  int64_t tool_executions = 0;
+  int64_t files_archived = 0;
+  absl::flat_hash_set<int64_t> conversations;  // ids touched
+  absl::flat_hash_set<int64_t> projects;
+
+  void Add(const CommitStats& other);
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Every files row, archived ones included.
+  virtual absl::StatusOr<std::vector<FileState>> LoadFileStates() = 0;
+
+  // Commits the chunks (rows, derived data and each file's new state) and the
+  // removals in one transaction: all of it or none of it. A chunk whose
+  // start does not match the stored read position is FailedPrecondition and
+  // rolls everything back. On error the store is left as before the call.
+  virtual absl::Status Commit(const std::vector<FileChunk>& chunks,
+                              const std::vector<FileRemoval>& removals, CommitStats* stats) = 0;
+
+  // Records the writer's heartbeat for `cco status`.
+  virtual absl::Status Heartbeat(int64_t queue_depth) = 0;
+};
+
+}  // namespace cco
+
+#endif  // CCO_SRC_STORE_H_

@@ -1,0 +1,213 @@
+#include "src/writer.h"
+
+#include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+int64_t RecordBytes(const FileChunk& chunk) {
+  int64_t bytes = 0;
+  for (const LineRecord& r : chunk.records) bytes += static_cast<int64_t>(r.raw.size() + r.content.size()) + 256;
+  return bytes;
+}
+
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Store> store, WriterOptions options)
+    : store_(std::move(store)), options_(options) {}
+
+Writer::~Writer() { (void)Stop(); }
+
+void Writer::Start() { thread_ = std::thread([this] { Run(); }); }
+
+absl::Status Writer::Submit(FileChunk chunk) {
+  Item item;
+  item.bytes = RecordBytes(chunk);
+  const size_t records = chunk.records.size();
+  item.chunk = std::move(chunk);
+  absl::MutexLock lock(&mu_);
+  // Back-pressure: wait for room, but always admit into an empty queue so a
+  // single huge chunk cannot deadlock.
+  auto room = [this, &item]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !error_.ok() || stopping_ || queue_.empty() ||
+           queued_bytes_ + item.bytes <= options_.max_queued_bytes;
+  };
+  mu_.Await(absl::Condition(&room));
+  if (!error_.ok()) return error_;
+  if (stopping_) return absl::CancelledError("writer is stopping");
+  if (queue_.empty()) oldest_ = absl::Now();
+  queued_bytes_ += item.bytes;
+  queued_records_ += records;
+  queue_.push_back(std::move(item));
+  ++submitted_;
+  return absl::OkStatus();
+}
+
+absl::Status Writer::SubmitRemoval(FileRemoval removal) {
+  absl::MutexLock lock(&mu_);
+  if (!error_.ok()) return error_;
+  Item item;
+  item.removal = std::move(removal);
+  if (queue_.empty()) oldest_ = absl::Now();
+  queue_.push_back(std::move(item));
+  ++submitted_;
+  return absl::OkStatus();
+}
+
+absl::Status Writer::Flush() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t target = submitted_;
+  ++flush_waiters_;
+  auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return committed_ >= target || !error_.ok();
+  };
+  mu_.Await(absl::Condition(&done));
+  --flush_waiters_;
+  return error_;
+}
+
+absl::Status Writer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  return error_;
+}
+
+CommitStats Writer::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+int64_t Writer::queued_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return queued_bytes_;
+}
+
+int64_t Writer::last_commit_ms() const {
+  absl::MutexLock lock(&mu_);
+  return last_commit_ms_;
+}
+
+bool Writer::BatchReady() const {
+  if (queue_.empty()) return false;
+  return stopping_ || flush_waiters_ > 0 || queued_records_ >= options_.max_batch_records ||
+         queued_bytes_ >= options_.max_batch_bytes ||
+         absl::Now() - oldest_ >= options_.max_batch_delay;
+}
+
+absl::Status Writer::CommitWithRetry(std::vector<FileChunk>& chunks, std::vector<FileRemoval>& removals,
+                                     CommitStats* stats) {
+  absl::Duration backoff = absl::Milliseconds(10);
+  for (int attempt = 0;; ++attempt) {
+    absl::Status s = store_->Commit(chunks, removals, stats);
+    if (s.ok()) return s;
+    if (absl::IsUnavailable(s) && attempt < 50) {
+      spdlog::warn("database busy, retrying attempt={} error=\"{}\"", attempt + 1, s.message());
+    } else if (absl::IsResourceExhausted(s)) {
+      // Disk full: nothing is lost (the batch rolled back), so wait for room.
+      spdlog::error("cannot commit, waiting for space error=\"{}\"", s.message());
+      backoff = absl::Seconds(5);
+      absl::MutexLock lock(&mu_);
+      if (stopping_ && attempt > 3) return s;
+    } else {
+      return s;
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+void Writer::Run() {
+  absl::Time last_heartbeat = absl::InfinitePast();
+  while (true) {
+    std::deque<Item> work;
+    {
+      absl::MutexLock lock(&mu_);
+      while (!BatchReady()) {
+        if (stopping_ && queue_.empty()) break;
+        const bool was_empty = queue_.empty();
+        if (was_empty && absl::Now() - last_heartbeat >= options_.heartbeat_every) break;
+        // Wake for the first item, a full batch, a flush, a stop, or the
+        // batch deadline.
+        absl::Duration wait = was_empty ? options_.heartbeat_every
+                                        : options_.max_batch_delay - (absl::Now() - oldest_);
+        if (wait < absl::ZeroDuration()) wait = absl::ZeroDuration();
+        auto wake = [this, was_empty]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stopping_ || flush_waiters_ > 0 || (was_empty && !queue_.empty()) ||
+                 queued_records_ >= options_.max_batch_records ||
+                 queued_bytes_ >= options_.max_batch_bytes;
+        };
+        mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
+      }
+      if (stopping_ && queue_.empty()) break;
+      if (BatchReady()) {
+        work.swap(queue_);  // take the whole queue; work on it outside the lock
+        queued_bytes_ = 0;
+        queued_records_ = 0;
+      }
+    }
+    if (work.empty()) {
+      if (absl::Now() - last_heartbeat >= options_.heartbeat_every) {
+        (void)store_->Heartbeat(0);
+        last_heartbeat = absl::Now();
+      }
+      continue;
+    }
+    // Commit in batches bounded by records and bytes.
+    absl::Status status;
+    while (!work.empty() && status.ok()) {
+      std::vector<FileChunk> chunks;
+      std::vector<FileRemoval> removals;
+      size_t records = 0;
+      int64_t bytes = 0;
+      uint64_t items = 0;
+      while (!work.empty() && (items == 0 || (records < options_.max_batch_records &&
+                                              bytes < options_.max_batch_bytes))) {
+        Item& item = work.front();
+        // Removals and chunks apply in their own transactions, so a path
+        // removed and created again keeps the order it happened in.
+        const bool is_removal = item.removal.has_value();
+        if (items > 0 && is_removal != !removals.empty()) break;
+        if (is_removal) {
+          removals.push_back(std::move(*item.removal));
+        } else {
+          records += item.chunk.records.size();
+          bytes += item.bytes;
+          chunks.push_back(std::move(item.chunk));
+        }
+        work.pop_front();
+        ++items;
+      }
+      CommitStats batch_stats;
+      status = CommitWithRetry(chunks, removals, &batch_stats);
+      if (status.ok()) {
+        absl::MutexLock lock(&mu_);
+        stats_.Add(batch_stats);
+        committed_ += items;
+        last_commit_ms_ = absl::ToUnixMillis(absl::Now());
+      }
+    }
+    int64_t depth;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!status.ok()) {
+        spdlog::error("writer stopped on error error=\"{}\"", status.message());
+        error_ = status;
+        return;
+      }
+      depth = static_cast<int64_t>(queue_.size());
+    }
+    if (absl::Now() - last_heartbeat >= absl::Seconds(1)) {
+      (void)store_->Heartbeat(depth);
+      last_heartbeat = absl::Now();
+    }
+  }
+  (void)store_->Heartbeat(0);
+}
+
+}  // namespace cco
