@@ -52,6 +52,7 @@ class SqliteStore : public Store {
   absl::Status Commit(const std::vector<FileChunk>& chunks, const std::vector<FileRemoval>& removals,
                       CommitStats* stats) override;
   absl::Status Heartbeat(int64_t queue_depth) override;
+  absl::Status Checkpoint() override;
 
  private:
   struct FileRow {
@@ -459,6 +460,14 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
 
 absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {
   return heartbeat_->Bind(1, static_cast<int64_t>(::getpid())).Bind(2, Now()).Bind(3, queue_depth).Run();
+}
+
+absl::Status SqliteStore::Checkpoint() {
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  // BUSY means a reader still uses the WAL; the next idle period tries again.
+  if (rc == SQLITE_BUSY) return absl::OkStatus();
+  return SqliteStatus(rc, db_.get(), "wal checkpoint");
 }
 
 }  // namespace

@@ -48,6 +48,10 @@ class Store {
 
   // Records the writer's heartbeat for `cco status`.
   virtual absl::Status Heartbeat(int64_t queue_depth) = 0;
+
+  // Checkpoints the write-ahead log and truncates it (called when idle, so
+  // the WAL stays bounded while readers come and go).
+  virtual absl::Status Checkpoint() = 0;
 };
 
 }  // namespace cco

@@ -124,6 +124,7 @@ absl::Status Writer::CommitWithRetry(std::vector<FileChunk>& chunks, std::vector
 
 void Writer::Run() {
   absl::Time last_heartbeat = absl::InfinitePast();
+  bool checkpointed_since_commit = true;
   while (true) {
     std::deque<Item> work;
     {
@@ -155,9 +156,17 @@ void Writer::Run() {
       if (absl::Now() - last_heartbeat >= options_.heartbeat_every) {
         (void)store_->Heartbeat(0);
         last_heartbeat = absl::Now();
+        // Idle: fold the WAL back into the database so it stays small.
+        if (!checkpointed_since_commit) {
+          if (absl::Status s = store_->Checkpoint(); !s.ok()) {
+            spdlog::warn("checkpoint failed error=\"{}\"", s.message());
+          }
+          checkpointed_since_commit = true;
+        }
       }
       continue;
     }
+    checkpointed_since_commit = false;
     // Commit in batches bounded by records and bytes.
     absl::Status status;
     while (!work.empty() && status.ok()) {
