@@ -72,25 +72,39 @@ void AppendText(std::string* out, std::string_view text) {
   out->append(text);
 }
 
-// Usage as ccusage reads it: needs numeric input_tokens and output_tokens.
+// Usage as the reference reads it: needs integer input_tokens and
+// output_tokens; cache fields default to 0.
 std::optional<Usage> ParseUsage(element e) {
   object u;
   if (e.get(u) != simdjson::SUCCESS) return std::nullopt;
   std::optional<int64_t> input = IntField(u, "input_tokens");
   std::optional<int64_t> output = IntField(u, "output_tokens");
-  if (!input.has_value() || !output.has_value()) return std::nullopt;
+  if (!input.has_value() || !output.has_value() || *input < 0 || *output < 0) return std::nullopt;
   Usage usage;
   usage.input = *input;
   usage.output = *output;
   usage.cache_read = IntField(u, "cache_read_input_tokens").value_or(0);
   object nested;
   if (u.at_key("cache_creation").get(nested) == simdjson::SUCCESS) {
-    usage.cache_creation = IntField(nested, "ephemeral_5m_input_tokens").value_or(0) +
-                           IntField(nested, "ephemeral_1h_input_tokens").value_or(0);
+    usage.cache_creation_1h = IntField(nested, "ephemeral_1h_input_tokens").value_or(0);
+    usage.cache_creation = IntField(nested, "ephemeral_5m_input_tokens").value_or(0) + usage.cache_creation_1h;
   } else {
     usage.cache_creation = IntField(u, "cache_creation_input_tokens").value_or(0);
   }
+  element speed;
+  if (u.at_key("speed").get(speed) == simdjson::SUCCESS && speed.type() != element_type::NULL_VALUE) {
+    usage.has_speed = true;
+    usage.fast = StringOr(speed) == "fast";
+  }
   return usage;
+}
+
+std::optional<double> DoubleValue(element e) {
+  double d = 0;
+  if (e.type() == element_type::DOUBLE && e.get(d) == simdjson::SUCCESS) return d;
+  std::optional<int64_t> i = IntValue(e);
+  if (i.has_value()) return static_cast<double>(*i);
+  return std::nullopt;
 }
 
 // Text of a tool_result's content: a string, or text / tool_reference blocks.
@@ -182,7 +196,9 @@ void ParseMessage(object message, LineRecord& rec) {
   }
 }
 
-// progress lines with data.message embedding an assistant message (agent_progress).
+// progress lines with data.message embedding an assistant message
+// (agent_progress): tokens, model and id from data.message.message; time,
+// requestId, isSidechain and costUSD from data.message itself.
 void ParseProgressData(object data, LineRecord& rec) {
   rec.subtype = StringField(data, "type");
   object outer;
@@ -192,16 +208,19 @@ void ParseProgressData(object data, LineRecord& rec) {
   element usage_el;
   if (inner.at_key("usage").get(usage_el) != simdjson::SUCCESS) return;
   std::optional<Usage> usage = ParseUsage(usage_el);
-  if (!usage.has_value()) return;
+  std::optional<int64_t> ts = ParseTimestampMs(StringField(outer, "timestamp"));
+  if (!usage.has_value() || !ts.has_value()) return;
   UsageCopy copy;
   copy.usage = *usage;
   copy.api_message_id = StringField(inner, "id");
   copy.model = StringField(inner, "model");
   copy.request_id = StringField(outer, "requestId");
-  copy.timestamp_ms = ParseTimestampMs(StringField(outer, "timestamp"));
-  if (!copy.timestamp_ms.has_value()) copy.timestamp_ms = rec.timestamp_ms;
-  copy.is_sidechain = true;
-  rec.embedded_usage = std::move(copy);
+  copy.timestamp_ms = *ts;
+  copy.is_sidechain = BoolField(outer, "isSidechain");
+  element cost;
+  if (outer.at_key("costUSD").get(cost) == simdjson::SUCCESS) copy.cost_usd = DoubleValue(cost);
+  copy.embedded = true;
+  rec.usage_copy = std::move(copy);
 }
 
 bool IsMessageType(std::string_view type) {
@@ -337,6 +356,7 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   element message, data, top_content, attachment;
   bool has_message = false, has_data = false, has_content = false, has_attachment = false;
   std::string_view operation;
+  std::optional<double> cost_usd;
   for (auto field : top) {
     std::string_view key = field.key;
     element v = field.value;
@@ -380,31 +400,57 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
       operation = StringOr(v);
     } else if (key == "summary" || key == "title" || key == "aiTitle" || key == "customTitle") {
       rec.title = StringOr(v);
+    } else if (key == "costUSD") {
+      cost_usd = DoubleValue(v);
     } else if (key == "leafUuid") {
       rec.leaf_uuid = StringOr(v);
     } else if (key == "toolUseResult") {
       std::string_view s;
-      if (v.get(s) == simdjson::SUCCESS) rec.tool_use_result_text = s.substr(0, 4096);
+      object o;
+      if (v.get(s) == simdjson::SUCCESS) {
+        rec.tool_use_result_text = s.substr(0, 4096);
+      } else if (v.get(o) == simdjson::SUCCESS) {
+        rec.tool_use_result_interrupted = BoolField(o, "interrupted");
+      }
     }
+  }
+
+  // message.usage counts whatever the line's type (as in the reference);
+  // content is kept for conversational lines.
+  object m;
+  const bool message_object = has_message && message.get(m) == simdjson::SUCCESS;
+  if (message_object) ParseMessage(m, rec);
+  if (rec.usage.has_value() && rec.timestamp_ms.has_value()) {
+    UsageCopy copy;
+    copy.api_message_id = rec.api_message_id;
+    copy.request_id = rec.request_id;
+    copy.model = rec.model;
+    copy.usage = *rec.usage;
+    copy.timestamp_ms = *rec.timestamp_ms;
+    copy.is_sidechain = rec.is_sidechain;
+    copy.cost_usd = cost_usd;
+    rec.usage_copy = std::move(copy);
   }
 
   if (IsMessageType(rec.type)) {
     rec.kind = RecordKind::kMessage;
-    object m;
-    if (has_message && message.get(m) == simdjson::SUCCESS) ParseMessage(m, rec);
     if (rec.content.empty() && has_content) {
       std::string_view s;
       if (top_content.get(s) == simdjson::SUCCESS) rec.content.assign(s);
     }
-    // Usage counts only with a timestamp, as in the reference tool.
-    if (rec.type != "assistant" || !rec.timestamp_ms.has_value()) rec.usage.reset();
     return rec;
   }
 
   rec.kind = RecordKind::kEvent;
-  if (rec.type == "progress" && has_data) {
+  rec.content.clear();
+  rec.tool_uses.clear();
+  rec.tool_results.clear();
+  if (rec.type == "progress" && has_data && !rec.usage.has_value()) {
     object d;
     if (data.get(d) == simdjson::SUCCESS) ParseProgressData(d, rec);
+  } else if (rec.type == "progress" && has_data) {
+    object d;
+    if (data.get(d) == simdjson::SUCCESS) rec.subtype = StringField(d, "type");
   } else if (rec.type == "attachment" && has_attachment) {
     object a;
     if (attachment.get(a) == simdjson::SUCCESS) rec.subtype = StringField(a, "type");

@@ -44,6 +44,10 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path,
   bool rename_pending = !renamed_from.empty();
   absl::Status writer_status;
   ChunkSink sink = [&](FileChunk&& chunk) -> absl::Status {
+    if (options_.pace) {
+      writer_status = options_.pace();
+      if (!writer_status.ok()) return writer_status;
+    }
     if (rename_pending) {
       chunk.renamed_from = renamed_from;
       rename_pending = false;
@@ -128,6 +132,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   }
 
   for (const Candidate& c : candidates) {
+    if (options_.pace) RETURN_IF_ERROR(options_.pace());
     std::string renamed_from;
     auto it = states_.find(c.path);
     if (it == states_.end()) {
@@ -171,8 +176,37 @@ absl::Status Scanner::CheckPath(const std::string& root, const std::string& path
     return absl::OkStatus();
   }
   if (!S_ISREG(st.st_mode)) return absl::OkStatus();
+  std::string renamed_from;
+  // Only a path without a row can take over another row (paths are unique).
+  if (!states_.contains(path)) renamed_from = FindRenameSource(path, st);
+  if (!renamed_from.empty()) {
+    FileState moved = std::move(states_[renamed_from]);
+    states_.erase(renamed_from);
+    moved.location = LocateTranscript(root, path);
+    states_[path] = std::move(moved);
+    ++report->renamed;
+    spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, path);
+  }
   int64_t bytes = 0;
-  return TailOne(root, path, "", report, &bytes);
+  return TailOne(root, path, renamed_from, report, &bytes);
+}
+
+std::string Scanner::FindRenameSource(const std::string& path, const struct stat& st) const {
+  // Linear, but only for paths never seen before (new files), and cheap per
+  // state. Live rows are preferred; an archived one (its removal was seen
+  // before the new name) only while nothing else took its old path.
+  std::string archived_match;
+  for (const auto& [known, state] : states_) {
+    if (known == path || state.identity.dev != static_cast<int64_t>(st.st_dev) ||
+        state.identity.inode != static_cast<int64_t>(st.st_ino)) {
+      continue;
+    }
+    struct stat old;
+    if (::lstat(known.c_str(), &old) == 0) continue;  // both names exist: a hard link or a new file
+    if (!state.archived) return known;
+    if (archived_match.empty()) archived_match = known;
+  }
+  return archived_match;
 }
 
 absl::flat_hash_map<std::string, int64_t> Scanner::PendingBytes() const {

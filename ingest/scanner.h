@@ -8,6 +8,8 @@
 #ifndef CCO_INGEST_SCANNER_H_
 #define CCO_INGEST_SCANNER_H_
 
+#include <sys/stat.h>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -33,6 +35,12 @@ struct ScanOptions {
   // (rescan does; the daemon's periodic reconcile trusts stat).
   bool verify_unchanged = true;
   std::function<void(const ScanProgress&)> progress;  // called after each file
+  // Called on the scanning thread before each file and before each chunk goes
+  // to the writer. A non-OK status ends the pass and is returned; the Scanner
+  // must not be used after that (its state may be ahead of the writer). The
+  // daemon stops on SIGTERM this way, and waits here, pinging its watchdog,
+  // while the writer's queue is full.
+  std::function<absl::Status()> pace;
 };
 
 struct ScanReport {
@@ -52,7 +60,9 @@ class Scanner {
   absl::Status Reconcile(const std::vector<std::string>& roots, ScanReport* report);
 
   // Re-checks one path after a watcher hint. A path that no longer exists is
-  // archived.
+  // archived. An unknown path holding a known file whose old path is gone
+  // (same dev and inode) is that file renamed: its row moves, nothing is
+  // re-read.
   absl::Status CheckPath(const std::string& root, const std::string& path, ScanReport* report);
 
   // Bytes between each known file's read position and its current size.
@@ -62,6 +72,8 @@ class Scanner {
   absl::Status TailOne(const std::string& root, const std::string& path, const std::string& renamed_from,
                        ScanReport* report, int64_t* bytes_read);
   absl::Status Archive(const std::string& path, ScanReport* report);
+  // The known path whose file `st` (found at `path`) is, if that path is gone.
+  std::string FindRenameSource(const std::string& path, const struct stat& st) const;
 
   Writer& writer_;
   ScanOptions options_;

@@ -17,20 +17,25 @@ namespace cco {
 struct Usage {
   int64_t input = 0;
   int64_t output = 0;
-  int64_t cache_creation = 0;  // nested cache_creation 5m+1h when present, else the flat field
+  int64_t cache_creation = 0;     // nested cache_creation 5m+1h when present, else the flat field
+  int64_t cache_creation_1h = 0;  // the part written to the 1-hour cache (priced higher)
   int64_t cache_read = 0;
+  bool has_speed = false;         // usage.speed present (wins ties, as in the reference)
+  bool fast = false;              // usage.speed == "fast": priced with the model's fast multiplier
   int64_t total() const { return input + output + cache_creation + cache_read; }
 };
 
-// A usage-bearing copy of an API response: an assistant line, or an assistant
-// message embedded in a progress line (agent_progress).
+// A usage-bearing copy of an API response: a line's own message.usage, or an
+// assistant message embedded in a progress line (agent_progress).
 struct UsageCopy {
   std::string api_message_id;  // message.id; empty when absent (never deduplicated)
   std::string request_id;      // empty when absent
   std::string model;
   Usage usage;
-  std::optional<int64_t> timestamp_ms;
+  int64_t timestamp_ms = 0;
   bool is_sidechain = false;
+  std::optional<double> cost_usd;  // the line's own costUSD, which overrides the price table
+  bool embedded = false;           // from a progress line's data.message
 };
 
 struct ToolUse {
@@ -71,15 +76,16 @@ struct LineRecord {
   std::string api_message_id;
   std::string request_id;
   std::string content;  // searchable text
-  std::optional<Usage> usage;
+  std::optional<Usage> usage;            // the line's own message.usage
+  std::optional<UsageCopy> usage_copy;   // what counts for tokens (own or embedded), with a timestamp
   std::vector<ToolUse> tool_uses;
   std::vector<ToolResult> tool_results;
   std::string tool_use_result_text;  // toolUseResult when it is a string ("User rejected tool use", …)
+  bool tool_use_result_interrupted = false;  // toolUseResult.interrupted (Bash)
 
   // Events.
   std::string title;        // summary / ai-title / custom-title text
   std::string leaf_uuid;    // summary.leafUuid: the session that owns it gets the title
-  std::optional<UsageCopy> embedded_usage;  // progress lines embedding an assistant message
 
   // Quarantine.
   std::string reason;

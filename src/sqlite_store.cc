@@ -12,6 +12,7 @@
 #include "src/hash.h"
 #include "src/migrate.h"
 #include "src/sqlite.h"
+#include "src/sqlite_deriver.h"
 
 namespace cco {
 
@@ -66,13 +67,15 @@ class SqliteStore : public Store {
   absl::StatusOr<int64_t> ConversationId(const std::string& session_id, int64_t project_id);
   absl::StatusOr<int64_t> Occurrence(RecordKind kind, int64_t file_id, int64_t generation, uint64_t hash);
   absl::Status InsertRecord(const LineRecord& rec, int64_t file_id, int64_t generation,
-                            int64_t conversation_id, CommitStats* stats);
+                            int64_t conversation_id, int64_t project_id, const FileLocation& loc,
+                            CommitStats* stats);
   absl::Status RecordDuplicate(const LineRecord& rec, int64_t file_id, int64_t generation);
 
   int64_t Now() const { return options_.now_ms ? options_.now_ms() : absl::ToUnixMillis(absl::Now()); }
 
   Db db_;  // declared before the statements: they must die first
   SqliteStoreOptions options_;
+  std::unique_ptr<SqliteDeriver> deriver_;
   absl::flat_hash_map<std::string, int64_t> project_ids_;
   absl::flat_hash_map<std::string, int64_t> conversation_ids_;
 
@@ -85,6 +88,7 @@ class SqliteStore : public Store {
 };
 
 absl::Status SqliteStore::Prepare() {
+  ASSIGN_OR_RETURN(deriver_, SqliteDeriver::Create(db_));
   auto prep = [&](std::optional<Stmt>& slot, std::string_view sql) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, db_.Prepare(sql, /*persistent=*/true));
     slot.emplace(std::move(s));
@@ -263,7 +267,13 @@ absl::Status SqliteStore::RecordDuplicate(const LineRecord& rec, int64_t file_id
 }
 
 absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, int64_t generation,
-                                       int64_t conversation_id, CommitStats* stats) {
+                                       int64_t conversation_id, int64_t project_id,
+                                       const FileLocation& loc, CommitStats* stats) {
+  RowContext ctx;
+  ctx.conversation_id = conversation_id;
+  ctx.project_id = project_id;
+  ctx.byte_offset = rec.offset;
+  ctx.location = &loc;
   std::optional<int64_t> occurrence;
   if (rec.kind == RecordKind::kQuarantine || rec.uuid.empty()) {
     ASSIGN_OR_RETURN(int64_t occ, Occurrence(rec.kind, file_id, generation, rec.line_hash));
@@ -302,7 +312,10 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, i
         return RecordDuplicate(rec, file_id, generation);
       }
       ++stats->messages;
-      return update_conversation_stats_->Bind(1, conversation_id).BindOptional(2, rec.timestamp_ms).Run();
+      ctx.row_id = db_.last_insert_rowid();
+      RETURN_IF_ERROR(
+          update_conversation_stats_->Bind(1, conversation_id).BindOptional(2, rec.timestamp_ms).Run());
+      return deriver_->OnMessage(rec, ctx);
     }
     case RecordKind::kEvent: {
       RETURN_IF_ERROR(insert_event_->Bind(1, conversation_id)
@@ -322,7 +335,8 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, i
         return RecordDuplicate(rec, file_id, generation);
       }
       ++stats->events;
-      return absl::OkStatus();
+      ctx.row_id = db_.last_insert_rowid();
+      return deriver_->OnEvent(rec, ctx);
     }
     case RecordKind::kQuarantine: {
       RETURN_IF_ERROR(insert_quarantine_->Bind(1, file_id)
@@ -403,7 +417,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
   for (const LineRecord& rec : chunk.records) {
     const std::string& session = rec.session_id.empty() ? loc.session_id : rec.session_id;
     ASSIGN_OR_RETURN(int64_t conversation_id, ConversationId(session, project_id));
-    RETURN_IF_ERROR(InsertRecord(rec, file.id, chunk.generation, conversation_id, stats));
+    RETURN_IF_ERROR(InsertRecord(rec, file.id, chunk.generation, conversation_id, project_id, loc, stats));
     stats->conversations.insert(conversation_id);
     ++lines;
   }

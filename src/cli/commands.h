@@ -16,6 +16,9 @@ inline constexpr int kExitLocked = 3;
 
 int RunRescan(const std::vector<std::string>& args);
 int RunReplay(const std::vector<std::string>& args);
+int RunWatch(const std::vector<std::string>& args);
+int RunStatus(const std::vector<std::string>& args);
+int RunReport(const std::vector<std::string>& args);
 
 }  // namespace cco
 

@@ -18,6 +18,7 @@
 #include "src/status.h"
 #include "src/cli/commands.h"
 #include "src/cli/flags.h"
+#include "src/cli/writer_setup.h"
 #include "src/json_writer.h"
 #include "src/lock.h"
 #include "src/paths.h"
@@ -87,14 +88,7 @@ class ProgressBar {
   absl::Time last_ = absl::InfinitePast();
 };
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "cco: %s\n", std::string(status.message()).c_str());
-  if (absl::IsFailedPrecondition(status) && absl::StrContains(status.message(), "in use by another")) {
-    return kExitLocked;
-  }
-  if (absl::IsNotFound(status) || absl::IsInvalidArgument(status)) return kExitUsage;
-  return kExitFailure;
-}
+int Fail(const absl::Status& status) { return ReportFailure(status); }
 
 int RunIngest(const IngestRun& run) {
   absl::Time start = absl::Now();
@@ -114,24 +108,17 @@ int RunIngest(const IngestRun& run) {
     }
   }
 
-  if (absl::Status s = EnsureDbDirectory(run.db_path); !s.ok()) return Fail(s);
-  auto lock = WriterLock::Acquire(run.db_path);
-  if (!lock.ok()) return Fail(lock.status());
   SqliteStoreOptions store_options;
   if (run.replay) store_options.now_ms = [] { return int64_t{0}; };
-  auto store = OpenSqliteStore(run.db_path, store_options);
-  if (!store.ok()) return Fail(store.status());
-  auto states = (*store)->LoadFileStates();
-  if (!states.ok()) return Fail(states.status());
-
-  Writer writer(std::move(*store), WriterOptions{});
-  writer.Start();
+  absl::StatusOr<WriterSetup> setup = StartWriter(run.db_path, store_options, WriterOptions{});
+  if (!setup.ok()) return Fail(setup.status());
+  Writer& writer = *setup->writer;
   ScanOptions options;
   options.tail.max_line_bytes = run.max_line_bytes;
   options.tail.take_unterminated_final_line = run.replay;
   ProgressBar bar(!run.replay && ::isatty(STDERR_FILENO) != 0);
   options.progress = [&bar](const ScanProgress& p) { bar.Update(p); };
-  Scanner scanner(writer, std::move(*states), options);
+  Scanner scanner(writer, std::move(setup->states), options);
   ScanReport report;
   absl::Status scan = scanner.Reconcile(roots.roots, &report);
   absl::Status stop = writer.Stop();

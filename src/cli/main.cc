@@ -22,6 +22,26 @@ Usage:
   cco replay DIR --db PATH [--json] [--max-line-bytes N]
       Ingest a fixture tree deterministically (no clock); a final line
       without a newline is taken. For CI and golden comparisons.
+  cco watch [--root DIR]... [--db PATH] [--reconcile-every SECONDS]
+            [--batch-delay-ms N] [--poll] [--max-line-bytes N]
+      The service: backfill, then follow the transcripts live until
+      SIGTERM/SIGINT (commits what is queued, exits 0); SIGHUP reconciles
+      every root. Missing roots are waited for. Reconciles stat-only every
+      --reconcile-every seconds (default 300); --batch-delay-ms (default 50)
+      bounds live latency; --poll uses polling instead of inotify. Speaks
+      the systemd notify protocol (READY, STATUS, WATCHDOG) when run by
+      systemd. See docs/service.md.
+  cco status [--db PATH] [--json]
+      Whether a daemon is running (pid), last commit, files per root, bytes
+      pending (lag), queue depth, quarantined lines, database and WAL size.
+      Read-only; a missing database is reported (exit 0), never created.
+
+  cco report daily|weekly|monthly|session|project|tools [--db PATH]
+            [--tz ZONE] [--since YYYY-MM-DD] [--until YYYY-MM-DD]
+            [--project NAME] [--start-of-week DAY] [--json]
+      Token usage and estimated cost (same counting as `ccusage claude
+      daily`; --json has ccusage's shape), or per-tool calls, error rate and
+      durations. Reads rollups only; --tz is an IANA zone (default UTC).
 
 Options:
   --root DIR        a projects/ directory, or a directory containing one
@@ -86,6 +106,9 @@ int main(int argc, char** argv) {
   }
   if (command == "rescan") return cco::RunRescan(rest);
   if (command == "replay") return cco::RunReplay(rest);
+  if (command == "watch") return cco::RunWatch(rest);
+  if (command == "status") return cco::RunStatus(rest);
+  if (command == "report") return cco::RunReport(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

@@ -1,0 +1,288 @@
+// `cco report daily|weekly|monthly|session|project|tools`: reads the
+// rollups through a read-only connection; works while the daemon writes.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "src/cli/commands.h"
+#include "src/cli/flags.h"
+#include "src/json_writer.h"
+#include "src/migrate.h"
+#include "src/paths.h"
+#include "src/report.h"
+#include "src/sqlite.h"
+
+namespace cco {
+namespace {
+
+constexpr char kReportUsage[] =
+    "usage: cco report daily|weekly|monthly|session|project|tools [--db PATH] [--tz ZONE]\n"
+    "                  [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--project NAME] [--json]\n"
+    "                  [--start-of-week sunday|monday|...]\n";
+
+double Usd(int64_t nano) { return static_cast<double>(nano) / 1e9; }
+
+std::string Iso(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+}
+
+std::string Thousands(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+void WriteTokens(JsonWriter& j, const TokenTotals& t) {
+  j.Field("inputTokens", t.input)
+      .Field("outputTokens", t.output)
+      .Field("cacheCreationTokens", t.cache_creation)
+      .Field("cacheReadTokens", t.cache_read)
+      .Field("totalTokens", t.total());
+}
+
+void WriteUsageRow(JsonWriter& j, const UsageRow& row, const char* key_name, bool session) {
+  j.BeginObject();
+  j.Field(key_name, row.key);
+  if (session) {
+    j.Field("projectPath", row.project);
+    j.Field("firstActivity", Iso(row.first_ms));
+    j.Field("lastActivity", Iso(row.last_ms));
+  }
+  WriteTokens(j, row.tokens);
+  j.Field("totalCost", Usd(row.tokens.cost_nanousd));
+  j.Key("modelsUsed").BeginArray();
+  for (const ModelTotals& m : row.models) j.String(m.model);
+  j.EndArray();
+  j.Key("modelBreakdowns").BeginArray();
+  for (const ModelTotals& m : row.models) {
+    j.BeginObject().Field("modelName", m.model);
+    j.Field("inputTokens", m.tokens.input)
+        .Field("outputTokens", m.tokens.output)
+        .Field("cacheCreationTokens", m.tokens.cache_creation)
+        .Field("cacheReadTokens", m.tokens.cache_read)
+        .Field("cost", Usd(m.tokens.cost_nanousd));
+    if (m.tokens.unpriced_calls > 0) j.Field("unpricedCalls", m.tokens.unpriced_calls);
+    j.EndObject();
+  }
+  j.EndArray();
+  j.EndObject();
+}
+
+std::string UsageJson(const std::vector<UsageRow>& rows, const char* array_name, const char* key_name,
+                      bool session) {
+  TokenTotals totals;
+  JsonWriter j;
+  j.BeginObject().Key(array_name).BeginArray();
+  for (const UsageRow& row : rows) {
+    WriteUsageRow(j, row, key_name, session);
+    totals.Add(row.tokens);
+  }
+  j.EndArray().Key("totals").BeginObject();
+  WriteTokens(j, totals);
+  j.Field("totalCost", Usd(totals.cost_nanousd));
+  if (totals.unpriced_calls > 0) j.Field("unpricedCalls", totals.unpriced_calls);
+  j.EndObject().EndObject();
+  return j.str();
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return;
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::string line;
+    for (size_t c = 0; c < rows[i].size(); ++c) {
+      const std::string& cell = rows[i][c];
+      std::string pad(width[c] - cell.size(), ' ');
+      line += c == 0 || c == 1 ? cell + pad : pad + cell;  // text left, numbers right
+      if (c + 1 < rows[i].size()) line += "  ";
+    }
+    std::printf("%s\n", line.c_str());
+    if (i == 0) {
+      size_t total = 0;
+      for (size_t w : width) total += w + 2;
+      std::printf("%s\n", std::string(total - 2, '-').c_str());
+    }
+  }
+}
+
+void PrintUsage(const std::vector<UsageRow>& rows, const std::string& heading) {
+  std::vector<std::vector<std::string>> table = {
+      {heading, "Models", "Input", "Output", "Cache create", "Cache read", "Total tokens", "Cost (USD)"}};
+  TokenTotals totals;
+  for (const UsageRow& row : rows) {
+    std::vector<std::string> models;
+    for (const ModelTotals& m : row.models) models.push_back(absl::StrReplaceAll(m.model, {{"claude-", ""}}));
+    const TokenTotals& t = row.tokens;
+    table.push_back({row.key, absl::StrJoin(models, ", "), Thousands(t.input), Thousands(t.output),
+                     Thousands(t.cache_creation), Thousands(t.cache_read), Thousands(t.total()),
+                     absl::StrFormat("%.2f", Usd(t.cost_nanousd))});
+    totals.Add(t);
+  }
+  table.push_back({"Total", "", Thousands(totals.input), Thousands(totals.output),
+                   Thousands(totals.cache_creation), Thousands(totals.cache_read), Thousands(totals.total()),
+                   absl::StrFormat("%.2f", Usd(totals.cost_nanousd))});
+  PrintTable(table);
+  if (totals.unpriced_calls > 0) {
+    std::printf("\n%lld API calls used models without a known price and count 0 USD.\n",
+                static_cast<long long>(totals.unpriced_calls));
+  }
+  std::printf("\nOutput tokens are a lower bound: most Claude Code versions never write a streamed\n"
+              "response's final usage to the transcript.\n");
+}
+
+std::optional<absl::CivilDay> ParseDay(const std::string& text) {
+  std::string s = text;
+  if (s.size() == 8 && s.find('-') == std::string::npos) s = s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6);
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(s, &day)) return std::nullopt;
+  return day;
+}
+
+std::optional<absl::Weekday> ParseWeekday(const std::string& text) {
+  static const std::pair<const char*, absl::Weekday> kDays[] = {
+      {"monday", absl::Weekday::monday},     {"tuesday", absl::Weekday::tuesday},
+      {"wednesday", absl::Weekday::wednesday}, {"thursday", absl::Weekday::thursday},
+      {"friday", absl::Weekday::friday},     {"saturday", absl::Weekday::saturday},
+      {"sunday", absl::Weekday::sunday}};
+  std::string lower = absl::AsciiStrToLower(text);
+  for (const auto& [name, day] : kDays) {
+    if (lower == name) return day;
+  }
+  return std::nullopt;
+}
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "cco report: %s\n%s", message.c_str(), kReportUsage);
+  return kExitUsage;
+}
+
+}  // namespace
+
+int RunReport(const std::vector<std::string>& argv) {
+  FlagSpec spec;
+  spec.value_flags = {"db", "tz", "since", "until", "project", "start-of-week"};
+  spec.bool_flags = {"json"};
+  spec.max_positional = 1;
+  auto args = ParseArgs(argv, spec);
+  if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (args->positional().empty()) return Usage("which report? daily, weekly, monthly, session, project or tools");
+  const std::string kind = args->positional()[0];
+
+  ReportFilter filter;
+  const std::string tz_name = args->Get("tz", "UTC");
+  if (!absl::LoadTimeZone(tz_name, &filter.tz)) {
+    std::fprintf(stderr, "cco report: unknown time zone '%s' (use an IANA name such as Europe/Berlin)\n",
+                 tz_name.c_str());
+    return kExitUsage;
+  }
+  for (const char* flag : {"since", "until"}) {
+    if (!args->Has(flag)) continue;
+    auto day = ParseDay(args->Get(flag));
+    if (!day.has_value()) return Usage(absl::StrCat("--", flag, " needs a date YYYY-MM-DD"));
+    (std::string(flag) == "since" ? filter.since : filter.until) = day;
+  }
+  filter.project = args->Get("project");
+  if (args->Has("start-of-week")) {
+    auto day = ParseWeekday(args->Get("start-of-week"));
+    if (!day.has_value()) return Usage("--start-of-week needs a day name");
+    filter.week_start = *day;
+  }
+
+  auto db_path = ResolveDbPath(args->Get("db"));
+  if (!db_path.ok()) return Usage(std::string(db_path.status().message()));
+  struct stat st;
+  if (::stat(db_path->c_str(), &st) != 0) {
+    std::fprintf(stderr, "cco report: no database at %s (run `cco rescan` first)\n", db_path->c_str());
+    return kExitUsage;
+  }
+  auto db = Db::Open(*db_path, Db::Mode::kReadOnly);
+  if (!db.ok()) {
+    std::fprintf(stderr, "cco report: %s\n", std::string(db.status().message()).c_str());
+    return kExitFailure;
+  }
+  if (absl::Status s = CheckSchema(*db); !s.ok()) {
+    std::fprintf(stderr, "cco report: %s\n", std::string(s.message()).c_str());
+    return kExitFailure;
+  }
+  const bool json = args->Has("json");
+
+  auto fail = [](const absl::Status& s) {
+    std::fprintf(stderr, "cco report: %s\n", std::string(s.message()).c_str());
+    return kExitFailure;
+  };
+  if (kind == "daily" || kind == "weekly" || kind == "monthly") {
+    Period period = kind == "daily" ? Period::kDay : kind == "weekly" ? Period::kWeek : Period::kMonth;
+    auto rows = PeriodReport(*db, period, filter);
+    if (!rows.ok()) return fail(rows.status());
+    const char* key = kind == "daily" ? "date" : kind == "weekly" ? "week" : "month";
+    if (json) {
+      std::printf("%s\n", UsageJson(*rows, kind.c_str(), key, false).c_str());
+    } else {
+      PrintUsage(*rows, kind == "daily" ? "Date" : kind == "weekly" ? "Week of" : "Month");
+    }
+    return kExitOk;
+  }
+  if (kind == "session" || kind == "project") {
+    auto rows = kind == "session" ? SessionReport(*db, filter) : ProjectReport(*db, filter);
+    if (!rows.ok()) return fail(rows.status());
+    if (json) {
+      std::printf("%s\n", UsageJson(*rows, kind == "session" ? "sessions" : "projects",
+                                    kind == "session" ? "sessionId" : "project", kind == "session")
+                              .c_str());
+    } else {
+      PrintUsage(*rows, kind == "session" ? "Session" : "Project");
+    }
+    return kExitOk;
+  }
+  if (kind == "tools") {
+    auto rows = ToolReport(*db, filter);
+    if (!rows.ok()) return fail(rows.status());
+    if (json) {
+      JsonWriter j;
+      j.BeginObject().Key("tools").BeginArray();
+      for (const ToolRow& r : *rows) {
+        j.BeginObject()
+            .Field("tool", r.tool)
+            .Field("calls", r.calls)
+            .Field("errors", r.errors)
+            .Field("rejected", r.rejected)
+            .Field("interrupted", r.interrupted)
+            .Field("pending", r.pending)
+            .Field("errorRate", r.error_rate())
+            .Field("meanDurationMs", r.mean_ms)
+            .Field("p95DurationMs", r.p95_ms)
+            .EndObject();
+      }
+      j.EndArray().EndObject();
+      std::printf("%s\n", j.str().c_str());
+    } else {
+      std::vector<std::vector<std::string>> table = {
+          {"Tool", "", "Calls", "Errors", "Error rate", "Rejected", "Interrupted", "Pending", "Mean", "p95"}};
+      for (const ToolRow& r : *rows) {
+        table.push_back({r.tool, "", Thousands(r.calls), Thousands(r.errors),
+                         absl::StrFormat("%.1f%%", r.error_rate() * 100), Thousands(r.rejected),
+                         Thousands(r.interrupted), Thousands(r.pending),
+                         absl::StrFormat("%.0f ms", r.mean_ms), absl::StrFormat("%d ms", r.p95_ms)});
+      }
+      PrintTable(table);
+    }
+    return kExitOk;
+  }
+  return Usage(absl::StrCat("unknown report '", kind, "'"));
+}
+
+}  // namespace cco

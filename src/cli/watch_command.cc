@@ -1,0 +1,168 @@
+// `cco watch`: the live service. Backfills what is pending, then follows the
+// transcripts until SIGTERM/SIGINT; SIGHUP reconciles every root. Speaks the
+// systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) when run by
+// systemd.
+#include <unistd.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "ingest/follower.h"
+#include "ingest/roots.h"
+#include "ingest/watcher.h"
+#include "spdlog/spdlog.h"
+#include "src/cli/commands.h"
+#include "src/cli/flags.h"
+#include "src/cli/writer_setup.h"
+#include "src/paths.h"
+#include "src/sd_notify.h"
+#include "src/signals.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+struct WatchRun {
+  std::vector<std::string> roots;  // --root values; empty: the defaults
+  std::string db_path;
+  absl::Duration reconcile_every = absl::Seconds(300);
+  absl::Duration batch_delay = absl::Milliseconds(50);
+  int64_t max_line_bytes = 32 << 20;
+  bool poll = false;
+};
+
+absl::StatusOr<int64_t> PositiveFlag(const Args& args, const std::string& name, int64_t fallback, int64_t min) {
+  if (!args.Has(name)) return fallback;
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(args.Get(name), &value) || value < min) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a number of at least ", min));
+  }
+  return value;
+}
+
+absl::StatusOr<WatchRun> ParseWatchFlags(const std::vector<std::string>& argv) {
+  FlagSpec spec;
+  spec.value_flags = {"root", "db", "reconcile-every", "batch-delay-ms", "max-line-bytes"};
+  spec.bool_flags = {"poll"};
+  ASSIGN_OR_RETURN(Args args, ParseArgs(argv, spec));
+  WatchRun run;
+  run.roots = args.GetAll("root");
+  run.poll = args.Has("poll");
+  ASSIGN_OR_RETURN(run.db_path, ResolveDbPath(args.Get("db")));
+  ASSIGN_OR_RETURN(int64_t reconcile_s, PositiveFlag(args, "reconcile-every", 300, 1));
+  run.reconcile_every = absl::Seconds(reconcile_s);
+  ASSIGN_OR_RETURN(int64_t delay_ms, PositiveFlag(args, "batch-delay-ms", 50, 0));
+  run.batch_delay = absl::Milliseconds(delay_ms);
+  ASSIGN_OR_RETURN(run.max_line_bytes, PositiveFlag(args, "max-line-bytes", 32 << 20, 1024));
+  return run;
+}
+
+void WakeWatcher(void* watcher) { static_cast<Watcher*>(watcher)->Wake(); }
+
+int Watch(const WatchRun& run) {
+  const std::vector<std::string> roots = CandidateRoots(run.roots);
+  if (roots.empty()) return ReportFailure(absl::NotFoundError("no transcript root: set --root or HOME"));
+
+  // A small queue keeps shutdown fast (everything queued is committed before
+  // exit) without slowing ingest: the writer thread is the bottleneck anyway.
+  WriterOptions writer_options;
+  writer_options.max_batch_delay = run.batch_delay;
+  writer_options.max_queued_bytes = 32 << 20;
+  absl::StatusOr<WriterSetup> setup = StartWriter(run.db_path, SqliteStoreOptions{}, writer_options);
+  if (!setup.ok()) return ReportFailure(setup.status());
+  Writer& writer = *setup->writer;
+
+  absl::StatusOr<std::unique_ptr<Watcher>> watcher =
+      run.poll ? absl::StatusOr<std::unique_ptr<Watcher>>(MakePollWatcher(absl::Seconds(2))) : MakeDefaultWatcher();
+  if (!watcher.ok()) {
+    (void)writer.Stop();
+    return ReportFailure(watcher.status());
+  }
+  absl::StatusOr<std::unique_ptr<SignalMonitor>> signals = SignalMonitor::Install(&WakeWatcher, watcher->get());
+  if (!signals.ok()) {
+    (void)writer.Stop();
+    return ReportFailure(signals.status());
+  }
+  SignalMonitor& monitor = **signals;
+  SdNotifier notifier = SdNotifier::FromEnvironment();
+  auto notify = [&notifier](std::string_view state) {
+    if (absl::Status s = notifier.Notify(state); !s.ok()) {
+      spdlog::warn("systemd notification failed error=\"{}\"", s.message());
+    }
+  };
+
+  FollowerOptions options;
+  options.roots = roots;
+  options.reconcile_every = run.reconcile_every;
+  options.max_queued_bytes = 8 << 20;
+  // Chunks of at most 1 MiB of lines: a stop request waits for at most a few
+  // of them to commit.
+  options.tail.chunk_bytes = 1 << 20;
+  options.tail.max_line_bytes = run.max_line_bytes;
+  absl::Time extended_until = absl::InfinitePast();
+  bool ready = false;
+  options.tick = [&] {
+    notifier.PingWatchdog();
+    // Until READY, a long backfill keeps pushing systemd's start timeout out.
+    if (!ready && notifier.enabled() && absl::Now() + absl::Seconds(20) > extended_until) {
+      extended_until = absl::Now() + absl::Seconds(60);
+      notify("EXTEND_TIMEOUT_USEC=60000000");
+    }
+  };
+  options.until_next_tick = [&notifier] { return notifier.UntilNextPing(); };
+  options.stop_requested = [&monitor] { return monitor.stop_requested(); };
+  options.take_reload = [&monitor] {
+    if (!monitor.TakeReload()) return false;
+    spdlog::info("SIGHUP: reconciling every root");
+    return true;
+  };
+  options.status = [&notify](std::string_view text) { notify(absl::StrCat("STATUS=", AsAbsl(text))); };
+
+  spdlog::info("cco watch starting pid={} db=\"{}\" roots=\"{}\" reconcile_every_s={}", ::getpid(), run.db_path,
+               absl::StrJoin(roots, ","), absl::ToInt64Seconds(run.reconcile_every));
+  const absl::Time start = absl::Now();
+  Follower follower(writer, **watcher, std::move(setup->states), options);
+  notifier.PingWatchdog(/*force=*/true);
+  absl::Status status = follower.Backfill();
+  if (status.ok()) {
+    ready = true;
+    notify("READY=1");
+    notifier.PingWatchdog(/*force=*/true);
+    spdlog::info("backfill done, following files={} took_ms={} watches={}{}", follower.stats().files,
+                 absl::ToInt64Milliseconds(absl::Now() - start), (*watcher)->watch_count(),
+                 (*watcher)->degraded() ? " (polling)" : "");
+    status = follower.Run();
+  }
+  if (monitor.stop_requested()) {
+    spdlog::info("signal {} received, committing what is queued", monitor.stop_signal());
+  }
+  notify("STOPPING=1");
+  const absl::Time stopping = absl::Now();
+  absl::Status stop = writer.Stop();
+  const CommitStats stats = writer.stats();
+  spdlog::info("stopped lines={} messages={} events={} quarantined={} events_handled={} reconciles={} "
+               "stop_ms={}",
+               stats.lines, stats.messages, stats.events, stats.quarantined, follower.stats().events,
+               follower.stats().reconciles, absl::ToInt64Milliseconds(absl::Now() - stopping));
+  const bool stopped_by_signal = monitor.stop_requested();
+  signals->reset();  // before the watcher it wakes goes away
+  if (!status.ok() && !(absl::IsCancelled(status) && stopped_by_signal)) return ReportFailure(status);
+  if (!stop.ok()) return ReportFailure(stop);
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunWatch(const std::vector<std::string>& argv) {
+  absl::StatusOr<WatchRun> run = ParseWatchFlags(argv);
+  if (!run.ok()) return ReportFailure(run.status());
+  return Watch(*run);
+}
+
+}  // namespace cco

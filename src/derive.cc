@@ -1,0 +1,72 @@
+#include "src/derive.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "src/status.h"
+
+namespace cco {
+
+const char* ClassifyToolResult(const ToolResult& result, std::string_view tool_use_result_text,
+                               bool tool_use_result_interrupted) {
+  const absl::string_view text = AsAbsl(result.text);
+  const absl::string_view tur = AsAbsl(tool_use_result_text);
+  if (absl::StrContains(text, "The user doesn't want to proceed with this tool use") ||
+      absl::StrContains(text, "The user doesn't want to take this action") ||
+      absl::StartsWith(tur, "User rejected tool use")) {
+    return kToolRejected;
+  }
+  if (tool_use_result_interrupted || absl::StartsWith(text, "[Request interrupted by user") ||
+      absl::StartsWith(tur, "[Request interrupted by user")) {
+    return kToolInterrupted;
+  }
+  if (result.is_error) return kToolError;
+  return kToolSuccess;
+}
+
+bool CopyBeats(const UsageCandidate& a, const UsageCandidate& b) {
+  if (a.is_sidechain != b.is_sidechain) return !a.is_sidechain;
+  if (a.total != b.total) return a.total > b.total;
+  if (a.cost_nanousd != b.cost_nanousd) return a.cost_nanousd > b.cost_nanousd;
+  if (a.has_speed != b.has_speed) return a.has_speed;
+  if (a.path != b.path) return a.path < b.path;
+  return a.byte_offset < b.byte_offset;
+}
+
+int64_t CostNanoUsd(const Usage& u, const ModelPrice& p) {
+  auto tiered = [&p](int64_t tokens, int64_t base, int64_t above) {
+    if (p.tier_threshold <= 0 || tokens <= p.tier_threshold) return tokens * base;
+    return p.tier_threshold * base + (tokens - p.tier_threshold) * above;
+  };
+  const int64_t cache_5m = u.cache_creation - u.cache_creation_1h;
+  int64_t cost = tiered(u.input, p.input, p.input_above) + tiered(u.output, p.output, p.output_above) +
+                 tiered(cache_5m, p.cache_write_5m, p.cache_write_5m_above) +
+                 tiered(u.cache_creation_1h, p.cache_write_1h, p.cache_write_1h_above) +
+                 tiered(u.cache_read, p.cache_read, p.cache_read_above);
+  if (u.fast && p.fast_multiplier != 1.0) {
+    cost = static_cast<int64_t>(static_cast<double>(cost) * p.fast_multiplier + 0.5);
+  }
+  return cost;
+}
+
+std::vector<std::string> PriceLookupNames(std::string_view model) {
+  std::vector<std::string> names = {std::string(model)};
+  std::string base(model);
+  if (absl::StartsWith(base, "anthropic/")) base = base.substr(10);
+  if (absl::EndsWith(base, "[1m]")) base = base.substr(0, base.size() - 4);
+  if (base != model) names.push_back(base);
+  // A -YYYYMMDD date suffix.
+  if (base.size() > 9 && base[base.size() - 9] == '-') {
+    bool digits = true;
+    for (size_t i = base.size() - 8; i < base.size(); ++i) digits = digits && base[i] >= '0' && base[i] <= '9';
+    if (digits) names.push_back(base.substr(0, base.size() - 9));
+  }
+  return names;
+}
+
+std::string DedupKey(std::string_view api_message_id, std::string_view request_id,
+                     std::string_view session, int64_t timestamp_ms) {
+  if (!request_id.empty()) return absl::StrCat("r:", AsAbsl(api_message_id), ":", AsAbsl(request_id));
+  return absl::StrCat("s:", AsAbsl(api_message_id), ":", AsAbsl(session), ":", timestamp_ms);
+}
+
+}  // namespace cco

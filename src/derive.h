@@ -1,0 +1,85 @@
+// Pure rules of the derived data: how a tool result's status is read, which
+// copy of an API response wins, which 15-minute bucket a time falls in, and
+// what a response costs. No I/O; the SQLite deriver applies them.
+#ifndef CCO_SRC_DERIVE_H_
+#define CCO_SRC_DERIVE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/record.h"
+
+namespace cco {
+
+inline constexpr int64_t kBucketMs = 15 * 60 * 1000;
+
+// Start of the 15-minute UTC bucket holding `ms` (floor, also before 1970).
+inline int64_t BucketStart(int64_t ms) {
+  int64_t q = ms / kBucketMs;
+  if (ms % kBucketMs < 0) --q;
+  return q * kBucketMs;
+}
+
+// tool_executions.status values.
+inline constexpr char kToolPending[] = "pending";
+inline constexpr char kToolSuccess[] = "success";
+inline constexpr char kToolError[] = "error";
+inline constexpr char kToolRejected[] = "rejected";
+inline constexpr char kToolInterrupted[] = "interrupted";
+
+// Status of a finished tool call from its result: rejected and interrupted
+// are recognised by Claude Code's texts, then is_error, else success.
+const char* ClassifyToolResult(const ToolResult& result, std::string_view tool_use_result_text,
+                               bool tool_use_result_interrupted);
+
+// One copy of an API response's usage, with what decides between copies.
+struct UsageCandidate {
+  bool is_sidechain = false;
+  int64_t total = 0;
+  int64_t cost_nanousd = 0;
+  bool has_speed = false;
+  std::string path;
+  int64_t byte_offset = 0;
+};
+
+// True when `a` should count instead of `b`: a non-sidechain copy, then the
+// larger total, then the higher cost, then one with usage.speed, then the
+// smaller path, then the smaller offset. A strict total order, so the winner
+// does not depend on arrival order.
+bool CopyBeats(const UsageCandidate& a, const UsageCandidate& b);
+
+// Prices in nano-USD per token (integers keep sums exact and
+// order-independent).
+struct ModelPrice {
+  int64_t input = 0;
+  int64_t output = 0;
+  int64_t cache_write_5m = 0;
+  int64_t cache_write_1h = 0;
+  int64_t cache_read = 0;
+  int64_t tier_threshold = 0;  // 0: no tier; else the *_above prices apply to tokens above it
+  int64_t input_above = 0;
+  int64_t output_above = 0;
+  int64_t cache_write_5m_above = 0;
+  int64_t cache_write_1h_above = 0;
+  int64_t cache_read_above = 0;
+  double fast_multiplier = 1.0;  // applied to a speed:"fast" response's whole cost
+};
+
+// Cost of one response: each token kind priced on its own, marginally above
+// the tier threshold; 1-hour cache writes at their own rate.
+int64_t CostNanoUsd(const Usage& usage, const ModelPrice& price);
+
+// Candidate names under which a model's price is looked up, most specific
+// first: the name itself, then without an "anthropic/" prefix, a "[1m]"
+// suffix or a -YYYYMMDD date suffix.
+std::vector<std::string> PriceLookupNames(std::string_view model);
+
+// The slot key of a copy. REQUIRES: api_message_id is not empty.
+std::string DedupKey(std::string_view api_message_id, std::string_view request_id,
+                     std::string_view session, int64_t timestamp_ms);
+
+}  // namespace cco
+
+#endif  // CCO_SRC_DERIVE_H_

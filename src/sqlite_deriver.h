@@ -1,0 +1,78 @@
+// Applies the derived-data rules (derive.h) inside the writer's transaction:
+// tool executions, usage winners, rollup deltas, conversation stats and
+// titles. Every change is "subtract the old contribution, add the new one",
+// so the rollups always equal a recompute over the stored rows.
+//
+// Thread-safety: writer thread only; shares the store's connection and
+// transaction.
+#ifndef CCO_SRC_SQLITE_DERIVER_H_
+#define CCO_SRC_SQLITE_DERIVER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "src/derive.h"
+#include "src/record.h"
+#include "src/sqlite.h"
+
+namespace cco {
+
+// Where a freshly inserted row lives.
+struct RowContext {
+  int64_t row_id = 0;           // messages.id or events.id
+  int64_t conversation_id = 0;
+  int64_t project_id = 0;
+  int64_t byte_offset = 0;
+  const FileLocation* location = nullptr;
+};
+
+class SqliteDeriver {
+ public:
+  // REQUIRES: `db` outlives the deriver and has the 0002 schema.
+  static absl::StatusOr<std::unique_ptr<SqliteDeriver>> Create(Db& db);
+
+  absl::Status OnMessage(const LineRecord& rec, const RowContext& ctx);
+  absl::Status OnEvent(const LineRecord& rec, const RowContext& ctx);
+
+ private:
+  struct Winner;
+  struct Execution;
+
+  explicit SqliteDeriver(Db& db) : db_(db) {}
+  absl::Status Prepare();
+  absl::Status LoadPrices();
+
+  absl::Status ApplyUsage(const UsageCopy& copy, const LineRecord& rec, const char* source,
+                          const RowContext& ctx);
+  absl::Status StoreWinner(const Winner& w);
+  static void LoadWinner(const Stmt& s, Winner* w);
+  const ModelPrice* PriceOf(const std::string& model) const;
+  absl::Status ApplyWinnerContribution(const Winner& w, int sign);
+  absl::Status OnToolUse(const ToolUse& use, const LineRecord& rec, const RowContext& ctx);
+  absl::Status OnToolResult(const ToolResult& result, const LineRecord& rec, const RowContext& ctx);
+  absl::Status ApplyExecutionContribution(const Execution& e, int sign);
+  absl::Status SaveExecution(const Execution& e);
+  absl::StatusOr<std::optional<Execution>> LoadExecution(const std::string& tool_use_id);
+  absl::Status AddRollup(int64_t bucket, int64_t project_id, const std::string& model,
+                         const std::string& metric, int64_t delta);
+  absl::Status AddSessionRollup(const std::string& session, int64_t project_id, const std::string& model,
+                                const std::string& metric, int64_t delta);
+  absl::Status OfferTitle(int64_t conversation_id, const std::string& title, const std::string& source,
+                          int64_t event_id);
+
+  Db& db_;
+  absl::flat_hash_map<std::string, ModelPrice> prices_;
+  std::optional<Stmt> add_rollup_, add_session_rollup_;
+  std::optional<Stmt> select_winner_, insert_winner_, select_slots_by_api_id_;
+  std::optional<Stmt> add_conversation_tokens_, add_conversation_tools_;
+  std::optional<Stmt> select_execution_, upsert_execution_;
+  std::optional<Stmt> insert_pending_title_, select_pending_titles_, select_leaf_conversations_;
+  std::optional<Stmt> select_title_, update_title_;
+};
+
+}  // namespace cco
+
+#endif  // CCO_SRC_SQLITE_DERIVER_H_

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Regenerate the ccusage golden files in this directory from a Claude config dir.
+#
+#   usage: tests/golden/regen.sh CORPUS_DIR
+#
+# CORPUS_DIR is a Claude config dir, i.e. a directory that contains projects/
+# (for this repo: the shared corpus checked out beside it).
+# Needs: npm (npm registry access) and node. Writes only to this directory and to
+# scratch space under /tmp. See README.md beside this script.
+set -euo pipefail
+
+CCUSAGE_VERSION=20.0.24
+
+die() { echo "regen.sh: $*" >&2; exit 1; }
+
+[ $# -eq 1 ] || die "usage: $0 CORPUS_DIR"
+[ -d "$1/projects" ] || die "'$1' has no projects/ directory (expected a Claude config dir)"
+corpus=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64)   plat=linux-x64 ;;
+  Linux-aarch64)  plat=linux-arm64 ;;
+  Darwin-x86_64)  plat=darwin-x64 ;;
+  Darwin-arm64)   plat=darwin-arm64 ;;
+  *) die "unsupported platform $(uname -s)-$(uname -m)" ;;
+esac
+
+# 1. Install the reference (the npm launcher needs the platform package, which holds
+#    the native binary that does the work).
+scratch=/tmp/ccusage-$CCUSAGE_VERSION
+bin=$scratch/node_modules/@ccusage/ccusage-$plat/bin/ccusage
+if [ ! -f "$bin" ]; then
+  mkdir -p "$scratch"
+  (cd "$scratch" && npm init -y >/dev/null &&
+   npm i --no-audit --no-fund --loglevel=error \
+     "ccusage@$CCUSAGE_VERSION" "@ccusage/ccusage-$plat@$CCUSAGE_VERSION" >/dev/null)
+fi
+chmod +x "$bin"
+got=$("$bin" --version)
+[ "$got" = "ccusage $CCUSAGE_VERSION" ] || die "expected 'ccusage $CCUSAGE_VERSION', got '$got'"
+
+# 2. Run it isolated from any user config: empty cwd (no ./.ccusage/ccusage.json) and an
+#    empty HOME (no ~/.claude/ccusage.json or ~/.config/claude/ccusage.json).
+run=$(mktemp -d /tmp/ccusage-golden.XXXXXX)
+trap 'rm -rf "$run"' EXIT
+mkdir -p "$run/cwd" "$run/home"
+
+ccu() {
+  (cd "$run/cwd" &&
+   env -u XDG_CONFIG_HOME -u CCUSAGE_CLAUDE_EXTRA_DIRS -u CCUSAGE_MODEL_ALIASES \
+       HOME="$run/home" CLAUDE_CONFIG_DIR="$corpus" LOG_LEVEL=0 NO_COLOR=1 \
+       "$bin" claude "$@")
+}
+
+# 3. Keep only per-period and per-model token totals and costs (drops any session id,
+#    path or project field a future ccusage might add); key order and shape are kept.
+filter() {  # $1 = list key (daily|monthly), $2 = period key (date|month)
+  node -e '
+    const [list, period] = process.argv.slice(1);
+    const doc = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const TOK = ["inputTokens","outputTokens","cacheCreationTokens","cacheReadTokens"];
+    const pick = (o, keys) => Object.fromEntries(Object.keys(o).filter(k => keys.includes(k)).map(k => [k, o[k]]));
+    const BD = ["modelName", ...TOK, "cost", "missingPricing"];
+    const ROW = [period, ...TOK, "totalTokens", "totalCost", "modelsUsed", "modelBreakdowns"];
+    const out = {};
+    out[list] = doc[list].map(r => {
+      const row = pick(r, ROW);
+      row.modelBreakdowns = (r.modelBreakdowns || []).map(b => pick(b, BD));
+      return row;
+    });
+    out.totals = pick(doc.totals, [...TOK, "totalTokens", "totalCost"]);
+    process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+  ' "$1" "$2"
+}
+
+for tz in UTC Asia/Tokyo Asia/Kolkata; do
+  ccu daily --json --offline -z "$tz" | filter daily date > "$here/ccusage_daily_${tz//\//-}.json"
+done
+ccu monthly --json --offline -z UTC | filter monthly month > "$here/ccusage_monthly_UTC.json"
+
+echo "regenerated golden files with ccusage $CCUSAGE_VERSION from $corpus"
