@@ -87,11 +87,13 @@ CREATE TABLE session_analytics (
 
 -- Titles whose leaf message has not arrived yet (summary.leafUuid points
 -- into another session, which may be ingested later).
+-- (Key columns first: SQLite 3.40's integrity_check misreports NOT NULL
+-- columns of WITHOUT ROWID tables whose key columns come later.)
 CREATE TABLE pending_titles (
   leaf_uuid  TEXT NOT NULL,
+  event_id   INTEGER NOT NULL REFERENCES events(id),
   title      TEXT NOT NULL,
   source     TEXT NOT NULL,
-  event_id   INTEGER NOT NULL REFERENCES events(id),
   PRIMARY KEY (leaf_uuid, event_id)
 ) WITHOUT ROWID;
 

@@ -19,6 +19,7 @@ int RunReplay(const std::vector<std::string>& args);
 int RunWatch(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
 int RunReport(const std::vector<std::string>& args);
+int RunCheck(const std::vector<std::string>& args);
 
 }  // namespace cco
 

@@ -43,6 +43,10 @@ Usage:
       daily`; --json has ccusage's shape), or per-tool calls, error rate and
       durations. Reads rollups only; --tz is an IANA zone (default UTC).
 
+  cco check [--db PATH] [--json]
+      PRAGMA integrity_check, and verify that every rollup and conversation
+      stat equals a from-scratch recompute over the stored rows. Exit 1 if not.
+
 Options:
   --root DIR        a projects/ directory, or a directory containing one
                     (repeatable). Default: each entry of CLAUDE_CONFIG_DIR
@@ -109,6 +113,7 @@ int main(int argc, char** argv) {
   if (command == "watch") return cco::RunWatch(rest);
   if (command == "status") return cco::RunStatus(rest);
   if (command == "report") return cco::RunReport(rest);
+  if (command == "check") return cco::RunCheck(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

@@ -1,0 +1,131 @@
+#include "src/check.h"
+
+#include "absl/strings/str_cat.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+// Floor to the 15-minute bucket, correct for negative times too.
+#define BUCKET(col) "(" col " - (((" col ") % 900000) + 900000) % 900000)"
+
+// Expected analytics rows, recomputed from the stored rows.
+constexpr char kExpectedAnalytics[] =
+    "SELECT " BUCKET("timestamp_ms") " AS b, project_id AS p, model AS m, 'input_tokens' AS k,"
+    "   sum(input_tokens) AS v FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'output_tokens', sum(output_tokens)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'cache_creation_tokens',"
+    "   sum(cache_creation_tokens) FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'cache_read_tokens',"
+    "   sum(cache_read_tokens) FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'cost_nanousd', sum(cost_nanousd)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'api_calls', count(*)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'unpriced_calls', sum(1 - priced)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT " BUCKET("m.timestamp_ms") ", f.project_id,"
+    "   CASE WHEN m.type = 'assistant' THEN coalesce(m.model, '') ELSE '' END, 'messages:' || m.type,"
+    "   count(*) FROM messages m JOIN files f ON f.id = m.file_id WHERE m.timestamp_ms IS NOT NULL"
+    "   GROUP BY 1, 2, 3, 4"
+    " UNION ALL SELECT " BUCKET("started_ms") ", project_id, coalesce(model, ''),"
+    "   'tool_calls:' || tool_name || ':' || status, count(*) FROM tool_executions"
+    "   WHERE use_message_id IS NOT NULL AND started_ms IS NOT NULL GROUP BY 1, 2, 3, 4"
+    " UNION ALL SELECT " BUCKET("started_ms") ", project_id, coalesce(model, ''),"
+    "   'tool_duration_ms:' || tool_name, sum(duration_ms) FROM tool_executions"
+    "   WHERE use_message_id IS NOT NULL AND started_ms IS NOT NULL AND duration_ms IS NOT NULL"
+    "   GROUP BY 1, 2, 3, 4"
+    " UNION ALL SELECT " BUCKET("started_ms") ", project_id, coalesce(model, ''),"
+    "   'tool_durations:' || tool_name, count(*) FROM tool_executions"
+    "   WHERE use_message_id IS NOT NULL AND started_ms IS NOT NULL AND duration_ms IS NOT NULL"
+    "   GROUP BY 1, 2, 3, 4";
+
+constexpr char kExpectedSessions[] =
+    "SELECT report_session AS s, project_id AS p, model AS m, 'input_tokens' AS k, sum(input_tokens) AS v"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT report_session, project_id, model, 'output_tokens', sum(output_tokens)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT report_session, project_id, model, 'cache_creation_tokens', sum(cache_creation_tokens)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT report_session, project_id, model, 'cache_read_tokens', sum(cache_read_tokens)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT report_session, project_id, model, 'cost_nanousd', sum(cost_nanousd)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT report_session, project_id, model, 'api_calls', count(*)"
+    "   FROM usage_winners GROUP BY 1, 2, 3"
+    " UNION ALL SELECT report_session, project_id, model, 'unpriced_calls', sum(1 - priced)"
+    "   FROM usage_winners GROUP BY 1, 2, 3";
+
+// Conversation stats recomputed; one row per conversation whose stored
+// stats differ.
+constexpr char kConversationMismatches[] =
+    "SELECT c.session_id, c.message_count, coalesce(m.n, 0), c.tool_use_count, coalesce(t.n, 0),"
+    "  c.total_tokens, coalesce(w.n, 0), c.started_ms, m.first, c.ended_ms, m.last"
+    " FROM conversations c"
+    " LEFT JOIN (SELECT conversation_id, count(*) AS n, min(timestamp_ms) AS first,"
+    "   max(timestamp_ms) AS last FROM messages GROUP BY 1) m ON m.conversation_id = c.id"
+    " LEFT JOIN (SELECT conversation_id, count(*) AS n FROM tool_executions"
+    "   WHERE use_message_id IS NOT NULL GROUP BY 1) t ON t.conversation_id = c.id"
+    " LEFT JOIN (SELECT conversation_id, sum(input_tokens + output_tokens + cache_creation_tokens"
+    "   + cache_read_tokens) AS n FROM usage_winners GROUP BY 1) w ON w.conversation_id = c.id"
+    " WHERE c.message_count != coalesce(m.n, 0) OR c.tool_use_count != coalesce(t.n, 0)"
+    "   OR c.total_tokens != coalesce(w.n, 0) OR c.started_ms IS NOT m.first OR c.ended_ms IS NOT m.last";
+
+absl::StatusOr<int64_t> CountDifferences(Db& db, const std::string& sql, const char* what,
+                                         std::vector<std::string>* examples) {
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql));
+  int64_t n = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    if (examples->size() < 10) {
+      examples->push_back(absl::StrCat(what, " ", stmt.ColumnText(0), " ", stmt.ColumnText(1), " ",
+                                       stmt.ColumnText(2), " ", stmt.ColumnText(3), ": recomputed minus stored = ",
+                                       stmt.ColumnText(4)));
+    }
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
+  CheckReport report;
+  {
+    ASSIGN_OR_RETURN(Stmt stmt, db.Prepare("PRAGMA integrity_check"));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    report.integrity = row ? stmt.ColumnText(0) : "no answer";
+    report.integrity_ok = report.integrity == "ok";
+  }
+  ASSIGN_OR_RETURN(report.rollup_mismatches,
+                   CountDifferences(db,
+                                    absl::StrCat("SELECT b, p, m, k, sum(v) FROM (", kExpectedAnalytics,
+                                                 " UNION ALL SELECT bucket_ms, project_id, model, metric, -value"
+                                                 " FROM analytics) GROUP BY b, p, m, k HAVING sum(v) != 0"),
+                                    "analytics", &report.examples));
+  ASSIGN_OR_RETURN(report.session_mismatches,
+                   CountDifferences(db,
+                                    absl::StrCat("SELECT s, p, m, k, sum(v) FROM (", kExpectedSessions,
+                                                 " UNION ALL SELECT report_session, project_id, model, metric,"
+                                                 " -value FROM session_analytics) GROUP BY s, p, m, k"
+                                                 " HAVING sum(v) != 0"),
+                                    "session_analytics", &report.examples));
+  ASSIGN_OR_RETURN(Stmt conv, db.Prepare(kConversationMismatches));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, conv.Step());
+    if (!row) break;
+    if (report.examples.size() < 20) {
+      report.examples.push_back(absl::StrCat(
+          "conversation ", conv.ColumnText(0), ": messages ", conv.ColumnText(1), " vs ", conv.ColumnText(2),
+          ", tool uses ", conv.ColumnText(3), " vs ", conv.ColumnText(4), ", tokens ", conv.ColumnText(5),
+          " vs ", conv.ColumnText(6), ", start ", conv.ColumnText(7), " vs ", conv.ColumnText(8), ", end ",
+          conv.ColumnText(9), " vs ", conv.ColumnText(10)));
+    }
+    ++report.conversation_mismatches;
+  }
+  return report;
+}
+
+}  // namespace cco
