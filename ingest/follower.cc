@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
 #include "src/status.h"
@@ -37,6 +39,26 @@ Follower::Follower(Writer& writer, Watcher& watcher, std::vector<FileState> stat
       watcher_(watcher),
       options_(std::move(options)),
       scanner_(writer, std::move(states), MakeScanOptions(options_, [this] { return Pace(); })) {}
+
+Follower::~Follower() {
+  if (flusher_.joinable()) flusher_.join();
+}
+
+absl::Status Follower::WaitCommitted() {
+  auto done = std::make_shared<absl::Notification>();
+  auto result = std::make_shared<absl::Status>();
+  flusher_ = std::thread([this, done, result] {
+    *result = writer_.Flush();
+    done->Notify();
+  });
+  while (!done->WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
+    Tick();
+    // Writer::Stop() commits the rest (or fails), which ends the Flush().
+    if (StopRequested()) return absl::CancelledError("stop requested");
+  }
+  flusher_.join();
+  return *result;
+}
 
 absl::Status Follower::Pace() {
   absl::Duration backoff = absl::Milliseconds(1);
@@ -99,7 +121,8 @@ absl::Status Follower::Backfill() {
       force_poll_ = true;
     }
   }
-  return Reconcile("backfill");
+  RETURN_IF_ERROR(Reconcile("backfill"));
+  return WaitCommitted();
 }
 
 absl::Status Follower::HandleEvents(const std::vector<WatchEvent>& events) {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,9 +68,15 @@ class Follower {
   // what the store knows (Store::LoadFileStates).
   Follower(Writer& writer, Watcher& watcher, std::vector<FileState> states, FollowerOptions options);
 
+  // Joins the helper thread of a cancelled Backfill().
+  // REQUIRES: the writer has been stopped (or will commit on its own).
+  ~Follower();
+  Follower(const Follower&) = delete;
+  Follower& operator=(const Follower&) = delete;
+
   // Watches every root, then reconciles them all (in that order, so nothing
-  // written meanwhile can be missed). Cancelled when a stop was requested;
-  // the writer's error when it failed.
+  // written meanwhile can be missed) and waits until all of it is committed.
+  // Cancelled when a stop was requested; the writer's error when it failed.
   absl::Status Backfill();
 
   // Follows until a stop is requested (then OK). Errors: the writer's (it
@@ -81,6 +88,8 @@ class Follower {
  private:
   absl::Status Reconcile(std::string_view why);
   absl::Status HandleEvents(const std::vector<WatchEvent>& events);
+  // Writer::Flush() on a helper thread while this thread keeps ticking.
+  absl::Status WaitCommitted();
   // ScanOptions::pace: waits while the writer's queue is full.
   absl::Status Pace();
   const std::string* RootOf(const std::string& path) const;
@@ -99,7 +108,8 @@ class Follower {
   FollowerStats stats_;
   absl::Time next_reconcile_;
   absl::Time next_poll_;
-  bool force_poll_ = false;  // a root could not be watched: poll as if degraded
+  bool force_poll_ = false;
+  std::thread flusher_;  // a root could not be watched: poll as if degraded
 };
 
 }  // namespace cco

@@ -55,7 +55,8 @@ SdNotifier::SdNotifier(SdNotifier&& other) noexcept
     : socket_path_(std::move(other.socket_path_)),
       fd_(std::exchange(other.fd_, -1)),
       watchdog_interval_(other.watchdog_interval_),
-      last_ping_(other.last_ping_) {
+      last_ping_(other.last_ping_),
+      ping_warned_(other.ping_warned_) {
   other.socket_path_.clear();
 }
 
@@ -67,6 +68,7 @@ SdNotifier& SdNotifier::operator=(SdNotifier&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     watchdog_interval_ = other.watchdog_interval_;
     last_ping_ = other.last_ping_;
+    ping_warned_ = other.ping_warned_;
   }
   return *this;
 }
@@ -116,7 +118,9 @@ void SdNotifier::PingWatchdog(bool force) {
   if (!force && UntilNextPing() > absl::ZeroDuration()) return;
   last_ping_ = now;
   if (absl::Status s = Notify("WATCHDOG=1"); !s.ok()) {
-    spdlog::warn("watchdog ping failed error=\"{}\"", s.message());
+    spdlog::log(ping_warned_ ? spdlog::level::debug : spdlog::level::warn, "watchdog ping failed error=\"{}\"",
+                s.message());
+    ping_warned_ = true;
   }
 }
 

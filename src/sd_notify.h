@@ -62,6 +62,7 @@ class SdNotifier {
   int fd_ = -1;              // created on first use
   std::optional<absl::Duration> watchdog_interval_;
   absl::Time last_ping_ = absl::InfinitePast();
+  bool ping_warned_ = false;  // a failed ping is logged as a warning once
 };
 
 }  // namespace cco

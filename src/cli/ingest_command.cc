@@ -34,6 +34,7 @@ struct IngestRun {
   bool json = false;
   bool replay = false;
   int64_t max_line_bytes = 32 << 20;
+  int64_t batch_records = 0;  // 0: the writer's default
 };
 
 std::string HumanBytes(double b) {
@@ -110,7 +111,9 @@ int RunIngest(const IngestRun& run) {
 
   SqliteStoreOptions store_options;
   if (run.replay) store_options.now_ms = [] { return int64_t{0}; };
-  absl::StatusOr<WriterSetup> setup = StartWriter(run.db_path, store_options, WriterOptions{});
+  WriterOptions writer_options;
+  if (run.batch_records > 0) writer_options.max_batch_records = static_cast<size_t>(run.batch_records);
+  absl::StatusOr<WriterSetup> setup = StartWriter(run.db_path, store_options, writer_options);
   if (!setup.ok()) return Fail(setup.status());
   Writer& writer = *setup->writer;
   ScanOptions options;
@@ -173,7 +176,7 @@ int RunIngest(const IngestRun& run) {
 
 absl::StatusOr<IngestRun> ParseIngestFlags(const std::vector<std::string>& argv, bool replay) {
   FlagSpec spec;
-  spec.value_flags = {"root", "db", "max-line-bytes"};
+  spec.value_flags = {"root", "db", "max-line-bytes", "batch-records"};
   spec.bool_flags = {"json", "rescan"};
   spec.max_positional = replay ? 1 : 0;
   ASSIGN_OR_RETURN(Args args, ParseArgs(argv, spec));
@@ -187,6 +190,11 @@ absl::StatusOr<IngestRun> ParseIngestFlags(const std::vector<std::string>& argv,
     run.roots = {args.positional()[0]};
   }
   ASSIGN_OR_RETURN(run.db_path, ResolveDbPath(args.Get("db")));
+  if (args.Has("batch-records")) {
+    if (!absl::SimpleAtoi(args.Get("batch-records"), &run.batch_records) || run.batch_records < 1) {
+      return absl::InvalidArgumentError("--batch-records needs a positive number");
+    }
+  }
   if (args.Has("max-line-bytes")) {
     if (!absl::SimpleAtoi(args.Get("max-line-bytes"), &run.max_line_bytes) || run.max_line_bytes < 1024) {
       return absl::InvalidArgumentError("--max-line-bytes needs a number of at least 1024");

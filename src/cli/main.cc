@@ -59,6 +59,8 @@ Options:
   --json            print one JSON object instead of the text summary.
   --max-line-bytes N  longest line accepted (default 33554432 = 32 MiB);
                     longer lines are quarantined.
+  --batch-records N  close a write transaction after N records (default
+                    20000; tuning and tests).
   --log-level L     trace|debug|info|warn|error|off (default warn; env CCO_LOG).
 
 Exit codes: 0 ok (quarantined lines included), 1 failure, 2 usage error or

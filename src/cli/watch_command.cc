@@ -91,9 +91,12 @@ int Watch(const WatchRun& run) {
   }
   SignalMonitor& monitor = **signals;
   SdNotifier notifier = SdNotifier::FromEnvironment();
-  auto notify = [&notifier](std::string_view state) {
+  bool notify_warned = false;
+  auto notify = [&notifier, &notify_warned](std::string_view state) {
     if (absl::Status s = notifier.Notify(state); !s.ok()) {
-      spdlog::warn("systemd notification failed error=\"{}\"", s.message());
+      spdlog::log(notify_warned ? spdlog::level::debug : spdlog::level::warn,
+                  "systemd notification failed error=\"{}\"", s.message());
+      notify_warned = true;
     }
   };
 

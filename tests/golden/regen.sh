@@ -79,4 +79,21 @@ for tz in UTC Asia/Tokyo Asia/Kolkata; do
 done
 ccu monthly --json --offline -z UTC | filter monthly month > "$here/ccusage_monthly_UTC.json"
 
+# The session report, keyed by a 64-bit FNV-1a hash of "projectPath/sessionId"
+# so that no session id or path is stored; tests hash their own keys the same way.
+ccu session --json --offline -z UTC | node -e '
+  const doc = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  const fnv = (s) => {
+    let h = 0xcbf29ce484222325n;
+    for (const b of Buffer.from(s, "utf8")) { h ^= BigInt(b); h = (h * 0x100000001b3n) & 0xffffffffffffffffn; }
+    return h.toString(16).padStart(16, "0");
+  };
+  const TOK = ["inputTokens","outputTokens","cacheCreationTokens","cacheReadTokens","totalTokens","totalCost"];
+  const sessions = doc.sessions.map(r => Object.assign({key: fnv(r.projectPath + "/" + r.sessionId)},
+    Object.fromEntries(TOK.map(k => [k, r[k]]))));
+  sessions.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const totals = Object.fromEntries(Object.keys(doc.totals).filter(k => TOK.includes(k)).map(k => [k, doc.totals[k]]));
+  process.stdout.write(JSON.stringify({sessions, totals}, null, 1) + "\n");
+' > "$here/ccusage_session_UTC_keyed.json"
+
 echo "regenerated golden files with ccusage $CCUSAGE_VERSION from $corpus"

@@ -1,0 +1,100 @@
+// Helpers for tests that run the cco daemon as a real process: start it in
+// the background, signal it, wait for its exit with a deadline; listen as
+// systemd's $NOTIFY_SOCKET; poll a condition with a deadline; change a
+// sysctl for the length of a scope.
+#ifndef CCO_TESTS_PROCESS_SUPPORT_H_
+#define CCO_TESTS_PROCESS_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cco::testing {
+
+// A child process running argv (argv[0] a path), stdout and stderr captured
+// in files. Killed (SIGKILL) and reaped in the destructor if still running.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  void Signal(int sig);
+  // The exit code (128 + signal for a signal death), or nullopt if it is
+  // still running after `timeout`.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  void Reap(int status);
+
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::string out_path_;
+  std::string err_path_;
+  std::string io_dir_;
+};
+
+// Runs the cco binary under test in the background.
+std::unique_ptr<ChildProcess> StartCco(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// An AF_UNIX datagram socket standing in for systemd's notify socket. With
+// `abstract`, the name is in the abstract namespace ("@…").
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& dir, bool abstract = false);
+  ~NotifySocket();
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  // "NOTIFY_SOCKET=…" for the child's environment.
+  std::string EnvEntry() const { return "NOTIFY_SOCKET=" + name_; }
+  // Receives datagrams until one contains `needle` as a whole line
+  // ("READY=1") or `timeout` passes. Every datagram is kept in messages().
+  bool WaitFor(const std::string& needle, std::chrono::milliseconds timeout);
+  // Count of received lines equal to `line` so far.
+  int Count(const std::string& line) const;
+  const std::vector<std::string>& messages() const { return messages_; }
+
+ private:
+  bool ReceiveOne(std::chrono::milliseconds timeout);
+
+  int fd_ = -1;
+  std::string name_;
+  std::string path_;  // for cleanup (not abstract)
+  std::vector<std::string> messages_;
+};
+
+// Polls `done` every 20 ms until it returns true or `timeout` passes;
+// returns its last value.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+// Writes `value` to a /proc/sys file for the scope, restoring the old value
+// after. ok() is false (and nothing changed) when the file is not writable.
+class ScopedSysctl {
+ public:
+  ScopedSysctl(const std::string& path, const std::string& value);
+  ~ScopedSysctl() { Restore(); }
+  ScopedSysctl(const ScopedSysctl&) = delete;
+  ScopedSysctl& operator=(const ScopedSysctl&) = delete;
+  bool ok() const { return ok_; }
+  void Restore();
+
+ private:
+  std::string path_;
+  std::string old_;
+  bool ok_ = false;
+};
+
+}  // namespace cco::testing
+
+#endif  // CCO_TESTS_PROCESS_SUPPORT_H_
