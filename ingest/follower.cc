@@ -3,12 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <memory>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
 #include "src/status.h"
@@ -21,7 +19,8 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::Status()> pace) {
+ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::Status()> pace,
+                            std::function<void(const ScanProgress&)> progress) {
   ScanOptions scan;
   scan.tail = options.tail;
   // The daemon trusts (dev, inode, size, mtime) for files it has read to the
@@ -29,6 +28,7 @@ ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::
   // a stat per file, never a read.
   scan.verify_unchanged = false;
   scan.pace = std::move(pace);
+  scan.progress = std::move(progress);
   return scan;
 }
 
@@ -38,26 +38,19 @@ Follower::Follower(Writer& writer, Watcher& watcher, std::vector<FileState> stat
     : writer_(writer),
       watcher_(watcher),
       options_(std::move(options)),
-      scanner_(writer, std::move(states), MakeScanOptions(options_, [this] { return Pace(); })) {}
+      scanner_(writer, std::move(states),
+               MakeScanOptions(
+                   options_, [this] { return Pace(); },
+                   [this](const ScanProgress& p) { pass_bytes_ = p.bytes_done; })) {}
 
-Follower::~Follower() {
-  if (flusher_.joinable()) flusher_.join();
-}
-
-absl::Status Follower::WaitCommitted() {
-  auto done = std::make_shared<absl::Notification>();
-  auto result = std::make_shared<absl::Status>();
-  flusher_ = std::thread([this, done, result] {
-    *result = writer_.Flush();
-    done->Notify();
-  });
-  while (!done->WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
-    Tick();
-    // Writer::Stop() commits the rest (or fails), which ends the Flush().
+absl::Status Follower::WaitCommitted(int64_t bytes) {
+  // A writer that failed stops committing; its error surfaces at Stop().
+  while (writer_.stats().bytes < bytes) {
     if (StopRequested()) return absl::CancelledError("stop requested");
+    Tick();
+    absl::SleepFor(absl::Milliseconds(5));
   }
-  flusher_.join();
-  return *result;
+  return absl::OkStatus();
 }
 
 absl::Status Follower::Pace() {
@@ -87,6 +80,7 @@ const std::string* Follower::RootOf(const std::string& path) const {
 absl::Status Follower::Reconcile(std::string_view why) {
   const absl::Time start = absl::Now();
   ScanReport report;
+  pass_bytes_ = 0;
   RETURN_IF_ERROR(scanner_.Reconcile(options_.roots, &report));
   ++stats_.reconciles;
   stats_.files = report.files;
@@ -121,8 +115,9 @@ absl::Status Follower::Backfill() {
       force_poll_ = true;
     }
   }
+  const int64_t committed_before = writer_.stats().bytes;
   RETURN_IF_ERROR(Reconcile("backfill"));
-  return WaitCommitted();
+  return WaitCommitted(committed_before + pass_bytes_);
 }
 
 absl::Status Follower::HandleEvents(const std::vector<WatchEvent>& events) {

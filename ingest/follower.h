@@ -18,7 +18,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -68,9 +67,6 @@ class Follower {
   // what the store knows (Store::LoadFileStates).
   Follower(Writer& writer, Watcher& watcher, std::vector<FileState> states, FollowerOptions options);
 
-  // Joins the helper thread of a cancelled Backfill().
-  // REQUIRES: the writer has been stopped (or will commit on its own).
-  ~Follower();
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;
 
@@ -88,8 +84,9 @@ class Follower {
  private:
   absl::Status Reconcile(std::string_view why);
   absl::Status HandleEvents(const std::vector<WatchEvent>& events);
-  // Writer::Flush() on a helper thread while this thread keeps ticking.
-  absl::Status WaitCommitted();
+  // Waits, ticking, until the writer has committed `bytes` of read position
+  // in total. (Not Writer::Flush(): it blocks without ticks.)
+  absl::Status WaitCommitted(int64_t bytes);
   // ScanOptions::pace: waits while the writer's queue is full.
   absl::Status Pace();
   const std::string* RootOf(const std::string& path) const;
@@ -108,8 +105,8 @@ class Follower {
   FollowerStats stats_;
   absl::Time next_reconcile_;
   absl::Time next_poll_;
-  bool force_poll_ = false;
-  std::thread flusher_;  // a root could not be watched: poll as if degraded
+  bool force_poll_ = false;  // a root could not be watched: poll as if degraded
+  int64_t pass_bytes_ = 0;   // bytes read by the current reconcile so far
 };
 
 }  // namespace cco

@@ -1,14 +1,18 @@
 #include "ingest/scanner.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ingest/identity.h"
 #include "ingest/roots.h"
 #include "spdlog/spdlog.h"
 #include "src/status.h"
@@ -22,6 +26,19 @@ bool UnderRoot(const std::string& path, const std::string& root) {
 
 int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// True when `path` still holds the bytes `state` read (CheckIdentity would
+// resume). A matching (dev, inode) alone is not enough to call a new path a
+// rename: file systems hand a freed inode to the next new file at once.
+bool HoldsSameBytes(const std::string& path, const FileState& state) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return false;
+  absl::Cleanup close_fd = [fd] { ::close(fd); };
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return false;
+  absl::StatusOr<IdentityCheck> check = CheckIdentity(fd, st, state);
+  return check.ok() && check->decision == ResumeDecision::kResume;
 }
 
 }  // namespace
@@ -101,12 +118,28 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   };
   std::vector<Candidate> candidates;
   absl::flat_hash_map<std::string, bool> on_disk;
+  // One file reachable under several paths (hard links, a root bind-mounted
+  // under another name) is read once, under the path that already has a row
+  // if one does: its lines without uuid are keyed per files row.
+  absl::flat_hash_map<std::pair<int64_t, int64_t>, size_t> by_inode;
   for (const std::string& root : roots) {
     for (std::string& path : ListTranscripts(root, &report->errors)) {
       Candidate c{root, std::move(path), {}};
       if (::stat(c.path.c_str(), &c.st) != 0) continue;  // vanished meanwhile
       on_disk[c.path] = true;
-      candidates.push_back(std::move(c));
+      auto [slot, inserted] = by_inode.try_emplace(
+          {static_cast<int64_t>(c.st.st_dev), static_cast<int64_t>(c.st.st_ino)}, candidates.size());
+      if (inserted) {
+        candidates.push_back(std::move(c));
+        continue;
+      }
+      Candidate& first = candidates[slot->second];
+      auto known = [this](const std::string& p) {
+        auto it = states_.find(p);
+        return it != states_.end() && !it->second.archived;
+      };
+      if (known(c.path) && !known(first.path)) std::swap(first, c);
+      spdlog::info("same file under two paths, read once path=\"{}\" alias=\"{}\"", first.path, c.path);
     }
   }
   // Known paths under these roots that are gone: renamed (same inode seen
@@ -137,7 +170,8 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     auto it = states_.find(c.path);
     if (it == states_.end()) {
       auto m = missing_by_inode.find({static_cast<int64_t>(c.st.st_dev), static_cast<int64_t>(c.st.st_ino)});
-      if (m != missing_by_inode.end() && states_.contains(m->second)) {
+      if (m != missing_by_inode.end() && states_.contains(m->second) &&
+          HoldsSameBytes(c.path, states_[m->second])) {
         renamed_from = m->second;
         FileState moved = std::move(states_[renamed_from]);
         states_.erase(renamed_from);
@@ -178,7 +212,12 @@ absl::Status Scanner::CheckPath(const std::string& root, const std::string& path
   if (!S_ISREG(st.st_mode)) return absl::OkStatus();
   std::string renamed_from;
   // Only a path without a row can take over another row (paths are unique).
-  if (!states_.contains(path)) renamed_from = FindRenameSource(path, st);
+  if (!states_.contains(path)) {
+    renamed_from = FindRenameSource(path, st);
+    // Another name of a file already read under a live path (a hard link):
+    // read under that path only, as Reconcile does.
+    if (renamed_from.empty() && HasLiveAlias(path, st)) return absl::OkStatus();
+  }
   if (!renamed_from.empty()) {
     FileState moved = std::move(states_[renamed_from]);
     states_.erase(renamed_from);
@@ -203,10 +242,23 @@ std::string Scanner::FindRenameSource(const std::string& path, const struct stat
     }
     struct stat old;
     if (::lstat(known.c_str(), &old) == 0) continue;  // both names exist: a hard link or a new file
+    if (!HoldsSameBytes(path, state)) continue;        // a new file that got a freed inode
     if (!state.archived) return known;
     if (archived_match.empty()) archived_match = known;
   }
   return archived_match;
+}
+
+bool Scanner::HasLiveAlias(const std::string& path, const struct stat& st) const {
+  for (const auto& [known, state] : states_) {
+    if (known == path || state.archived || state.identity.dev != static_cast<int64_t>(st.st_dev) ||
+        state.identity.inode != static_cast<int64_t>(st.st_ino)) {
+      continue;
+    }
+    struct stat other;
+    if (::stat(known.c_str(), &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino) return true;
+  }
+  return false;
 }
 
 absl::flat_hash_map<std::string, int64_t> Scanner::PendingBytes() const {

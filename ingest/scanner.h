@@ -74,6 +74,8 @@ class Scanner {
   absl::Status Archive(const std::string& path, ScanReport* report);
   // The known path whose file `st` (found at `path`) is, if that path is gone.
   std::string FindRenameSource(const std::string& path, const struct stat& st) const;
+  // Whether a live row's path is another name (hard link) of the file `st`.
+  bool HasLiveAlias(const std::string& path, const struct stat& st) const;
 
   Writer& writer_;
   ScanOptions options_;

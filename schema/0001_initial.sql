@@ -22,14 +22,19 @@ CREATE TABLE conversations (
 );
 CREATE INDEX conversations_project ON conversations(project_id);
 
--- One row per transcript path. read_position always sits just after a '\n':
--- every complete line before it, in every generation, is accounted for once.
+-- One row per transcript path. read_position sits just after a '\n' (only
+-- `cco replay`, which treats files as complete, also takes a final line
+-- without one): every non-blank line before it, in every generation, is
+-- accounted for once, as a row, a quarantine entry or a duplicate. Blank
+-- lines carry nothing and are passed over.
 CREATE TABLE files (
   id             INTEGER PRIMARY KEY,
   path           TEXT NOT NULL UNIQUE,
   root           TEXT NOT NULL,          -- the projects/ directory it was found under
   project_id     INTEGER NOT NULL REFERENCES projects(id),
-  session_id     TEXT NOT NULL,          -- session the path implies (stem, or parent session)
+  session_id     TEXT NOT NULL,          -- session the path implies: the stem, or the parent
+                                         -- directory for <session>/subagents/; lines' own
+                                         -- sessionId decides their conversation
   agent_id       TEXT,                   -- for agent-*.jsonl files
   report_session TEXT NOT NULL,          -- ccusage's session key: stem, or parent dir for subagents/
   dev            INTEGER NOT NULL,
@@ -118,8 +123,10 @@ CREATE TABLE quarantine (
 );
 CREATE UNIQUE INDEX quarantine_line ON quarantine(file_id, line_hash, occurrence);
 
--- Lines seen again after a file was re-read from 0 (replacement, rotation,
--- copy-truncate): already stored, recorded here instead of stored twice.
+-- Lines whose key is already stored: seen again after a file was re-read
+-- from 0 (replacement, rotation, copy-truncate), or a copy of a stored
+-- message in another file of the same session. Recorded here instead of
+-- stored twice.
 CREATE TABLE duplicates (
   file_id     INTEGER NOT NULL REFERENCES files(id),
   generation  INTEGER NOT NULL,
@@ -150,7 +157,6 @@ CREATE TABLE writer_state (
   id            INTEGER PRIMARY KEY CHECK (id = 1),
   pid           INTEGER,
   started_ms    INTEGER,
-  last_commit_ms INTEGER,
-  queue_depth   INTEGER NOT NULL DEFAULT 0,
-  mode          TEXT
+  heartbeat_ms  INTEGER,                -- refreshed every few seconds while it runs
+  queue_depth   INTEGER NOT NULL DEFAULT 0
 );

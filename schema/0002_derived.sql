@@ -59,12 +59,45 @@ CREATE TABLE usage_winners (
 CREATE INDEX usage_winners_api_id ON usage_winners(api_message_id);
 CREATE INDEX usage_winners_session ON usage_winners(report_session, timestamp_ms);
 
--- Rollups by 15-minute UTC bucket (every real zone's day boundary is a
--- bucket boundary) x project x model x metric, maintained by deltas.
--- Metrics: input_tokens, output_tokens, cache_creation_tokens,
--- cache_read_tokens, cost_nanousd, api_calls, unpriced_calls,
--- messages:<type>, tool_calls:<tool>:<status>, tool_duration_ms:<tool>,
--- tool_durations:<tool>. Rows whose value fell to 0 may remain.
+-- Token rollups by 15-minute UTC bucket (every real zone's day boundary is a
+-- bucket boundary) x project x model, one column per metric, maintained by
+-- deltas from usage_winners: a winner's contribution is added when it wins
+-- and subtracted when a better copy replaces it. Reports read only these.
+-- Rows whose values all fell to 0 may remain.
+CREATE TABLE token_rollups (
+  bucket_ms             INTEGER NOT NULL,
+  project_id            INTEGER NOT NULL REFERENCES projects(id),
+  model                 TEXT NOT NULL,
+  input_tokens          INTEGER NOT NULL DEFAULT 0,
+  output_tokens         INTEGER NOT NULL DEFAULT 0,
+  cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens     INTEGER NOT NULL DEFAULT 0,
+  cost_nanousd          INTEGER NOT NULL DEFAULT 0,
+  api_calls             INTEGER NOT NULL DEFAULT 0,   -- winning responses
+  unpriced_calls        INTEGER NOT NULL DEFAULT 0,   -- of which the model has no price
+  PRIMARY KEY (bucket_ms, project_id, model)
+) WITHOUT ROWID;
+
+-- The same per report session (the file stem, or the parent session for
+-- subagents/), for the session report.
+CREATE TABLE session_token_rollups (
+  report_session        TEXT NOT NULL,
+  project_id            INTEGER NOT NULL REFERENCES projects(id),
+  model                 TEXT NOT NULL,
+  input_tokens          INTEGER NOT NULL DEFAULT 0,
+  output_tokens         INTEGER NOT NULL DEFAULT 0,
+  cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens     INTEGER NOT NULL DEFAULT 0,
+  cost_nanousd          INTEGER NOT NULL DEFAULT 0,
+  api_calls             INTEGER NOT NULL DEFAULT 0,
+  unpriced_calls        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (report_session, project_id, model)
+) WITHOUT ROWID;
+
+-- Activity counters by 15-minute UTC bucket x project x model x metric:
+-- messages:<type> (model '' unless assistant), tool_calls:<tool>:<status>,
+-- tool_duration_ms:<tool> and tool_durations:<tool> (sum and count of
+-- known durations), attributed to the tool_use's time and model.
 CREATE TABLE analytics (
   bucket_ms  INTEGER NOT NULL,
   project_id INTEGER NOT NULL REFERENCES projects(id),
@@ -74,19 +107,10 @@ CREATE TABLE analytics (
   PRIMARY KEY (bucket_ms, project_id, model, metric)
 ) WITHOUT ROWID;
 
--- The same token metrics per report session (the file stem, or the parent
--- session for subagents/), for the session report.
-CREATE TABLE session_analytics (
-  report_session TEXT NOT NULL,
-  project_id     INTEGER NOT NULL REFERENCES projects(id),
-  model          TEXT NOT NULL,
-  metric         TEXT NOT NULL,
-  value          INTEGER NOT NULL,
-  PRIMARY KEY (report_session, project_id, model, metric)
-) WITHOUT ROWID;
-
--- Titles whose leaf message has not arrived yet (summary.leafUuid points
--- into another session, which may be ingested later).
+-- Titles offered by summary lines, by the leaf message they name
+-- (summary.leafUuid points into another session, which may be ingested
+-- later). Kept after the leaf arrives, so later copies of it get the title
+-- too.
 -- (Key columns first: SQLite 3.40's integrity_check misreports NOT NULL
 -- columns of WITHOUT ROWID tables whose key columns come later.)
 CREATE TABLE pending_titles (

@@ -34,7 +34,8 @@
 --   fast_multiplier                     applied to the whole cost of a speed:"fast" response
 --                                       (whose model is then reported as "<model>-fast").
 -- Model lookup in ccusage is exact first, then a fuzzy/prefix match (e.g. a date-suffixed or
--- "anthropic/"-prefixed name resolves to its base model); we store exact names only.
+-- "anthropic/"-prefixed name resolves to its base model). We store exact names; cco's lookup
+-- then tries the name without an "anthropic/" prefix, a "[1m]" suffix or a -YYYYMMDD suffix.
 
 CREATE TABLE model_prices (
   model                              TEXT PRIMARY KEY,

@@ -1,5 +1,7 @@
 #include "src/check.h"
 
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "src/status.h"
 
@@ -11,23 +13,9 @@ namespace {
 
 // Expected analytics rows, recomputed from the stored rows.
 constexpr char kExpectedAnalytics[] =
-    "SELECT " BUCKET("timestamp_ms") " AS b, project_id AS p, model AS m, 'input_tokens' AS k,"
-    "   sum(input_tokens) AS v FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'output_tokens', sum(output_tokens)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'cache_creation_tokens',"
-    "   sum(cache_creation_tokens) FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'cache_read_tokens',"
-    "   sum(cache_read_tokens) FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'cost_nanousd', sum(cost_nanousd)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'api_calls', count(*)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT " BUCKET("timestamp_ms") ", project_id, model, 'unpriced_calls', sum(1 - priced)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT " BUCKET("m.timestamp_ms") ", f.project_id,"
-    "   CASE WHEN m.type = 'assistant' THEN coalesce(m.model, '') ELSE '' END, 'messages:' || m.type,"
-    "   count(*) FROM messages m JOIN files f ON f.id = m.file_id WHERE m.timestamp_ms IS NOT NULL"
+    "SELECT " BUCKET("m.timestamp_ms") " AS b, f.project_id AS p,"
+    "   CASE WHEN m.type = 'assistant' THEN coalesce(m.model, '') ELSE '' END AS m, 'messages:' || m.type AS k,"
+    "   count(*) AS v FROM messages m JOIN files f ON f.id = m.file_id WHERE m.timestamp_ms IS NOT NULL"
     "   GROUP BY 1, 2, 3, 4"
     " UNION ALL SELECT " BUCKET("started_ms") ", project_id, coalesce(model, ''),"
     "   'tool_calls:' || tool_name || ':' || status, count(*) FROM tool_executions"
@@ -41,21 +29,20 @@ constexpr char kExpectedAnalytics[] =
     "   WHERE use_message_id IS NOT NULL AND started_ms IS NOT NULL AND duration_ms IS NOT NULL"
     "   GROUP BY 1, 2, 3, 4";
 
-constexpr char kExpectedSessions[] =
-    "SELECT report_session AS s, project_id AS p, model AS m, 'input_tokens' AS k, sum(input_tokens) AS v"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT report_session, project_id, model, 'output_tokens', sum(output_tokens)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT report_session, project_id, model, 'cache_creation_tokens', sum(cache_creation_tokens)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT report_session, project_id, model, 'cache_read_tokens', sum(cache_read_tokens)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT report_session, project_id, model, 'cost_nanousd', sum(cost_nanousd)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT report_session, project_id, model, 'api_calls', count(*)"
-    "   FROM usage_winners GROUP BY 1, 2, 3"
-    " UNION ALL SELECT report_session, project_id, model, 'unpriced_calls', sum(1 - priced)"
-    "   FROM usage_winners GROUP BY 1, 2, 3";
+// Token rollups minus their recompute from usage_winners, keyed by `key`
+// (a bucket or a report session); rows that differ anywhere.
+std::string TokenMismatches(const char* table, const char* key, const char* winner_key) {
+  return absl::StrCat(
+      "SELECT k, p, m, 'tokens', sum(i) || ' ' || sum(o) || ' ' || sum(cc) || ' ' || sum(cr) || ' ' || sum(c)"
+      " || ' ' || sum(n) || ' ' || sum(u) FROM ("
+      " SELECT ", winner_key, " AS k, project_id AS p, model AS m, sum(input_tokens) AS i,"
+      "  sum(output_tokens) AS o, sum(cache_creation_tokens) AS cc, sum(cache_read_tokens) AS cr,"
+      "  sum(cost_nanousd) AS c, count(*) AS n, sum(1 - priced) AS u FROM usage_winners GROUP BY 1, 2, 3"
+      " UNION ALL SELECT ", key, ", project_id, model, -input_tokens, -output_tokens, -cache_creation_tokens,"
+      "  -cache_read_tokens, -cost_nanousd, -api_calls, -unpriced_calls FROM ", table,
+      ") GROUP BY k, p, m HAVING sum(i) != 0 OR sum(o) != 0 OR sum(cc) != 0 OR sum(cr) != 0 OR sum(c) != 0"
+      " OR sum(n) != 0 OR sum(u) != 0");
+}
 
 // Conversation stats recomputed; one row per conversation whose stored
 // stats differ.
@@ -105,13 +92,13 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
                                                  " UNION ALL SELECT bucket_ms, project_id, model, metric, -value"
                                                  " FROM analytics) GROUP BY b, p, m, k HAVING sum(v) != 0"),
                                     "analytics", &report.examples));
+  ASSIGN_OR_RETURN(int64_t token_mismatches,
+                   CountDifferences(db, TokenMismatches("token_rollups", "bucket_ms", BUCKET("timestamp_ms")),
+                                    "token_rollups", &report.examples));
+  report.rollup_mismatches += token_mismatches;
   ASSIGN_OR_RETURN(report.session_mismatches,
-                   CountDifferences(db,
-                                    absl::StrCat("SELECT s, p, m, k, sum(v) FROM (", kExpectedSessions,
-                                                 " UNION ALL SELECT report_session, project_id, model, metric,"
-                                                 " -value FROM session_analytics) GROUP BY s, p, m, k"
-                                                 " HAVING sum(v) != 0"),
-                                    "session_analytics", &report.examples));
+                   CountDifferences(db, TokenMismatches("session_token_rollups", "report_session", "report_session"),
+                                    "session_token_rollups", &report.examples));
   ASSIGN_OR_RETURN(Stmt conv, db.Prepare(kConversationMismatches));
   while (true) {
     ASSIGN_OR_RETURN(bool row, conv.Step());

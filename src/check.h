@@ -1,5 +1,6 @@
 // Verifies the derived data against a from-scratch recompute in SQL: every
-// analytics and session_analytics rollup and every conversation's stats must
+// token rollup (by bucket and by session), activity counter and every
+// conversation's stats must
 // equal what the stored rows (usage winners, messages, tool executions)
 // imply. Incremental maintenance is correct exactly when this finds nothing.
 #ifndef CCO_SRC_CHECK_H_

@@ -21,18 +21,20 @@ void TokenTotals::Add(const TokenTotals& o) {
 
 namespace {
 
-constexpr char kTokenMetrics[] =
-    "('input_tokens', 'output_tokens', 'cache_creation_tokens', 'cache_read_tokens', 'cost_nanousd',"
-    " 'api_calls', 'unpriced_calls')";
+// The token columns of token_rollups / session_token_rollups, summed.
+constexpr char kTokenSums[] =
+    "sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens), sum(cache_read_tokens),"
+    " sum(cost_nanousd), sum(api_calls), sum(unpriced_calls)";
 
-void AddMetric(TokenTotals& t, const std::string& metric, int64_t value) {
-  if (metric == "input_tokens") t.input += value;
-  else if (metric == "output_tokens") t.output += value;
-  else if (metric == "cache_creation_tokens") t.cache_creation += value;
-  else if (metric == "cache_read_tokens") t.cache_read += value;
-  else if (metric == "cost_nanousd") t.cost_nanousd += value;
-  else if (metric == "api_calls") t.api_calls += value;
-  else if (metric == "unpriced_calls") t.unpriced_calls += value;
+// Adds the seven kTokenSums columns starting at `col`.
+void AddSums(TokenTotals& t, const Stmt& s, int col) {
+  t.input += s.ColumnInt(col);
+  t.output += s.ColumnInt(col + 1);
+  t.cache_creation += s.ColumnInt(col + 2);
+  t.cache_read += s.ColumnInt(col + 3);
+  t.cost_nanousd += s.ColumnInt(col + 4);
+  t.api_calls += s.ColumnInt(col + 5);
+  t.unpriced_calls += s.ColumnInt(col + 6);
 }
 
 // UTC bounds [start, end) of the filter's days in its zone.
@@ -93,10 +95,9 @@ std::string PeriodKey(int64_t bucket_ms, Period period, const ReportFilter& f) {
 absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const ReportFilter& filter) {
   auto [start, end] = Bounds(filter);
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "SELECT bucket_ms, model, metric, sum(value) FROM analytics"
-      " WHERE bucket_ms >= ?1 AND bucket_ms < ?2 AND metric IN %s%s"
-      " GROUP BY bucket_ms, model, metric",
-      kTokenMetrics, ProjectClause(filter, "project_id"))));
+      "SELECT bucket_ms, model, %s FROM token_rollups"
+      " WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s GROUP BY bucket_ms, model",
+      kTokenSums, ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
   if (!filter.project.empty()) stmt.Bind(3, filter.project);
   std::map<std::string, std::map<std::string, TokenTotals>> grouped;
@@ -110,7 +111,7 @@ absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const 
       period_models = &grouped[PeriodKey(bucket, period, filter)];
       last_bucket = bucket;
     }
-    AddMetric((*period_models)[stmt.ColumnText(1)], stmt.ColumnText(2), stmt.ColumnInt(3));
+    AddSums((*period_models)[stmt.ColumnText(1)], stmt, 2);
   }
   return Finish(grouped);
 }
@@ -120,17 +121,17 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
   absl::flat_hash_map<std::string, std::string> project_of;
   {
     ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-        "SELECT s.report_session, p.dir_name, s.model, s.metric, sum(s.value)"
-        " FROM session_analytics s JOIN projects p ON p.id = s.project_id"
-        " WHERE s.metric IN %s%s GROUP BY s.report_session, p.dir_name, s.model, s.metric",
-        kTokenMetrics, ProjectClause(filter, "s.project_id"))));
+        "SELECT s.report_session, p.dir_name, s.model, %s"
+        " FROM session_token_rollups s JOIN projects p ON p.id = s.project_id"
+        " WHERE 1%s GROUP BY s.report_session, p.dir_name, s.model",
+        kTokenSums, ProjectClause(filter, "s.project_id"))));
     if (!filter.project.empty()) stmt.Bind(3, filter.project);
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
       std::string key = stmt.ColumnText(0);
       project_of[key] = stmt.ColumnText(1);
-      AddMetric(grouped[key][stmt.ColumnText(2)], stmt.ColumnText(3), stmt.ColumnInt(4));
+      AddSums(grouped[key][stmt.ColumnText(2)], stmt, 3);
     }
   }
   std::vector<UsageRow> rows = Finish(grouped);
@@ -161,18 +162,17 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
 absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& filter) {
   auto [start, end] = Bounds(filter);
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "SELECT p.dir_name, a.model, a.metric, sum(a.value) FROM analytics a"
+      "SELECT p.dir_name, a.model, %s FROM token_rollups a"
       " JOIN projects p ON p.id = a.project_id"
-      " WHERE a.bucket_ms >= ?1 AND a.bucket_ms < ?2 AND a.metric IN %s%s"
-      " GROUP BY p.dir_name, a.model, a.metric",
-      kTokenMetrics, ProjectClause(filter, "a.project_id"))));
+      " WHERE a.bucket_ms >= ?1 AND a.bucket_ms < ?2%s GROUP BY p.dir_name, a.model",
+      kTokenSums, ProjectClause(filter, "a.project_id"))));
   stmt.Bind(1, start).Bind(2, end);
   if (!filter.project.empty()) stmt.Bind(3, filter.project);
   std::map<std::string, std::map<std::string, TokenTotals>> grouped;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    AddMetric(grouped[stmt.ColumnText(0)][stmt.ColumnText(1)], stmt.ColumnText(2), stmt.ColumnInt(3));
+    AddSums(grouped[stmt.ColumnText(0)][stmt.ColumnText(1)], stmt, 2);
   }
   std::vector<UsageRow> rows = Finish(grouped);
   std::sort(rows.begin(), rows.end(), [](const UsageRow& a, const UsageRow& b) {

@@ -1,6 +1,6 @@
 // Reports over the rollups: token usage and cost per day, week, month,
 // session and project, and tool reliability. Reads derived tables only
-// (analytics, session_analytics, usage_winners, tool_executions), never the
+// (token_rollups, session_token_rollups, usage_winners, tool_executions), never the
 // messages table, so answers take milliseconds however long the history.
 #ifndef CCO_SRC_REPORT_H_
 #define CCO_SRC_REPORT_H_

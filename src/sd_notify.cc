@@ -1,5 +1,6 @@
 #include "src/sd_notify.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -20,10 +21,12 @@
 namespace cco {
 namespace {
 
+// Never block the main loop on a listener that does not read (a full
+// datagram queue drops the message instead), never die of SIGPIPE.
 #ifdef MSG_NOSIGNAL
-constexpr int kSendFlags = MSG_NOSIGNAL;
+constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
 #else
-constexpr int kSendFlags = 0;
+constexpr int kSendFlags = MSG_DONTWAIT;
 #endif
 
 std::string Env(const char* name) {
@@ -83,7 +86,12 @@ void SdNotifier::Close() {
 absl::Status SdNotifier::Notify(std::string_view state) {
   if (!enabled()) return absl::OkStatus();
   if (fd_ < 0) {
+#ifdef SOCK_CLOEXEC
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (fd_ >= 0) ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
+#endif
     if (fd_ < 0) return ErrnoStatus(errno, "notify socket");
   }
   sockaddr_un addr;

@@ -39,7 +39,8 @@ class SdNotifier {
 
   // Sends `state`, e.g. "READY=1\nSTATUS=following 12 files". OK (and
   // nothing sent) when disabled; the errno status when the datagram could not
-  // be sent (the caller logs it; systemd is then not listening anyway).
+  // be sent (the caller logs it). Never blocks: when the listener's queue is
+  // full the message is dropped (Unavailable).
   absl::Status Notify(std::string_view state);
 
   // How often to send WATCHDOG=1: half of WATCHDOG_USEC, as systemd

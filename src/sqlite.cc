@@ -75,18 +75,25 @@ absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
   if (rc != SQLITE_OK) return SqliteStatus(rc, raw, absl::StrCat("cannot open database ", path));
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 5000);
+  // The first statements read the file: name it when they fail (a file that
+  // is not a database fails here).
+  auto in_context = [&path](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("cannot open database ", path, ": ", s.message()));
+  };
   if (mode == Mode::kReadWrite) {
-    RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
+    if (absl::Status s = db.Exec("PRAGMA journal_mode=WAL"); !s.ok()) return in_context(s);
     RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
     // The writer's working set: a larger page cache keeps index pages of
     // big transactions in memory instead of re-reading them.
     RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=-65536"));
     RETURN_IF_ERROR(db.Exec("PRAGMA temp_store=MEMORY"));
+    // After a checkpoint, shrink a WAL that a large batch grew.
+    RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit=67108864"));
   }
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
   // Touch the schema so a file that is not a database fails here, clearly.
   auto probe = db.QueryInt("SELECT count(*) FROM sqlite_master");
-  if (!probe.ok()) return probe.status();
+  if (!probe.ok()) return in_context(probe.status());
   return db;
 }
 

@@ -79,10 +79,16 @@ absl::Status SqliteDeriver::Prepare() {
                        "INSERT INTO analytics(bucket_ms, project_id, model, metric, value)"
                        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(bucket_ms, project_id, model, metric)"
                        " DO UPDATE SET value = value + excluded.value"));
-  RETURN_IF_ERROR(prep(add_session_rollup_,
-                       "INSERT INTO session_analytics(report_session, project_id, model, metric, value)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(report_session, project_id, model, metric)"
-                       " DO UPDATE SET value = value + excluded.value"));
+  constexpr char kTokenUpsert[] =
+      " input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_nanousd, api_calls,"
+      " unpriced_calls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET"
+      " input_tokens = input_tokens + ?4, output_tokens = output_tokens + ?5,"
+      " cache_creation_tokens = cache_creation_tokens + ?6, cache_read_tokens = cache_read_tokens + ?7,"
+      " cost_nanousd = cost_nanousd + ?8, api_calls = api_calls + ?9, unpriced_calls = unpriced_calls + ?10";
+  RETURN_IF_ERROR(prep(add_token_rollup_,
+                       absl::StrCat("INSERT INTO token_rollups(bucket_ms, project_id, model,", kTokenUpsert)));
+  RETURN_IF_ERROR(prep(add_session_rollup_, absl::StrCat("INSERT INTO session_token_rollups(report_session,"
+                                                         " project_id, model,", kTokenUpsert)));
   RETURN_IF_ERROR(prep(select_winner_, absl::StrCat("SELECT ", kWinnerColumns,
                                                     " FROM usage_winners WHERE dedup_key = ?1")));
   RETURN_IF_ERROR(prep(insert_winner_, absl::StrCat("INSERT OR REPLACE INTO usage_winners(", kWinnerColumns,
@@ -167,14 +173,6 @@ absl::Status SqliteDeriver::AddRollup(int64_t bucket, int64_t project_id, const 
                                       const std::string& metric, int64_t delta) {
   if (delta == 0) return absl::OkStatus();
   return add_rollup_->Bind(1, bucket).Bind(2, project_id).Bind(3, model).Bind(4, metric).Bind(5, delta).Run();
-}
-
-absl::Status SqliteDeriver::AddSessionRollup(const std::string& session, int64_t project_id,
-                                             const std::string& model, const std::string& metric,
-                                             int64_t delta) {
-  if (delta == 0) return absl::OkStatus();
-  return add_session_rollup_->Bind(1, session).Bind(2, project_id).Bind(3, model).Bind(4, metric)
-      .Bind(5, delta).Run();
 }
 
 // ---------------------------------------------------------------- messages
@@ -266,20 +264,19 @@ absl::Status SqliteDeriver::OfferTitle(int64_t conversation_id, const std::strin
 // ------------------------------------------------------------ token usage
 
 absl::Status SqliteDeriver::ApplyWinnerContribution(const Winner& w, int sign) {
-  const int64_t bucket = BucketStart(w.timestamp_ms);
-  const std::pair<const char*, int64_t> metrics[] = {
-      {"input_tokens", w.usage.input},
-      {"output_tokens", w.usage.output},
-      {"cache_creation_tokens", w.usage.cache_creation},
-      {"cache_read_tokens", w.usage.cache_read},
-      {"cost_nanousd", w.cost},
-      {"api_calls", 1},
-      {"unpriced_calls", w.priced ? 0 : 1},
+  auto bind_values = [&w, sign](Stmt& s) -> Stmt& {
+    return s.Bind(4, sign * w.usage.input)
+        .Bind(5, sign * w.usage.output)
+        .Bind(6, sign * w.usage.cache_creation)
+        .Bind(7, sign * w.usage.cache_read)
+        .Bind(8, sign * w.cost)
+        .Bind(9, sign)
+        .Bind(10, w.priced ? 0 : sign);
   };
-  for (const auto& [metric, value] : metrics) {
-    RETURN_IF_ERROR(AddRollup(bucket, w.project_id, w.model, metric, sign * value));
-    RETURN_IF_ERROR(AddSessionRollup(w.report_session, w.project_id, w.model, metric, sign * value));
-  }
+  RETURN_IF_ERROR(bind_values(add_token_rollup_->Bind(1, BucketStart(w.timestamp_ms)).Bind(2, w.project_id)
+                                  .Bind(3, w.model)).Run());
+  RETURN_IF_ERROR(bind_values(add_session_rollup_->Bind(1, w.report_session).Bind(2, w.project_id)
+                                  .Bind(3, w.model)).Run());
   return add_conversation_tokens_->Bind(1, w.conversation_id).Bind(2, sign * w.usage.total()).Run();
 }
 

@@ -58,14 +58,12 @@ class SqliteDeriver {
   absl::StatusOr<std::optional<Execution>> LoadExecution(const std::string& tool_use_id);
   absl::Status AddRollup(int64_t bucket, int64_t project_id, const std::string& model,
                          const std::string& metric, int64_t delta);
-  absl::Status AddSessionRollup(const std::string& session, int64_t project_id, const std::string& model,
-                                const std::string& metric, int64_t delta);
   absl::Status OfferTitle(int64_t conversation_id, const std::string& title, const std::string& source,
                           int64_t event_id);
 
   Db& db_;
   absl::flat_hash_map<std::string, ModelPrice> prices_;
-  std::optional<Stmt> add_rollup_, add_session_rollup_;
+  std::optional<Stmt> add_rollup_, add_token_rollup_, add_session_rollup_;
   std::optional<Stmt> select_winner_, insert_winner_, select_slots_by_api_id_;
   std::optional<Stmt> add_conversation_tokens_, add_conversation_tools_;
   std::optional<Stmt> select_execution_, upsert_execution_;

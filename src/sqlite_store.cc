@@ -76,6 +76,7 @@ class SqliteStore : public Store {
   Db db_;  // declared before the statements: they must die first
   SqliteStoreOptions options_;
   std::unique_ptr<SqliteDeriver> deriver_;
+  int64_t started_ms_ = 0;  // this writer's start, for writer_state
   absl::flat_hash_map<std::string, int64_t> project_ids_;
   absl::flat_hash_map<std::string, int64_t> conversation_ids_;
 
@@ -121,7 +122,7 @@ absl::Status SqliteStore::Prepare() {
                        " line_count = CASE WHEN ?4 THEN ?5 ELSE line_count + ?5 END,"
                        " dev = ?6, inode = ?7, size = ?8, mtime_ns = ?9, head_len = ?10,"
                        " head_checksum = ?11, checksum_len = ?12, checksum = ?13, updated_ms = ?14,"
-                       " archived_ms = NULL, root = ?15"
+                       " archived_ms = NULL, root = ?15, project_id = ?16"
                        " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(rename_file_, "UPDATE files SET path = ?2 WHERE path = ?1"));
   RETURN_IF_ERROR(prep(archive_file_,
@@ -162,9 +163,9 @@ absl::Status SqliteStore::Prepare() {
                        " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
                        "   AND line_hash = ?3 AND kind = 'quarantine')"));
   RETURN_IF_ERROR(prep(heartbeat_,
-                       "INSERT INTO writer_state(id, pid, started_ms, last_commit_ms, queue_depth)"
-                       " VALUES (1, ?1, ?2, ?2, ?3) ON CONFLICT(id) DO UPDATE SET pid = ?1,"
-                       " last_commit_ms = ?2, queue_depth = ?3"));
+                       "INSERT INTO writer_state(id, pid, started_ms, heartbeat_ms, queue_depth)"
+                       " VALUES (1, ?1, ?4, ?2, ?3) ON CONFLICT(id) DO UPDATE SET pid = ?1,"
+                       " started_ms = ?4, heartbeat_ms = ?2, queue_depth = ?3"));
   return absl::OkStatus();
 }
 
@@ -441,6 +442,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
       .Bind(13, ToSqlInt(id.checksum))
       .Bind(14, Now())
       .Bind(15, loc.root)
+      .Bind(16, project_id)
       .Run();
 }
 
@@ -473,7 +475,9 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
 }
 
 absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {
-  return heartbeat_->Bind(1, static_cast<int64_t>(::getpid())).Bind(2, Now()).Bind(3, queue_depth).Run();
+  if (started_ms_ == 0) started_ms_ = Now();
+  return heartbeat_->Bind(1, static_cast<int64_t>(::getpid())).Bind(2, Now()).Bind(3, queue_depth)
+      .Bind(4, started_ms_).Run();
 }
 
 absl::Status SqliteStore::Checkpoint() {

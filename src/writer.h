@@ -25,9 +25,9 @@ namespace cco {
 
 struct WriterOptions {
   size_t max_batch_records = 20000;
-  int64_t max_batch_bytes = 64 << 20;
+  int64_t max_batch_bytes = 16 << 20;
   absl::Duration max_batch_delay = absl::Milliseconds(50);
-  int64_t max_queued_bytes = 128 << 20;  // producers block above this
+  int64_t max_queued_bytes = 32 << 20;  // producers block above this
   absl::Duration heartbeat_every = absl::Seconds(5);
 };
 

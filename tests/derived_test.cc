@@ -3,6 +3,7 @@
 // restarts, winners independent of arrival order, tool executions, titles,
 // and the report command's contract.
 #include <simdjson.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -383,8 +384,12 @@ std::string DerivedSnapshot(const std::string& db, const std::string& root) {
   std::string out = QueryRows(db, q);
   out += "\n" + QueryRows(db, "SELECT 'a', a.bucket_ms, p.dir_name, a.model, a.metric, a.value FROM analytics a"
                               " JOIN projects p ON p.id = a.project_id WHERE a.value != 0 ORDER BY 2, 3, 4, 5");
-  out += "\n" + QueryRows(db, "SELECT 's', report_session, model, metric, value FROM session_analytics"
-                              " WHERE value != 0 ORDER BY 2, 3, 4");
+  out += "\n" + QueryRows(db, "SELECT 'r', r.bucket_ms, p.dir_name, r.model, r.input_tokens, r.output_tokens,"
+                              " r.cache_creation_tokens, r.cache_read_tokens, r.cost_nanousd, r.api_calls"
+                              " FROM token_rollups r JOIN projects p ON p.id = r.project_id WHERE r.api_calls != 0"
+                              " ORDER BY 2, 3, 4");
+  out += "\n" + QueryRows(db, "SELECT 's', report_session, model, input_tokens, output_tokens, cost_nanousd,"
+                              " api_calls FROM session_token_rollups WHERE api_calls != 0 ORDER BY 2, 3");
   out += "\n" + QueryRows(db, "SELECT 'c', session_id, message_count, tool_use_count, total_tokens, started_ms,"
                               " ended_ms, title FROM conversations ORDER BY 2");
   out += "\n" + QueryRows(db, "SELECT 't', tool_use_id, tool_name, status, started_ms, completed_ms, duration_ms,"
@@ -467,7 +472,8 @@ TEST(DerivedTest, LargerCopyInALaterRunReplacesTheSmallerOne) {
   ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
   EXPECT_EQ(DailyTotal(db, "outputTokens"), 450);
   EXPECT_EQ(DailyTotal(db, "inputTokens"), 10);  // counted once
-  EXPECT_EQ(QueryInt(db, "SELECT sum(value) FROM analytics WHERE metric = 'api_calls'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT sum(api_calls) FROM token_rollups"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM token_rollups WHERE api_calls != 0"), 1);
   // The conversation totals moved with the winner.
   EXPECT_EQ(QueryInt(db, std::string("SELECT total_tokens FROM conversations WHERE session_id = '") + kS1 + "'"), 0);
   EXPECT_EQ(QueryInt(db, std::string("SELECT total_tokens FROM conversations WHERE session_id = '") + kS2 + "'"),
@@ -513,6 +519,23 @@ TEST(DerivedTest, MicrosecondTimestampsCount) {
             AssistantLine(kS1, "u1", "msg_C", "req_C", "2025-07-03T10:00:00.123456Z", 7, 8, 9));
   ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
   EXPECT_EQ(DailyTotal(db, "totalTokens"), 24);
+}
+
+// Deliberate differences: the reference only sees lines containing the
+// exact bytes "usage":{ and drops a whole line when some keys are null
+// anywhere on it (even inside a tool's input). Valid JSON counts here.
+TEST(DerivedTest, UsageWithSpacesOrUnrelatedNullsCounts) {
+  TempDir dir;
+  const std::string root = dir / "projects";
+  const std::string db = dir / "t.db";
+  std::string spaced = AssistantLine(kS1, "u1", "msg_S", "req_S", "2026-01-06T10:00:00.000Z", 1, 2, 3);
+  spaced.replace(spaced.find("\"usage\":{"), 9, "\"usage\": {");
+  std::string with_null = AssistantLine(
+      kS1, "u2", "msg_N", "req_N", "2026-01-06T10:00:01.000Z", 10, 20, 30, false, "claude-sonnet-4-20250514",
+      R"([{"type":"tool_use","id":"toolu_N","name":"Bash","input":{"id":null}}])");
+  WriteFile(root + "/-home-u-p/" + kS1 + ".jsonl", spaced + with_null);
+  ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
+  EXPECT_EQ(DailyTotal(db, "totalTokens"), 66);
 }
 
 TEST(DerivedTest, ToolResultBeforeItsUseIsPairedWithStatusAndDuration) {
@@ -573,6 +596,29 @@ TEST(DerivedTest, SummaryTitleReachesASessionIngestedLater) {
   ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
   EXPECT_EQ(QueryRows(db, std::string("SELECT title, title_source FROM conversations WHERE session_id = '") + kS1 + "'"),
             "Refactor the importer|summary");
+}
+
+// The recompute check is only worth something if it notices a wrong rollup.
+TEST(DerivedTest, CheckDetectsATamperedRollup) {
+  TempDir dir;
+  const std::string db = dir / "t.db";
+  ASSERT_EQ(RunCco({"replay", CCO_FIXTURES_DIR, "--db", db}).exit_code, 0);
+  ASSERT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
+  for (const std::string sql : {"UPDATE token_rollups SET output_tokens = output_tokens + 1 WHERE bucket_ms ="
+                                " (SELECT min(bucket_ms) FROM token_rollups) AND model = (SELECT min(model)"
+                                " FROM token_rollups WHERE bucket_ms = (SELECT min(bucket_ms) FROM token_rollups))",
+                                "UPDATE conversations SET message_count = message_count + 1 WHERE id = 1"}) {
+    const std::string copy = dir / "copy.db";
+    fs::copy_file(db, copy, fs::copy_options::overwrite_existing);
+    sqlite3* conn = nullptr;
+    ASSERT_EQ(sqlite3_open(copy.c_str(), &conn), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(conn, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(conn);
+    EXPECT_EQ(sqlite3_changes(conn), 1);
+    sqlite3_close(conn);
+    CommandResult check = RunCco({"check", "--db", copy, "--json"});
+    EXPECT_EQ(check.exit_code, 1) << sql;
+    EXPECT_NE(check.out.find("\"ok\":false"), std::string::npos) << check.out;
+  }
 }
 
 TEST(DerivedTest, ReportRejectsAnInvalidZoneWithExit2) {

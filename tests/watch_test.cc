@@ -7,12 +7,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -272,15 +274,18 @@ TEST_F(WatchTest, QueueOverflowWhileStoppedLosesNothing) {
 TEST_F(WatchTest, QueueOverflowWithLoweredLimitLosesNothing) {
   ScopedSysctl small_queue("/proc/sys/fs/inotify/max_queued_events", "64");
   if (!small_queue.ok()) GTEST_SKIP() << "cannot lower /proc/sys/fs/inotify/max_queued_events (needs root)";
+  // A directory the daemon already watches (see the test above).
+  Append(root_ + "/-home-t-burst/first.jsonl", UserLine("first", "first", "x"));
   // The limit is read when the daemon creates its inotify instance; restore
   // it as soon as that has happened so nothing else runs with it.
   auto daemon = StartWatch();
   small_queue.Restore();
+  ASSERT_EQ(Messages(), 1);
   const int files = 400;
   for (int i = 0; i < files; ++i) {
     Append(absl::StrCat(root_, "/-home-t-burst/s", i, ".jsonl"), UserLine(absl::StrCat("b", i), absl::StrCat("b", i), "x"));
   }
-  ExpectArrivesOnce("SELECT count(*) FROM messages", files, daemon.get());
+  ExpectArrivesOnce("SELECT count(*) FROM messages", files + 1, daemon.get());
   EXPECT_TRUE(absl::StrContains(daemon->Stderr(), "overflow")) << "the queue never overflowed";
   StopAndExpectClean(*daemon);
 }
@@ -431,6 +436,55 @@ TEST_F(WatchTest, WatchdogPingsWhenRequested) {
   notify_->WaitFor("never", milliseconds(50));  // drain what arrived
   EXPECT_GE(notify_->Count("WATCHDOG=1"), 6) << "pings in ~1 s";
   StopAndExpectClean(*daemon);
+}
+
+// Disk full (root only: a tiny tmpfs holds the database). The writer waits
+// for space; the main loop keeps pinging the watchdog meanwhile; once space
+// is back every line arrives.
+TEST_F(WatchTest, DiskFullKeepsPingingAndLosesNothing) {
+  const std::string small = tmp_ / "small";
+  fs::create_directories(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=16m") != 0) {
+    GTEST_SKIP() << "cannot mount a small tmpfs (needs root): " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{small};
+  const std::string db = small + "/cco.db";
+  notify_ = std::make_unique<NotifySocket>(tmp_.path());
+  auto daemon = StartCco({"watch", "--root", root_, "--db", db},
+                         {notify_->EnvEntry(), "WATCHDOG_USEC=400000"});
+  ASSERT_TRUE(notify_->WaitFor("READY=1", kArrival)) << daemon->Stderr();
+  // Fill the filesystem.
+  {
+    const std::string filler = small + "/filler";
+    int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    const std::string block(64 * 1024, 'f');
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    while (::write(fd, block.data(), 512) > 0) {
+    }
+    ::close(fd);
+  }
+  std::string lines;
+  for (int i = 0; i < 2000; ++i) lines += UserLine("full", absl::StrCat("full-", i), std::string(400, 'z'));
+  Append(root_ + "/-home-t-full/full.jsonl", lines);
+  ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(daemon->Stderr(), "waiting for space"); }, seconds(20)))
+      << daemon->Stderr();
+  notify_->WaitFor("never", milliseconds(10));
+  const int before = notify_->Count("WATCHDOG=1");
+  notify_->WaitFor("never", milliseconds(1500));
+  EXPECT_GE(notify_->Count("WATCHDOG=1") - before, 5) << "watchdog pings stopped while the disk was full";
+  EXPECT_TRUE(daemon->running());
+  ASSERT_EQ(::unlink((small + "/filler").c_str()), 0);
+  ASSERT_TRUE(WaitUntil([&] { return QueryInt(db, "SELECT count(*) FROM messages") == 2000; }, seconds(30)))
+      << QueryInt(db, "SELECT count(*) FROM messages") << "\n" << daemon->Stderr();
+  daemon->Signal(SIGTERM);
+  std::optional<int> code = daemon->WaitExit(seconds(10));
+  ASSERT_TRUE(code.has_value()) << daemon->Stderr();
+  EXPECT_EQ(*code, 0) << daemon->Stderr();
 }
 
 TEST_F(WatchTest, NoWatchdogPingsForAnotherPid) {

@@ -95,7 +95,7 @@ absl::Status ReadDatabase(DaemonStatus* out) {
                    db.QueryInt("SELECT max(coalesce(max(updated_ms), 0), coalesce(max(archived_ms), 0)) FROM files"
                                " HAVING count(*) > 0"));
   {
-    ASSIGN_OR_RETURN(Stmt hb, db.Prepare("SELECT last_commit_ms, queue_depth FROM writer_state WHERE id = 1"));
+    ASSIGN_OR_RETURN(Stmt hb, db.Prepare("SELECT heartbeat_ms, queue_depth FROM writer_state WHERE id = 1"));
     ASSIGN_OR_RETURN(bool row, hb.Step());
     if (row) {
       out->heartbeat_ms = hb.ColumnOptionalInt(0);
