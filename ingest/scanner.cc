@@ -82,8 +82,10 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path,
     if (state.generation == 0) states_.erase(path);
     return absl::OkStatus();
   }
-  if (rename_pending) {
-    // Nothing new to read: still move the row to its new path.
+  if (rename_pending || state.archived) {
+    // Nothing new to read: still move the row to its new path, or mark a
+    // transcript that came back (moved away and back, a remount) as live.
+    state.archived = false;
     FileChunk chunk;
     chunk.location = state.location;
     chunk.identity = state.identity;

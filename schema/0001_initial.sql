@@ -22,6 +22,15 @@ CREATE TABLE conversations (
 );
 CREATE INDEX conversations_project ON conversations(project_id);
 
+-- A transcript's name relative to its projects/ root
+-- ("<project>/<session>.jsonl", "<project>/<session>/subagents/agent-<id>.jsonl").
+-- Copies of one transcript under two roots (a config directory copied to
+-- another) share a stream, so lines without a uuid are not stored twice.
+CREATE TABLE streams (
+  id    INTEGER PRIMARY KEY,
+  name  TEXT NOT NULL UNIQUE
+);
+
 -- One row per transcript path. read_position sits just after a '\n' (only
 -- `cco replay`, which treats files as complete, also takes a final line
 -- without one): every non-blank line before it, in every generation, is
@@ -32,6 +41,7 @@ CREATE TABLE files (
   path           TEXT NOT NULL UNIQUE,
   root           TEXT NOT NULL,          -- the projects/ directory it was found under
   project_id     INTEGER NOT NULL REFERENCES projects(id),
+  stream_id      INTEGER NOT NULL REFERENCES streams(id),
   session_id     TEXT NOT NULL,          -- session the path implies: the stem, or the parent
                                          -- directory for <session>/subagents/; lines' own
                                          -- sessionId decides their conversation
@@ -59,10 +69,11 @@ CREATE TABLE messages (
   id                    INTEGER PRIMARY KEY,  -- FTS rowid
   conversation_id       INTEGER NOT NULL REFERENCES conversations(id),
   file_id               INTEGER NOT NULL REFERENCES files(id),
+  stream_id             INTEGER NOT NULL REFERENCES streams(id),
   generation            INTEGER NOT NULL,
   byte_offset           INTEGER NOT NULL,
   line_hash             INTEGER NOT NULL,
-  occurrence            INTEGER,              -- only for lines without uuid
+  occurrence            INTEGER,              -- lines without uuid: nth identical line in its file
   uuid                  TEXT,
   parent_uuid           TEXT,                 -- not enforced: parents may live elsewhere
   type                  TEXT NOT NULL,        -- user | assistant | system
@@ -82,7 +93,7 @@ CREATE TABLE messages (
   raw                   TEXT NOT NULL         -- the line's JSON, verbatim
 );
 CREATE UNIQUE INDEX messages_uuid ON messages(conversation_id, uuid) WHERE uuid IS NOT NULL;
-CREATE UNIQUE INDEX messages_line ON messages(file_id, line_hash, occurrence) WHERE uuid IS NULL;
+CREATE UNIQUE INDEX messages_line ON messages(stream_id, line_hash, occurrence) WHERE uuid IS NULL;
 CREATE INDEX messages_conversation_time ON messages(conversation_id, timestamp_ms);
 CREATE INDEX messages_by_uuid ON messages(uuid);
 CREATE INDEX messages_api_id ON messages(api_message_id) WHERE api_message_id IS NOT NULL;
@@ -93,6 +104,7 @@ CREATE TABLE events (
   id              INTEGER PRIMARY KEY,
   conversation_id INTEGER NOT NULL REFERENCES conversations(id),
   file_id         INTEGER NOT NULL REFERENCES files(id),
+  stream_id       INTEGER NOT NULL REFERENCES streams(id),
   generation      INTEGER NOT NULL,
   byte_offset     INTEGER NOT NULL,
   line_hash       INTEGER NOT NULL,
@@ -104,13 +116,14 @@ CREATE TABLE events (
   raw             TEXT NOT NULL
 );
 CREATE UNIQUE INDEX events_uuid ON events(conversation_id, uuid) WHERE uuid IS NOT NULL;
-CREATE UNIQUE INDEX events_line ON events(file_id, line_hash, occurrence) WHERE uuid IS NULL;
+CREATE UNIQUE INDEX events_line ON events(stream_id, line_hash, occurrence) WHERE uuid IS NULL;
 CREATE INDEX events_type ON events(type);
 
 -- Lines that could not be taken: not JSON, not an object, too long.
 CREATE TABLE quarantine (
   id            INTEGER PRIMARY KEY,
   file_id       INTEGER NOT NULL REFERENCES files(id),
+  stream_id     INTEGER NOT NULL REFERENCES streams(id),
   generation    INTEGER NOT NULL,
   byte_offset   INTEGER NOT NULL,
   length        INTEGER NOT NULL,      -- bytes of the line, without its '\n'
@@ -121,7 +134,7 @@ CREATE TABLE quarantine (
   raw_truncated INTEGER NOT NULL DEFAULT 0,
   quarantined_ms INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX quarantine_line ON quarantine(file_id, line_hash, occurrence);
+CREATE UNIQUE INDEX quarantine_line ON quarantine(stream_id, line_hash, occurrence);
 
 -- Lines whose key is already stored: seen again after a file was re-read
 -- from 0 (replacement, rotation, copy-truncate), or a copy of a stored

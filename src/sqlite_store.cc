@@ -58,6 +58,7 @@ class SqliteStore : public Store {
  private:
   struct FileRow {
     int64_t id = 0;
+    int64_t stream_id = 0;
     int64_t generation = 0;
     int64_t read_position = 0;
   };
@@ -65,8 +66,9 @@ class SqliteStore : public Store {
   absl::Status ApplyChunk(const FileChunk& chunk, CommitStats* stats);
   absl::StatusOr<int64_t> ProjectId(const std::string& dir_name, const std::string& cwd);
   absl::StatusOr<int64_t> ConversationId(const std::string& session_id, int64_t project_id);
-  absl::StatusOr<int64_t> Occurrence(RecordKind kind, int64_t file_id, int64_t generation, uint64_t hash);
-  absl::Status InsertRecord(const LineRecord& rec, int64_t file_id, int64_t generation,
+  absl::StatusOr<int64_t> StreamId(const FileLocation& loc);
+  absl::StatusOr<int64_t> Occurrence(RecordKind kind, const FileRow& file, int64_t generation, uint64_t hash);
+  absl::Status InsertRecord(const LineRecord& rec, const FileRow& file, int64_t generation,
                             int64_t conversation_id, int64_t project_id, const FileLocation& loc,
                             CommitStats* stats);
   absl::Status RecordDuplicate(const LineRecord& rec, int64_t file_id, int64_t generation);
@@ -83,6 +85,7 @@ class SqliteStore : public Store {
   std::optional<Stmt> select_project_, insert_project_, update_project_cwd_;
   std::optional<Stmt> select_conversation_, insert_conversation_, update_conversation_stats_;
   std::optional<Stmt> select_file_, insert_file_, update_file_, rename_file_, archive_file_;
+  std::optional<Stmt> select_stream_, insert_stream_;
   std::optional<Stmt> insert_message_, insert_event_, insert_quarantine_, insert_duplicate_;
   std::optional<Stmt> count_message_, count_event_, count_quarantine_;
   std::optional<Stmt> heartbeat_;
@@ -111,12 +114,14 @@ absl::Status SqliteStore::Prepare() {
                        "   WHEN ended_ms IS NULL OR ?2 > ended_ms THEN ?2 ELSE ended_ms END"
                        " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(select_file_,
-                       "SELECT id, generation, read_position FROM files WHERE path = ?1"));
+                       "SELECT id, generation, read_position, stream_id FROM files WHERE path = ?1"));
+  RETURN_IF_ERROR(prep(select_stream_, "SELECT id FROM streams WHERE name = ?1"));
+  RETURN_IF_ERROR(prep(insert_stream_, "INSERT INTO streams(name) VALUES (?1)"));
   RETURN_IF_ERROR(prep(insert_file_,
-                       "INSERT INTO files(path, root, project_id, session_id, agent_id, report_session,"
-                       " dev, inode, size, mtime_ns, generation, read_position, line_count,"
+                       "INSERT INTO files(path, root, project_id, stream_id, session_id, agent_id,"
+                       " report_session, dev, inode, size, mtime_ns, generation, read_position, line_count,"
                        " first_seen_ms, updated_ms)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, 0, 0, 0, 0, 0, ?7, ?7)"));
+                       " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, 0, 0, 0, 0, 0, 0, 0, ?7, ?7)"));
   RETURN_IF_ERROR(prep(update_file_,
                        "UPDATE files SET generation = ?2, read_position = ?3,"
                        " line_count = CASE WHEN ?4 THEN ?5 ELSE line_count + ?5 END,"
@@ -131,35 +136,35 @@ absl::Status SqliteStore::Prepare() {
                        "INSERT OR IGNORE INTO messages(conversation_id, file_id, generation, byte_offset,"
                        " line_hash, occurrence, uuid, parent_uuid, type, subtype, timestamp_ms, model,"
                        " api_message_id, request_id, is_sidechain, is_meta, agent_id, input_tokens,"
-                       " output_tokens, cache_creation_tokens, cache_read_tokens, content, raw)"
+                       " output_tokens, cache_creation_tokens, cache_read_tokens, content, raw, stream_id)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23)"));
+                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"));
   RETURN_IF_ERROR(prep(insert_event_,
                        "INSERT OR IGNORE INTO events(conversation_id, file_id, generation, byte_offset,"
-                       " line_hash, occurrence, uuid, type, subtype, timestamp_ms, raw)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+                       " line_hash, occurrence, uuid, type, subtype, timestamp_ms, raw, stream_id)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
   RETURN_IF_ERROR(prep(insert_quarantine_,
                        "INSERT OR IGNORE INTO quarantine(file_id, generation, byte_offset, length,"
-                       " line_hash, occurrence, reason, raw, raw_truncated, quarantined_ms)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                       " line_hash, occurrence, reason, raw, raw_truncated, quarantined_ms, stream_id)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
   RETURN_IF_ERROR(prep(insert_duplicate_,
                        "INSERT OR IGNORE INTO duplicates(file_id, generation, byte_offset, line_hash, kind)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)"));
   // Occurrence of a line without uuid: identical lines earlier in the same
   // generation, whether stored or recorded as duplicates.
   RETURN_IF_ERROR(prep(count_message_,
-                       "SELECT (SELECT count(*) FROM messages WHERE file_id = ?1 AND line_hash = ?3"
-                       "   AND uuid IS NULL AND generation = ?2)"
+                       "SELECT (SELECT count(*) FROM messages WHERE stream_id = ?4 AND line_hash = ?3"
+                       "   AND uuid IS NULL AND file_id = ?1 AND generation = ?2)"
                        " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
                        "   AND line_hash = ?3 AND kind = 'message')"));
   RETURN_IF_ERROR(prep(count_event_,
-                       "SELECT (SELECT count(*) FROM events WHERE file_id = ?1 AND line_hash = ?3"
-                       "   AND uuid IS NULL AND generation = ?2)"
+                       "SELECT (SELECT count(*) FROM events WHERE stream_id = ?4 AND line_hash = ?3"
+                       "   AND uuid IS NULL AND file_id = ?1 AND generation = ?2)"
                        " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
                        "   AND line_hash = ?3 AND kind = 'event')"));
   RETURN_IF_ERROR(prep(count_quarantine_,
-                       "SELECT (SELECT count(*) FROM quarantine WHERE file_id = ?1 AND line_hash = ?3"
-                       "   AND generation = ?2)"
+                       "SELECT (SELECT count(*) FROM quarantine WHERE stream_id = ?4 AND line_hash = ?3"
+                       "   AND file_id = ?1 AND generation = ?2)"
                        " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
                        "   AND line_hash = ?3 AND kind = 'quarantine')"));
   RETURN_IF_ERROR(prep(heartbeat_,
@@ -246,12 +251,24 @@ absl::StatusOr<int64_t> SqliteStore::ConversationId(const std::string& session_i
   return id;
 }
 
-absl::StatusOr<int64_t> SqliteStore::Occurrence(RecordKind kind, int64_t file_id, int64_t generation,
+absl::StatusOr<int64_t> SqliteStore::StreamId(const FileLocation& loc) {
+  std::string name = loc.path.substr(std::min(loc.path.size(), loc.root.size() + 1));
+  Stmt& sel = *select_stream_;
+  sel.Bind(1, name);
+  ASSIGN_OR_RETURN(bool found, sel.Step());
+  int64_t id = found ? sel.ColumnInt(0) : 0;
+  sel.Reset();
+  if (found) return id;
+  RETURN_IF_ERROR(insert_stream_->Bind(1, name).Run());
+  return db_.last_insert_rowid();
+}
+
+absl::StatusOr<int64_t> SqliteStore::Occurrence(RecordKind kind, const FileRow& file, int64_t generation,
                                                 uint64_t hash) {
   Stmt& stmt = kind == RecordKind::kMessage ? *count_message_
                : kind == RecordKind::kEvent ? *count_event_
                                             : *count_quarantine_;
-  stmt.Bind(1, file_id).Bind(2, generation).Bind(3, ToSqlInt(hash));
+  stmt.Bind(1, file.id).Bind(2, generation).Bind(3, ToSqlInt(hash)).Bind(4, file.stream_id);
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   int64_t n = row ? stmt.ColumnInt(0) : 0;
   stmt.Reset();
@@ -267,7 +284,7 @@ absl::Status SqliteStore::RecordDuplicate(const LineRecord& rec, int64_t file_id
       .Run();
 }
 
-absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, int64_t generation,
+absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& file, int64_t generation,
                                        int64_t conversation_id, int64_t project_id,
                                        const FileLocation& loc, CommitStats* stats) {
   RowContext ctx;
@@ -277,14 +294,14 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, i
   ctx.location = &loc;
   std::optional<int64_t> occurrence;
   if (rec.kind == RecordKind::kQuarantine || rec.uuid.empty()) {
-    ASSIGN_OR_RETURN(int64_t occ, Occurrence(rec.kind, file_id, generation, rec.line_hash));
+    ASSIGN_OR_RETURN(int64_t occ, Occurrence(rec.kind, file, generation, rec.line_hash));
     occurrence = occ;
   }
   switch (rec.kind) {
     case RecordKind::kMessage: {
       Stmt& s = *insert_message_;
       s.Bind(1, conversation_id)
-          .Bind(2, file_id)
+          .Bind(2, file.id)
           .Bind(3, generation)
           .Bind(4, rec.offset)
           .Bind(5, ToSqlInt(rec.line_hash))
@@ -306,11 +323,11 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, i
       } else {
         s.BindNull(18).BindNull(19).BindNull(20).BindNull(21);
       }
-      s.Bind(22, rec.content).Bind(23, rec.raw);
+      s.Bind(22, rec.content).Bind(23, rec.raw).Bind(24, file.stream_id);
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
         ++stats->duplicates;
-        return RecordDuplicate(rec, file_id, generation);
+        return RecordDuplicate(rec, file.id, generation);
       }
       ++stats->messages;
       ctx.row_id = db_.last_insert_rowid();
@@ -320,7 +337,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, i
     }
     case RecordKind::kEvent: {
       RETURN_IF_ERROR(insert_event_->Bind(1, conversation_id)
-                          .Bind(2, file_id)
+                          .Bind(2, file.id)
                           .Bind(3, generation)
                           .Bind(4, rec.offset)
                           .Bind(5, ToSqlInt(rec.line_hash))
@@ -330,17 +347,18 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, i
                           .BindTextOrNull(9, rec.subtype)
                           .BindOptional(10, rec.timestamp_ms)
                           .Bind(11, rec.raw)
+                          .Bind(12, file.stream_id)
                           .Run());
       if (db_.changes() == 0) {
         ++stats->duplicates;
-        return RecordDuplicate(rec, file_id, generation);
+        return RecordDuplicate(rec, file.id, generation);
       }
       ++stats->events;
       ctx.row_id = db_.last_insert_rowid();
       return deriver_->OnEvent(rec, ctx);
     }
     case RecordKind::kQuarantine: {
-      RETURN_IF_ERROR(insert_quarantine_->Bind(1, file_id)
+      RETURN_IF_ERROR(insert_quarantine_->Bind(1, file.id)
                           .Bind(2, generation)
                           .Bind(3, rec.offset)
                           .Bind(4, rec.length)
@@ -350,10 +368,11 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, int64_t file_id, i
                           .BindBlob(8, rec.raw)
                           .Bind(9, rec.raw_truncated ? 1 : 0)
                           .Bind(10, Now())
+                          .Bind(11, file.stream_id)
                           .Run());
       if (db_.changes() == 0) {
         ++stats->duplicates;
-        return RecordDuplicate(rec, file_id, generation);
+        return RecordDuplicate(rec, file.id, generation);
       }
       ++stats->quarantined;
       return absl::OkStatus();
@@ -385,10 +404,12 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
       file.id = sel.ColumnInt(0);
       file.generation = sel.ColumnInt(1);
       file.read_position = sel.ColumnInt(2);
+      file.stream_id = sel.ColumnInt(3);
     }
     sel.Reset();
   }
   if (file.id == 0) {
+    ASSIGN_OR_RETURN(file.stream_id, StreamId(loc));
     RETURN_IF_ERROR(insert_file_->Bind(1, loc.path)
                         .Bind(2, loc.root)
                         .Bind(3, project_id)
@@ -396,6 +417,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
                         .BindTextOrNull(5, loc.agent_id)
                         .Bind(6, loc.report_session)
                         .Bind(7, Now())
+                        .Bind(8, file.stream_id)
                         .Run());
     file.id = db_.last_insert_rowid();
   }
@@ -418,7 +440,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
   for (const LineRecord& rec : chunk.records) {
     const std::string& session = rec.session_id.empty() ? loc.session_id : rec.session_id;
     ASSIGN_OR_RETURN(int64_t conversation_id, ConversationId(session, project_id));
-    RETURN_IF_ERROR(InsertRecord(rec, file.id, chunk.generation, conversation_id, project_id, loc, stats));
+    RETURN_IF_ERROR(InsertRecord(rec, file, chunk.generation, conversation_id, project_id, loc, stats));
     stats->conversations.insert(conversation_id);
     ++lines;
   }

@@ -324,6 +324,28 @@ TEST_F(RescanTest, DeletedTranscriptIsArchivedAndItsHistoryKept) {
   EXPECT_EQ(Count("SELECT count(*) FROM files WHERE archived_ms IS NOT NULL"), 1);
 }
 
+// Regression: a transcript moved away and back (or a root that was briefly
+// unmounted) stayed archived until it grew again.
+TEST_F(RescanTest, TranscriptThatComesBackIsNoLongerArchived) {
+  const std::string path = file();
+  WriteFile(path, Join({UserLine("u-1", "one"), PermissionModeLine()}));
+  Rescan();
+  ASSERT_EQ(std::rename(path.c_str(), (dir_ / "aside.jsonl").c_str()), 0);
+  ASSERT_EQ(Rescan().archived, 1);
+  ASSERT_EQ(std::rename((dir_ / "aside.jsonl").c_str(), path.c_str()), 0);
+  Summary back = Rescan();
+  EXPECT_EQ(back.lines, 0) << back.json;
+  EXPECT_EQ(back.new_generations, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM files WHERE archived_ms IS NOT NULL"), 0);
+  EXPECT_EQ(Messages(), 1);
+  EXPECT_EQ(Events(), 1);
+  // And it is followed again like any live transcript.
+  AppendFile(path, Join({UserLine("u-2", "two")}));
+  EXPECT_EQ(Rescan().messages, 1);
+  ASSERT_TRUE(fs::remove(path));
+  EXPECT_EQ(Rescan().archived, 1) << "archived again when it goes again";
+}
+
 // Regression: ext4 hands a freed inode to the next new file at once. A
 // transcript deleted while another is created must not be taken for a
 // rename (that moved the deleted file's history onto the new path and never
@@ -480,12 +502,9 @@ TEST_F(RescanTest, SameFileUnderTwoRootsIsStoredOnce) {
 }
 
 TEST_F(RescanTest, CopiedTranscriptUnderSecondRootStoresNoEventTwice) {
-  GTEST_SKIP() << "BUG (src/sqlite_store.cc, schema events_line/quarantine_line keys): lines without a uuid "
-                  "are keyed by (file_id, line_hash, occurrence), so a byte-identical copy of a transcript "
-                  "under a second root (e.g. ~/.claude copied to ~/.config/claude) stores its "
-                  "permission-mode/snapshot/summary events and quarantine rows twice while its messages "
-                  "dedupe by (session, uuid). Issue 2 allows 'session + line hash + occurrence' keys, "
-                  "which would dedupe this true copy. Owner: derived-data/store engineer.";
+  // A config directory copied to the other default location: lines without
+  // a uuid are keyed by (stream, line hash, occurrence), the stream being the
+  // transcript's name under its root, so the copy stores nothing twice.
   const std::string other_root = dir_ / "other/projects";
   WriteFile(file(), Join({UserLine("u-1", "one"), PermissionModeLine(), kSnapshotLine}));
   fs::create_directories(other_root + "/" + kProject);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -199,20 +200,34 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 }
 
 ScopedSysctl::ScopedSysctl(const std::string& path, const std::string& value) : path_(path) {
+  if (::access(path.c_str(), W_OK) != 0) return;
+  // Test processes running at the same time (ctest -j, two checkouts) take
+  // turns, so none reads another's temporary value as the one to restore.
+  lock_fd_ = ::open("/tmp/cco-test-sysctl.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX) != 0) return;
   old_ = std::string(absl::StripAsciiWhitespace(ReadFile(path)));
-  if (old_.empty() || ::access(path.c_str(), W_OK) != 0) return;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ok_ = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
-  ::close(fd);
+  int fd = old_.empty() ? -1 : ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ok_ = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    ::close(fd);
+  }
+  if (!ok_) Unlock();
 }
 
 void ScopedSysctl::Restore() {
-  if (!ok_) return;
-  int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  if (::write(fd, old_.data(), old_.size()) == static_cast<ssize_t>(old_.size())) ok_ = false;
-  ::close(fd);
+  if (ok_) {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (::write(fd, old_.data(), old_.size()) == static_cast<ssize_t>(old_.size())) ok_ = false;
+      ::close(fd);
+    }
+  }
+  Unlock();
+}
+
+void ScopedSysctl::Unlock() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  lock_fd_ = -1;
 }
 
 }  // namespace cco::testing

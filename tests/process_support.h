@@ -80,6 +80,8 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 
 // Writes `value` to a /proc/sys file for the scope, restoring the old value
 // after. ok() is false (and nothing changed) when the file is not writable.
+// Holds an exclusive lock (/tmp/cco-test-sysctl.lock) from the change until
+// the restore, so concurrent test processes never interleave.
 class ScopedSysctl {
  public:
   ScopedSysctl(const std::string& path, const std::string& value);
@@ -90,9 +92,12 @@ class ScopedSysctl {
   void Restore();
 
  private:
+  void Unlock();
+
   std::string path_;
   std::string old_;
   bool ok_ = false;
+  int lock_fd_ = -1;
 };
 
 }  // namespace cco::testing

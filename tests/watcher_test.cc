@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,15 +132,28 @@ class SysctlOverride {
  public:
   static std::unique_ptr<SysctlOverride> Set(const std::string& path,
                                              const std::string& value) {
+    // Same lock as tests/process_support.h's ScopedSysctl: concurrent test
+    // processes take turns, so none restores another's temporary value.
+    int lock = ::open("/tmp/cco-test-sysctl.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+      if (lock >= 0) ::close(lock);
+      return nullptr;
+    }
     std::string old;
-    if (!Read(path, &old) || !Write(path, value)) return nullptr;
-    return std::unique_ptr<SysctlOverride>(new SysctlOverride(path, old));
+    if (!Read(path, &old) || !Write(path, value)) {
+      ::close(lock);
+      return nullptr;
+    }
+    auto o = std::unique_ptr<SysctlOverride>(new SysctlOverride(path, old));
+    o->lock_ = lock;
+    return o;
   }
   ~SysctlOverride() { Restore(); }
   void Restore() {
     if (restored_) return;
     restored_ = true;
     EXPECT_TRUE(Write(path_, old_)) << "could not restore " << path_;
+    ::close(lock_);
   }
 
  private:
@@ -168,6 +182,7 @@ class SysctlOverride {
   std::string path_;
   std::string old_;
   bool restored_ = false;
+  int lock_ = -1;
 };
 
 class InotifyWatcherTest : public ::testing::Test {
