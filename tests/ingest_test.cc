@@ -302,7 +302,7 @@ TEST_F(RescanTest, CopyTruncate) {
   EXPECT_EQ(Count("SELECT read_position FROM files"), static_cast<int64_t>(fs::file_size(path)));
 }
 
-TEST_F(RescanTest, DeletedTranscriptIsArchivedAndItsHistoryKept) {
+TEST_F(RescanTest, DeleteArchivesTheFileAndKeepsItsMessages) {
   const std::string keep = file();
   const std::string gone = file("7e000000-0000-4000-8000-000000000002.jsonl");
   WriteFile(keep, Join({UserLine("u-1", "kept")}));
@@ -350,7 +350,7 @@ TEST_F(RescanTest, TranscriptThatComesBackIsNoLongerArchived) {
 // transcript deleted while another is created must not be taken for a
 // rename (that moved the deleted file's history onto the new path and never
 // archived it).
-TEST_F(RescanTest, DeletedFileWhoseInodeIsReusedIsNotARename) {
+TEST_F(RescanTest, DeleteThenCreateReusingTheInodeIsNotARename) {
   const std::string a = file("aaaaaaaa-0000-4000-8000-000000000001.jsonl");
   const std::string b = file("bbbbbbbb-0000-4000-8000-000000000002.jsonl");
   WriteFile(a, Join({UserLine("a-1", "from a", "aaaaaaaa-0000-4000-8000-000000000001")}));
@@ -371,7 +371,7 @@ TEST_F(RescanTest, DeletedFileWhoseInodeIsReusedIsNotARename) {
   EXPECT_EQ(QueryRows(db(), "SELECT f.path FROM messages m JOIN files f ON f.id = m.file_id WHERE m.uuid = 'b-1'"), b);
 }
 
-TEST_F(RescanTest, RenamedFileKeepsItsRowAndStoresNothingTwice) {
+TEST_F(RescanTest, RenameKeepsTheRowAndStoresNothingTwice) {
   const std::string from = file();
   const std::string to = file("5d0c9a7e-0000-4000-8000-00000000000f.jsonl");
   // Claude Code never renames transcripts, but users do.

@@ -237,7 +237,7 @@ TEST(KillTest, KilledRescanEqualsUninterruptedRun) {
 
 TEST(WriterLockTest, RunningRescanRefusesASecondWriterNamingItsPid) {
   TempDir dir;
-  ASSERT_EQ(Generate(dir / "tree", 60, 7), "");
+  ASSERT_EQ(Generate(dir / "tree", 40, 7), "");
   const std::string root = dir / "tree/projects";
   const std::string db = dir / "cco.db";
   std::unique_ptr<ChildProcess> first = StartCco({"rescan", "--root", root, "--db", db});

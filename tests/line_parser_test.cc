@@ -200,6 +200,35 @@ TEST(LineParserTest, InvalidUtf8IsQuarantinedWithReason) {
   EXPECT_EQ(rec.raw, line) << "the raw bytes are kept as they were";
 }
 
+// Regression: JSON allows any \uXXXX escape, and JavaScript's JSON.stringify
+// writes a lone surrogate as one when a string was cut inside an emoji (a
+// truncated tool output). simdjson rejects those, so such lines were
+// quarantined though Python, Node and SQLite's json_valid accept them.
+TEST(LineParserTest, LoneSurrogateEscapeIsValidJson) {
+  const std::string cut = R"({"type":"user","uuid":"u-7","message":{"content":"output cut here \ud83d"}})";
+  const std::string low = R"({"type":"user","uuid":"u-8","message":{"content":"a \ude00 b \ud83d\ude00 c"}})";
+  const std::string escaped_backslash = R"({"type":"user","uuid":"u-9","message":{"content":"path C:\\ud83d\\x"}})";
+  LineParser parser;
+  LineRecord rec = parser.Parse(cut, 0);
+  ASSERT_EQ(rec.kind, RecordKind::kMessage) << rec.reason;
+  EXPECT_EQ(rec.raw, cut) << "the raw line keeps its escape";
+  EXPECT_EQ(rec.content, "output cut here \xEF\xBF\xBD") << "U+FFFD in the searchable text";
+  EXPECT_EQ(rec.line_hash, StableHash(cut));
+
+  LineRecord rec2 = parser.Parse(low, 0);
+  ASSERT_EQ(rec2.kind, RecordKind::kMessage) << rec2.reason;
+  EXPECT_EQ(rec2.content, "a \xEF\xBF\xBD b \xF0\x9F\x98\x80 c") << "a proper pair stays the emoji";
+
+  LineRecord rec3 = parser.Parse(escaped_backslash, 0);
+  ASSERT_EQ(rec3.kind, RecordKind::kMessage) << rec3.reason;
+  EXPECT_EQ(rec3.content, R"(path C:\ud83d\x)");
+
+  // Still quarantined: a bad escape, and a surrogate escape in a line that
+  // is broken anyway.
+  EXPECT_EQ(parser.Parse(R"({"type":"user","message":{"content":"\uZZZZ"}})", 0).kind, RecordKind::kQuarantine);
+  EXPECT_EQ(parser.Parse(R"({"type":"user","message":{"content":"\ud83d)", 0).kind, RecordKind::kQuarantine);
+}
+
 TEST(LineParserTest, TrailingCarriageReturnIsStripped) {
   const std::string body = R"({"type":"user","uuid":"u-5","message":{"content":"crlf"}})";
   LineParser parser;
