@@ -78,6 +78,22 @@ CREATE TABLE token_rollups (
   PRIMARY KEY (bucket_ms, project_id, model)
 ) WITHOUT ROWID;
 
+-- The same by UTC hour and model, all projects together: what the daily,
+-- weekly and monthly reports read for zones whose offsets are whole hours
+-- (UTC and nearly every zone), a fraction of the 15-minute rows.
+CREATE TABLE token_rollups_hourly (
+  hour_ms               INTEGER NOT NULL,
+  model                 TEXT NOT NULL,
+  input_tokens          INTEGER NOT NULL DEFAULT 0,
+  output_tokens         INTEGER NOT NULL DEFAULT 0,
+  cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens     INTEGER NOT NULL DEFAULT 0,
+  cost_nanousd          INTEGER NOT NULL DEFAULT 0,
+  api_calls             INTEGER NOT NULL DEFAULT 0,
+  unpriced_calls        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (hour_ms, model)
+) WITHOUT ROWID;
+
 -- The same per report session (the file stem, or the parent session for
 -- subagents/), for the session report.
 CREATE TABLE session_token_rollups (

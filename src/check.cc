@@ -30,15 +30,17 @@ constexpr char kExpectedAnalytics[] =
     "   GROUP BY 1, 2, 3, 4";
 
 // Token rollups minus their recompute from usage_winners, keyed by `key`
-// (a bucket or a report session); rows that differ anywhere.
-std::string TokenMismatches(const char* table, const char* key, const char* winner_key) {
+// (a bucket, an hour or a report session) and `project` (a column, or a
+// constant for tables across projects); rows that differ anywhere.
+std::string TokenMismatches(const char* table, const char* key, const char* winner_key,
+                            const char* project = "project_id") {
   return absl::StrCat(
       "SELECT k, p, m, 'tokens', sum(i) || ' ' || sum(o) || ' ' || sum(cc) || ' ' || sum(cr) || ' ' || sum(c)"
       " || ' ' || sum(n) || ' ' || sum(u) FROM ("
-      " SELECT ", winner_key, " AS k, project_id AS p, model AS m, sum(input_tokens) AS i,"
+      " SELECT ", winner_key, " AS k, ", project, " AS p, model AS m, sum(input_tokens) AS i,"
       "  sum(output_tokens) AS o, sum(cache_creation_tokens) AS cc, sum(cache_read_tokens) AS cr,"
       "  sum(cost_nanousd) AS c, count(*) AS n, sum(1 - priced) AS u FROM usage_winners GROUP BY 1, 2, 3"
-      " UNION ALL SELECT ", key, ", project_id, model, -input_tokens, -output_tokens, -cache_creation_tokens,"
+      " UNION ALL SELECT ", key, ", ", project, ", model, -input_tokens, -output_tokens, -cache_creation_tokens,"
       "  -cache_read_tokens, -cost_nanousd, -api_calls, -unpriced_calls FROM ", table,
       ") GROUP BY k, p, m HAVING sum(i) != 0 OR sum(o) != 0 OR sum(cc) != 0 OR sum(cr) != 0 OR sum(c) != 0"
       " OR sum(n) != 0 OR sum(u) != 0");
@@ -96,6 +98,13 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
                    CountDifferences(db, TokenMismatches("token_rollups", "bucket_ms", BUCKET("timestamp_ms")),
                                     "token_rollups", &report.examples));
   report.rollup_mismatches += token_mismatches;
+  ASSIGN_OR_RETURN(int64_t hourly_mismatches,
+                   CountDifferences(db,
+                                    TokenMismatches("token_rollups_hourly", "hour_ms",
+                                                    "(timestamp_ms - ((timestamp_ms % 3600000) + 3600000) % 3600000)",
+                                                    "0"),
+                                    "token_rollups_hourly", &report.examples));
+  report.rollup_mismatches += hourly_mismatches;
   ASSIGN_OR_RETURN(report.session_mismatches,
                    CountDifferences(db, TokenMismatches("session_token_rollups", "report_session", "report_session"),
                                     "session_token_rollups", &report.examples));

@@ -22,6 +22,15 @@ inline int64_t BucketStart(int64_t ms) {
   return q * kBucketMs;
 }
 
+inline constexpr int64_t kHourMs = 60 * 60 * 1000;
+
+// Start of the UTC hour holding `ms`.
+inline int64_t HourStart(int64_t ms) {
+  int64_t q = ms / kHourMs;
+  if (ms % kHourMs < 0) --q;
+  return q * kHourMs;
+}
+
 // tool_executions.status values.
 inline constexpr char kToolPending[] = "pending";
 inline constexpr char kToolSuccess[] = "success";

@@ -92,27 +92,59 @@ std::string PeriodKey(int64_t bucket_ms, Period period, const ReportFilter& f) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const ReportFilter& filter) {
-  auto [start, end] = Bounds(filter);
-  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "SELECT bucket_ms, model, %s FROM token_rollups"
-      " WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s GROUP BY bucket_ms, model",
-      kTokenSums, ProjectClause(filter, "project_id"))));
-  stmt.Bind(1, start).Bind(2, end);
-  if (!filter.project.empty()) stmt.Bind(3, filter.project);
-  std::map<std::string, std::map<std::string, TokenTotals>> grouped;
+namespace {
+
+using Grouped = std::map<std::string, std::map<std::string, TokenTotals>>;
+
+// Reads `sql` (bucket start in column 0, model in 1, the kTokenSums from 2)
+// into periods. With `whole_hours`, gives up (returns false) as soon as a
+// bucket does not start on a whole local hour: the zone then needs the
+// 15-minute rows.
+absl::StatusOr<bool> Accumulate(Stmt& stmt, Period period, const ReportFilter& filter, bool whole_hours,
+                                Grouped* grouped) {
   int64_t last_bucket = std::numeric_limits<int64_t>::min();
   std::map<std::string, TokenTotals>* period_models = nullptr;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    int64_t bucket = stmt.ColumnInt(0);
+    const int64_t bucket = stmt.ColumnInt(0);
     if (bucket != last_bucket || period_models == nullptr) {
-      period_models = &grouped[PeriodKey(bucket, period, filter)];
+      if (whole_hours) {
+        absl::CivilSecond local = absl::ToCivilSecond(absl::FromUnixMillis(bucket), filter.tz);
+        if (local.minute() != 0 || local.second() != 0) return false;
+      }
+      period_models = &(*grouped)[PeriodKey(bucket, period, filter)];
       last_bucket = bucket;
     }
     AddSums((*period_models)[stmt.ColumnText(1)], stmt, 2);
   }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const ReportFilter& filter) {
+  auto [start, end] = Bounds(filter);
+  Grouped grouped;
+  if (filter.project.empty()) {
+    // Hourly rows across projects: enough for any zone whose offsets are
+    // whole hours over the range, which is nearly all of them.
+    ASSIGN_OR_RETURN(Stmt hourly, db.Prepare(absl::StrFormat(
+        "SELECT hour_ms, model, %s FROM token_rollups_hourly WHERE hour_ms >= ?1 AND hour_ms < ?2"
+        " GROUP BY hour_ms, model", kTokenSums)));
+    hourly.Bind(1, start).Bind(2, end);
+    ASSIGN_OR_RETURN(bool complete, Accumulate(hourly, period, filter, /*whole_hours=*/true, &grouped));
+    if (complete) return Finish(grouped);
+    grouped.clear();
+  }
+  // 15-minute rows, read in key order (no sort) and summed over projects here.
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
+      "SELECT bucket_ms, model, %s FROM token_rollups"
+      " WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s GROUP BY bucket_ms, project_id, model",
+      kTokenSums, ProjectClause(filter, "project_id"))));
+  stmt.Bind(1, start).Bind(2, end);
+  if (!filter.project.empty()) stmt.Bind(3, filter.project);
+  RETURN_IF_ERROR(Accumulate(stmt, period, filter, /*whole_hours=*/false, &grouped).status());
   return Finish(grouped);
 }
 

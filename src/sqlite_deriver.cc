@@ -79,16 +79,25 @@ absl::Status SqliteDeriver::Prepare() {
                        "INSERT INTO analytics(bucket_ms, project_id, model, metric, value)"
                        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(bucket_ms, project_id, model, metric)"
                        " DO UPDATE SET value = value + excluded.value"));
-  constexpr char kTokenUpsert[] =
-      " input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_nanousd, api_calls,"
-      " unpriced_calls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET"
+  constexpr char kTokenUpsertSet[] =
       " input_tokens = input_tokens + ?4, output_tokens = output_tokens + ?5,"
       " cache_creation_tokens = cache_creation_tokens + ?6, cache_read_tokens = cache_read_tokens + ?7,"
       " cost_nanousd = cost_nanousd + ?8, api_calls = api_calls + ?9, unpriced_calls = unpriced_calls + ?10";
+  const std::string kTokenUpsert = absl::StrCat(
+      " input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_nanousd, api_calls,"
+      " unpriced_calls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET",
+      kTokenUpsertSet);
   RETURN_IF_ERROR(prep(add_token_rollup_,
                        absl::StrCat("INSERT INTO token_rollups(bucket_ms, project_id, model,", kTokenUpsert)));
   RETURN_IF_ERROR(prep(add_session_rollup_, absl::StrCat("INSERT INTO session_token_rollups(report_session,"
                                                          " project_id, model,", kTokenUpsert)));
+  // ?2 (project) is unused: hourly rows span all projects.
+  RETURN_IF_ERROR(prep(add_hourly_rollup_, absl::StrCat("INSERT INTO token_rollups_hourly(hour_ms, model,",
+                                                        " input_tokens, output_tokens, cache_creation_tokens,"
+                                                        " cache_read_tokens, cost_nanousd, api_calls, unpriced_calls)"
+                                                        " VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                                                        " ON CONFLICT DO UPDATE SET",
+                                                        kTokenUpsertSet)));
   RETURN_IF_ERROR(prep(select_winner_, absl::StrCat("SELECT ", kWinnerColumns,
                                                     " FROM usage_winners WHERE dedup_key = ?1")));
   RETURN_IF_ERROR(prep(insert_winner_, absl::StrCat("INSERT OR REPLACE INTO usage_winners(", kWinnerColumns,
@@ -277,6 +286,7 @@ absl::Status SqliteDeriver::ApplyWinnerContribution(const Winner& w, int sign) {
                                   .Bind(3, w.model)).Run());
   RETURN_IF_ERROR(bind_values(add_session_rollup_->Bind(1, w.report_session).Bind(2, w.project_id)
                                   .Bind(3, w.model)).Run());
+  RETURN_IF_ERROR(bind_values(add_hourly_rollup_->Bind(1, HourStart(w.timestamp_ms)).Bind(3, w.model)).Run());
   return add_conversation_tokens_->Bind(1, w.conversation_id).Bind(2, sign * w.usage.total()).Run();
 }
 

@@ -63,7 +63,7 @@ class SqliteDeriver {
 
   Db& db_;
   absl::flat_hash_map<std::string, ModelPrice> prices_;
-  std::optional<Stmt> add_rollup_, add_token_rollup_, add_session_rollup_;
+  std::optional<Stmt> add_rollup_, add_token_rollup_, add_session_rollup_, add_hourly_rollup_;
   std::optional<Stmt> select_winner_, insert_winner_, select_slots_by_api_id_;
   std::optional<Stmt> add_conversation_tokens_, add_conversation_tools_;
   std::optional<Stmt> select_execution_, upsert_execution_;
