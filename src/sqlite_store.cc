@@ -503,10 +503,15 @@ absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {
 }
 
 absl::Status SqliteStore::Checkpoint() {
+  // Never wait for readers here: a reader in a long read transaction would
+  // otherwise stall the writer for the whole busy timeout.
+  sqlite3_busy_timeout(db_.get(), 0);
   int log = 0, done = 0;
   int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  sqlite3_busy_timeout(db_.get(), 5000);
+  sqlite3_db_release_memory(db_.get());  // idle: give the page cache back
   // BUSY means a reader still uses the WAL; the next idle period tries again.
-  if (rc == SQLITE_BUSY) return absl::OkStatus();
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return absl::OkStatus();
   return SqliteStatus(rc, db_.get(), "wal checkpoint");
 }
 

@@ -124,7 +124,6 @@ absl::Status Writer::CommitWithRetry(std::vector<FileChunk>& chunks, std::vector
 
 void Writer::Run() {
   absl::Time last_heartbeat = absl::InfinitePast();
-  bool checkpointed_since_commit = true;
   while (true) {
     std::deque<Item> work;
     {
@@ -138,8 +137,10 @@ void Writer::Run() {
         absl::Duration wait = was_empty ? options_.heartbeat_every
                                         : options_.max_batch_delay - (absl::Now() - oldest_);
         if (wait < absl::ZeroDuration()) wait = absl::ZeroDuration();
+        // A flush waiter only matters while there is something to commit;
+        // waking for it with an empty queue would spin and starve it.
         auto wake = [this, was_empty]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return stopping_ || flush_waiters_ > 0 || (was_empty && !queue_.empty()) ||
+          return stopping_ || (flush_waiters_ > 0 && !queue_.empty()) || (was_empty && !queue_.empty()) ||
                  queued_records_ >= options_.max_batch_records ||
                  queued_bytes_ >= options_.max_batch_bytes;
         };
@@ -156,17 +157,14 @@ void Writer::Run() {
       if (absl::Now() - last_heartbeat >= options_.heartbeat_every) {
         (void)store_->Heartbeat(0);
         last_heartbeat = absl::Now();
-        // Idle: fold the WAL back into the database so it stays small.
-        if (!checkpointed_since_commit) {
-          if (absl::Status s = store_->Checkpoint(); !s.ok()) {
-            spdlog::warn("checkpoint failed error=\"{}\"", s.message());
-          }
-          checkpointed_since_commit = true;
+        // Idle: fold the WAL (heartbeat included) back into the database so
+        // it stays small, and give back the page cache.
+        if (absl::Status s = store_->Checkpoint(); !s.ok()) {
+          spdlog::warn("checkpoint failed error=\"{}\"", s.message());
         }
       }
       continue;
     }
-    checkpointed_since_commit = false;
     // Commit in batches bounded by records and bytes.
     absl::Status status;
     while (!work.empty() && status.ok()) {

@@ -28,7 +28,7 @@ struct WriterOptions {
   int64_t max_batch_bytes = 16 << 20;
   absl::Duration max_batch_delay = absl::Milliseconds(50);
   int64_t max_queued_bytes = 32 << 20;  // producers block above this
-  absl::Duration heartbeat_every = absl::Seconds(5);
+  absl::Duration heartbeat_every = absl::Seconds(30);  // idle heartbeat + WAL checkpoint
 };
 
 class Writer {
