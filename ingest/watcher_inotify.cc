@@ -12,6 +12,7 @@
 //    it before the watch existed is found by the scan, anything created after
 //    produces an event. Duplicates are coalesced away.
 
+#include "ingest/fs_util.h"
 #include "ingest/watcher.h"
 
 #ifdef __linux__
@@ -81,62 +82,6 @@ constexpr int64_t kRemoteFsMagics[] = {
     0x01161970,  // GFS2
 };
 
-// Move-only owner of a file descriptor.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Reset(); }
-
-  int get() const { return fd_; }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  int fd_ = -1;
-};
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-using UniqueDir = std::unique_ptr<DIR, DirCloser>;
-
-bool IsJsonlName(absl::string_view name) {
-  return name.size() > 6 && absl::EndsWith(name, ".jsonl");
-}
-
-std::string JoinPath(absl::string_view dir, absl::string_view name) {
-  if (!dir.empty() && dir.back() == '/') return absl::StrCat(dir, name);
-  return absl::StrCat(dir, "/", name);
-}
-
-absl::StatusOr<std::string> NormalizeRoot(const std::string& dir) {
-  if (dir.empty()) return absl::InvalidArgumentError("empty watch root");
-  std::string path = dir;
-  if (path.front() != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof(cwd)) == nullptr) {
-      return absl::ErrnoToStatus(errno, "getcwd");
-    }
-    path = JoinPath(cwd, path);
-  }
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
 // A point in steady-clock time, or "never".
 class Deadline {
  public:
@@ -159,13 +104,6 @@ class Deadline {
   bool infinite_ = true;
   std::chrono::steady_clock::time_point end_;
 };
-
-int ToPollTimeoutMs(absl::Duration d) {
-  if (d == absl::InfiniteDuration()) return -1;
-  if (d <= absl::ZeroDuration()) return 0;
-  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
-  return static_cast<int>(std::min<int64_t>(ms, INT_MAX));
-}
 
 // Not thread-safe: use from the thread that owns the watcher (see watcher.h).
 class InotifyWatcher final : public Watcher {

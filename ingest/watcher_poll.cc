@@ -28,6 +28,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ingest/fs_util.h"
 #include "ingest/watcher.h"
 #include "spdlog/spdlog.h"
 
@@ -36,69 +37,6 @@ namespace {
 
 constexpr absl::Duration kMinPollInterval = absl::Milliseconds(10);
 constexpr absl::Duration kDefaultPollInterval = absl::Seconds(2);
-
-// Move-only owner of a file descriptor.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Reset(); }
-
-  int get() const { return fd_; }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  int fd_ = -1;
-};
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-using UniqueDir = std::unique_ptr<DIR, DirCloser>;
-
-bool IsJsonlName(absl::string_view name) {
-  return name.size() > 6 && absl::EndsWith(name, ".jsonl");
-}
-
-std::string JoinPath(absl::string_view dir, absl::string_view name) {
-  if (!dir.empty() && dir.back() == '/') return absl::StrCat(dir, name);
-  return absl::StrCat(dir, "/", name);
-}
-
-absl::StatusOr<std::string> NormalizeRoot(const std::string& dir) {
-  if (dir.empty()) return absl::InvalidArgumentError("empty watch root");
-  std::string path = dir;
-  if (path.front() != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof(cwd)) == nullptr) {
-      return absl::ErrnoToStatus(errno, "getcwd");
-    }
-    path = JoinPath(cwd, path);
-  }
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-int ToPollTimeoutMs(absl::Duration d) {
-  if (d == absl::InfiniteDuration()) return -1;
-  if (d <= absl::ZeroDuration()) return 0;
-  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
-  return static_cast<int>(std::min<int64_t>(ms, INT_MAX));
-}
 
 absl::Duration Until(std::chrono::steady_clock::time_point t) {
   return std::max(absl::ZeroDuration(),
