@@ -191,6 +191,20 @@ absl::Status Stmt::Run() {
   return row.status();
 }
 
+absl::Status Stmt::ForEachRow(absl::FunctionRef<bool(const Stmt&)> row) {
+  absl::Status status;
+  while (true) {
+    absl::StatusOr<bool> has_row = Step();
+    if (!has_row.ok()) {
+      status = has_row.status();
+      break;
+    }
+    if (!*has_row || !row(*this)) break;
+  }
+  Reset();
+  return status;
+}
+
 void Stmt::Reset() {
   sqlite3_reset(stmt_.get());
   sqlite3_clear_bindings(stmt_.get());

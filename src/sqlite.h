@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "src/status.h"
@@ -86,6 +87,10 @@ class Stmt {
   // Resets and clears bindings for reuse; errors from the last Step were
   // already reported there.
   void Reset();
+
+  // Steps through the rows, calling `row` for each until it returns false,
+  // then resets the statement (also on error).
+  absl::Status ForEachRow(absl::FunctionRef<bool(const Stmt&)> row);
 
   int64_t ColumnInt(int col) const;
   double ColumnDouble(int col) const;

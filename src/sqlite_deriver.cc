@@ -200,16 +200,10 @@ absl::Status SqliteDeriver::OnMessage(const LineRecord& rec, const RowContext& c
     Stmt& sel = *select_pending_titles_;
     sel.Bind(1, rec.uuid);
     std::vector<std::tuple<std::string, std::string, int64_t>> titles;
-    while (true) {
-      auto row = sel.Step();
-      if (!row.ok()) {
-        sel.Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      titles.emplace_back(sel.ColumnText(0), sel.ColumnText(1), sel.ColumnInt(2));
-    }
-    sel.Reset();
+    RETURN_IF_ERROR(sel.ForEachRow([&titles](const Stmt& r) {
+      titles.emplace_back(r.ColumnText(0), r.ColumnText(1), r.ColumnInt(2));
+      return true;
+    }));
     for (const auto& [title, source, event_id] : titles) {
       RETURN_IF_ERROR(OfferTitle(ctx.conversation_id, title, source, event_id));
     }
@@ -229,16 +223,10 @@ absl::Status SqliteDeriver::OnEvent(const LineRecord& rec, const RowContext& ctx
     std::vector<int64_t> conversations;
     Stmt& sel = *select_leaf_conversations_;
     sel.Bind(1, rec.leaf_uuid);
-    while (true) {
-      auto row = sel.Step();
-      if (!row.ok()) {
-        sel.Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      conversations.push_back(sel.ColumnInt(0));
-    }
-    sel.Reset();
+    RETURN_IF_ERROR(sel.ForEachRow([&conversations](const Stmt& r) {
+      conversations.push_back(r.ColumnInt(0));
+      return true;
+    }));
     for (int64_t c : conversations) RETURN_IF_ERROR(OfferTitle(c, rec.title, rec.type, ctx.row_id));
     return absl::OkStatus();
   }
@@ -408,21 +396,15 @@ absl::Status SqliteDeriver::ApplyUsage(const UsageCopy& copy, const LineRecord& 
   if (!slot.has_value()) {
     Stmt& sel = *select_slots_by_api_id_;
     sel.Bind(1, copy.api_message_id);
-    while (true) {
-      auto row = sel.Step();
-      if (!row.ok()) {
-        sel.Reset();
-        return row.status();
-      }
-      if (!*row) break;
+    RETURN_IF_ERROR(sel.ForEachRow([&](const Stmt& r) {
       Winner other;
-      LoadWinner(sel, &other);
+      LoadWinner(r, &other);
       if (other.HasSession(dsid) && (other.is_sidechain || w.is_sidechain)) {
         slot = std::move(other);
-        break;
+        return false;
       }
-    }
-    sel.Reset();
+      return true;
+    }));
   }
   if (!slot.has_value()) {
     RETURN_IF_ERROR(StoreWinner(w));
