@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -113,7 +114,14 @@ absl::StatusOr<TailResult> TailFile(FileState& state, const TailOptions& options
   bool skipping = false;  // inside a line longer than max_line_bytes
   std::string oversized_prefix;
   int64_t oversized_len = 0;
-  std::string block(options.read_block, '\0');
+  // Sized for what fstat says is pending, not always read_block: most calls
+  // read a few appended lines, and a zero-filled 1 MiB block per call was
+  // most of the cost of a reconcile over thousands of small files (and, under
+  // TSan, ~100x more). Bytes appended meanwhile are still read, in more steps.
+  const int64_t pending = std::max<int64_t>(st.st_size - pos, 0);
+  std::string block(static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(options.read_block),
+                                                          std::max<int64_t>(pending, 4096))),
+                    '\0');
   int64_t read_at = pos;
   bool eof = false;
 

@@ -52,7 +52,7 @@ std::vector<std::string> PriceLookupNames(std::string_view model) {
   std::vector<std::string> names = {std::string(model)};
   std::string base(model);
   if (absl::StartsWith(base, "anthropic/")) base = base.substr(10);
-  if (absl::EndsWith(base, "[1m]")) base = base.substr(0, base.size() - 4);
+  if (absl::EndsWith(base, "[1m]")) base.resize(base.size() - 4);
   if (base != model) names.push_back(base);
   // A -YYYYMMDD date suffix.
   if (base.size() > 9 && base[base.size() - 9] == '-') {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -433,8 +434,15 @@ TEST(TailerTest, OversizedLineKeepsMemoryBounded) {
   EXPECT_EQ(QueryInt(dir / "cco.db", "SELECT count(*) FROM quarantine WHERE length > 40000000"), 1);
   EXPECT_EQ(QueryInt(dir / "cco.db", "SELECT count(*) FROM messages"), 2);
   // A 40 MiB line must not be held in memory: the peak stays within 16 MiB of
-  // a run over a one-line tree.
-  EXPECT_LT(run.max_rss_kb, baseline.max_rss_kb + 16 * 1024)
+  // a run over a one-line tree (natively it is ~2 MiB: the read block and the
+  // partial line). TSan adds ~4x shadow to every heap byte, so those few MiB
+  // show as ~20 there; a held 40 MiB line would still show as ~200.
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+  constexpr int64_t kSlackKb = 64 * 1024;
+#else
+  constexpr int64_t kSlackKb = 16 * 1024;
+#endif
+  EXPECT_LT(run.max_rss_kb, baseline.max_rss_kb + kSlackKb)
       << "peak RSS " << run.max_rss_kb << " KiB vs baseline " << baseline.max_rss_kb << " KiB";
 }
 

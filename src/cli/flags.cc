@@ -41,7 +41,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const FlagS
     bool has_value = false;
     if (size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
-      name = name.substr(0, eq);
+      name.resize(eq);
       has_value = true;
     }
     if (contains(spec.bool_flags, name)) {
