@@ -122,7 +122,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   absl::flat_hash_map<std::string, bool> on_disk;
   // One file reachable under several paths (hard links, a root bind-mounted
   // under another name) is read once, under the path that already has a row
-  // if one does: its lines without uuid are keyed per files row.
+  // if one does: two files rows for one file would race on its bytes.
   absl::flat_hash_map<std::pair<int64_t, int64_t>, size_t> by_inode;
   for (const std::string& root : roots) {
     for (std::string& path : ListTranscripts(root, &report->errors)) {
@@ -263,15 +263,5 @@ bool Scanner::HasLiveAlias(const std::string& path, const struct stat& st) const
   return false;
 }
 
-absl::flat_hash_map<std::string, int64_t> Scanner::PendingBytes() const {
-  absl::flat_hash_map<std::string, int64_t> out;
-  for (const auto& [path, state] : states_) {
-    if (state.archived) continue;
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) continue;
-    out[path] = std::max<int64_t>(0, st.st_size - state.read_position);
-  }
-  return out;
-}
 
 }  // namespace cco

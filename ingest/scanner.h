@@ -65,9 +65,6 @@ class Scanner {
   // re-read.
   absl::Status CheckPath(const std::string& root, const std::string& path, ScanReport* report);
 
-  // Bytes between each known file's read position and its current size.
-  absl::flat_hash_map<std::string, int64_t> PendingBytes() const;
-
  private:
   absl::Status TailOne(const std::string& root, const std::string& path, const std::string& renamed_from,
                        ScanReport* report, int64_t* bytes_read);

@@ -23,7 +23,6 @@ void CommitStats::Add(const CommitStats& o) {
   events += o.events;
   quarantined += o.quarantined;
   duplicates += o.duplicates;
-  tool_executions += o.tool_executions;
   files_archived += o.files_archived;
   conversations.insert(o.conversations.begin(), o.conversations.end());
   projects.insert(o.projects.begin(), o.projects.end());

@@ -24,7 +24,6 @@ struct CommitStats {
   int64_t events = 0;
   int64_t quarantined = 0;
   int64_t duplicates = 0;   // lines already stored (re-read after replacement)
-  int64_t tool_executions = 0;
   int64_t files_archived = 0;
   absl::flat_hash_set<int64_t> conversations;  // ids touched
   absl::flat_hash_set<int64_t> projects;

@@ -139,11 +139,6 @@ int64_t Writer::queued_bytes() const {
   return queued_bytes_;
 }
 
-int64_t Writer::last_commit_ms() const {
-  SyncedLock lock(&mu_);
-  return last_commit_ms_;
-}
-
 bool Writer::BatchReady() const {
   if (queue_.empty()) return false;
   return stopping_ || flush_waiters_ > 0 || queued_records_ >= options_.max_batch_records ||
@@ -247,7 +242,6 @@ void Writer::Run() {
         SyncedLock lock(&mu_);
         stats_.Add(batch_stats);
         committed_ += items;
-        last_commit_ms_ = absl::ToUnixMillis(absl::Now());
       }
     }
     int64_t depth;

@@ -52,7 +52,6 @@ class Writer {
   // Totals over every commit so far. Thread-safe.
   CommitStats stats() const;
   int64_t queued_bytes() const;
-  int64_t last_commit_ms() const;
 
  private:
   struct Item {
@@ -80,7 +79,6 @@ class Writer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   CommitStats stats_ ABSL_GUARDED_BY(mu_);
-  int64_t last_commit_ms_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::thread thread_;
 };

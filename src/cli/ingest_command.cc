@@ -17,6 +17,7 @@
 #include "spdlog/spdlog.h"
 #include "src/status.h"
 #include "src/cli/commands.h"
+#include "src/cli/format.h"
 #include "src/cli/flags.h"
 #include "src/cli/writer_setup.h"
 #include "src/json_writer.h"
@@ -36,16 +37,6 @@ struct IngestRun {
   int64_t max_line_bytes = 32 << 20;
   int64_t batch_records = 0;  // 0: the writer's default
 };
-
-std::string HumanBytes(double b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
-  while (b >= 1000 && u < 4) {
-    b /= 1000;
-    ++u;
-  }
-  return absl::StrFormat(u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
-}
 
 // A one-line progress bar on stderr: files, bytes, rate, ETA.
 class ProgressBar {

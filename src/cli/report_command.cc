@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "src/cli/commands.h"
+#include "src/cli/format.h"
 #include "src/cli/flags.h"
 #include "src/json_writer.h"
 #include "src/migrate.h"
@@ -28,10 +29,6 @@ constexpr char kReportUsage[] =
     "                  [--start-of-week sunday|monday|...]\n";
 
 double Usd(int64_t nano) { return static_cast<double>(nano) / 1e9; }
-
-std::string Iso(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
-}
 
 std::string Thousands(int64_t v) {
   std::string digits = std::to_string(v < 0 ? -v : v);
@@ -56,8 +53,8 @@ void WriteUsageRow(JsonWriter& j, const UsageRow& row, const char* key_name, boo
   j.Field(key_name, row.key);
   if (session) {
     j.Field("projectPath", row.project);
-    j.Field("firstActivity", Iso(row.first_ms));
-    j.Field("lastActivity", Iso(row.last_ms));
+    j.Field("firstActivity", IsoMs(row.first_ms));
+    j.Field("lastActivity", IsoMs(row.last_ms));
   }
   WriteTokens(j, row.tokens);
   j.Field("totalCost", Usd(row.tokens.cost_nanousd));

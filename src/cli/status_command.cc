@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "src/cli/commands.h"
+#include "src/cli/format.h"
 #include "src/cli/flags.h"
 #include "src/cli/writer_setup.h"
 #include "src/json_writer.h"
@@ -138,21 +139,6 @@ absl::Status ReadDatabase(DaemonStatus* out) {
   return db.Exec("COMMIT");
 }
 
-std::string FormatMs(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
-}
-
-std::string HumanBytes(int64_t bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double b = static_cast<double>(bytes);
-  int u = 0;
-  while (b >= 1000 && u < 4) {
-    b /= 1000;
-    ++u;
-  }
-  return absl::StrFormat(u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
-}
-
 std::string Ago(int64_t ms) {
   const int64_t secs = std::max<int64_t>(0, (absl::ToUnixMillis(absl::Now()) - ms) / 1000);
   if (secs < 120) return absl::StrCat(secs, "s ago");
@@ -171,7 +157,7 @@ void PrintJson(const DaemonStatus& s) {
   }
   j.Field("db", s.db_path).Field("db_exists", s.db_exists);
   if (s.last_commit_ms.has_value()) {
-    j.Field("last_commit", FormatMs(*s.last_commit_ms)).Field("last_commit_ms", *s.last_commit_ms);
+    j.Field("last_commit", IsoMs(*s.last_commit_ms)).Field("last_commit_ms", *s.last_commit_ms);
   } else {
     j.Key("last_commit").Null().Key("last_commit_ms").Null();
   }
@@ -224,10 +210,10 @@ void PrintText(const DaemonStatus& s) {
                 s.db_path.c_str());
     return;
   }
-  std::printf("database:    %s (%s, WAL %s)\n", s.db_path.c_str(), HumanBytes(s.db_bytes).c_str(),
-              HumanBytes(s.wal_bytes).c_str());
+  std::printf("database:    %s (%s, WAL %s)\n", s.db_path.c_str(), HumanBytes(static_cast<double>(s.db_bytes)).c_str(),
+              HumanBytes(static_cast<double>(s.wal_bytes)).c_str());
   std::printf("last commit: %s\n", s.last_commit_ms.has_value()
-                                       ? absl::StrCat(FormatMs(*s.last_commit_ms), " (", Ago(*s.last_commit_ms), ")")
+                                       ? absl::StrCat(IsoMs(*s.last_commit_ms), " (", Ago(*s.last_commit_ms), ")")
                                              .c_str()
                                        : "never");
   if (s.running) std::printf("queue:       %lld chunks\n", static_cast<long long>(s.queue_depth));
@@ -236,15 +222,15 @@ void PrintText(const DaemonStatus& s) {
               s.files_missing > 0 ? absl::StrCat(", ", s.files_missing, " gone since last check").c_str() : "");
   for (const RootStatus& r : s.roots) {
     std::printf("  %s: %lld files, %lld archived, %s pending\n", r.root.c_str(), static_cast<long long>(r.files),
-                static_cast<long long>(r.archived), HumanBytes(r.pending_bytes).c_str());
+                static_cast<long long>(r.archived), HumanBytes(static_cast<double>(r.pending_bytes)).c_str());
   }
   std::printf("rows:        %lld messages, %lld events, %lld quarantined lines\n",
               static_cast<long long>(s.messages), static_cast<long long>(s.events),
               static_cast<long long>(s.quarantined));
-  std::printf("pending:     %s in %lld files\n", HumanBytes(s.pending_bytes).c_str(),
+  std::printf("pending:     %s in %lld files\n", HumanBytes(static_cast<double>(s.pending_bytes)).c_str(),
               static_cast<long long>(s.pending_files));
   for (const LaggingFile& f : s.lagging) {
-    std::printf("  %10s  %s\n", HumanBytes(f.pending_bytes).c_str(), f.path.c_str());
+    std::printf("  %10s  %s\n", HumanBytes(static_cast<double>(f.pending_bytes)).c_str(), f.path.c_str());
   }
 }
 
