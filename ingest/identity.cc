@@ -56,6 +56,13 @@ absl::StatusOr<IdentityCheck> CheckIdentity(int fd, const struct stat& st, const
       now.checksum_len != id.checksum_len || now.checksum != id.checksum) {
     return IdentityCheck{ResumeDecision::kNewGeneration, "rewritten"};
   }
+  // Resuming is only sound just after a '\n'. `cco replay` takes a final line
+  // that lacks one; if that file grows later, the rest of the line must not
+  // be read as a line of its own: read the file again (stored lines are
+  // recognised as duplicates).
+  char last = '\n';
+  if (::pread(fd, &last, 1, prev.read_position - 1) != 1) return ErrnoStatus(errno, "pread");
+  if (last != '\n') return IdentityCheck{ResumeDecision::kNewGeneration, "unterminated"};
   return IdentityCheck{ResumeDecision::kResume, ""};
 }
 

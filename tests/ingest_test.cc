@@ -514,6 +514,22 @@ TEST_F(RescanTest, CopiedTranscriptUnderSecondRootStoresNoEventTwice) {
   EXPECT_EQ(Events(), 2) << s.json;
 }
 
+// Replay takes a final line without its '\n'. When that file later grows,
+// tail mode must not take the rest of the line for a line of its own.
+TEST_F(RescanTest, RescanAfterReplayOfAnUnterminatedLineReadsItWhole) {
+  const std::string second = UserLine("u-2", "second");
+  WriteFile(file(), UserLine("u-1", "first") + "\n" + second.substr(0, 40));
+  CommandResult replay = RunCco({"replay", root(), "--db", db(), "--json"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  ASSERT_EQ(Quarantined(), 1);  // the half line, as replay saw it
+  AppendFile(file(), second.substr(40) + "\n" + UserLine("u-3", "third") + "\n");
+  Summary s = Rescan();
+  EXPECT_EQ(s.new_generations, 1) << s.json;
+  EXPECT_EQ(MessageUuids(), "u-1\nu-2\nu-3");
+  EXPECT_EQ(Quarantined(), 1) << "the rest of the line was read as a line";
+  EXPECT_EQ(Count("SELECT count(*) FROM duplicates"), 1);
+}
+
 TEST_F(RescanTest, BadLinesBecomeQuarantineRowsWithReasons) {
   const std::string good = UserLine("u-1", "good");
   const std::string bad_json = R"({"type":"user","message":{"content":"unterminated)";
