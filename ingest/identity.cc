@@ -60,9 +60,12 @@ absl::StatusOr<IdentityCheck> CheckIdentity(int fd, const struct stat& st, const
   // that lacks one; if that file grows later, the rest of the line must not
   // be read as a line of its own: read the file again (stored lines are
   // recognised as duplicates).
-  char last = '\n';
-  if (::pread(fd, &last, 1, prev.read_position - 1) != 1) return ErrnoStatus(errno, "pread");
-  if (last != '\n') return IdentityCheck{ResumeDecision::kNewGeneration, "unterminated"};
+  // (A file that did not grow has nothing to read either way.)
+  if (st.st_size > prev.read_position) {
+    char last = '\n';
+    if (::pread(fd, &last, 1, prev.read_position - 1) != 1) return ErrnoStatus(errno, "pread");
+    if (last != '\n') return IdentityCheck{ResumeDecision::kNewGeneration, "unterminated"};
+  }
   return IdentityCheck{ResumeDecision::kResume, ""};
 }
 
