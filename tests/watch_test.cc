@@ -28,6 +28,7 @@
 #include "src/sd_notify.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
+#include "tests/watch_support.h"
 
 namespace cco {
 namespace {
@@ -47,81 +48,12 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 namespace fs = std::filesystem;
 
-constexpr auto kArrival = seconds(15);
-// How long a count must stay put after reaching its target to count as
-// "exactly once": several batch delays and watcher passes.
-constexpr auto kSettle = milliseconds(400);
-
-// One complete transcript line: a user message with its own uuid.
-std::string UserLine(const std::string& session, const std::string& uuid, const std::string& text) {
-  return absl::StrFormat(
-      R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/t/w","sessionId":"%s",)"
-      R"("version":"2.1.1","type":"user","message":{"role":"user","content":"%s"},"uuid":"%s",)"
-      R"("timestamp":"2026-01-02T03:04:05.678Z"})"
-      "\n",
-      session, text, uuid);
-}
-
-// A line without uuid (stored as an event keyed by its bytes).
-std::string SummaryLine(const std::string& text) {
-  return absl::StrFormat(R"({"type":"summary","summary":"%s","leafUuid":"leaf-%s"})"
-                         "\n",
-                         text, text);
-}
-
-// Appends with one write(2) per call, like Claude Code does.
-void Append(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  ::close(fd);
-}
-
-class WatchTest : public ::testing::Test {
- protected:
-  void SetUp() override { fs::create_directories(root_); }
-
-  // Starts `cco watch` on root_/db_ and waits for READY=1.
-  std::unique_ptr<ChildProcess> StartWatch(std::vector<std::string> extra = {}, std::vector<std::string> env = {},
-                                           bool wait_ready = true) {
-    notify_.reset();  // its destructor removes the socket path
-    notify_ = std::make_unique<NotifySocket>(tmp_.path());
-    std::vector<std::string> args = {"watch", "--root", root_, "--db", db_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    env.push_back(notify_->EnvEntry());
-    auto daemon = StartCco(args, env);
-    if (wait_ready) {
-      const bool ready = notify_->WaitFor("READY=1", kArrival);
-      EXPECT_TRUE(ready) << "no READY=1; stderr:\n" << daemon->Stderr();
-    }
-    return daemon;
-  }
-
-  int64_t Count(const std::string& sql) { return QueryInt(db_, sql); }
-  int64_t Messages() { return Count("SELECT count(*) FROM messages"); }
-
-  // Waits until `sql` yields `expected`, then checks it stays there.
-  void ExpectArrivesOnce(const std::string& sql, int64_t expected, ChildProcess* daemon = nullptr) {
-    const bool arrived = WaitUntil([&] { return Count(sql) == expected; }, kArrival);
-    ASSERT_TRUE(arrived) << sql << " = " << Count(sql) << ", want " << expected
-                         << (daemon != nullptr ? "\nstderr:\n" + daemon->Stderr() : "");
-    std::this_thread::sleep_for(kSettle);
-    EXPECT_EQ(Count(sql), expected) << sql << " moved after arriving";
-  }
-
-  void StopAndExpectClean(ChildProcess& daemon) {
-    daemon.Signal(SIGTERM);
-    std::optional<int> code = daemon.WaitExit(seconds(5));
-    ASSERT_TRUE(code.has_value()) << "still running 5 s after SIGTERM";
-    EXPECT_EQ(*code, 0) << daemon.Stderr();
-  }
-
-  TempDir tmp_;
-  const std::string root_ = tmp_ / "projects";
-  const std::string db_ = tmp_ / "data/cco.db";
-  std::unique_ptr<NotifySocket> notify_;
-};
+using WatchTest = ::cco::testing::WatchFixture;
+using ::cco::testing::Append;
+using ::cco::testing::kArrival;
+using ::cco::testing::kSettle;
+using ::cco::testing::SummaryLine;
+using ::cco::testing::UserLine;
 
 TEST_F(WatchTest, ReadyArrivesAfterBackfillIsCommitted) {
   std::string lines;
@@ -410,6 +342,22 @@ TEST_F(WatchTest, StatusJsonWhileRunningAndAfter) {
   testing::CommandResult text = RunCco({"status", "--db", db_});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_TRUE(absl::StrContains(text.out, "not running")) << text.out;
+}
+
+// A database deleted under the running daemon is fatal: every later commit
+// would go to a file nobody can open again.
+TEST_F(WatchTest, DatabaseDeletedWhileRunningStopsWithExitOne) {
+  auto daemon = StartWatch();
+  ASSERT_EQ(::unlink(db_.c_str()), 0);
+  std::optional<int> code;
+  for (int i = 0; i < 200 && !code.has_value(); ++i) {
+    Append(root_ + "/-home-t-p/gone.jsonl", UserLine("gone", absl::StrCat("g", i), "after the delete"));
+    code = daemon->WaitExit(milliseconds(100));
+  }
+  ASSERT_TRUE(code.has_value()) << "still running 20 s after its database was deleted";
+  EXPECT_EQ(*code, 1);
+  EXPECT_TRUE(absl::StrContains(daemon->Stderr(), "was deleted or replaced while cco was writing to it"))
+      << daemon->Stderr();
 }
 
 TEST(StatusTest, MissingDatabaseIsReportedNotCreated) {
