@@ -19,8 +19,7 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::Status()> pace,
-                            std::function<void(const ScanProgress&)> progress) {
+ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::Status()> pace) {
   ScanOptions scan;
   scan.tail = options.tail;
   // The daemon trusts (dev, inode, size, mtime) for files it has read to the
@@ -28,7 +27,6 @@ ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::
   // a stat per file, never a read.
   scan.verify_unchanged = false;
   scan.pace = std::move(pace);
-  scan.progress = std::move(progress);
   return scan;
 }
 
@@ -39,18 +37,21 @@ Follower::Follower(Writer& writer, Watcher& watcher, std::vector<FileState> stat
       watcher_(watcher),
       options_(std::move(options)),
       scanner_(writer, std::move(states),
-               MakeScanOptions(
-                   options_, [this] { return Pace(); },
-                   [this](const ScanProgress& p) { pass_bytes_ = p.bytes_done; })) {}
+               MakeScanOptions(options_, [this] { return Pace(); })) {}
 
-absl::Status Follower::WaitCommitted(int64_t bytes) {
-  // A writer that failed stops committing; its error surfaces at Stop().
-  while (writer_.stats().bytes < bytes) {
+absl::Status Follower::WaitCommitted(uint64_t ticket) {
+  while (true) {
     if (StopRequested()) return absl::CancelledError("stop requested");
     Tick();
-    absl::SleepFor(absl::Milliseconds(5));
+    absl::Status s = writer_.WaitCommitted(ticket, absl::Milliseconds(50));
+    if (!absl::IsDeadlineExceeded(s)) return s;
   }
-  return absl::OkStatus();
+}
+
+absl::Status Follower::SettleRefusals() {
+  if (!scanner_.NeedsResync()) return absl::OkStatus();
+  RETURN_IF_ERROR(scanner_.Resync());
+  return Reconcile("resync");
 }
 
 absl::Status Follower::Pace() {
@@ -80,7 +81,6 @@ const std::string* Follower::RootOf(const std::string& path) const {
 absl::Status Follower::Reconcile(std::string_view why) {
   const absl::Time start = absl::Now();
   ScanReport report;
-  pass_bytes_ = 0;
   RETURN_IF_ERROR(scanner_.Reconcile(options_.roots, &report));
   ++stats_.reconciles;
   stats_.files = report.files;
@@ -115,9 +115,15 @@ absl::Status Follower::Backfill() {
       force_poll_ = true;
     }
   }
-  const int64_t committed_before = writer_.stats().bytes;
   RETURN_IF_ERROR(Reconcile("backfill"));
-  return WaitCommitted(committed_before + pass_bytes_);
+  RETURN_IF_ERROR(WaitCommitted(writer_.last_ticket()));
+  // Files that moved while they were read: read them again from what is
+  // committed. Bounded: Run() settles whatever a storm still leaves.
+  for (int pass = 0; pass < 3 && scanner_.NeedsResync(); ++pass) {
+    RETURN_IF_ERROR(SettleRefusals());
+    RETURN_IF_ERROR(WaitCommitted(writer_.last_ticket()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Follower::HandleEvents(const std::vector<WatchEvent>& events) {
@@ -151,6 +157,8 @@ absl::Status Follower::Run() {
     Tick();
     const bool polling = force_poll_ || watcher_.degraded();
     absl::Duration timeout = next_reconcile_ - absl::Now();
+    // What was submitted may still be refused: look again soon.
+    if (unconfirmed_ > 0) timeout = std::min(timeout, absl::Milliseconds(20));
     if (polling) timeout = std::min(timeout, next_poll_ - absl::Now());
     if (options_.until_next_tick) timeout = std::min(timeout, options_.until_next_tick());
     absl::StatusOr<std::vector<WatchEvent>> events = watcher_.Wait(std::max(timeout, absl::ZeroDuration()));
@@ -172,6 +180,18 @@ absl::Status Follower::Run() {
       next_poll_ = absl::Now() + options_.degraded_poll_every;
     }
     if (status.ok() && absl::Now() >= next_reconcile_) status = Reconcile("periodic");
+    // Once what was submitted is committed, a refusal among it makes the
+    // scanner re-read the committed states and reconcile.
+    if (status.ok() && writer_.last_ticket() > unconfirmed_) unconfirmed_ = writer_.last_ticket();
+    if (status.ok() && unconfirmed_ > 0) {
+      absl::Status committed = writer_.WaitCommitted(unconfirmed_, absl::ZeroDuration());
+      if (committed.ok()) {
+        unconfirmed_ = 0;
+        status = SettleRefusals();
+      } else if (!absl::IsDeadlineExceeded(committed)) {
+        status = committed;
+      }
+    }
   }
   // Stopping is not an error: whatever was submitted is still committed by
   // Writer::Stop().

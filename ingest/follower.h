@@ -6,6 +6,12 @@
 // the watcher is degraded the roots are also polled (stat-only reconciles).
 // A slow periodic reconcile catches whatever else slipped by.
 //
+// What the watcher saw and what the database holds can disagree for a file
+// (a rename chain that outran the reader, a file gone between event and
+// open, two names swapped): the writer then refuses that file's chunk and
+// goes on, and the follower re-reads the committed file states and
+// reconciles (Scanner::Resync). The service never stops for it.
+//
 // Never blocks on the writer: while the writer's queue is above
 // max_queued_bytes (a slow or full disk), the follower waits in short steps,
 // calling `tick` (the watchdog ping) and honouring stop requests.
@@ -84,9 +90,12 @@ class Follower {
  private:
   absl::Status Reconcile(std::string_view why);
   absl::Status HandleEvents(const std::vector<WatchEvent>& events);
-  // Waits, ticking, until the writer has committed `bytes` of read position
-  // in total. (Not Writer::Flush(): it blocks without ticks.)
-  absl::Status WaitCommitted(int64_t bytes);
+  // Waits, ticking, until the writer has committed everything up to
+  // `ticket`. (Not Writer::Flush(): it blocks without ticks.)
+  absl::Status WaitCommitted(uint64_t ticket);
+  // After the writer refused chunks: re-read the committed file states and
+  // reconcile, so the files concerned are read again from where they are.
+  absl::Status SettleRefusals();
   // ScanOptions::pace: waits while the writer's queue is full.
   absl::Status Pace();
   const std::string* RootOf(const std::string& path) const;
@@ -106,7 +115,7 @@ class Follower {
   absl::Time next_reconcile_;
   absl::Time next_poll_;
   bool force_poll_ = false;  // a root could not be watched: poll as if degraded
-  int64_t pass_bytes_ = 0;   // bytes read by the current reconcile so far
+  uint64_t unconfirmed_ = 0;  // last ticket submitted and not yet seen committed
 };
 
 }  // namespace cco

@@ -15,6 +15,7 @@
 #include "ingest/identity.h"
 #include "ingest/roots.h"
 #include "spdlog/spdlog.h"
+#include "src/hash.h"
 #include "src/status.h"
 
 namespace cco {
@@ -28,15 +29,10 @@ int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-// True when `path` still holds the bytes `state` read (CheckIdentity would
-// resume). A matching (dev, inode) alone is not enough to call a new path a
-// rename: file systems hand a freed inode to the next new file at once.
-bool HoldsSameBytes(const std::string& path, const FileState& state) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return false;
-  absl::Cleanup close_fd = [fd] { ::close(fd); };
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return false;
+// True when the open file `fd` holds the bytes `state` read (CheckIdentity
+// would resume). A matching (dev, inode) alone is not enough to call a new
+// path a rename: file systems hand a freed inode to the next new file at once.
+bool HoldsSameBytes(int fd, const struct stat& st, const FileState& state) {
   absl::StatusOr<IdentityCheck> check = CheckIdentity(fd, st, state);
   return check.ok() && check->decision == ResumeDecision::kResume;
 }
@@ -44,15 +40,38 @@ bool HoldsSameBytes(const std::string& path, const FileState& state) {
 }  // namespace
 
 Scanner::Scanner(Writer& writer, std::vector<FileState> states, ScanOptions options)
-    : writer_(writer), options_(std::move(options)) {
+    : writer_(writer), options_(std::move(options)), refusals_seen_(writer.refusals()) {
   for (FileState& s : states) {
     std::string path = s.location.path;
     states_.emplace(std::move(path), std::move(s));
   }
 }
 
-absl::Status Scanner::TailOne(const std::string& root, const std::string& path,
-                              const std::string& renamed_from, ScanReport* report, int64_t* bytes_read) {
+absl::Status Scanner::Resync() {
+  ASSIGN_OR_RETURN(uint64_t ticket, writer_.RequestFileStates());
+  while (true) {
+    if (options_.pace) RETURN_IF_ERROR(options_.pace());
+    absl::StatusOr<std::vector<FileState>> states = writer_.TakeFileStates(ticket, absl::Milliseconds(20));
+    if (absl::IsDeadlineExceeded(states.status())) continue;
+    RETURN_IF_ERROR(states.status());
+    // Everything this scanner submitted before the request is committed or
+    // refused by now, and it submitted nothing since.
+    const int64_t refusals = writer_.refusals();
+    spdlog::info("file states re-read from the database refused_chunks={} files={}", refusals - refusals_seen_,
+                 states->size());
+    refusals_seen_ = refusals;
+    states_.clear();
+    for (FileState& s : *states) {
+      std::string path = s.location.path;
+      states_.emplace(std::move(path), std::move(s));
+    }
+    return absl::OkStatus();
+  }
+}
+
+absl::Status Scanner::TailOne(const std::string& root, const std::string& path, int fd, const struct stat& st,
+                              const std::string& renamed_from, const std::string& displaced_to,
+                              ScanReport* report, int64_t* bytes_read) {
   FileState& state = states_[path];
   if (state.generation == 0 || state.location.path.empty()) {
     state.location = LocateTranscript(root, path);
@@ -67,19 +86,35 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path,
     }
     if (rename_pending) {
       chunk.renamed_from = renamed_from;
+      chunk.displaced_to = displaced_to;
       rename_pending = false;
     }
     writer_status = writer_.Submit(std::move(chunk));
     return writer_status;
   };
-  absl::StatusOr<TailResult> result = TailFile(state, options_.tail, parser_, sink);
+  absl::StatusOr<TailResult> result = TailOpenFile(fd, st, state, options_.tail, parser_, sink);
   // The writer's failure is fatal; a file's own problem is reported and the
   // pass goes on.
   RETURN_IF_ERROR(writer_status);
   if (!result.ok()) {
+    if (rename_pending) {
+      // Nothing reached the writer: the rows are where they were. Undo the
+      // move here too, so what this scanner holds stays what is committed.
+      FileState moved = std::move(states_[path]);
+      states_.erase(path);
+      if (!displaced_to.empty()) {
+        FileState displaced = std::move(states_[displaced_to]);
+        states_.erase(displaced_to);
+        displaced.location.path = path;
+        states_[path] = std::move(displaced);
+      }
+      moved.location.path = renamed_from;
+      states_[renamed_from] = std::move(moved);
+    } else if (state.generation == 0) {
+      states_.erase(path);
+    }
     report->errors.push_back(std::string(result.status().message()));
     spdlog::warn("cannot read transcript path=\"{}\" error=\"{}\"", path, result.status().message());
-    if (state.generation == 0) states_.erase(path);
     return absl::OkStatus();
   }
   if (rename_pending || state.archived) {
@@ -92,6 +127,7 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path,
     chunk.generation = state.generation;
     chunk.start = chunk.end = state.read_position;
     chunk.renamed_from = renamed_from;
+    chunk.displaced_to = displaced_to;
     RETURN_IF_ERROR(writer_.Submit(std::move(chunk)));
   }
   if (result->new_generation && result->reason != "new") {
@@ -110,6 +146,69 @@ absl::Status Scanner::Archive(const std::string& path, ScanReport* report) {
   ++report->removed;
   spdlog::info("transcript disappeared, history kept path=\"{}\"", path);
   return writer_.SubmitRemoval(FileRemoval{path});
+}
+
+absl::Status Scanner::Visit(const std::string& root, const std::string& path, bool search_moves,
+                            ScanReport* report, int64_t* bytes_read) {
+  // Everything below looks at this one open file, never at the path again:
+  // under a storm of renames the path may name another file a moment later.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      // Gone between the event (or the walk) and the open: renamed on or
+      // removed; the watcher's next hint or the next reconcile says which.
+      spdlog::debug("transcript vanished before it was read path=\"{}\"", path);
+      return absl::OkStatus();
+    }
+    report->errors.push_back(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+    spdlog::warn("cannot read transcript path=\"{}\" error=\"{}\"", path, std::strerror(errno));
+    return absl::OkStatus();
+  }
+  absl::Cleanup close_fd = [fd] { ::close(fd); };
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return absl::OkStatus();
+
+  std::string renamed_from;
+  std::string displaced_to;
+  auto own = states_.find(path);
+  const bool own_file = own != states_.end() && own->second.generation > 0 &&
+                        own->second.identity.dev == static_cast<int64_t>(st.st_dev) &&
+                        own->second.identity.inode == static_cast<int64_t>(st.st_ino);
+  if (search_moves && !own_file) {
+    MoveSource source = FindMoveSource(path, fd, st);
+    renamed_from = source.key;
+    // Only the same file (inode) takes a path from a row whose first bytes
+    // its file still starts with: that is a file replaced in place, read
+    // again as a new generation of its own row.
+    if (!renamed_from.empty() && !source.same_inode && own != states_.end() &&
+        own->second.identity.head_len > 0) {
+      FileIdentity now;
+      if (Fingerprint(fd, own->second.identity.head_len, &now).ok() &&
+          now.head_checksum == own->second.identity.head_checksum) {
+        renamed_from.clear();
+      }
+    }
+  }
+  if (!renamed_from.empty()) {
+    own = states_.find(path);
+    if (own != states_.end()) {
+      // Another file took this path: its row steps aside.
+      displaced_to = absl::StrCat(path, ".displaced-", ::getpid(), "-", ++displaced_);
+      FileState aside = std::move(own->second);
+      states_.erase(own);
+      aside.location.path = displaced_to;
+      states_[displaced_to] = std::move(aside);
+      spdlog::info("transcript replaced by another under its name path=\"{}\" placeholder=\"{}\"", path,
+                   displaced_to);
+    }
+    FileState moved = std::move(states_[renamed_from]);
+    states_.erase(renamed_from);
+    moved.location = LocateTranscript(root, path);
+    states_[path] = std::move(moved);
+    ++report->renamed;
+    spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, path);
+  }
+  return TailOne(root, path, fd, st, renamed_from, displaced_to, report, bytes_read);
 }
 
 absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanReport* report) {
@@ -144,63 +243,56 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
       spdlog::info("same file under two paths, read once path=\"{}\" alias=\"{}\"", first.path, c.path);
     }
   }
-  // Known paths under these roots that are gone: renamed (same inode seen
-  // under a new path) or removed.
-  absl::flat_hash_map<std::pair<int64_t, int64_t>, std::string> missing_by_inode;
-  std::vector<std::string> missing;
+  auto in_roots = [&roots](const std::string& path) {
+    return std::any_of(roots.begin(), roots.end(), [&](const std::string& r) { return UnderRoot(path, r); });
+  };
+  // Moves are searched for only when some row under these roots lost its
+  // file (gone from its path, or its path holds another file): on a first
+  // backfill, or a pass where nothing moved, every new path is a new file.
+  bool any_gone = false;
   for (const auto& [path, state] : states_) {
-    if (state.archived || on_disk.contains(path)) continue;
-    bool in_roots = std::any_of(roots.begin(), roots.end(),
-                                [&](const std::string& r) { return UnderRoot(path, r); });
-    if (!in_roots) continue;
-    missing.push_back(path);
-    missing_by_inode[{state.identity.dev, state.identity.inode}] = path;
+    if (!state.archived && !on_disk.contains(path) && in_roots(path)) any_gone = true;
   }
-  std::sort(missing.begin(), missing.end());
 
   ScanProgress progress;
   progress.files_total = static_cast<int64_t>(candidates.size());
   for (const Candidate& c : candidates) {
     auto it = states_.find(c.path);
-    int64_t pos = it == states_.end() ? 0 : it->second.read_position;
+    int64_t pos = 0;
+    if (it != states_.end()) {
+      pos = it->second.read_position;
+      if (it->second.identity.inode != static_cast<int64_t>(c.st.st_ino)) any_gone = true;
+    }
     progress.bytes_total += std::max<int64_t>(0, c.st.st_size - pos);
   }
 
   for (const Candidate& c : candidates) {
     if (options_.pace) RETURN_IF_ERROR(options_.pace());
-    std::string renamed_from;
     auto it = states_.find(c.path);
-    if (it == states_.end()) {
-      auto m = missing_by_inode.find({static_cast<int64_t>(c.st.st_dev), static_cast<int64_t>(c.st.st_ino)});
-      if (m != missing_by_inode.end() && states_.contains(m->second) &&
-          HoldsSameBytes(c.path, states_[m->second])) {
-        renamed_from = m->second;
-        FileState moved = std::move(states_[renamed_from]);
-        states_.erase(renamed_from);
-        moved.location = LocateTranscript(c.root, c.path);
-        states_[c.path] = std::move(moved);
-        missing_by_inode.erase(m);
-        ++report->renamed;
-        spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, c.path);
-      }
-    } else if (!options_.verify_unchanged && !it->second.archived &&
-               it->second.identity.dev == static_cast<int64_t>(c.st.st_dev) &&
-               it->second.identity.inode == static_cast<int64_t>(c.st.st_ino) &&
-               it->second.read_position == c.st.st_size &&
-               it->second.identity.mtime_ns == MtimeNs(c.st)) {
+    if (it != states_.end() && !options_.verify_unchanged && !it->second.archived &&
+        it->second.identity.dev == static_cast<int64_t>(c.st.st_dev) &&
+        it->second.identity.inode == static_cast<int64_t>(c.st.st_ino) &&
+        it->second.read_position == c.st.st_size && it->second.identity.mtime_ns == MtimeNs(c.st)) {
       ++report->files;
       ++progress.files_done;
       continue;  // unchanged since we last read it
     }
+    const int64_t displaced_before = displaced_;
     int64_t bytes = 0;
-    RETURN_IF_ERROR(TailOne(c.root, c.path, renamed_from, report, &bytes));
+    RETURN_IF_ERROR(Visit(c.root, c.path, any_gone, report, &bytes));
+    if (displaced_ != displaced_before) any_gone = true;
     ++progress.files_done;
     progress.bytes_done += bytes;
     if (options_.progress) options_.progress(progress);
   }
-  for (const std::string& path : missing) {
-    if (states_.contains(path)) RETURN_IF_ERROR(Archive(path, report));
+  // Rows under these roots whose file is not on disk: removed, or moved
+  // aside and not claimed by a file of this pass.
+  std::vector<std::string> missing;
+  for (const auto& [path, state] : states_) {
+    if (!state.archived && !on_disk.contains(path) && in_roots(path)) missing.push_back(path);
   }
+  std::sort(missing.begin(), missing.end());
+  for (const std::string& path : missing) RETURN_IF_ERROR(Archive(path, report));
   return absl::OkStatus();
 }
 
@@ -212,43 +304,60 @@ absl::Status Scanner::CheckPath(const std::string& root, const std::string& path
     return absl::OkStatus();
   }
   if (!S_ISREG(st.st_mode)) return absl::OkStatus();
-  std::string renamed_from;
-  // Only a path without a row can take over another row (paths are unique).
-  if (!states_.contains(path)) {
-    renamed_from = FindRenameSource(path, st);
-    // Another name of a file already read under a live path (a hard link):
-    // read under that path only, as Reconcile does.
-    if (renamed_from.empty() && HasLiveAlias(path, st)) return absl::OkStatus();
-  }
-  if (!renamed_from.empty()) {
-    FileState moved = std::move(states_[renamed_from]);
-    states_.erase(renamed_from);
-    moved.location = LocateTranscript(root, path);
-    states_[path] = std::move(moved);
-    ++report->renamed;
-    spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, path);
+  // Another name of a file already read under a live path (a hard link):
+  // read under that path only, as Reconcile does.
+  if (!states_.contains(path) && HasLiveAlias(path, st)) {
+    return absl::OkStatus();
   }
   int64_t bytes = 0;
-  return TailOne(root, path, renamed_from, report, &bytes);
+  return Visit(root, path, /*search_moves=*/true, report, &bytes);
 }
 
-std::string Scanner::FindRenameSource(const std::string& path, const struct stat& st) const {
-  // Linear, but only for paths never seen before (new files), and cheap per
-  // state. Live rows are preferred; an archived one (its removal was seen
-  // before the new name) only while nothing else took its old path.
-  std::string archived_match;
+Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, const struct stat& st) const {
+  // Linear in the rows, but only for a path that is new or holds another
+  // file than its row's, and cheap per row until a candidate matches.
+  std::string head;  // the first bytes of the file at `path`, read once
+  bool head_read = false;
+  absl::flat_hash_map<int64_t, uint64_t> head_hash;  // by prefix length
+  MoveSource best;
+  int best_rank = -1;
   for (const auto& [known, state] : states_) {
-    if (known == path || state.identity.dev != static_cast<int64_t>(st.st_dev) ||
-        state.identity.inode != static_cast<int64_t>(st.st_ino)) {
-      continue;
+    if (known == path || state.generation == 0) continue;
+    const bool same_inode = state.identity.dev == static_cast<int64_t>(st.st_dev) &&
+                            state.identity.inode == static_cast<int64_t>(st.st_ino);
+    if (!same_inode) {
+      const int64_t len = state.identity.head_len;
+      if (len <= 0) continue;
+      if (!head_read) {
+        head_read = true;
+        head.resize(static_cast<size_t>(kFingerprintBytes));
+        ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+        head.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      }
+      if (len > static_cast<int64_t>(head.size())) continue;
+      auto [slot, inserted] = head_hash.try_emplace(len, 0);
+      if (inserted) slot->second = StableHash(std::string_view(head.data(), static_cast<size_t>(len)));
+      if (slot->second != state.identity.head_checksum) continue;
     }
-    struct stat old;
-    if (::lstat(known.c_str(), &old) == 0) continue;  // both names exist: a hard link or a new file
-    if (!HoldsSameBytes(path, state)) continue;        // a new file that got a freed inode
-    if (!state.archived) return known;
-    if (archived_match.empty()) archived_match = known;
+    // The row's own path must no longer hold the row's file: otherwise this
+    // is a second name (a hard link) or a copy, not a move. A file with one
+    // name cannot be at both paths: what the row's path showed a moment ago
+    // does not matter then (names swapped back and forth meanwhile).
+    if (!same_inode || st.st_nlink > 1) {
+      struct stat old;
+      if (::lstat(known.c_str(), &old) == 0 && static_cast<int64_t>(old.st_dev) == state.identity.dev &&
+          static_cast<int64_t>(old.st_ino) == state.identity.inode) {
+        continue;
+      }
+    }
+    if (same_inode && !HoldsSameBytes(fd, st, state)) continue;  // a new file that got a freed inode
+    const int rank = (same_inode ? 2 : 0) + (state.archived ? 0 : 1);
+    if (rank > best_rank || (rank == best_rank && known < best.key)) {
+      best = MoveSource{known, same_inode};
+      best_rank = rank;
+    }
   }
-  return archived_match;
+  return best;
 }
 
 bool Scanner::HasLiveAlias(const std::string& path, const struct stat& st) const {
@@ -262,6 +371,5 @@ bool Scanner::HasLiveAlias(const std::string& path, const struct stat& st) const
   }
   return false;
 }
-
 
 }  // namespace cco

@@ -56,21 +56,48 @@ class Scanner {
   Scanner(Writer& writer, std::vector<FileState> states, ScanOptions options);
 
   // Walks `roots`, tails every new or changed transcript, archives the ones
-  // that disappeared and follows renames (same inode, new path).
+  // that disappeared and follows moves (see Visit).
   absl::Status Reconcile(const std::vector<std::string>& roots, ScanReport* report);
 
   // Re-checks one path after a watcher hint. A path that no longer exists is
-  // archived. An unknown path holding a known file whose old path is gone
-  // (same dev and inode) is that file renamed: its row moves, nothing is
-  // re-read.
+  // archived; one that does is visited like any file of a reconcile.
   absl::Status CheckPath(const std::string& root, const std::string& path, ScanReport* report);
 
+  // True when the writer refused a chunk since the last Resync(): the states
+  // kept here were apart from the committed ones for some file (a rename
+  // chain that outran the reader, a file gone between event and open).
+  bool NeedsResync() const { return writer_.refusals() != refusals_seen_; }
+  // Takes the committed file states as its own, once everything submitted so
+  // far is committed (waiting through ScanOptions::pace). A Reconcile
+  // afterwards reads again whatever the refused chunks held.
+  absl::Status Resync();
+
  private:
-  absl::Status TailOne(const std::string& root, const std::string& path, const std::string& renamed_from,
-                       ScanReport* report, int64_t* bytes_read);
+  // Which files row the file `st` found at `path` continues, and then tails
+  // it. Usually the path's own row. Otherwise (the path is new, or holds
+  // another file than its row's) the row of a file that moved here: the
+  // same (dev, inode) whose bytes still match (a rename), or failing that
+  // the same first bytes (a replaced file renamed here), in both cases
+  // only a row whose own path no longer holds its file (a file with one
+  // link is where its descriptor says, whatever its old path showed a
+  // moment before). A row that
+  // held `path` but whose file is gone from it steps aside to a placeholder
+  // path (FileChunk::displaced_to) until its file is found under its new
+  // name, or it is archived. `search_moves` false skips the search (a
+  // reconcile that found no row without its file).
+  // Opens `path` once and decides and reads through that descriptor only.
+  absl::Status Visit(const std::string& root, const std::string& path, bool search_moves, ScanReport* report,
+                     int64_t* bytes_read);
+  absl::Status TailOne(const std::string& root, const std::string& path, int fd, const struct stat& st,
+                       const std::string& renamed_from, const std::string& displaced_to, ScanReport* report,
+                       int64_t* bytes_read);
   absl::Status Archive(const std::string& path, ScanReport* report);
-  // The known path whose file `st` (found at `path`) is, if that path is gone.
-  std::string FindRenameSource(const std::string& path, const struct stat& st) const;
+  struct MoveSource {
+    std::string key;          // the row's path here; "" when none
+    bool same_inode = false;  // found by (dev, inode), not by first bytes
+  };
+  // The row whose file moved to `path` (see Visit).
+  MoveSource FindMoveSource(const std::string& path, int fd, const struct stat& st) const;
   // Whether a live row's path is another name (hard link) of the file `st`.
   bool HasLiveAlias(const std::string& path, const struct stat& st) const;
 
@@ -78,6 +105,8 @@ class Scanner {
   ScanOptions options_;
   LineParser parser_;
   absl::flat_hash_map<std::string, FileState> states_;  // by path
+  int64_t refusals_seen_ = 0;
+  int64_t displaced_ = 0;  // placeholders handed out
 };
 
 }  // namespace cco

@@ -92,6 +92,13 @@ absl::StatusOr<TailResult> TailFile(FileState& state, const TailOptions& options
   absl::Cleanup close_fd = [fd] { ::close(fd); };
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, absl::StrCat("cannot stat ", path));
+  return TailOpenFile(fd, st, state, options, parser, sink);
+}
+
+absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState& state,
+                                        const TailOptions& options, LineParser& parser,
+                                        const ChunkSink& sink) {
+  const std::string& path = state.location.path;
   if (!S_ISREG(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
 
   ASSIGN_OR_RETURN(IdentityCheck check, CheckIdentity(fd, st, state));

@@ -10,6 +10,8 @@
 #ifndef CCO_INGEST_TAILER_H_
 #define CCO_INGEST_TAILER_H_
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -43,6 +45,13 @@ using ChunkSink = std::function<absl::Status(FileChunk&&)>;
 // new generation, so the files table knows it.
 absl::StatusOr<TailResult> TailFile(FileState& state, const TailOptions& options,
                                     LineParser& parser, const ChunkSink& sink);
+
+// The same on a file already open: `fd` (read from, never closed here) and
+// its fstat `st`. The caller that chose the row by this very fd's inode
+// reads the same file it chose, however fast its path changes meanwhile.
+absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState& state,
+                                        const TailOptions& options, LineParser& parser,
+                                        const ChunkSink& sink);
 
 }  // namespace cco
 

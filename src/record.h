@@ -131,7 +131,11 @@ struct FileChunk {
   FileIdentity identity;      // after this chunk
   int64_t generation = 1;     // generation these lines belong to
   bool new_generation = false;  // first chunk of a generation read from 0
-  std::string renamed_from;     // the files row of this path moved (same inode)
+  std::string renamed_from;     // the files row at this path moved here (same file, new name)
+  // With renamed_from: the row that held this path so far moves aside to
+  // this placeholder path first (another file took its name: a swap), to be
+  // claimed by its file under its new name or archived.
+  std::string displaced_to;
   int64_t start = 0;          // read_position before
   int64_t end = 0;            // read_position after (just after a '\n', or EOF in replay)
   std::vector<LineRecord> records;

@@ -1,6 +1,9 @@
 #include "src/sqlite_store.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <optional>
 
@@ -13,6 +16,7 @@
 #include "src/migrate.h"
 #include "src/sqlite.h"
 #include "src/sqlite_deriver.h"
+#include "src/status.h"
 
 namespace cco {
 
@@ -24,6 +28,8 @@ void CommitStats::Add(const CommitStats& o) {
   quarantined += o.quarantined;
   duplicates += o.duplicates;
   files_archived += o.files_archived;
+  refused += o.refused;
+  refusals.insert(refusals.end(), o.refusals.begin(), o.refusals.end());
   conversations.insert(o.conversations.begin(), o.conversations.end());
   projects.insert(o.projects.begin(), o.projects.end());
 }
@@ -62,7 +68,11 @@ class SqliteStore : public Store {
     int64_t read_position = 0;
   };
 
+  // OK, Aborted (refused: nothing of the chunk was applied), or
+  // an error that fails the whole commit.
   absl::Status ApplyChunk(const FileChunk& chunk, CommitStats* stats);
+  absl::StatusOr<std::optional<FileRow>> FindFile(const std::string& path);
+  absl::Status RecordRefusal(const std::string& why);
   absl::StatusOr<int64_t> ProjectId(const std::string& dir_name, const std::string& cwd);
   absl::StatusOr<int64_t> ConversationId(const std::string& session_id, int64_t project_id);
   absl::StatusOr<int64_t> StreamId(const FileLocation& loc);
@@ -78,6 +88,7 @@ class SqliteStore : public Store {
   SqliteStoreOptions options_;
   std::unique_ptr<SqliteDeriver> deriver_;
   int64_t started_ms_ = 0;  // this writer's start, for writer_state
+  int64_t db_dev_ = 0, db_inode_ = 0;  // the file opened, to notice it being replaced
   absl::flat_hash_map<std::string, int64_t> project_ids_;
   absl::flat_hash_map<std::string, int64_t> conversation_ids_;
 
@@ -87,10 +98,14 @@ class SqliteStore : public Store {
   std::optional<Stmt> select_stream_, insert_stream_;
   std::optional<Stmt> insert_message_, insert_event_, insert_quarantine_, insert_duplicate_;
   std::optional<Stmt> count_message_, count_event_, count_quarantine_;
-  std::optional<Stmt> heartbeat_;
+  std::optional<Stmt> heartbeat_, refusal_;
 };
 
 absl::Status SqliteStore::Prepare() {
+  struct stat st;
+  if (::stat(db_.path().c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("cannot stat ", db_.path()));
+  db_dev_ = static_cast<int64_t>(st.st_dev);
+  db_inode_ = static_cast<int64_t>(st.st_ino);
   ASSIGN_OR_RETURN(deriver_, SqliteDeriver::Create(db_));
   auto prep = [&](std::optional<Stmt>& slot, std::string_view sql) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, db_.Prepare(sql, /*persistent=*/true));
@@ -166,6 +181,10 @@ absl::Status SqliteStore::Prepare() {
                        "   AND file_id = ?1 AND generation = ?2)"
                        " + (SELECT count(*) FROM duplicates WHERE file_id = ?1 AND generation = ?2"
                        "   AND line_hash = ?3 AND kind = 'quarantine')"));
+  RETURN_IF_ERROR(prep(refusal_,
+                       "INSERT INTO writer_state(id, pid, started_ms, heartbeat_ms, refused_chunks, last_refusal,"
+                       " last_refusal_ms) VALUES (1, ?1, ?2, ?2, 1, ?3, ?2) ON CONFLICT(id) DO UPDATE SET"
+                       " refused_chunks = refused_chunks + 1, last_refusal = ?3, last_refusal_ms = ?2"));
   RETURN_IF_ERROR(prep(heartbeat_,
                        "INSERT INTO writer_state(id, pid, started_ms, heartbeat_ms, queue_depth)"
                        " VALUES (1, ?1, ?4, ?2, ?3) ON CONFLICT(id) DO UPDATE SET pid = ?1,"
@@ -380,9 +399,70 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<SqliteStore::FileRow>> SqliteStore::FindFile(const std::string& path) {
+  Stmt& sel = *select_file_;
+  sel.Bind(1, path);
+  ASSIGN_OR_RETURN(bool found, sel.Step());
+  std::optional<FileRow> row;
+  if (found) {
+    row.emplace();
+    row->id = sel.ColumnInt(0);
+    row->generation = sel.ColumnInt(1);
+    row->read_position = sel.ColumnInt(2);
+    row->stream_id = sel.ColumnInt(3);
+  }
+  sel.Reset();
+  return row;
+}
+
+absl::Status SqliteStore::RecordRefusal(const std::string& why) {
+  return refusal_->Bind(1, static_cast<int64_t>(::getpid())).Bind(2, Now()).Bind(3, why).Run();
+}
+
 absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats) {
   const FileLocation& loc = chunk.location;
+  // 1. Which row the chunk continues, and whether it continues it exactly
+  // where the committed state is. Nothing is changed before this is settled,
+  // so a refused chunk needs no rollback.
+  const std::string& source = chunk.renamed_from.empty() ? loc.path : chunk.renamed_from;
+  ASSIGN_OR_RETURN(std::optional<FileRow> found, FindFile(source));
   if (!chunk.renamed_from.empty()) {
+    if (!found.has_value()) {
+      return absl::AbortedError(
+          absl::StrCat("file state of ", loc.path, " moved: renamed from ", source, ", which has no row"));
+    }
+    ASSIGN_OR_RETURN(std::optional<FileRow> at_target, FindFile(loc.path));
+    if (at_target.has_value() && chunk.displaced_to.empty()) {
+      return absl::AbortedError(
+          absl::StrCat("file state of ", loc.path, " moved: renamed from ", source, " onto a path that has a row"));
+    }
+    if (!chunk.displaced_to.empty()) {
+      ASSIGN_OR_RETURN(std::optional<FileRow> at_placeholder, FindFile(chunk.displaced_to));
+      if (at_placeholder.has_value()) {
+        return absl::AbortedError(
+            absl::StrCat("file state of ", loc.path, " moved: placeholder ", chunk.displaced_to, " is taken"));
+      }
+    }
+  }
+  FileRow file = found.value_or(FileRow{});
+  if (chunk.new_generation) {
+    if (chunk.start != 0 || chunk.generation != file.generation + 1) {
+      return absl::AbortedError(absl::StrCat(
+          "file state of ", loc.path, " moved: new generation ", chunk.generation,
+          " after stored generation ", file.generation));
+    }
+  } else if (chunk.generation != file.generation || chunk.start != file.read_position) {
+    return absl::AbortedError(absl::StrCat(
+        "file state of ", loc.path, " moved: chunk starts at ", chunk.start, " (generation ",
+        chunk.generation, ") but the stored read position is ", file.read_position, " (generation ",
+        file.generation, ")"));
+  }
+
+  // 2. Apply it.
+  if (!chunk.renamed_from.empty()) {
+    if (!chunk.displaced_to.empty()) {
+      RETURN_IF_ERROR(rename_file_->Bind(1, loc.path).Bind(2, chunk.displaced_to).Run());
+    }
     RETURN_IF_ERROR(rename_file_->Bind(1, chunk.renamed_from).Bind(2, loc.path).Run());
   }
   std::string cwd;
@@ -393,20 +473,6 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
     }
   }
   ASSIGN_OR_RETURN(int64_t project_id, ProjectId(loc.project_dir, cwd));
-
-  FileRow file;
-  {
-    Stmt& sel = *select_file_;
-    sel.Bind(1, loc.path);
-    ASSIGN_OR_RETURN(bool found, sel.Step());
-    if (found) {
-      file.id = sel.ColumnInt(0);
-      file.generation = sel.ColumnInt(1);
-      file.read_position = sel.ColumnInt(2);
-      file.stream_id = sel.ColumnInt(3);
-    }
-    sel.Reset();
-  }
   if (file.id == 0) {
     ASSIGN_OR_RETURN(file.stream_id, StreamId(loc));
     RETURN_IF_ERROR(insert_file_->Bind(1, loc.path)
@@ -419,20 +485,6 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
                         .Bind(8, file.stream_id)
                         .Run());
     file.id = db_.last_insert_rowid();
-  }
-  // The chunk must continue exactly where the committed state is: this is
-  // what makes a line impossible to commit twice.
-  if (chunk.new_generation) {
-    if (chunk.start != 0 || chunk.generation != file.generation + 1) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "file state of ", loc.path, " moved: new generation ", chunk.generation,
-          " after stored generation ", file.generation));
-    }
-  } else if (chunk.generation != file.generation || chunk.start != file.read_position) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "file state of ", loc.path, " moved: chunk starts at ", chunk.start, " (generation ",
-        chunk.generation, ") but the stored read position is ", file.read_position, " (generation ",
-        file.generation, ")"));
   }
 
   int64_t lines = 0;
@@ -474,6 +526,12 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
   absl::Status status;
   for (const FileChunk& chunk : chunks) {
     status = ApplyChunk(chunk, &local);
+    if (absl::IsAborted(status)) {
+      // Refused: that file's reader was out of step. The rest goes on.
+      ++local.refused;
+      local.refusals.push_back(std::string(status.message()));
+      status = RecordRefusal(std::string(status.message()));
+    }
     if (!status.ok()) break;
   }
   if (status.ok()) {
@@ -497,6 +555,14 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
 
 absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {
   if (started_ms_ == 0) started_ms_ = Now();
+  // A database deleted or replaced under a running writer would take every
+  // later commit into a file nobody can open again: that is fatal.
+  struct stat st;
+  if (::stat(db_.path().c_str(), &st) != 0 || static_cast<int64_t>(st.st_dev) != db_dev_ ||
+      static_cast<int64_t>(st.st_ino) != db_inode_) {
+    return absl::DataLossError(absl::StrCat("the database ", db_.path(),
+                                            " was deleted or replaced while cco was writing to it"));
+  }
   return heartbeat_->Bind(1, static_cast<int64_t>(::getpid())).Bind(2, Now()).Bind(3, queue_depth)
       .Bind(4, started_ms_).Run();
 }

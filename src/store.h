@@ -25,6 +25,12 @@ struct CommitStats {
   int64_t quarantined = 0;
   int64_t duplicates = 0;   // lines already stored (re-read after replacement)
   int64_t files_archived = 0;
+  // Chunks refused because they did not continue the committed state of
+  // their file (the reader's view was stale: a rename chain that outran it,
+  // a file gone between event and open). Nothing of them was applied; the
+  // producer re-reads the committed state and the file again.
+  int64_t refused = 0;
+  std::vector<std::string> refusals;  // why, one per refused chunk
   absl::flat_hash_set<int64_t> conversations;  // ids touched
   absl::flat_hash_set<int64_t> projects;
 
@@ -35,13 +41,19 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Every files row, archived ones included.
+  // Every files row, archived ones included: the committed truth a reader
+  // starts from, and re-reads after a refusal.
   virtual absl::StatusOr<std::vector<FileState>> LoadFileStates() = 0;
 
   // Commits the chunks (rows, derived data and each file's new state) and the
-  // removals in one transaction: all of it or none of it. A chunk whose
-  // start does not match the stored read position is FailedPrecondition and
-  // rolls everything back. On error the store is left as before the call.
+  // removals in one transaction: all of it or none of it. A chunk that does
+  // not continue its file's committed state (its start is not the stored
+  // read position, its generation is not the stored one or the next, it
+  // renames a row that is not there or onto a path that has one) is refused
+  // (Aborted, internally) before anything of it is applied: counted in stats->refused (and in the
+  // database, for `cco status`) while the rest of the batch commits. This
+  // check is what makes committing a line twice impossible. On error the
+  // store is left as before the call.
   virtual absl::Status Commit(const std::vector<FileChunk>& chunks,
                               const std::vector<FileRemoval>& removals, CommitStats* stats) = 0;
 

@@ -129,6 +129,59 @@ absl::Status Writer::Stop() {
   return error_;
 }
 
+uint64_t Writer::last_ticket() const {
+  SyncedLock lock(&mu_);
+  return submitted_;
+}
+
+absl::Status Writer::WaitCommitted(uint64_t ticket, absl::Duration timeout) {
+  SyncedLock lock(&mu_);
+  auto done = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return committed_ >= ticket || !error_.ok(); };
+  bool reached = done();
+  if (!reached && timeout > absl::ZeroDuration()) {
+    ++flush_waiters_;  // a waiter: commit now rather than after the batch delay
+    reached = AwaitSynced(&mu_, done, timeout);
+    --flush_waiters_;
+  }
+  if (!error_.ok()) return error_;
+  if (!reached) return absl::DeadlineExceededError("not committed yet");
+  return absl::OkStatus();
+}
+
+int64_t Writer::refusals() const {
+  SyncedLock lock(&mu_);
+  return refusals_;
+}
+
+absl::StatusOr<uint64_t> Writer::RequestFileStates() {
+  SyncedLock lock(&mu_);
+  if (!error_.ok()) return error_;
+  if (stopping_) return absl::CancelledError("writer is stopping");
+  Item item;
+  item.load_states = true;
+  if (queue_.empty()) oldest_ = absl::Now();
+  queue_.push_back(std::move(item));
+  states_ticket_ = ++submitted_;
+  states_answer_.reset();
+  return states_ticket_;
+}
+
+absl::StatusOr<std::vector<FileState>> Writer::TakeFileStates(uint64_t ticket, absl::Duration timeout) {
+  SyncedLock lock(&mu_);
+  ++flush_waiters_;
+  auto answered = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !error_.ok() || (states_ticket_ == ticket && states_answer_.has_value());
+  };
+  const bool reached = AwaitSynced(&mu_, answered, timeout);
+  --flush_waiters_;
+  if (!error_.ok()) return error_;
+  if (states_ticket_ != ticket) return absl::FailedPreconditionError("file states request superseded");
+  if (!reached) return absl::DeadlineExceededError("file states not read yet");
+  absl::StatusOr<std::vector<FileState>> answer = std::move(*states_answer_);
+  states_answer_.reset();
+  return answer;
+}
+
 CommitStats Writer::stats() const {
   SyncedLock lock(&mu_);
   return stats_;
@@ -201,7 +254,7 @@ void Writer::Run() {
     }
     if (work.empty()) {
       if (absl::Now() - last_heartbeat >= options_.heartbeat_every) {
-        (void)store_->Heartbeat(0);
+        if (!HeartbeatOk(0)) return;
         last_heartbeat = absl::Now();
         // Idle: fold the WAL (heartbeat included) back into the database so
         // it stays small, and give back the page cache.
@@ -222,6 +275,7 @@ void Writer::Run() {
       while (!work.empty() && (items == 0 || (records < options_.max_batch_records &&
                                               bytes < options_.max_batch_bytes))) {
         Item& item = work.front();
+        if (item.load_states) break;  // answered below, after what precedes it
         // Removals and chunks apply in their own transactions, so a path
         // removed and created again keeps the order it happened in.
         const bool is_removal = item.removal.has_value();
@@ -236,10 +290,24 @@ void Writer::Run() {
         work.pop_front();
         ++items;
       }
+      if (items == 0) {
+        // A RequestFileStates() barrier: everything before it is committed.
+        absl::StatusOr<std::vector<FileState>> states = store_->LoadFileStates();
+        work.pop_front();
+        SyncedLock lock(&mu_);
+        states_answer_ = std::move(states);
+        ++committed_;
+        continue;
+      }
       CommitStats batch_stats;
       status = CommitWithRetry(chunks, removals, &batch_stats);
       if (status.ok()) {
+        for (const std::string& why : batch_stats.refusals) {
+          spdlog::warn("chunk refused, its file will be re-read from the committed state reason=\"{}\"", why);
+        }
+        batch_stats.refusals.clear();
         SyncedLock lock(&mu_);
+        refusals_ += batch_stats.refused;
         stats_.Add(batch_stats);
         committed_ += items;
       }
@@ -255,11 +323,24 @@ void Writer::Run() {
       depth = static_cast<int64_t>(queue_.size());
     }
     if (absl::Now() - last_heartbeat >= absl::Seconds(1)) {
-      (void)store_->Heartbeat(depth);
+      if (!HeartbeatOk(depth)) return;
       last_heartbeat = absl::Now();
     }
   }
-  (void)store_->Heartbeat(0);
+  (void)HeartbeatOk(0);
+}
+
+bool Writer::HeartbeatOk(int64_t queue_depth) {
+  absl::Status s = store_->Heartbeat(queue_depth);
+  if (s.ok()) return true;
+  if (!absl::IsDataLoss(s)) {
+    spdlog::warn("heartbeat failed error=\"{}\"", s.message());
+    return true;
+  }
+  spdlog::error("writer stopped on error error=\"{}\"", s.message());
+  SyncedLock lock(&mu_);
+  error_ = s;
+  return false;
 }
 
 }  // namespace cco

@@ -5,18 +5,28 @@
 //
 // A batch closes at max_batch_records records, max_batch_bytes bytes, or
 // max_batch_delay after its first chunk arrived. A busy database is retried;
-// disk full waits and retries; any other error stops the writer and is
-// returned to the next Submit/Flush/Stop.
+// disk full waits and retries. A chunk that does not continue its file's
+// committed state is refused by the store (see Store::Commit): the writer
+// counts it (refusals()) and goes on; the producer then re-reads the
+// committed file states (RequestFileStates) and the file. Any other error
+// (the database gone, corrupt or replaced) stops the writer and is returned
+// to the next Submit/Flush/Stop.
+//
+// Every Submit* takes a ticket (last_ticket()); WaitCommitted(ticket) waits
+// until everything up to it is committed.
 #ifndef CCO_SRC_WRITER_H_
 #define CCO_SRC_WRITER_H_
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "src/store.h"
@@ -46,6 +56,25 @@ class Writer {
   // Waits until everything submitted before the call is committed.
   absl::Status Flush();
 
+  // The ticket of the last item submitted (0: none yet).
+  uint64_t last_ticket() const;
+  // OK once everything up to `ticket` is committed (or refused);
+  // DeadlineExceeded if that takes longer than `timeout`; the writer's error
+  // if it stopped on one. A waiter makes the writer commit at once; a zero
+  // `timeout` only looks (the batch delay is kept).
+  absl::Status WaitCommitted(uint64_t ticket, absl::Duration timeout);
+
+  // Chunks refused so far (see the class comment). Thread-safe.
+  int64_t refusals() const;
+
+  // Asks for every committed files row, read after everything submitted
+  // before this call is committed. Returns the request's ticket; one request
+  // at a time.
+  absl::StatusOr<uint64_t> RequestFileStates();
+  // The answer to the request `ticket`, waiting at most `timeout`
+  // (DeadlineExceeded: not yet; ask again).
+  absl::StatusOr<std::vector<FileState>> TakeFileStates(uint64_t ticket, absl::Duration timeout);
+
   // Commits what is queued, then joins the thread. Idempotent.
   absl::Status Stop();
 
@@ -57,6 +86,7 @@ class Writer {
   struct Item {
     FileChunk chunk;
     std::optional<FileRemoval> removal;
+    bool load_states = false;  // a RequestFileStates() barrier
     int64_t bytes = 0;
   };
 
@@ -64,6 +94,9 @@ class Writer {
   absl::Status CommitWithRetry(std::vector<FileChunk>& chunks, std::vector<FileRemoval>& removals,
                                CommitStats* stats);
   bool BatchReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records the heartbeat. False (and the writer's error set) when the
+  // database was deleted or replaced; other failures are logged.
+  bool HeartbeatOk(int64_t queue_depth);
 
   std::unique_ptr<Store> store_;  // writer thread only
   const WriterOptions options_;
@@ -79,6 +112,9 @@ class Writer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   CommitStats stats_ ABSL_GUARDED_BY(mu_);
+  int64_t refusals_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t states_ticket_ ABSL_GUARDED_BY(mu_) = 0;  // the open RequestFileStates
+  std::optional<absl::StatusOr<std::vector<FileState>>> states_answer_ ABSL_GUARDED_BY(mu_);
 
   std::thread thread_;
 };

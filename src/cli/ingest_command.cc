@@ -115,6 +115,20 @@ int RunIngest(const IngestRun& run) {
   Scanner scanner(writer, std::move(setup->states), options);
   ScanReport report;
   absl::Status scan = scanner.Reconcile(roots.roots, &report);
+  // A file that moved while it was read had its chunk refused: read again
+  // from what is committed (bounded; the next rescan or `watch` settles the
+  // rest).
+  for (int pass = 0; pass < 3 && scan.ok(); ++pass) {
+    scan = writer.Flush();
+    if (!scan.ok() || !scanner.NeedsResync()) break;
+    scan = scanner.Resync();
+    ScanReport again;  // files were counted by the first pass
+    if (scan.ok()) scan = scanner.Reconcile(roots.roots, &again);
+    report.new_generations += again.new_generations;
+    report.removed += again.removed;
+    report.renamed += again.renamed;
+    report.errors.insert(report.errors.end(), again.errors.begin(), again.errors.end());
+  }
   absl::Status stop = writer.Stop();
   bar.Finish();
   if (!scan.ok()) return Fail(scan);

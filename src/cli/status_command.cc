@@ -61,6 +61,11 @@ struct DaemonStatus {
   int64_t messages = 0;
   int64_t events = 0;
   int64_t quarantined = 0;
+  // Chunks the writer refused (its reader was out of step with the file;
+  // the file was read again): a count over the database's life.
+  int64_t refused_chunks = 0;
+  std::string last_refusal;
+  std::optional<int64_t> last_refusal_ms;
   int64_t pending_bytes = 0;
   int64_t pending_files = 0;
   int64_t db_bytes = 0;
@@ -102,6 +107,18 @@ absl::Status ReadDatabase(DaemonStatus* out) {
       out->heartbeat_ms = hb.ColumnOptionalInt(0);
       // A dead writer's queue died with it.
       out->queue_depth = out->running ? hb.ColumnInt(1) : 0;
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t has_refusals,
+                   Count(db, "SELECT count(*) FROM pragma_table_info('writer_state') WHERE name = 'refused_chunks'"));
+  if (has_refusals > 0) {  // a database not yet migrated to 0004 has none
+    ASSIGN_OR_RETURN(Stmt rf, db.Prepare("SELECT refused_chunks, last_refusal, last_refusal_ms FROM writer_state"
+                                         " WHERE id = 1"));
+    ASSIGN_OR_RETURN(bool row, rf.Step());
+    if (row) {
+      out->refused_chunks = rf.ColumnInt(0);
+      out->last_refusal = rf.ColumnText(1);
+      out->last_refusal_ms = rf.ColumnOptionalInt(2);
     }
   }
   ASSIGN_OR_RETURN(Stmt files, db.Prepare("SELECT path, root, read_position, archived_ms IS NOT NULL FROM files"
@@ -173,7 +190,14 @@ void PrintJson(const DaemonStatus& s) {
       .Field("messages", s.messages)
       .Field("events", s.events)
       .Field("quarantined", s.quarantined)
-      .Field("pending_bytes", s.pending_bytes)
+      .Field("refused_chunks", s.refused_chunks);
+  if (s.last_refusal_ms.has_value()) {
+    j.Key("last_refusal").BeginObject().Field("reason", s.last_refusal).Field("at", IsoMs(*s.last_refusal_ms))
+        .EndObject();
+  } else {
+    j.Key("last_refusal").Null();
+  }
+  j.Field("pending_bytes", s.pending_bytes)
       .Field("pending_files", s.pending_files)
       .Field("db_bytes", s.db_bytes)
       .Field("wal_bytes", s.wal_bytes);
@@ -227,6 +251,11 @@ void PrintText(const DaemonStatus& s) {
   std::printf("rows:        %lld messages, %lld events, %lld quarantined lines\n",
               static_cast<long long>(s.messages), static_cast<long long>(s.events),
               static_cast<long long>(s.quarantined));
+  if (s.refused_chunks > 0) {
+    std::printf("refused:     %lld chunks re-read after the file moved under the reader (last %s: %s)\n",
+                static_cast<long long>(s.refused_chunks),
+                s.last_refusal_ms.has_value() ? IsoMs(*s.last_refusal_ms).c_str() : "?", s.last_refusal.c_str());
+  }
   std::printf("pending:     %s in %lld files\n", HumanBytes(static_cast<double>(s.pending_bytes)).c_str(),
               static_cast<long long>(s.pending_files));
   for (const LaggingFile& f : s.lagging) {
