@@ -96,6 +96,11 @@ absl::Status Follower::Reconcile(std::string_view why) {
     if (about_missing_root) continue;
     spdlog::warn("reconcile problem error=\"{}\"", error);
   }
+  // Paths the walk could not take (a symlink loop, a dangling symlink,
+  // unreadable): one warning each while they stay so.
+  for (const std::string& skipped : report.skipped) {
+    if (warned_skipped_.insert(skipped).second) spdlog::warn("skipped path=\"{}\"", skipped);
+  }
   const absl::Duration took = absl::Now() - start;
   auto log_level = why == "periodic" || why == "poll" ? spdlog::level::debug : spdlog::level::info;
   spdlog::log(log_level, "reconciled why={} files={} renamed={} removed={} took_ms={}", why, report.files,

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "ingest/scanner.h"
@@ -116,6 +117,7 @@ class Follower {
   absl::Time next_poll_;
   bool force_poll_ = false;  // a root could not be watched: poll as if degraded
   uint64_t unconfirmed_ = 0;  // last ticket submitted and not yet seen committed
+  absl::flat_hash_set<std::string> warned_skipped_;  // skipped paths already named in a warning
 };
 
 }  // namespace cco

@@ -1,14 +1,25 @@
 #include "ingest/roots.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <set>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "ingest/fs_util.h"
+#include "simdjson.h"
 
 namespace cco {
 namespace fs = std::filesystem;
@@ -90,28 +101,144 @@ std::vector<std::string> CandidateRoots(const std::vector<std::string>& explicit
   return out;
 }
 
-std::vector<std::string> ListTranscripts(const std::string& root, std::vector<std::string>* errors) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
-  if (ec) {
-    if (errors != nullptr) errors->push_back(absl::StrCat(root, ": ", ec.message()));
-    return files;
+namespace {
+
+// A directory or file by (device, inode).
+using NodeId = std::pair<dev_t, ino_t>;
+
+struct Walker {
+  TranscriptWalk* out;
+  std::set<NodeId> entered;         // directories entered (each once)
+  std::set<NodeId> files_seen;      // transcripts listed (each once)
+  std::vector<NodeId> chain;        // the directories from the root down to the current one
+
+  void Skip(std::string path, std::string reason) {
+    out->skipped.push_back(SkippedPath{std::move(path), std::move(reason)});
   }
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) {
-      if (errors != nullptr) errors->push_back(absl::StrCat(root, ": ", ec.message()));
-      ec.clear();
-      continue;
+
+  // Lists `dir` (already entered) and recurses into its subdirectories in
+  // name order, so that paths are visited in component-wise order.
+  void Walk(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      // Gone meanwhile is not a problem; anything else is named.
+      if (errno != ENOENT && errno != ENOTDIR) Skip(dir, absl::StrCat("unreadable: ", std::strerror(errno)));
+      return;
     }
-    const fs::directory_entry& entry = *it;
-    if (entry.path().extension() != ".jsonl") continue;
-    std::error_code sec;
-    if (!entry.is_regular_file(sec) || entry.is_symlink(sec)) continue;
-    files.push_back(entry.path().string());
+    std::vector<std::string> names;
+    while (struct dirent* ent = ::readdir(d)) {
+      std::string name = ent->d_name;
+      if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    const int dfd = ::dirfd(d);
+    std::sort(names.begin(), names.end());
+    std::vector<std::pair<std::string, NodeId>> subdirs;
+    for (const std::string& name : names) {
+      const std::string path = absl::StrCat(dir, "/", name);
+      struct stat lst;
+      if (::fstatat(dfd, name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+      struct stat st = lst;
+      const bool link = S_ISLNK(lst.st_mode);
+      if (link && ::fstatat(dfd, name.c_str(), &st, 0) != 0) {
+        if (errno == ENOENT) {
+          Skip(path, "dangling symlink");
+        } else if (errno == ELOOP) {
+          Skip(path, "symlink loop");
+        } else {
+          Skip(path, absl::StrCat("unreadable: ", std::strerror(errno)));
+        }
+        continue;
+      }
+      if (S_ISDIR(st.st_mode)) {
+        subdirs.emplace_back(path, NodeId{st.st_dev, st.st_ino});
+        continue;
+      }
+      if (!IsJsonlName(name)) continue;
+      if (!S_ISREG(st.st_mode)) {
+        Skip(path, "not a regular file");
+        continue;
+      }
+      if (!files_seen.insert({st.st_dev, st.st_ino}).second) continue;  // listed under a smaller path
+      if (::faccessat(dfd, name.c_str(), R_OK, 0) != 0) {
+        Skip(path, absl::StrCat("unreadable: ", std::strerror(errno)));
+        continue;
+      }
+      out->files.push_back(path);
+    }
+    ::closedir(d);  // before descending: bounded open descriptors
+    for (const auto& [path, id] : subdirs) {
+      if (std::find(chain.begin(), chain.end(), id) != chain.end()) {
+        Skip(path, "symlink loop");
+        continue;
+      }
+      // Reached before under a smaller path (two links to one directory).
+      if (!entered.insert(id).second) continue;
+      chain.push_back(id);
+      Walk(path);
+      chain.pop_back();
+    }
   }
-  std::sort(files.begin(), files.end());
-  return files;
+};
+
+}  // namespace
+
+TranscriptWalk WalkTranscripts(const std::string& root) {
+  TranscriptWalk walk;
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0) {
+    walk.error = absl::StrCat(root, ": ", std::strerror(errno));
+    return walk;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    walk.error = absl::StrCat(root, ": not a directory");
+    return walk;
+  }
+  Walker walker{&walk, {}, {}, {}};
+  const NodeId id{st.st_dev, st.st_ino};
+  walker.entered.insert(id);
+  walker.chain.push_back(id);
+  walker.Walk(root);
+  std::sort(walk.files.begin(), walk.files.end());
+  return walk;
+}
+
+std::vector<std::string> ListTranscripts(const std::string& root, std::vector<std::string>* errors,
+                                         std::vector<std::string>* skipped) {
+  TranscriptWalk walk = WalkTranscripts(root);
+  if (!walk.error.empty() && errors != nullptr) errors->push_back(walk.error);
+  std::vector<std::string>* named = skipped != nullptr ? skipped : errors;
+  if (named != nullptr) {
+    for (const SkippedPath& s : walk.skipped) named->push_back(absl::StrCat(s.path, ": ", s.reason));
+  }
+  return std::move(walk.files);
+}
+
+std::string ReadAgentType(const std::string& transcript_path) {
+  const fs::path path(transcript_path);
+  const std::string stem = path.stem().string();
+  if (!absl::StartsWith(stem, "agent-")) return "";
+  const std::string meta = (path.parent_path() / (stem + ".meta.json")).string();
+  // A sidecar is a few hundred bytes; anything far larger is not one.
+  constexpr size_t kMaxSidecarBytes = 1 << 20;
+  int fd = ::open(meta.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return "";
+  std::string text;
+  char buf[8192];
+  while (text.size() <= kMaxSidecarBytes) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (text.size() > kMaxSidecarBytes) return "";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view type;
+  if (parser.parse(text).get(doc) != simdjson::SUCCESS || doc["agentType"].get(type) != simdjson::SUCCESS) {
+    return "";
+  }
+  return std::string(type);
 }
 
 FileLocation LocateTranscript(const std::string& root, const std::string& path) {
@@ -126,10 +253,16 @@ FileLocation LocateTranscript(const std::string& root, const std::string& path) 
   loc.session_id = stem;
   loc.report_session = stem;
   const bool is_agent = absl::StartsWith(stem, "agent-");
-  if (is_agent) loc.agent_id = stem.substr(6);
-  // <project>/<session>/subagents/agent-<id>.jsonl
-  if (parts.size() >= 4 && parts[parts.size() - 2] == "subagents") {
-    loc.session_id = parts[parts.size() - 3];
+  if (is_agent) {
+    loc.agent_id = stem.substr(6);
+    loc.agent_type = ReadAgentType(path);
+  }
+  // <project>/<session>/.../<name>.jsonl: everything below a session's
+  // directory belongs to it, at any depth (subagents, workflow agents and
+  // their journals). ccusage keys workflow agents by their wf_<id> directory
+  // instead, which splits one session in two; cco does not.
+  if (parts.size() >= 3) {
+    loc.session_id = parts[1];
     loc.report_session = loc.session_id;
   }
   return loc;

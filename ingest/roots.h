@@ -27,15 +27,54 @@ absl::StatusOr<RootSet> ResolveRoots(const std::vector<std::string>& explicit_ro
 // they can be watched for and picked up when they appear.
 std::vector<std::string> CandidateRoots(const std::vector<std::string>& explicit_roots);
 
-// Every *.jsonl regular file below `root`, sorted by path. Unreadable
-// directories are skipped and reported in `errors`.
-std::vector<std::string> ListTranscripts(const std::string& root, std::vector<std::string>* errors);
+// A directory entry below a root that the walk could not take: a symlink
+// loop, a dangling symlink, an unreadable directory or transcript, or a
+// *.jsonl that is not a regular file. Named and counted, never silent.
+struct SkippedPath {
+  std::string path;    // as reached under the root
+  std::string reason;  // "symlink loop", "dangling symlink", "unreadable: <errno text>", …
+};
 
-// Project, session and agent of a transcript from its path:
+struct TranscriptWalk {
+  std::vector<std::string> files;     // sorted by path
+  std::vector<SkippedPath> skipped;   // in walk order
+  std::string error;                  // the root itself cannot be listed ("<root>: <why>")
+};
+
+// Every *.jsonl file below `root`, following symbolic links to directories
+// and to files (dotfile managers such as GNU Stow link whole project
+// directories or single transcripts). The walk is loop-safe: a directory is
+// entered at most once, identified by (device, inode), so a link back to an
+// ancestor ends there and is reported as a loop. One file reachable under
+// several paths (symlinks, hard links) is listed once, under the smallest
+// path, comparing paths component by component (the walk visits directories
+// in that order, so the first path reaching a file is the smallest); that
+// path names its project and stream, while its identity (dev, inode) is the
+// target's. A directory reached again through another link is not entered
+// twice: everything below it is already listed under the smaller path.
+// Anything that cannot be taken is in `skipped`.
+TranscriptWalk WalkTranscripts(const std::string& root);
+
+// WalkTranscripts' files. A root that cannot be listed goes to `errors`;
+// each skipped entry to `skipped`, as "<path>: <reason>" (to `errors` when
+// `skipped` is null, so nothing goes unnamed).
+std::vector<std::string> ListTranscripts(const std::string& root, std::vector<std::string>* errors,
+                                         std::vector<std::string>* skipped = nullptr);
+
+// Project, session and agent of a transcript from its path under `root`:
 //   <root>/<project>/<session>.jsonl                         main session
 //   <root>/<project>/agent-<id>.jsonl                        2.0.x subagent (session from its lines)
-//   <root>/<project>/<session>/subagents/agent-<id>.jsonl    2.1.x subagent
+//   <root>/<project>/<session>/<anything>/.../<name>.jsonl   belongs to <session>, at any depth:
+//       <session>/subagents/agent-<id>.jsonl (2.1.x), workflow agents at
+//       <session>/subagents/workflows/wf_<id>/agent-<id>.jsonl and their journal.jsonl
+// For agent-<id>.jsonl, the agent type is read from the agent-<id>.meta.json
+// sidecar beside it when there is one (Claude Code 2.1; `agentType`).
 FileLocation LocateTranscript(const std::string& root, const std::string& path);
+
+// The `agentType` of the sidecar `<dir>/agent-<id>.meta.json` beside the
+// transcript `<dir>/agent-<id>.jsonl`; "" when there is none or it is not a
+// JSON object with a string `agentType`.
+std::string ReadAgentType(const std::string& transcript_path);
 
 }  // namespace cco
 

@@ -224,7 +224,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   // if one does: two files rows for one file would race on its bytes.
   absl::flat_hash_map<std::pair<int64_t, int64_t>, size_t> by_inode;
   for (const std::string& root : roots) {
-    for (std::string& path : ListTranscripts(root, &report->errors)) {
+    for (std::string& path : ListTranscripts(root, &report->errors, &report->skipped)) {
       Candidate c{root, std::move(path), {}};
       if (::stat(c.path.c_str(), &c.st) != 0) continue;  // vanished meanwhile
       on_disk[c.path] = true;

@@ -49,6 +49,9 @@ struct ScanReport {
   int64_t removed = 0;        // paths that disappeared (archived)
   int64_t renamed = 0;
   std::vector<std::string> errors;  // per-file problems; the pass went on
+  // Entries below the roots the walk could not take (a symlink loop, a
+  // dangling symlink, unreadable), as "<path>: <reason>" (see WalkTranscripts).
+  std::vector<std::string> skipped;
 };
 
 class Scanner {

@@ -99,6 +99,7 @@ struct FileLocation {
   std::string project_dir;   // first directory under root
   std::string session_id;    // stem, or the parent session for agent files
   std::string agent_id;      // agent-<id> files only
+  std::string agent_type;    // agentType of the agent-<id>.meta.json sidecar, if any
   std::string report_session;  // ccusage's key: stem, or parent dir for subagents/
 };
 

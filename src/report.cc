@@ -1,10 +1,14 @@
 #include "src/report.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "src/status.h"
 
 namespace cco {
@@ -47,8 +51,9 @@ std::pair<int64_t, int64_t> Bounds(const ReportFilter& f) {
 }
 
 std::string ProjectClause(const ReportFilter& f, const char* column) {
-  if (f.project.empty()) return "";
-  return absl::StrFormat(" AND %s IN (SELECT id FROM projects WHERE dir_name = ?3 OR cwd = ?3)", column);
+  if (!f.restrict_projects) return "";
+  if (f.project_ids.empty()) return " AND 0";
+  return absl::StrFormat(" AND %s IN (%s)", column, absl::StrJoin(f.project_ids, ","));
 }
 
 // Rows in the order ccusage prints: by key; models by cost descending.
@@ -126,7 +131,7 @@ absl::StatusOr<bool> Accumulate(Stmt& stmt, Period period, const ReportFilter& f
 absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const ReportFilter& filter) {
   auto [start, end] = Bounds(filter);
   Grouped grouped;
-  if (filter.project.empty()) {
+  if (!filter.restrict_projects) {
     // Hourly rows across projects: enough for any zone whose offsets are
     // whole hours over the range, which is nearly all of them.
     ASSIGN_OR_RETURN(Stmt hourly, db.Prepare(absl::StrFormat(
@@ -143,7 +148,6 @@ absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const 
       " WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s GROUP BY bucket_ms, project_id, model",
       kTokenSums, ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
-  if (!filter.project.empty()) stmt.Bind(3, filter.project);
   RETURN_IF_ERROR(Accumulate(stmt, period, filter, /*whole_hours=*/false, &grouped).status());
   return Finish(grouped);
 }
@@ -157,8 +161,7 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
         " FROM session_token_rollups s JOIN projects p ON p.id = s.project_id"
         " WHERE 1%s GROUP BY s.report_session, p.dir_name, s.model",
         kTokenSums, ProjectClause(filter, "s.project_id"))));
-    if (!filter.project.empty()) stmt.Bind(3, filter.project);
-    while (true) {
+      while (true) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
       std::string key = stmt.ColumnText(0);
@@ -199,7 +202,6 @@ absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& 
       " WHERE a.bucket_ms >= ?1 AND a.bucket_ms < ?2%s GROUP BY p.dir_name, a.model",
       kTokenSums, ProjectClause(filter, "a.project_id"))));
   stmt.Bind(1, start).Bind(2, end);
-  if (!filter.project.empty()) stmt.Bind(3, filter.project);
   std::map<std::string, std::map<std::string, TokenTotals>> grouped;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -224,7 +226,6 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
       " ORDER BY tool_name",
       ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
-  if (!filter.project.empty()) stmt.Bind(3, filter.project);
   std::vector<ToolRow> out;
   std::vector<int64_t> durations;
   auto close = [&]() {
@@ -263,6 +264,129 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
     return a.tool < b.tool;
   });
   return out;
+}
+
+namespace {
+
+// Claude Code's project directory name for a working directory.
+std::string EncodeCwd(const std::string& cwd) {
+  std::string out = cwd;
+  for (char& c : out) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') c = '-';
+  }
+  return out;
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+absl::StatusOr<ProjectMatch> MatchProjects(Db& db, const std::string& query) {
+  std::string q = query;
+  while (q.size() > 1 && q.back() == '/') q.pop_back();
+  ProjectMatch match;
+  {
+    ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(
+        "SELECT id FROM projects WHERE dir_name = ?1 OR cwd = ?1 OR dir_name = ?2"
+        " UNION SELECT project_id FROM project_cwds WHERE cwd = ?1 ORDER BY 1"));
+    stmt.Bind(1, q).Bind(2, EncodeCwd(q));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      match.ids.push_back(stmt.ColumnInt(0));
+    }
+  }
+  if (!match.ids.empty()) return match;
+  // Nearest names, one per project: its directory name or any cwd seen.
+  ASSIGN_OR_RETURN(Stmt names, db.Prepare(
+      "SELECT p.id, p.dir_name, coalesce(p.cwd, ''), p.dir_name FROM projects p"
+      " UNION ALL SELECT c.project_id, c.cwd, c.cwd, p.dir_name FROM project_cwds c"
+      " JOIN projects p ON p.id = c.project_id"));
+  std::map<int64_t, std::pair<size_t, std::string>> best;  // project -> (distance, label)
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, names.Step());
+    if (!row) break;
+    const int64_t id = names.ColumnInt(0);
+    const std::string candidate = names.ColumnText(1);
+    const std::string cwd = names.ColumnText(2);
+    const std::string dir = names.ColumnText(3);
+    const size_t distance = EditDistance(q, candidate);
+    std::string label = cwd.empty() ? dir : absl::StrCat(cwd, " (", dir, ")");
+    auto [it, inserted] = best.try_emplace(id, distance, label);
+    if (!inserted && (distance < it->second.first || (distance == it->second.first && label < it->second.second))) {
+      it->second = {distance, std::move(label)};
+    }
+  }
+  std::vector<std::pair<size_t, std::string>> ranked;
+  for (auto& [id, entry] : best) ranked.push_back(std::move(entry));
+  std::sort(ranked.begin(), ranked.end());
+  for (size_t i = 0; i < ranked.size() && i < 3; ++i) match.closest.push_back(ranked[i].second);
+  return match;
+}
+
+absl::Status AddAgentBreakdown(Db& db, const ReportFilter& filter, std::vector<UsageRow>* sessions) {
+  // The file of each winner's line says which agent's transcript it came
+  // from; a copy embedded in a progress line of the main transcript names
+  // its agent in data.agentId.
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
+      "SELECT coalesce(f.agent_id, CASE WHEN w.source = 'event' THEN json_extract(e.raw, '$.data.agentId') END, ''),"
+      " w.model, sum(w.input_tokens), sum(w.output_tokens), sum(w.cache_creation_tokens), sum(w.cache_read_tokens),"
+      " sum(w.cost_nanousd), count(*), sum(w.priced = 0)"
+      " FROM usage_winners w"
+      " LEFT JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
+      " LEFT JOIN events e ON w.source = 'event' AND e.id = w.source_id"
+      " LEFT JOIN files f ON f.id = coalesce(m.file_id, e.file_id)"
+      " WHERE w.report_session = ?1%s GROUP BY 1, 2",
+      ProjectClause(filter, "w.project_id"))));
+  ASSIGN_OR_RETURN(Stmt types, db.Prepare(
+      "SELECT agent_id, max(agent_type) FROM files WHERE report_session = ?1 AND agent_id IS NOT NULL"
+      " GROUP BY agent_id"));
+  for (UsageRow& session : *sessions) {
+    Grouped by_agent;
+    stmt.Bind(1, session.key);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      AddSums(by_agent[stmt.ColumnText(0)][stmt.ColumnText(1)], stmt, 2);
+    }
+    stmt.Reset();
+    absl::flat_hash_map<std::string, std::string> type_of;
+    types.Bind(1, session.key);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, types.Step());
+      if (!row) break;
+      type_of[types.ColumnText(0)] = types.ColumnText(1);
+    }
+    types.Reset();
+    session.agents.clear();
+    for (UsageRow& row : Finish(by_agent)) {
+      AgentRow agent;
+      agent.agent_id = row.key;
+      if (auto it = type_of.find(row.key); it != type_of.end()) agent.agent_type = it->second;
+      agent.tokens = row.tokens;
+      agent.models = std::move(row.models);
+      session.agents.push_back(std::move(agent));
+    }
+    std::sort(session.agents.begin(), session.agents.end(), [](const AgentRow& a, const AgentRow& b) {
+      if (a.agent_id.empty() != b.agent_id.empty()) return a.agent_id.empty();
+      if (a.tokens.cost_nanousd != b.tokens.cost_nanousd) return a.tokens.cost_nanousd > b.tokens.cost_nanousd;
+      return a.agent_id < b.agent_id;
+    });
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cco

@@ -34,6 +34,15 @@ struct ModelTotals {
   TokenTotals tokens;
 };
 
+// One agent's share of a session: the main transcript or one subagent
+// (2.1 subagents/agent-<id>.jsonl, workflow agents at any depth).
+struct AgentRow {
+  std::string agent_id;    // "" for the session's main transcript
+  std::string agent_type;  // the sidecar's agentType ("general-purpose", …); "" when unknown
+  TokenTotals tokens;
+  std::vector<ModelTotals> models;  // by cost, then name
+};
+
 struct UsageRow {
   std::string key;  // date (YYYY-MM-DD), week start date, month (YYYY-MM), session id or project
   TokenTotals tokens;
@@ -42,6 +51,7 @@ struct UsageRow {
   std::string project;
   int64_t first_ms = 0;
   int64_t last_ms = 0;
+  std::vector<AgentRow> agents;  // filled by AddAgentBreakdown: main first, then by cost
 };
 
 enum class Period { kDay, kWeek, kMonth };
@@ -50,13 +60,39 @@ struct ReportFilter {
   absl::TimeZone tz = absl::UTCTimeZone();
   std::optional<absl::CivilDay> since;  // inclusive, in tz
   std::optional<absl::CivilDay> until;  // inclusive, in tz
-  std::string project;                  // project directory name or cwd; empty: all
+  // With `restrict_projects`, only these projects (projects.id) count; set
+  // them from MatchProjects.
+  bool restrict_projects = false;
+  std::vector<int64_t> project_ids;
   absl::Weekday week_start = absl::Weekday::sunday;
 };
+
+// The projects `query` names: a project whose directory name (e.g.
+// -home-u-deja-vu) or first cwd equals it, whose directory name is the
+// query encoded as Claude Code encodes a working directory (every character
+// other than A-Z, a-z, 0-9 and '-' becomes '-'; a trailing '/' is ignored),
+// or in whose sessions a message carried it as `cwd` (project_cwds). Claude
+// Code maps /home/u/deja-vu and /home/u/deja/vu to one directory, so both
+// find that project. `closest` lists up to three known names nearest to the
+// query by edit distance (`<cwd> (<dir>)` or `<dir>`), for a query that
+// matches nothing.
+struct ProjectMatch {
+  std::vector<int64_t> ids;  // ascending; empty: no match
+  std::vector<std::string> closest;
+};
+absl::StatusOr<ProjectMatch> MatchProjects(Db& db, const std::string& query);
 
 absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const ReportFilter& filter);
 absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& filter);
 absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& filter);
+
+// Fills `agents` of each session row (from SessionReport): the session's
+// usage winners by the agent whose transcript the winning copy came from
+// (for a copy embedded in a progress line, the agentId it names), with the
+// agent type stored from its sidecar. Reads usage_winners of those sessions
+// and, per winner, its line's file: milliseconds for a session, more for a
+// report over every session.
+absl::Status AddAgentBreakdown(Db& db, const ReportFilter& filter, std::vector<UsageRow>* sessions);
 
 struct ToolRow {
   std::string tool;

@@ -134,8 +134,8 @@ absl::Status SqliteStore::Prepare() {
   RETURN_IF_ERROR(prep(insert_file_,
                        "INSERT INTO files(path, root, project_id, stream_id, session_id, agent_id,"
                        " report_session, dev, inode, size, mtime_ns, generation, read_position, line_count,"
-                       " first_seen_ms, updated_ms)"
-                       " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, 0, 0, 0, 0, 0, 0, 0, ?7, ?7)"));
+                       " first_seen_ms, updated_ms, agent_type)"
+                       " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, 0, 0, 0, 0, 0, 0, 0, ?7, ?7, ?9)"));
   RETURN_IF_ERROR(prep(update_file_,
                        "UPDATE files SET generation = ?2, read_position = ?3,"
                        " line_count = CASE WHEN ?4 THEN ?5 ELSE line_count + ?5 END,"
@@ -483,6 +483,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
                         .Bind(6, loc.report_session)
                         .Bind(7, Now())
                         .Bind(8, file.stream_id)
+                        .BindTextOrNull(9, loc.agent_type)
                         .Run());
     file.id = db_.last_insert_rowid();
   }

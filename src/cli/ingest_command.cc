@@ -151,7 +151,8 @@ int RunIngest(const IngestRun& run) {
         .Field("new_generations", report.new_generations)
         .Field("archived", report.removed)
         .Field("renamed", report.renamed)
-        .Field("errors", static_cast<int64_t>(report.errors.size()));
+        .Field("errors", static_cast<int64_t>(report.errors.size()))
+        .Field("skipped", static_cast<int64_t>(report.skipped.size()));
     if (!run.replay) j.Field("elapsed_ms", static_cast<int64_t>(secs * 1000));
     j.Key("roots").BeginArray();
     for (const std::string& r : roots.roots) j.String(r);
@@ -173,9 +174,15 @@ int RunIngest(const IngestRun& run) {
                   static_cast<long long>(report.removed), static_cast<long long>(report.renamed),
                   static_cast<long long>(report.new_generations));
     }
+    if (!report.skipped.empty()) {
+      std::printf("  %zu paths below the roots skipped (named in the warnings)\n", report.skipped.size());
+    }
     std::printf("  database: %s\n", run.db_path.c_str());
   }
   for (const std::string& e : report.errors) std::fprintf(stderr, "cco: warning: %s\n", e.c_str());
+  // Below the roots but not read (a symlink loop, a dangling symlink,
+  // unreadable): named, so that nothing is left out silently.
+  for (const std::string& s : report.skipped) std::fprintf(stderr, "cco: warning: skipped %s\n", s.c_str());
   return kExitOk;
 }
 

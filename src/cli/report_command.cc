@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ namespace {
 constexpr char kReportUsage[] =
     "usage: cco report daily|weekly|monthly|session|project|tools [--db PATH] [--tz ZONE]\n"
     "                  [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--project NAME] [--json]\n"
-    "                  [--start-of-week sunday|monday|...]\n";
+    "                  [--start-of-week sunday|monday|...] [--by-agent (session)]\n";
 
 double Usd(int64_t nano) { return static_cast<double>(nano) / 1e9; }
 
@@ -48,6 +49,27 @@ void WriteTokens(JsonWriter& j, const TokenTotals& t) {
       .Field("totalTokens", t.total());
 }
 
+// modelsUsed and modelBreakdowns of a row or an agent.
+void WriteModels(JsonWriter& j, const std::vector<ModelTotals>& models) {
+  j.Key("modelsUsed").BeginArray();
+  for (const ModelTotals& m : models) j.String(m.model);
+  j.EndArray();
+  j.Key("modelBreakdowns").BeginArray();
+  for (const ModelTotals& m : models) {
+    j.BeginObject().Field("modelName", m.model);
+    j.Field("inputTokens", m.tokens.input)
+        .Field("outputTokens", m.tokens.output)
+        .Field("cacheCreationTokens", m.tokens.cache_creation)
+        .Field("cacheReadTokens", m.tokens.cache_read)
+        .Field("cost", Usd(m.tokens.cost_nanousd));
+    if (m.tokens.unpriced_calls > 0) {
+      j.Field("missingPricing", true).Field("unpricedCalls", m.tokens.unpriced_calls);
+    }
+    j.EndObject();
+  }
+  j.EndArray();
+}
+
 void WriteUsageRow(JsonWriter& j, const UsageRow& row, const char* key_name, bool session) {
   j.BeginObject();
   j.Field(key_name, row.key);
@@ -58,22 +80,46 @@ void WriteUsageRow(JsonWriter& j, const UsageRow& row, const char* key_name, boo
   }
   WriteTokens(j, row.tokens);
   j.Field("totalCost", Usd(row.tokens.cost_nanousd));
-  j.Key("modelsUsed").BeginArray();
-  for (const ModelTotals& m : row.models) j.String(m.model);
-  j.EndArray();
-  j.Key("modelBreakdowns").BeginArray();
-  for (const ModelTotals& m : row.models) {
-    j.BeginObject().Field("modelName", m.model);
-    j.Field("inputTokens", m.tokens.input)
-        .Field("outputTokens", m.tokens.output)
-        .Field("cacheCreationTokens", m.tokens.cache_creation)
-        .Field("cacheReadTokens", m.tokens.cache_read)
-        .Field("cost", Usd(m.tokens.cost_nanousd));
-    if (m.tokens.unpriced_calls > 0) j.Field("unpricedCalls", m.tokens.unpriced_calls);
-    j.EndObject();
+  WriteModels(j, row.models);
+  if (!row.agents.empty()) {
+    // --by-agent: the session per agent; agentId null is the main transcript.
+    j.Key("agents").BeginArray();
+    for (const AgentRow& a : row.agents) {
+      j.BeginObject();
+      if (a.agent_id.empty()) {
+        j.Key("agentId").Null();
+      } else {
+        j.Field("agentId", a.agent_id);
+      }
+      if (a.agent_type.empty()) {
+        j.Key("agentType").Null();
+      } else {
+        j.Field("agentType", a.agent_type);
+      }
+      WriteTokens(j, a.tokens);
+      j.Field("totalCost", Usd(a.tokens.cost_nanousd));
+      WriteModels(j, a.models);
+      j.EndObject();
+    }
+    j.EndArray();
   }
-  j.EndArray();
   j.EndObject();
+}
+
+// Models with unpriced calls: how many, and the rows (days, sessions…) they
+// fall in, so a user sees which figures are low.
+std::map<std::string, std::pair<int64_t, std::vector<std::string>>> UnpricedModels(
+    const std::vector<UsageRow>& rows) {
+  std::map<std::string, std::pair<int64_t, std::vector<std::string>>> out;
+  for (const UsageRow& row : rows) {
+    for (const ModelTotals& m : row.models) {
+      if (m.tokens.unpriced_calls == 0) continue;
+      auto& [calls, keys] = out[m.model];
+      calls += m.tokens.unpriced_calls;
+      keys.push_back(row.key);
+    }
+  }
+  return out;
 }
 
 std::string UsageJson(const std::vector<UsageRow>& rows, const char* array_name, const char* key_name,
@@ -88,7 +134,12 @@ std::string UsageJson(const std::vector<UsageRow>& rows, const char* array_name,
   j.EndArray().Key("totals").BeginObject();
   WriteTokens(j, totals);
   j.Field("totalCost", Usd(totals.cost_nanousd));
-  if (totals.unpriced_calls > 0) j.Field("unpricedCalls", totals.unpriced_calls);
+  if (totals.unpriced_calls > 0) {
+    j.Field("unpricedCalls", totals.unpriced_calls);
+    j.Key("unpricedModels").BeginArray();
+    for (const auto& entry : UnpricedModels(rows)) j.String(entry.first);
+    j.EndArray();
+  }
   j.EndObject().EndObject();
   return j.str();
 }
@@ -116,26 +167,47 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   }
 }
 
+std::string ShortModels(const std::vector<ModelTotals>& models) {
+  std::vector<std::string> names;
+  for (const ModelTotals& m : models) names.push_back(absl::StrReplaceAll(m.model, {{"claude-", ""}}));
+  return absl::StrJoin(names, ", ");
+}
+
+std::vector<std::string> TokenCells(const std::string& label, const std::string& models, const TokenTotals& t) {
+  return {label,
+          models,
+          Thousands(t.input),
+          Thousands(t.output),
+          Thousands(t.cache_creation),
+          Thousands(t.cache_read),
+          Thousands(t.total()),
+          absl::StrFormat("%.2f", Usd(t.cost_nanousd))};
+}
+
 void PrintUsage(const std::vector<UsageRow>& rows, const std::string& heading) {
   std::vector<std::vector<std::string>> table = {
       {heading, "Models", "Input", "Output", "Cache create", "Cache read", "Total tokens", "Cost (USD)"}};
   TokenTotals totals;
   for (const UsageRow& row : rows) {
-    std::vector<std::string> models;
-    for (const ModelTotals& m : row.models) models.push_back(absl::StrReplaceAll(m.model, {{"claude-", ""}}));
     const TokenTotals& t = row.tokens;
-    table.push_back({row.key, absl::StrJoin(models, ", "), Thousands(t.input), Thousands(t.output),
-                     Thousands(t.cache_creation), Thousands(t.cache_read), Thousands(t.total()),
-                     absl::StrFormat("%.2f", Usd(t.cost_nanousd))});
+    table.push_back(TokenCells(row.key, ShortModels(row.models), t));
+    for (const AgentRow& a : row.agents) {
+      std::string label = a.agent_id.empty() ? "  main" : absl::StrCat("  agent ", a.agent_id);
+      if (!a.agent_type.empty()) absl::StrAppend(&label, " (", a.agent_type, ")");
+      table.push_back(TokenCells(label, ShortModels(a.models), a.tokens));
+    }
     totals.Add(t);
   }
-  table.push_back({"Total", "", Thousands(totals.input), Thousands(totals.output),
-                   Thousands(totals.cache_creation), Thousands(totals.cache_read), Thousands(totals.total()),
-                   absl::StrFormat("%.2f", Usd(totals.cost_nanousd))});
+  table.push_back(TokenCells("Total", "", totals));
   PrintTable(table);
   if (totals.unpriced_calls > 0) {
-    std::printf("\n%lld API calls used models without a known price and count 0 USD.\n",
+    std::printf("\n%lld API calls used models without a known price and count 0 USD:\n",
                 static_cast<long long>(totals.unpriced_calls));
+    for (const auto& [model, where] : UnpricedModels(rows)) {
+      std::printf("  %s: %lld calls (%s)\n", model.c_str(), static_cast<long long>(where.first),
+                  absl::StrJoin(where.second, ", ").c_str());
+    }
+    std::printf("(`cco rederive` prices them once the price table knows them.)\n");
   }
   std::printf("\nOutput tokens are a lower bound: most Claude Code versions never write a streamed\n"
               "response's final usage to the transcript.\n");
@@ -172,7 +244,7 @@ int Usage(const std::string& message) {
 int RunReport(const std::vector<std::string>& argv) {
   FlagSpec spec;
   spec.value_flags = {"db", "tz", "since", "until", "project", "start-of-week"};
-  spec.bool_flags = {"json"};
+  spec.bool_flags = {"json", "by-agent"};
   spec.max_positional = 1;
   auto args = ParseArgs(argv, spec);
   if (!args.ok()) return Usage(std::string(args.status().message()));
@@ -192,7 +264,6 @@ int RunReport(const std::vector<std::string>& argv) {
     if (!day.has_value()) return Usage(absl::StrCat("--", flag, " needs a date YYYY-MM-DD"));
     (std::string(flag) == "since" ? filter.since : filter.until) = day;
   }
-  filter.project = args->Get("project");
   if (args->Has("start-of-week")) {
     auto day = ParseWeekday(args->Get("start-of-week"));
     if (!day.has_value()) return Usage("--start-of-week needs a day name");
@@ -216,6 +287,27 @@ int RunReport(const std::vector<std::string>& argv) {
     return kExitFailure;
   }
   const bool json = args->Has("json");
+  const bool by_agent = args->Has("by-agent");
+  if (by_agent && kind != "session") return Usage("--by-agent goes with the session report");
+  if (args->Has("project")) {
+    // A name that matches nothing is a mistake to show, not an empty report.
+    const std::string query = args->Get("project");
+    auto match = MatchProjects(*db, query);
+    if (!match.ok()) {
+      std::fprintf(stderr, "cco report: %s\n", std::string(match.status().message()).c_str());
+      return kExitFailure;
+    }
+    if (match->ids.empty()) {
+      std::fprintf(stderr, "cco report: no project matches '%s'\n", query.c_str());
+      if (!match->closest.empty()) {
+        std::fprintf(stderr, "closest known projects:\n");
+        for (const std::string& name : match->closest) std::fprintf(stderr, "  %s\n", name.c_str());
+      }
+      return kExitUsage;
+    }
+    filter.restrict_projects = true;
+    filter.project_ids = std::move(match->ids);
+  }
 
   auto fail = [](const absl::Status& s) {
     std::fprintf(stderr, "cco report: %s\n", std::string(s.message()).c_str());
@@ -236,6 +328,9 @@ int RunReport(const std::vector<std::string>& argv) {
   if (kind == "session" || kind == "project") {
     auto rows = kind == "session" ? SessionReport(*db, filter) : ProjectReport(*db, filter);
     if (!rows.ok()) return fail(rows.status());
+    if (by_agent) {
+      if (absl::Status s = AddAgentBreakdown(*db, filter, &*rows); !s.ok()) return fail(s);
+    }
     if (json) {
       std::printf("%s\n", UsageJson(*rows, kind == "session" ? "sessions" : "projects",
                                     kind == "session" ? "sessionId" : "project", kind == "session")

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ingest/roots.h"
 #include "src/cli/commands.h"
 #include "src/cli/format.h"
 #include "src/cli/flags.h"
@@ -72,6 +73,9 @@ struct DaemonStatus {
   int64_t wal_bytes = 0;
   std::vector<RootStatus> roots;
   std::vector<LaggingFile> lagging;
+  // Entries below the roots that ingest cannot take (symlink loops, dangling
+  // symlinks, unreadable), found by walking the roots now.
+  std::vector<std::string> skipped;
 };
 
 int64_t FileSize(const std::string& path) {
@@ -153,7 +157,13 @@ absl::Status ReadDatabase(DaemonStatus* out) {
     return a.pending_bytes != b.pending_bytes ? a.pending_bytes > b.pending_bytes : a.path < b.path;
   });
   if (out->lagging.size() > kTopLagging) out->lagging.resize(kTopLagging);
-  return db.Exec("COMMIT");
+  RETURN_IF_ERROR(db.Exec("COMMIT"));
+  for (const RootStatus& r : out->roots) {
+    for (const SkippedPath& skipped : WalkTranscripts(r.root).skipped) {
+      out->skipped.push_back(absl::StrCat(skipped.path, ": ", skipped.reason));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string Ago(int64_t ms) {
@@ -197,6 +207,10 @@ void PrintJson(const DaemonStatus& s) {
   } else {
     j.Key("last_refusal").Null();
   }
+  j.Field("skipped", static_cast<int64_t>(s.skipped.size()));
+  j.Key("skipped_paths").BeginArray();
+  for (size_t i = 0; i < s.skipped.size() && i < kTopLagging; ++i) j.String(s.skipped[i]);
+  j.EndArray();
   j.Field("pending_bytes", s.pending_bytes)
       .Field("pending_files", s.pending_files)
       .Field("db_bytes", s.db_bytes)
@@ -255,6 +269,10 @@ void PrintText(const DaemonStatus& s) {
     std::printf("refused:     %lld chunks re-read after the file moved under the reader (last %s: %s)\n",
                 static_cast<long long>(s.refused_chunks),
                 s.last_refusal_ms.has_value() ? IsoMs(*s.last_refusal_ms).c_str() : "?", s.last_refusal.c_str());
+  }
+  if (!s.skipped.empty()) {
+    std::printf("skipped:     %zu paths below the roots cannot be read\n", s.skipped.size());
+    for (size_t i = 0; i < s.skipped.size() && i < kTopLagging; ++i) std::printf("  %s\n", s.skipped[i].c_str());
   }
   std::printf("pending:     %s in %lld files\n", HumanBytes(static_cast<double>(s.pending_bytes)).c_str(),
               static_cast<long long>(s.pending_files));
