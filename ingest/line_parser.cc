@@ -1,5 +1,6 @@
 #include "ingest/line_parser.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -84,12 +85,16 @@ std::optional<Usage> ParseUsage(element e) {
   usage.input = *input;
   usage.output = *output;
   usage.cache_read = IntField(u, "cache_read_input_tokens").value_or(0);
+  // The nested split prices 1-hour writes apart. Proxies write an empty or
+  // partial split beside the total: the total counts, the unsplit remainder
+  // at the 5-minute rate (the reference counts only the split).
+  const int64_t flat = IntField(u, "cache_creation_input_tokens").value_or(0);
+  usage.cache_creation = flat;
   object nested;
   if (u.at_key("cache_creation").get(nested) == simdjson::SUCCESS) {
     usage.cache_creation_1h = IntField(nested, "ephemeral_1h_input_tokens").value_or(0);
-    usage.cache_creation = IntField(nested, "ephemeral_5m_input_tokens").value_or(0) + usage.cache_creation_1h;
-  } else {
-    usage.cache_creation = IntField(u, "cache_creation_input_tokens").value_or(0);
+    usage.cache_creation =
+        std::max(flat, IntField(nested, "ephemeral_5m_input_tokens").value_or(0) + usage.cache_creation_1h);
   }
   element speed;
   if (u.at_key("speed").get(speed) == simdjson::SUCCESS && speed.type() != element_type::NULL_VALUE) {
@@ -97,6 +102,14 @@ std::optional<Usage> ParseUsage(element e) {
     usage.fast = StringOr(speed) == "fast";
   }
   return usage;
+}
+
+// Claude Code's own notices (an API error, a usage limit, an interruption)
+// are written as assistant lines with model "<synthetic>" or
+// isApiErrorMessage, and zero usage: no model was called, so they are not
+// API calls (never an unpriced one).
+bool IsLocalNotice(std::string_view model, bool api_error_message, const Usage& usage) {
+  return (model == "<synthetic>" || api_error_message) && usage.total() == 0;
 }
 
 std::optional<double> DoubleValue(element e) {
@@ -210,6 +223,7 @@ void ParseProgressData(object data, LineRecord& rec) {
   std::optional<Usage> usage = ParseUsage(usage_el);
   std::optional<int64_t> ts = ParseTimestampMs(StringField(outer, "timestamp"));
   if (!usage.has_value() || !ts.has_value()) return;
+  if (IsLocalNotice(StringField(inner, "model"), BoolField(outer, "isApiErrorMessage"), *usage)) return;
   UsageCopy copy;
   copy.usage = *usage;
   copy.api_message_id = StringField(inner, "id");
@@ -415,6 +429,7 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   bool has_message = false, has_data = false, has_content = false, has_attachment = false;
   std::string_view operation;
   std::optional<double> cost_usd;
+  bool api_error_message = false;
   for (auto field : top) {
     std::string_view key = field.key;
     element v = field.value;
@@ -440,6 +455,9 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
       rec.is_meta = v.get(b) == simdjson::SUCCESS && b;
     } else if (key == "requestId") {
       rec.request_id = StringOr(v);
+    } else if (key == "isApiErrorMessage") {
+      bool b = false;
+      api_error_message = v.get(b) == simdjson::SUCCESS && b;
     } else if (key == "subtype") {
       rec.subtype = StringOr(v);
     } else if (key == "message") {
@@ -478,7 +496,8 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   object m;
   const bool message_object = has_message && message.get(m) == simdjson::SUCCESS;
   if (message_object) ParseMessage(m, rec);
-  if (rec.usage.has_value() && rec.timestamp_ms.has_value()) {
+  if (rec.usage.has_value() && rec.timestamp_ms.has_value() &&
+      !IsLocalNotice(rec.model, api_error_message, *rec.usage)) {
     UsageCopy copy;
     copy.api_message_id = rec.api_message_id;
     copy.request_id = rec.request_id;

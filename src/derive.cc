@@ -63,10 +63,9 @@ std::vector<std::string> PriceLookupNames(std::string_view model) {
   return names;
 }
 
-std::string DedupKey(std::string_view api_message_id, std::string_view request_id,
-                     std::string_view session, int64_t timestamp_ms) {
+std::string DedupKey(std::string_view api_message_id, std::string_view request_id) {
   if (!request_id.empty()) return absl::StrCat("r:", AsAbsl(api_message_id), ":", AsAbsl(request_id));
-  return absl::StrCat("s:", AsAbsl(api_message_id), ":", AsAbsl(session), ":", timestamp_ms);
+  return absl::StrCat("m:", AsAbsl(api_message_id));
 }
 
 }  // namespace cco

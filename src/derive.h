@@ -85,9 +85,13 @@ int64_t CostNanoUsd(const Usage& usage, const ModelPrice& price);
 // suffix or a -YYYYMMDD date suffix.
 std::vector<std::string> PriceLookupNames(std::string_view model);
 
-// The slot key of a copy. REQUIRES: api_message_id is not empty.
-std::string DedupKey(std::string_view api_message_id, std::string_view request_id,
-                     std::string_view session, int64_t timestamp_ms);
+// The slot key of a copy: (message.id, requestId), or message.id alone when
+// the requestId is absent or "" (older Claude Code versions and API proxies
+// write every block line of one response that way, in any session that
+// repeats it). A deliberate difference from ccusage 20.0.24, which counts a
+// missing requestId once per line and drops a "" one.
+// REQUIRES: api_message_id is not empty.
+std::string DedupKey(std::string_view api_message_id, std::string_view request_id);
 
 }  // namespace cco
 

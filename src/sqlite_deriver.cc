@@ -378,7 +378,7 @@ absl::Status SqliteDeriver::ApplyUsage(const UsageCopy& copy, const LineRecord& 
     RETURN_IF_ERROR(StoreWinner(w));
     return ApplyWinnerContribution(w, +1);
   }
-  w.key = DedupKey(copy.api_message_id, copy.request_id, dsid, copy.timestamp_ms);
+  w.key = DedupKey(copy.api_message_id, copy.request_id);
 
   // The slot: the exact key, else a slot of the same message id and
   // session that is a sidechain replay (either side a sidechain copy).

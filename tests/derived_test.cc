@@ -598,6 +598,129 @@ TEST(DerivedTest, SummaryTitleReachesASessionIngestedLater) {
             "Refactor the importer|summary");
 }
 
+// ------------------------------------------- copies without a requestId
+
+// One assistant line of response `msg_id` with usage 1000 input, 50 output,
+// 2000 cache write, 30000 cache read; `request_id` "-" leaves requestId out.
+std::string RequestlessCopy(const std::string& session, const std::string& uuid, const std::string& msg_id,
+                            const std::string& request_id, const std::string& ts) {
+  std::string line = R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/u/p",)"
+                     R"("sessionId":")" + session + R"(","version":"1.0.30","type":"assistant","message":{)"
+                     R"("model":"claude-sonnet-4-20250514","id":")" + msg_id +
+                     R"(","type":"message","role":"assistant","content":[{"type":"text","text":"ok"}],)"
+                     R"("stop_reason":null,"usage":{"input_tokens":1000,"cache_creation_input_tokens":2000,)"
+                     R"("cache_read_input_tokens":30000,"output_tokens":50}},)";
+  if (request_id != "-") line += R"("requestId":")" + request_id + R"(",)";
+  return line + R"("uuid":")" + uuid + R"(","timestamp":")" + ts + "\"}\n";
+}
+
+void ExpectOneCopy(const std::string& db) {
+  EXPECT_EQ(DailyTotal(db, "inputTokens"), 1000);
+  EXPECT_EQ(DailyTotal(db, "outputTokens"), 50);
+  EXPECT_EQ(DailyTotal(db, "cacheCreationTokens"), 2000);
+  EXPECT_EQ(DailyTotal(db, "cacheReadTokens"), 30000);
+  EXPECT_EQ(QueryInt(db, "SELECT sum(api_calls) FROM token_rollups"), 1);
+  EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
+}
+
+// Deliberate difference: older Claude Code versions and API proxies write a
+// response's block lines with requestId missing or "". The reference counts
+// the missing case once per line and drops the "" case; the response was
+// one call, so it counts once (keyed on message.id alone).
+TEST(DerivedTest, CopiesWithoutRequestIdCountOnce) {
+  for (const std::string request_id : {"-", ""}) {
+    SCOPED_TRACE(request_id == "-" ? "requestId missing" : "requestId empty");
+    TempDir dir;
+    const std::string root = dir / "projects";
+    const std::string db = dir / "t.db";
+    WriteFile(root + "/-home-u-p/" + kS1 + ".jsonl",
+              RequestlessCopy(kS1, "u1", "msg_R", request_id, "2026-01-06T10:00:00.100Z") +
+                  RequestlessCopy(kS1, "u2", "msg_R", request_id, "2026-01-06T10:00:01.200Z") +
+                  RequestlessCopy(kS1, "u3", "msg_R", request_id, "2026-01-06T10:00:02.300Z"));
+    ASSERT_EQ(RunCco({"replay", root, "--db", db}).exit_code, 0);
+    ExpectOneCopy(db);
+  }
+}
+
+// A resumed session repeats the earlier session's lines under its own
+// sessionId; without a requestId they are still one response.
+TEST(DerivedTest, ResumedSessionRepeatingRequestlessLinesCountsOnce) {
+  TempDir dir;
+  const std::string root = dir / "projects";
+  const std::string db = dir / "t.db";
+  WriteFile(root + "/-home-u-p/" + kS1 + ".jsonl",
+            RequestlessCopy(kS1, "u1", "msg_R", "-", "2026-01-06T10:00:00.100Z"));
+  ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
+  WriteFile(root + "/-home-u-p/" + kS2 + ".jsonl",
+            RequestlessCopy(kS2, "u1", "msg_R", "-", "2026-01-06T10:00:00.100Z") +
+                RequestlessCopy(kS2, "u7", "msg_R", "-", "2026-01-06T11:30:00.000Z"));
+  ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
+  ExpectOneCopy(db);
+}
+
+// --------------------------------------------- lines that are not API calls
+
+// Claude Code's own notices (an API error, a usage limit) are written as
+// assistant lines with model "<synthetic>" and zero usage; they are not
+// calls to any model, so nothing is unpriced. A real unknown model is.
+TEST(DerivedTest, LocalNoticesAreNotApiCalls) {
+  TempDir dir;
+  const std::string root = dir / "projects";
+  const std::string db = dir / "t.db";
+  std::string notice1 = AssistantLine(kS1, "u1", "", "", "2026-01-06T10:00:00.000Z", 0, 0, 0, false, "<synthetic>",
+                                      R"([{"type":"text","text":"API Error: 529 Overloaded"}])");
+  notice1.insert(notice1.size() - 2, R"(,"isApiErrorMessage":true)");
+  std::string notice2 = AssistantLine(kS1, "u2", "", "", "2026-01-06T10:05:00.000Z", 0, 0, 0, false, "<synthetic>",
+                                      R"([{"type":"text","text":"Claude AI usage limit reached|1767700000"}])");
+  notice2.insert(notice2.size() - 2, R"(,"isApiErrorMessage":true)");
+  WriteFile(root + "/-home-u-p/" + kS1 + ".jsonl",
+            AssistantLine(kS1, "u0", "msg_K", "req_K", "2026-01-06T09:59:00.000Z", 10, 20, 30) + notice1 + notice2);
+  ASSERT_EQ(RunCco({"replay", root, "--db", db}).exit_code, 0);
+  CommandResult json = RunCco({"report", "daily", "--db", db, "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out.find("unpricedCalls"), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("<synthetic>"), std::string::npos) << json.out;
+  EXPECT_EQ(QueryInt(db, "SELECT sum(api_calls) FROM token_rollups"), 1);
+  CommandResult text = RunCco({"report", "daily", "--db", db});
+  EXPECT_EQ(text.out.find("without a known price"), std::string::npos) << text.out;
+
+  // A model the price table does not know is still an unpriced call.
+  AppendFile(root + "/-home-u-p/" + kS1 + ".jsonl",
+             AssistantLine(kS1, "u3", "msg_U", "req_U", "2026-01-06T10:10:00.000Z", 5, 6, 7, false, "claude-nova-9"));
+  ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
+  json = RunCco({"report", "daily", "--db", db, "--json"});
+  EXPECT_NE(json.out.find("\"unpricedCalls\":1"), std::string::npos) << json.out;
+  text = RunCco({"report", "daily", "--db", db});
+  EXPECT_NE(text.out.find("without a known price"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("claude-nova-9"), std::string::npos) << text.out;
+  EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
+}
+
+// Deliberate difference: proxies write cache_creation_input_tokens with an
+// empty (or partial) cache_creation split. The reference trusts the split
+// and counts 0; the total counts here, the unsplit remainder at the 5-minute
+// rate.
+TEST(DerivedTest, EmptyOrPartialCacheSplitCountsTheTotal) {
+  TempDir dir;
+  const std::string root = dir / "projects";
+  const std::string db = dir / "t.db";
+  auto line = [](const std::string& uuid, const std::string& id, const std::string& split) {
+    return R"({"type":"assistant","sessionId":")" + std::string(kS1) +
+           R"(","version":"2.0.76","cwd":"/home/u/p","message":{"model":"claude-sonnet-4-20250514","id":")" + id +
+           R"(","role":"assistant","content":[],"usage":{"input_tokens":0,"output_tokens":0,)"
+           R"("cache_creation_input_tokens":50000,"cache_read_input_tokens":0,"cache_creation":)" + split +
+           R"(}},"requestId":"req_)" + id + R"(","uuid":")" + uuid + R"(","timestamp":"2026-01-06T10:00:00.000Z"})" +
+           "\n";
+  };
+  WriteFile(root + "/-home-u-p/" + kS1 + ".jsonl",
+            line("u1", "msg_E", "{}") + line("u2", "msg_P", R"({"ephemeral_1h_input_tokens":10000})"));
+  ASSERT_EQ(RunCco({"replay", root, "--db", db}).exit_code, 0);
+  EXPECT_EQ(DailyTotal(db, "cacheCreationTokens"), 100000);
+  // 50,000 at $3.75/M, then 10,000 at the 1-hour $6/M and 40,000 at $3.75/M.
+  EXPECT_EQ(QueryInt(db, "SELECT sum(cost_nanousd) FROM usage_winners"), 187500000 + 60000000 + 150000000);
+  EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
+}
+
 // The recompute check is only worth something if it notices a wrong rollup.
 TEST(DerivedTest, CheckDetectsATamperedRollup) {
   TempDir dir;
