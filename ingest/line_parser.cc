@@ -203,6 +203,8 @@ void ParseMessage(object message, LineRecord& rec) {
       rec.model = StringOr(field.value);
     } else if (key == "id") {
       rec.api_message_id = StringOr(field.value);
+    } else if (key == "stop_reason") {
+      rec.stop_reason = StringOr(field.value);
     } else if (key == "usage") {
       rec.usage = ParseUsage(field.value);
     }

@@ -75,6 +75,7 @@ struct LineRecord {
   std::string model;
   std::string api_message_id;
   std::string request_id;
+  std::string stop_reason;  // message.stop_reason; empty when null or absent (a streamed block)
   std::string content;  // searchable text
   std::optional<Usage> usage;            // the line's own message.usage
   std::optional<UsageCopy> usage_copy;   // what counts for tokens (own or embedded), with a timestamp

@@ -218,6 +218,8 @@ std::string Stmt::ColumnText(int col) const {
   int n = sqlite3_column_bytes(stmt_.get(), col);
   return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), n);
 }
+int Stmt::ColumnCount() const { return sqlite3_column_count(stmt_.get()); }
+
 bool Stmt::ColumnIsNull(int col) const {
   return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
 }

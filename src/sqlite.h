@@ -97,6 +97,7 @@ class Stmt {
   std::string ColumnText(int col) const;
   bool ColumnIsNull(int col) const;
   std::optional<int64_t> ColumnOptionalInt(int col) const;
+  int ColumnCount() const;
 
  private:
   friend class Db;

@@ -211,6 +211,27 @@ absl::Status SqliteDeriver::OnMessage(const LineRecord& rec, const RowContext& c
   return absl::OkStatus();
 }
 
+absl::Status SqliteDeriver::OnMessageRevised(const LineRecord& rec, const RowContext& ctx, bool shown,
+                                             const StoredMessage& old) {
+  if (!shown) {
+    return rec.usage_copy.has_value() ? ApplyUsage(*rec.usage_copy, rec, "message", ctx) : absl::OkStatus();
+  }
+  if (old.timestamp_ms.has_value()) {
+    RETURN_IF_ERROR(AddRollup(BucketStart(*old.timestamp_ms), ctx.project_id,
+                              old.type == "assistant" ? old.model : std::string(),
+                              absl::StrCat("messages:", old.type), -1));
+  }
+  // Tool uses and results this row holds are re-derived from the revision
+  // (OnToolUse/OnToolResult recognise the row as theirs); usage offers the
+  // revision's copy to its slot.
+  return OnMessage(rec, ctx);
+}
+
+absl::Status SqliteDeriver::OnEventRevised(const LineRecord& rec, const RowContext& ctx, bool shown) {
+  if (shown) return OnEvent(rec, ctx);
+  return rec.usage_copy.has_value() ? ApplyUsage(*rec.usage_copy, rec, "event", ctx) : absl::OkStatus();
+}
+
 // ------------------------------------------------------------------ events
 
 absl::Status SqliteDeriver::OnEvent(const LineRecord& rec, const RowContext& ctx) {
@@ -500,9 +521,13 @@ absl::Status SqliteDeriver::OnToolUse(const ToolUse& use, const LineRecord& rec,
   if (use.id.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::optional<Execution> existing, LoadExecution(use.id));
   Execution e;
+  bool revised = false;
   if (existing.has_value()) {
-    if (existing->use_message_id.has_value()) return absl::OkStatus();  // a copy of a known use
+    // A copy of a use another row holds; this row's own use when revised.
+    if (existing->use_message_id.has_value() && *existing->use_message_id != ctx.row_id) return absl::OkStatus();
     e = std::move(*existing);
+    revised = e.use_message_id.has_value();
+    if (revised) RETURN_IF_ERROR(ApplyExecutionContribution(e, -1));
   } else {
     e.tool_use_id = use.id;
   }
@@ -513,9 +538,9 @@ absl::Status SqliteDeriver::OnToolUse(const ToolUse& use, const LineRecord& rec,
   e.model = rec.model;
   e.input = use.input_json;
   e.started_ms = rec.timestamp_ms;
-  e.duration_ms = Duration(e.started_ms, e.completed_ms);
+  e.duration_ms = Duration(e.tool_duration_ms, e.started_ms, e.completed_ms);
   RETURN_IF_ERROR(SaveExecution(e));
-  RETURN_IF_ERROR(add_conversation_tools_->Bind(1, ctx.conversation_id).Bind(2, 1).Run());
+  if (!revised) RETURN_IF_ERROR(add_conversation_tools_->Bind(1, ctx.conversation_id).Bind(2, 1).Run());
   return ApplyExecutionContribution(e, +1);
 }
 
@@ -525,7 +550,10 @@ absl::Status SqliteDeriver::OnToolResult(const ToolResult& result, const LineRec
   ASSIGN_OR_RETURN(std::optional<Execution> existing, LoadExecution(result.tool_use_id));
   Execution e;
   if (existing.has_value()) {
-    if (existing->result_message_id.has_value()) return absl::OkStatus();  // already closed
+    // Closed by another row; this row's own result when revised.
+    if (existing->result_message_id.has_value() && *existing->result_message_id != ctx.row_id) {
+      return absl::OkStatus();
+    }
     e = std::move(*existing);
     RETURN_IF_ERROR(ApplyExecutionContribution(e, -1));
   } else {

@@ -29,6 +29,14 @@ struct RowContext {
   const FileLocation* location = nullptr;
 };
 
+// What a message row showed before a revision replaced it (revision.h).
+struct StoredMessage {
+  int64_t id = 0;
+  std::string type;
+  std::string model;
+  std::optional<int64_t> timestamp_ms;
+};
+
 class SqliteDeriver {
  public:
   // REQUIRES: `db` outlives the deriver and has the 0002 schema.
@@ -36,6 +44,12 @@ class SqliteDeriver {
 
   absl::Status OnMessage(const LineRecord& rec, const RowContext& ctx);
   absl::Status OnEvent(const LineRecord& rec, const RowContext& ctx);
+  // A revision of the stored row ctx.row_id. `shown`: the row now shows
+  // `rec` (its contributions move from `old` to `rec`); else `rec` is an
+  // earlier revision and only offers its usage copy.
+  absl::Status OnMessageRevised(const LineRecord& rec, const RowContext& ctx, bool shown,
+                                const StoredMessage& old);
+  absl::Status OnEventRevised(const LineRecord& rec, const RowContext& ctx, bool shown);
 
  private:
   struct Winner;

@@ -15,6 +15,7 @@
 #include "src/hash.h"
 #include "src/migrate.h"
 #include "src/sqlite.h"
+#include "src/revision.h"
 #include "src/sqlite_deriver.h"
 #include "src/status.h"
 
@@ -27,6 +28,7 @@ void CommitStats::Add(const CommitStats& o) {
   events += o.events;
   quarantined += o.quarantined;
   duplicates += o.duplicates;
+  revisions += o.revisions;
   files_archived += o.files_archived;
   refused += o.refused;
   refusals.insert(refusals.end(), o.refusals.begin(), o.refusals.end());
@@ -81,6 +83,12 @@ class SqliteStore : public Store {
                             int64_t conversation_id, int64_t project_id, const FileLocation& loc,
                             CommitStats* stats);
   absl::Status RecordDuplicate(const LineRecord& rec, int64_t file_id, int64_t generation);
+  // A keyed message or event line whose key is stored: a duplicate when its
+  // bytes are the stored ones, else a revision (revision.h).
+  absl::Status MessageSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                RowContext ctx, CommitStats* stats);
+  absl::Status EventSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation, RowContext ctx,
+                              CommitStats* stats);
 
   int64_t Now() const { return options_.now_ms ? options_.now_ms() : absl::ToUnixMillis(absl::Now()); }
 
@@ -99,6 +107,9 @@ class SqliteStore : public Store {
   std::optional<Stmt> insert_message_, insert_event_, insert_quarantine_, insert_duplicate_;
   std::optional<Stmt> count_message_, count_event_, count_quarantine_;
   std::optional<Stmt> heartbeat_, refusal_;
+  std::optional<Stmt> select_message_revision_, update_message_revision_, count_message_revision_;
+  std::optional<Stmt> select_event_revision_, update_event_revision_, count_event_revision_;
+  std::optional<Stmt> insert_old_revision_, refresh_conversation_times_;
 };
 
 absl::Status SqliteStore::Prepare() {
@@ -150,9 +161,39 @@ absl::Status SqliteStore::Prepare() {
                        "INSERT OR IGNORE INTO messages(conversation_id, file_id, generation, byte_offset,"
                        " line_hash, occurrence, uuid, parent_uuid, type, subtype, timestamp_ms, model,"
                        " api_message_id, request_id, is_sidechain, is_meta, agent_id, input_tokens,"
-                       " output_tokens, cache_creation_tokens, cache_read_tokens, content, raw, stream_id)"
+                       " output_tokens, cache_creation_tokens, cache_read_tokens, content, raw, stream_id,"
+                       " stop_reason)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"));
+                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"));
+  RETURN_IF_ERROR(prep(select_message_revision_,
+                       "SELECT id, file_id, generation, byte_offset, line_hash, raw, stop_reason IS NOT NULL,"
+                       " coalesce(input_tokens, 0) + coalesce(output_tokens, 0)"
+                       " + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),"
+                       " type, model, timestamp_ms FROM messages WHERE conversation_id = ?1 AND uuid = ?2"));
+  RETURN_IF_ERROR(prep(update_message_revision_,
+                       "UPDATE messages SET file_id = ?2, generation = ?3, byte_offset = ?4, line_hash = ?5,"
+                       " stream_id = ?6, parent_uuid = ?7, type = ?8, subtype = ?9, timestamp_ms = ?10,"
+                       " model = ?11, api_message_id = ?12, request_id = ?13, is_sidechain = ?14, is_meta = ?15,"
+                       " agent_id = ?16, input_tokens = ?17, output_tokens = ?18, cache_creation_tokens = ?19,"
+                       " cache_read_tokens = ?20, content = ?21, raw = ?22, stop_reason = ?23,"
+                       " revisions = revisions + 1 WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(count_message_revision_, "UPDATE messages SET revisions = revisions + 1 WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(select_event_revision_,
+                       "SELECT id, file_id, generation, byte_offset, line_hash, raw FROM events"
+                       " WHERE conversation_id = ?1 AND uuid = ?2"));
+  RETURN_IF_ERROR(prep(update_event_revision_,
+                       "UPDATE events SET file_id = ?2, generation = ?3, byte_offset = ?4, line_hash = ?5,"
+                       " stream_id = ?6, type = ?7, subtype = ?8, timestamp_ms = ?9, raw = ?10,"
+                       " revisions = revisions + 1 WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(count_event_revision_, "UPDATE events SET revisions = revisions + 1 WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(insert_old_revision_,
+                       "INSERT OR IGNORE INTO duplicates(file_id, generation, byte_offset, line_hash, kind)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)"));
+  RETURN_IF_ERROR(prep(refresh_conversation_times_,
+                       "UPDATE conversations SET"
+                       " started_ms = (SELECT min(timestamp_ms) FROM messages WHERE conversation_id = ?1),"
+                       " ended_ms = (SELECT max(timestamp_ms) FROM messages WHERE conversation_id = ?1)"
+                       " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(insert_event_,
                        "INSERT OR IGNORE INTO events(conversation_id, file_id, generation, byte_offset,"
                        " line_hash, occurrence, uuid, type, subtype, timestamp_ms, raw, stream_id)"
@@ -302,6 +343,121 @@ absl::Status SqliteStore::RecordDuplicate(const LineRecord& rec, int64_t file_id
       .Run();
 }
 
+namespace {
+int64_t UsageTotal(const LineRecord& rec) {
+  if (rec.usage.has_value()) return rec.usage->total();
+  return rec.usage_copy.has_value() ? rec.usage_copy->usage.total() : 0;
+}
+}  // namespace
+
+absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                           RowContext ctx, CommitStats* stats) {
+  Stmt& sel = *select_message_revision_;
+  sel.Bind(1, ctx.conversation_id).Bind(2, rec.uuid);
+  ASSIGN_OR_RETURN(bool found, sel.Step());
+  if (!found) {
+    sel.Reset();
+    return absl::InternalError(absl::StrCat("message ", rec.uuid, " was not inserted but is not stored"));
+  }
+  StoredMessage old;
+  old.id = sel.ColumnInt(0);
+  const int64_t old_file = sel.ColumnInt(1), old_generation = sel.ColumnInt(2), old_offset = sel.ColumnInt(3);
+  const int64_t old_hash = sel.ColumnInt(4);
+  const std::string old_raw = sel.ColumnText(5);
+  const Revision stored{sel.ColumnInt(6) != 0, sel.ColumnInt(7), old_raw};
+  old.type = sel.ColumnText(8);
+  old.model = sel.ColumnText(9);
+  old.timestamp_ms = sel.ColumnOptionalInt(10);
+  sel.Reset();
+  ++stats->duplicates;
+  if (old_raw == rec.raw) return RecordDuplicate(rec, file.id, generation);
+  ctx.row_id = old.id;
+  const Revision offered{!rec.stop_reason.empty(), UsageTotal(rec), rec.raw};
+  if (!RevisionBeats(offered, stored)) {
+    // An earlier revision: accounted for as a duplicate. Its usage is still
+    // a copy of the response (the larger copy counts, as for any copies).
+    RETURN_IF_ERROR(RecordDuplicate(rec, file.id, generation));
+    RETURN_IF_ERROR(count_message_revision_->Bind(1, old.id).Run());
+    return deriver_->OnMessageRevised(rec, ctx, /*shown=*/false, old);
+  }
+  // This line is now the row; the line it showed so far is the duplicate.
+  RETURN_IF_ERROR(insert_old_revision_->Bind(1, old_file).Bind(2, old_generation).Bind(3, old_offset)
+                      .Bind(4, old_hash).Bind(5, KindName(rec.kind)).Run());
+  Stmt& u = *update_message_revision_;
+  u.Bind(1, old.id)
+      .Bind(2, file.id)
+      .Bind(3, generation)
+      .Bind(4, rec.offset)
+      .Bind(5, ToSqlInt(rec.line_hash))
+      .Bind(6, file.stream_id)
+      .BindTextOrNull(7, rec.parent_uuid)
+      .Bind(8, rec.type)
+      .BindTextOrNull(9, rec.subtype)
+      .BindOptional(10, rec.timestamp_ms)
+      .BindTextOrNull(11, rec.model)
+      .BindTextOrNull(12, rec.api_message_id)
+      .BindTextOrNull(13, rec.request_id)
+      .Bind(14, rec.is_sidechain ? 1 : 0)
+      .Bind(15, rec.is_meta ? 1 : 0)
+      .BindTextOrNull(16, rec.agent_id);
+  if (rec.usage.has_value()) {
+    u.Bind(17, rec.usage->input).Bind(18, rec.usage->output).Bind(19, rec.usage->cache_creation)
+        .Bind(20, rec.usage->cache_read);
+  } else {
+    u.BindNull(17).BindNull(18).BindNull(19).BindNull(20);
+  }
+  u.Bind(21, rec.content).Bind(22, rec.raw).BindTextOrNull(23, rec.stop_reason);
+  RETURN_IF_ERROR(u.Run());
+  if (old.timestamp_ms != rec.timestamp_ms) {
+    RETURN_IF_ERROR(refresh_conversation_times_->Bind(1, ctx.conversation_id).Run());
+  }
+  ++stats->revisions;
+  return deriver_->OnMessageRevised(rec, ctx, /*shown=*/true, old);
+}
+
+absl::Status SqliteStore::EventSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                         RowContext ctx, CommitStats* stats) {
+  Stmt& sel = *select_event_revision_;
+  sel.Bind(1, ctx.conversation_id).Bind(2, rec.uuid);
+  ASSIGN_OR_RETURN(bool found, sel.Step());
+  if (!found) {
+    sel.Reset();
+    return absl::InternalError(absl::StrCat("event ", rec.uuid, " was not inserted but is not stored"));
+  }
+  const int64_t id = sel.ColumnInt(0);
+  const int64_t old_file = sel.ColumnInt(1), old_generation = sel.ColumnInt(2), old_offset = sel.ColumnInt(3);
+  const int64_t old_hash = sel.ColumnInt(4);
+  const std::string old_raw = sel.ColumnText(5);
+  sel.Reset();
+  ++stats->duplicates;
+  if (old_raw == rec.raw) return RecordDuplicate(rec, file.id, generation);
+  ctx.row_id = id;
+  // Events carry no stop_reason; their usage is an embedded copy's.
+  const Revision stored{false, 0, old_raw};
+  const Revision offered{false, 0, rec.raw};
+  const bool shown = RevisionBeats(offered, stored);
+  if (!shown) {
+    RETURN_IF_ERROR(RecordDuplicate(rec, file.id, generation));
+    RETURN_IF_ERROR(count_event_revision_->Bind(1, id).Run());
+  } else {
+    RETURN_IF_ERROR(insert_old_revision_->Bind(1, old_file).Bind(2, old_generation).Bind(3, old_offset)
+                        .Bind(4, old_hash).Bind(5, KindName(rec.kind)).Run());
+    RETURN_IF_ERROR(update_event_revision_->Bind(1, id)
+                        .Bind(2, file.id)
+                        .Bind(3, generation)
+                        .Bind(4, rec.offset)
+                        .Bind(5, ToSqlInt(rec.line_hash))
+                        .Bind(6, file.stream_id)
+                        .Bind(7, rec.type)
+                        .BindTextOrNull(8, rec.subtype)
+                        .BindOptional(9, rec.timestamp_ms)
+                        .Bind(10, rec.raw)
+                        .Run());
+    ++stats->revisions;
+  }
+  return deriver_->OnEventRevised(rec, ctx, shown);
+}
+
 absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& file, int64_t generation,
                                        int64_t conversation_id, int64_t project_id,
                                        const FileLocation& loc, CommitStats* stats) {
@@ -341,9 +497,10 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
       } else {
         s.BindNull(18).BindNull(19).BindNull(20).BindNull(21);
       }
-      s.Bind(22, rec.content).Bind(23, rec.raw).Bind(24, file.stream_id);
+      s.Bind(22, rec.content).Bind(23, rec.raw).Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason);
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
+        if (!rec.uuid.empty()) return MessageSeenAgain(rec, file, generation, ctx, stats);
         ++stats->duplicates;
         return RecordDuplicate(rec, file.id, generation);
       }
@@ -368,6 +525,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
                           .Bind(12, file.stream_id)
                           .Run());
       if (db_.changes() == 0) {
+        if (!rec.uuid.empty()) return EventSeenAgain(rec, file, generation, ctx, stats);
         ++stats->duplicates;
         return RecordDuplicate(rec, file.id, generation);
       }

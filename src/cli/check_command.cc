@@ -2,7 +2,19 @@
 // (rollups and conversation stats equal a from-scratch recompute).
 #include <sys/stat.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "ingest/scanner.h"
+#include "src/canonical.h"
+#include "src/cli/writer_setup.h"
 
 #include "src/check.h"
 #include "src/cli/commands.h"
@@ -13,14 +25,93 @@
 #include "src/sqlite.h"
 
 namespace cco {
+namespace {
+
+// `check --sources`: the database against a fresh replay of the transcripts
+// it came from, for every session whose files all still exist and are read
+// to their end (history whose source Claude Code deleted cannot be re-read).
+struct SourcesReport {
+  int64_t sessions_compared = 0;
+  int64_t sessions_skipped = 0;  // a file gone (history kept) or not read to its end yet
+  int64_t differences = 0;
+  std::vector<std::string> examples;
+};
+
+absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
+  SourcesReport out;
+  std::map<std::string, bool> settled;  // session -> comparable
+  std::set<std::string> roots;
+  ASSIGN_OR_RETURN(Stmt files, db.Prepare(
+      "SELECT c.session_id, f.path, f.root, f.read_position, f.archived_ms IS NOT NULL FROM files f"
+      " JOIN (SELECT DISTINCT conversation_id, file_id FROM messages"
+      "       UNION SELECT DISTINCT conversation_id, file_id FROM events) r ON r.file_id = f.id"
+      " JOIN conversations c ON c.id = r.conversation_id"));
+  RETURN_IF_ERROR(files.ForEachRow([&](const Stmt& s) {
+    const std::string session = s.ColumnText(0);
+    struct stat st;
+    const bool live = s.ColumnInt(4) == 0 && ::stat(s.ColumnText(1).c_str(), &st) == 0 &&
+                      static_cast<int64_t>(st.st_size) == s.ColumnInt(3);
+    auto [it, inserted] = settled.try_emplace(session, true);
+    it->second = it->second && live;
+    if (s.ColumnInt(4) == 0) roots.insert(s.ColumnText(2));
+    return true;
+  }));
+  std::vector<std::string> sessions;
+  for (const auto& [session, ok] : settled) {
+    if (ok) sessions.push_back(session);
+    ++(ok ? out.sessions_compared : out.sessions_skipped);
+  }
+  if (sessions.empty()) return out;
+
+  std::string dir = absl::StrCat(std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp",
+                                 "/cco-check-XXXXXX");
+  if (::mkdtemp(dir.data()) == nullptr) return ErrnoStatus(errno, "cannot create a temporary directory");
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove_dir{dir};
+  const std::string fresh_path = dir + "/replay.db";
+  {
+    SqliteStoreOptions store_options;
+    store_options.now_ms = [] { return int64_t{0}; };
+    ASSIGN_OR_RETURN(WriterSetup setup, StartWriter(fresh_path, store_options, WriterOptions{}));
+    Scanner scanner(*setup.writer, std::move(setup.states), ScanOptions{});
+    ScanReport report;
+    absl::Status scan = scanner.Reconcile(std::vector<std::string>(roots.begin(), roots.end()), &report);
+    absl::Status stop = setup.writer->Stop();
+    RETURN_IF_ERROR(scan);
+    RETURN_IF_ERROR(stop);
+  }
+  ASSIGN_OR_RETURN(Db fresh, Db::Open(fresh_path, Db::Mode::kReadOnly));
+  ASSIGN_OR_RETURN(std::vector<std::string> stored, CanonicalDump(db, sessions));
+  ASSIGN_OR_RETURN(std::vector<std::string> replayed, CanonicalDump(fresh, sessions));
+  std::vector<std::string> only_stored, only_replayed;
+  std::set_difference(stored.begin(), stored.end(), replayed.begin(), replayed.end(),
+                      std::back_inserter(only_stored));
+  std::set_difference(replayed.begin(), replayed.end(), stored.begin(), stored.end(),
+                      std::back_inserter(only_replayed));
+  out.differences = static_cast<int64_t>(only_stored.size() + only_replayed.size());
+  for (const std::string& line : only_stored) {
+    if (out.examples.size() < 5) out.examples.push_back(absl::StrCat("stored only: ", line.substr(0, 200)));
+  }
+  for (const std::string& line : only_replayed) {
+    if (out.examples.size() < 10) out.examples.push_back(absl::StrCat("replay only: ", line.substr(0, 200)));
+  }
+  return out;
+}
+
+}  // namespace
 
 int RunCheck(const std::vector<std::string>& argv) {
   FlagSpec spec;
   spec.value_flags = {"db"};
-  spec.bool_flags = {"json"};
+  spec.bool_flags = {"json", "sources"};
   auto args = ParseArgs(argv, spec);
   if (!args.ok()) {
-    std::fprintf(stderr, "cco check: %s\nusage: cco check [--db PATH] [--json]\n",
+    std::fprintf(stderr, "cco check: %s\nusage: cco check [--db PATH] [--sources] [--json]\n",
                  std::string(args.status().message()).c_str());
     return kExitUsage;
   }
@@ -45,17 +136,38 @@ int RunCheck(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "cco check: %s\n", std::string(report.status().message()).c_str());
     return kExitFailure;
   }
+  std::optional<SourcesReport> sources;
+  if (args->Has("sources")) {
+    absl::StatusOr<SourcesReport> compared = CompareWithSources(*db);
+    if (!compared.ok()) {
+      std::fprintf(stderr, "cco check: cannot compare with the sources: %s\n",
+                   std::string(compared.status().message()).c_str());
+      return kExitFailure;
+    }
+    sources = std::move(*compared);
+  }
+  const bool ok = report->ok() && (!sources.has_value() || sources->differences == 0);
   if (args->Has("json")) {
     JsonWriter j;
     j.BeginObject()
-        .Field("ok", report->ok())
+        .Field("ok", ok)
         .Field("integrity", report->integrity)
         .Field("rollup_mismatches", report->rollup_mismatches)
         .Field("session_mismatches", report->session_mismatches)
         .Field("conversation_mismatches", report->conversation_mismatches);
     j.Key("examples").BeginArray();
     for (const std::string& e : report->examples) j.String(e);
-    j.EndArray().EndObject();
+    j.EndArray();
+    if (sources.has_value()) {
+      j.Key("sources").BeginObject()
+          .Field("sessions_compared", sources->sessions_compared)
+          .Field("sessions_skipped", sources->sessions_skipped)
+          .Field("differences", sources->differences);
+      j.Key("examples").BeginArray();
+      for (const std::string& e : sources->examples) j.String(e);
+      j.EndArray().EndObject();
+    }
+    j.EndObject();
     std::printf("%s\n", j.str().c_str());
   } else {
     std::printf("integrity: %s\n", report->integrity.c_str());
@@ -64,8 +176,15 @@ int RunCheck(const std::vector<std::string>& argv) {
                 static_cast<long long>(report->session_mismatches),
                 static_cast<long long>(report->conversation_mismatches));
     for (const std::string& e : report->examples) std::printf("  %s\n", e.c_str());
+    if (sources.has_value()) {
+      std::printf("equal to a fresh replay of the sources: %s (%lld sessions compared, %lld skipped: a file gone"
+                  " or not read to its end; %lld differences)\n",
+                  sources->differences == 0 ? "yes" : "NO", static_cast<long long>(sources->sessions_compared),
+                  static_cast<long long>(sources->sessions_skipped), static_cast<long long>(sources->differences));
+      for (const std::string& e : sources->examples) std::printf("  %s\n", e.c_str());
+    }
   }
-  return report->ok() ? kExitOk : kExitFailure;
+  return ok ? kExitOk : kExitFailure;
 }
 
 }  // namespace cco

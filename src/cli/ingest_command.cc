@@ -145,6 +145,7 @@ int RunIngest(const IngestRun& run) {
         .Field("events", stats.events)
         .Field("quarantined", stats.quarantined)
         .Field("duplicates", stats.duplicates)
+        .Field("revisions", stats.revisions)
         .Field("conversations", static_cast<int64_t>(stats.conversations.size()))
         .Field("projects", static_cast<int64_t>(stats.projects.size()))
         .Field("bytes", stats.bytes)
