@@ -95,6 +95,10 @@ TEST_F(WriterTest, ChunkThatDoesNotContinueItsFileIsRefusedAloneAndCounted) {
   EXPECT_TRUE(absl::StrContains(QueryRows(db_, "SELECT last_refusal FROM writer_state"),
                                 "chunk starts at 50 (generation 1) but the stored read position is 20"))
       << QueryRows(db_, "SELECT last_refusal FROM writer_state");
+  // A user sees it in `cco status`.
+  ::cco::testing::CommandResult status = ::cco::testing::RunCco({"status", "--db", db_, "--json"});
+  EXPECT_EQ(::cco::testing::JsonInt(status.out, "refused_chunks"), 1) << status.out << status.err;
+  EXPECT_TRUE(absl::StrContains(status.out, "\"last_refusal\":{\"reason\":\"file state of")) << status.out;
   // Still running.
   ASSERT_TRUE(writer_->Submit(Chunk("a.jsonl", 1, 30, 1, false)).ok());
   ASSERT_TRUE(writer_->Flush().ok());
