@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,20 @@ int64_t MtimeNs(const struct stat& st) {
 }
 
 bool IsBlank(std::string_view line) { return line.empty() || line == "\r"; }
+
+// Editors on Windows may start a file with a UTF-8 byte-order mark. It is part
+// of the file's encoding, not of its first line, so it is passed over there
+// (and only there: the same bytes later in a file are a line's own content).
+// The record's offset and length then cover the JSON alone; read_position and
+// the fingerprints still count and hash every byte of the file.
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+void SkipByteOrderMark(std::string_view& line, int64_t& line_start) {
+  if (line_start == 0 && line.substr(0, kUtf8Bom.size()) == kUtf8Bom) {
+    line.remove_prefix(kUtf8Bom.size());
+    line_start = static_cast<int64_t>(kUtf8Bom.size());
+  }
+}
 
 class ChunkBuilder {
  public:
@@ -133,6 +148,7 @@ absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState
   bool eof = false;
 
   auto consume_line = [&](std::string_view line, int64_t line_start, int64_t line_end) {
+    SkipByteOrderMark(line, line_start);
     if (!IsBlank(line)) {
       chunk.Add(parser.Parse(line, line_start), line_end);
       ++result.lines;

@@ -150,6 +150,65 @@ TEST(TailerTest, CrlfLineIsOneLineWithoutItsCarriageReturn) {
   EXPECT_EQ(tail.state.read_position, static_cast<int64_t>(a.size() + b.size() + 3));
 }
 
+// A UTF-8 byte-order mark at offset 0 belongs to the file, not to its first
+// line: both lines are messages, the first one's bytes start after the mark,
+// and the position counts every byte, so a later call resumes exactly.
+TEST(TailerTest, ByteOrderMarkAtOffsetZeroIsPassedOver) {
+  TempDir dir;
+  const std::string path = dir / "s.jsonl";
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string a = UserLine("u-1", "one"), b = UserLine("u-2", "two"), c = UserLine("u-3", "three");
+  WriteFile(path, bom + a + "\n" + b + "\n");
+  Tail tail(path);
+  TailResult first = tail.Run();
+  EXPECT_EQ(first.lines, 2);
+  std::vector<LineRecord> recs = tail.Records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].kind, RecordKind::kMessage) << recs[0].reason;
+  EXPECT_EQ(recs[0].raw, a);
+  EXPECT_EQ(recs[0].content, "one");
+  EXPECT_EQ(recs[0].offset, 3);
+  EXPECT_EQ(recs[0].length, static_cast<int64_t>(a.size()));
+  EXPECT_EQ(recs[1].kind, RecordKind::kMessage);
+  EXPECT_EQ(recs[1].offset, static_cast<int64_t>(3 + a.size() + 1));
+  EXPECT_EQ(tail.state.read_position, static_cast<int64_t>(3 + a.size() + 1 + b.size() + 1));
+  EXPECT_EQ(tail.state.line_count, 2);
+
+  AppendFile(path, c + "\n");
+  TailResult more = tail.Run();
+  EXPECT_FALSE(more.new_generation) << more.reason;
+  recs = tail.Records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].kind, RecordKind::kMessage);
+  EXPECT_EQ(recs[0].raw, c);
+  EXPECT_EQ(recs[0].offset, static_cast<int64_t>(3 + a.size() + 1 + b.size() + 1));
+  EXPECT_EQ(tail.state.line_count, 3);
+}
+
+// Only offset 0: the same bytes starting a later line (or a BOM-only file)
+// are not passed over as a mark there.
+TEST(TailerTest, ByteOrderMarkElsewhereIsLineContent) {
+  TempDir dir;
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string a = UserLine("u-1", "one"), b = UserLine("u-2", "two");
+  WriteFile(dir / "s.jsonl", a + "\n" + bom + b + "\n");
+  Tail tail(dir / "s.jsonl");
+  tail.Run();
+  std::vector<LineRecord> recs = tail.Records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].kind, RecordKind::kMessage);
+  EXPECT_EQ(recs[1].kind, RecordKind::kQuarantine);
+  EXPECT_EQ(recs[1].offset, static_cast<int64_t>(a.size() + 1));
+
+  WriteFile(dir / "only.jsonl", bom + "\n" + a + "\n");
+  Tail only(dir / "only.jsonl");
+  TailResult result = only.Run();
+  EXPECT_EQ(result.lines, 1) << "a mark alone on the first line leaves a blank line";
+  ASSERT_EQ(only.Records().size(), 1u);
+  EXPECT_EQ(only.Records()[0].offset, 4);
+  EXPECT_EQ(only.state.read_position, static_cast<int64_t>(4 + a.size() + 1));
+}
+
 TEST(TailerTest, BlankLinesAreSkippedButConsumed) {
   TempDir dir;
   const std::string a = UserLine("u-1", "one"), b = UserLine("u-2", "two");
