@@ -1,7 +1,9 @@
 #include "ingest/line_parser.h"
 
+#include <cmath>
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "src/hash.h"
@@ -117,6 +119,23 @@ std::optional<double> DoubleValue(element e) {
   if (e.type() == element_type::DOUBLE && e.get(d) == simdjson::SUCCESS) return d;
   std::optional<int64_t> i = IntValue(e);
   if (i.has_value()) return static_cast<double>(*i);
+  return std::nullopt;
+}
+
+// The run time a tool reports in its toolUseResult, in milliseconds, first
+// found of: durationMs (Glob, WebFetch), totalDurationMs (Task, Agent),
+// durationSeconds (WebSearch, a fraction; rounded). Absent, negative or not a
+// number: nullopt.
+std::optional<int64_t> ToolOwnDurationMs(object tool_use_result) {
+  constexpr std::pair<std::string_view, double> kFields[] = {
+      {"durationMs", 1.0}, {"totalDurationMs", 1.0}, {"durationSeconds", 1000.0}};
+  for (const auto& [key, to_ms] : kFields) {
+    element e;
+    if (tool_use_result.at_key(key).get(e) != simdjson::SUCCESS) continue;
+    std::optional<double> value = DoubleValue(e);
+    if (!value.has_value() || !(*value >= 0 && *value * to_ms < 1e15)) continue;  // also NaN
+    return std::llround(*value * to_ms);
+  }
   return std::nullopt;
 }
 
@@ -432,6 +451,7 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   std::string_view operation;
   std::optional<double> cost_usd;
   bool api_error_message = false;
+  std::optional<int64_t> tool_duration_ms;
   for (auto field : top) {
     std::string_view key = field.key;
     element v = field.value;
@@ -489,6 +509,7 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
         rec.tool_use_result_text = s.substr(0, 4096);
       } else if (v.get(o) == simdjson::SUCCESS) {
         rec.tool_use_result_interrupted = BoolField(o, "interrupted");
+        tool_duration_ms = ToolOwnDurationMs(o);
       }
     }
   }
@@ -498,6 +519,9 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   object m;
   const bool message_object = has_message && message.get(m) == simdjson::SUCCESS;
   if (message_object) ParseMessage(m, rec);
+  // toolUseResult describes the line's one tool_result (Claude Code writes
+  // one per line); with several it is not known whose time it is.
+  if (rec.tool_results.size() == 1) rec.tool_results.front().duration_ms = tool_duration_ms;
   if (rec.usage.has_value() && rec.timestamp_ms.has_value() &&
       !IsLocalNotice(rec.model, api_error_message, *rec.usage)) {
     UsageCopy copy;

@@ -2,25 +2,51 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "src/status.h"
 
 namespace cco {
 
+namespace {
+
+// Claude Code's texts for a tool call the user refused (REJECT_MESSAGE,
+// optionally followed by the user's reason; CANCEL_MESSAGE for calls cancelled
+// with it) and for one stopped by an interrupt (INTERRUPT_MESSAGE and
+// INTERRUPT_MESSAGE_FOR_TOOL_USE share this prefix). A string toolUseResult
+// repeats the text, sometimes behind "Error: ".
+constexpr std::string_view kRejectedPrefixes[] = {
+    "The user doesn't want to proceed with this tool use",
+    "The user doesn't want to take this action",
+    "User rejected tool use",
+};
+constexpr std::string_view kInterruptedPrefixes[] = {"[Request interrupted by user"};
+
+bool StartsWithAny(std::string_view text, absl::Span<const std::string_view> prefixes) {
+  for (std::string_view p : prefixes) {
+    if (text.substr(0, p.size()) == p) return true;
+  }
+  return false;
+}
+
+// Whether `result` or the line's string toolUseResult starts with `prefixes`.
+bool ResultStartsWith(std::string_view text, std::string_view tool_use_result_text,
+                      absl::Span<const std::string_view> prefixes) {
+  constexpr std::string_view kError = "Error: ";
+  if (tool_use_result_text.substr(0, kError.size()) == kError) tool_use_result_text.remove_prefix(kError.size());
+  return StartsWithAny(text, prefixes) || StartsWithAny(tool_use_result_text, prefixes);
+}
+
+}  // namespace
+
 const char* ClassifyToolResult(const ToolResult& result, std::string_view tool_use_result_text,
                                bool tool_use_result_interrupted) {
-  const absl::string_view text = AsAbsl(result.text);
-  const absl::string_view tur = AsAbsl(tool_use_result_text);
-  if (absl::StrContains(text, "The user doesn't want to proceed with this tool use") ||
-      absl::StrContains(text, "The user doesn't want to take this action") ||
-      absl::StartsWith(tur, "User rejected tool use")) {
-    return kToolRejected;
-  }
-  if (tool_use_result_interrupted || absl::StartsWith(text, "[Request interrupted by user") ||
-      absl::StartsWith(tur, "[Request interrupted by user")) {
-    return kToolInterrupted;
-  }
-  if (result.is_error) return kToolError;
-  return kToolSuccess;
+  if (tool_use_result_interrupted) return kToolInterrupted;
+  // A result without is_error is the tool's output, whatever it says: a file
+  // or a command output may quote any of the texts below.
+  if (!result.is_error) return kToolSuccess;
+  if (ResultStartsWith(result.text, tool_use_result_text, kRejectedPrefixes)) return kToolRejected;
+  if (ResultStartsWith(result.text, tool_use_result_text, kInterruptedPrefixes)) return kToolInterrupted;
+  return kToolError;
 }
 
 bool CopyBeats(const UsageCandidate& a, const UsageCandidate& b) {

@@ -38,8 +38,12 @@ inline constexpr char kToolError[] = "error";
 inline constexpr char kToolRejected[] = "rejected";
 inline constexpr char kToolInterrupted[] = "interrupted";
 
-// Status of a finished tool call from its result: rejected and interrupted
-// are recognised by Claude Code's texts, then is_error, else success.
+// Status of a finished tool call from its result's structured fields:
+// interrupted when toolUseResult.interrupted is true; else success unless
+// is_error is true; an is_error result is rejected or interrupted when its
+// text (or the string toolUseResult, after an "Error: ") *starts* with Claude
+// Code's rejection or interruption text, else error. Texts are never looked
+// for inside a result: a file or command output may quote them.
 const char* ClassifyToolResult(const ToolResult& result, std::string_view tool_use_result_text,
                                bool tool_use_result_interrupted);
 

@@ -48,6 +48,9 @@ struct ToolResult {
   std::string tool_use_id;
   bool is_error = false;
   std::string text;  // result text, bounded
+  // The tool's own run time from its line's toolUseResult (durationMs,
+  // totalDurationMs, or durationSeconds x 1000), when it carries one.
+  std::optional<int64_t> duration_ms;
 };
 
 enum class RecordKind { kMessage, kEvent, kQuarantine };

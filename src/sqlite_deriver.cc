@@ -45,6 +45,7 @@ struct SqliteDeriver::Execution {
   std::optional<int64_t> conversation_id, project_id, use_message_id, result_message_id;
   std::string tool_name, model, input, status = kToolPending, output;
   std::optional<int64_t> started_ms, completed_ms, duration_ms;
+  std::optional<int64_t> tool_duration_ms;  // the tool's own, from its result
 };
 
 namespace {
@@ -111,19 +112,20 @@ absl::Status SqliteDeriver::Prepare() {
                        "UPDATE conversations SET tool_use_count = tool_use_count + ?2 WHERE id = ?1"));
   RETURN_IF_ERROR(prep(select_execution_,
                        "SELECT id, conversation_id, project_id, use_message_id, result_message_id,"
-                       " tool_name, model, input, status, output, started_ms, completed_ms, duration_ms"
-                       " FROM tool_executions WHERE tool_use_id = ?1"));
+                       " tool_name, model, input, status, output, started_ms, completed_ms, duration_ms,"
+                       " tool_duration_ms FROM tool_executions WHERE tool_use_id = ?1"));
   RETURN_IF_ERROR(prep(upsert_execution_,
                        "INSERT INTO tool_executions(tool_use_id, conversation_id, project_id,"
                        " use_message_id, result_message_id, tool_name, model, input, status, output,"
-                       " started_ms, completed_ms, duration_ms)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                       " started_ms, completed_ms, duration_ms, tool_duration_ms)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                        " ON CONFLICT(tool_use_id) DO UPDATE SET conversation_id = excluded.conversation_id,"
                        " project_id = excluded.project_id, use_message_id = excluded.use_message_id,"
                        " result_message_id = excluded.result_message_id, tool_name = excluded.tool_name,"
                        " model = excluded.model, input = excluded.input, status = excluded.status,"
                        " output = excluded.output, started_ms = excluded.started_ms,"
-                       " completed_ms = excluded.completed_ms, duration_ms = excluded.duration_ms"));
+                       " completed_ms = excluded.completed_ms, duration_ms = excluded.duration_ms,"
+                       " tool_duration_ms = excluded.tool_duration_ms"));
   RETURN_IF_ERROR(prep(insert_pending_title_,
                        "INSERT OR IGNORE INTO pending_titles(leaf_uuid, title, source, event_id)"
                        " VALUES (?1, ?2, ?3, ?4)"));
@@ -471,6 +473,7 @@ absl::StatusOr<std::optional<SqliteDeriver::Execution>> SqliteDeriver::LoadExecu
   e.started_ms = s.ColumnOptionalInt(10);
   e.completed_ms = s.ColumnOptionalInt(11);
   e.duration_ms = s.ColumnOptionalInt(12);
+  e.tool_duration_ms = s.ColumnOptionalInt(13);
   s.Reset();
   return std::optional<Execution>(std::move(e));
 }
@@ -489,7 +492,8 @@ absl::Status SqliteDeriver::SaveExecution(const Execution& e) {
       .BindTextOrNull(10, e.output)
       .BindOptional(11, e.started_ms)
       .BindOptional(12, e.completed_ms)
-      .BindOptional(13, e.duration_ms);
+      .BindOptional(13, e.duration_ms)
+      .BindOptional(14, e.tool_duration_ms);
   return s.Run();
 }
 
@@ -511,7 +515,12 @@ absl::Status SqliteDeriver::ApplyExecutionContribution(const Execution& e, int s
 }
 
 namespace {
-std::optional<int64_t> Duration(const std::optional<int64_t>& start, const std::optional<int64_t>& end) {
+// The tool's own run time when its result reports one: the gap between the
+// lines also holds the wait for the user's permission and, in parallel calls,
+// the other tools' time. Else that gap, never negative.
+std::optional<int64_t> Duration(const std::optional<int64_t>& own, const std::optional<int64_t>& start,
+                                const std::optional<int64_t>& end) {
+  if (own.has_value()) return own;
   if (!start.has_value() || !end.has_value()) return std::nullopt;
   return std::max<int64_t>(0, *end - *start);
 }
@@ -565,7 +574,8 @@ absl::Status SqliteDeriver::OnToolResult(const ToolResult& result, const LineRec
   e.status = ClassifyToolResult(result, rec.tool_use_result_text, rec.tool_use_result_interrupted);
   e.output = TruncateUtf8(result.text, kMaxToolOutput);
   e.completed_ms = rec.timestamp_ms;
-  e.duration_ms = Duration(e.started_ms, e.completed_ms);
+  e.tool_duration_ms = result.duration_ms;
+  e.duration_ms = Duration(e.tool_duration_ms, e.started_ms, e.completed_ms);
   RETURN_IF_ERROR(SaveExecution(e));
   return ApplyExecutionContribution(e, +1);
 }

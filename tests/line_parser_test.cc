@@ -3,6 +3,7 @@
 
 #include "ingest/line_parser.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -82,6 +83,35 @@ TEST(LineParserTest, ThinkingTextAndToolResultAreSearchable) {
   EXPECT_EQ(result.tool_results[0].tool_use_id, "toolu_01");
   EXPECT_TRUE(result.tool_results[0].is_error);
   EXPECT_TRUE(absl::StrContains(result.content, "ENOENT: no such file")) << result.content;
+}
+
+// A tool's own run time from toolUseResult, whatever the tool calls it.
+std::optional<int64_t> OwnDuration(const std::string& tool_use_result, const std::string& blocks = "") {
+  LineParser parser;
+  LineRecord rec = parser.Parse(
+      absl::StrCat(R"({"type":"user","uuid":"u-9","sessionId":"s-1","message":{"role":"user","content":[)",
+                   R"({"tool_use_id":"toolu_09","type":"tool_result","content":"ok"})", blocks,
+                   R"(]},"toolUseResult":)", tool_use_result, "}"),
+      0);
+  EXPECT_EQ(rec.kind, RecordKind::kMessage) << rec.reason;
+  if (rec.tool_results.empty()) return std::nullopt;
+  return rec.tool_results[0].duration_ms;
+}
+
+TEST(LineParserTest, ToolResultCarriesTheToolsOwnDuration) {
+  EXPECT_EQ(OwnDuration(R"({"query":"q","results":[],"durationSeconds":13.2004})"), 13200);  // WebSearch
+  EXPECT_EQ(OwnDuration(R"({"filenames":[],"durationMs":41,"numFiles":0})"), 41);         // Glob
+  EXPECT_EQ(OwnDuration(R"({"status":"completed","totalDurationMs":95250})"), 95250);      // Task
+  EXPECT_EQ(OwnDuration(R"({"code":200,"durationMs":812.6})"), 813);                       // WebFetch
+  // No duration, or not a usable one.
+  EXPECT_EQ(OwnDuration(R"({"stdout":"","stderr":"","interrupted":false})"), std::nullopt);
+  EXPECT_EQ(OwnDuration(R"("Error: File has not been read yet")"), std::nullopt);
+  EXPECT_EQ(OwnDuration(R"({"durationMs":-5})"), std::nullopt);
+  EXPECT_EQ(OwnDuration(R"({"durationMs":"41"})"), std::nullopt);
+  EXPECT_EQ(OwnDuration(R"({"durationMs":null,"durationSeconds":2})"), 2000);
+  // Two results on one line: whose time it is is unknown.
+  EXPECT_EQ(OwnDuration(R"({"durationMs":41})", R"(,{"tool_use_id":"toolu_10","type":"tool_result","content":"ok"})"),
+            std::nullopt);
 }
 
 TEST(LineParserTest, ImageBlockBecomesPlaceholderWithoutBase64) {
