@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Regenerate the ccusage golden files in this directory from a Claude config dir.
+# Regenerate the ccusage golden files in this directory.
 #
-#   usage: tests/golden/regen.sh CORPUS_DIR
+#   usage: tests/golden/regen.sh CORPUS_DIR     all golden files
+#          tests/golden/regen.sh --prices-only  ccusage_prices.json only
 #
 # CORPUS_DIR is a Claude config dir, i.e. a directory that contains projects/
-# (for this repo: the shared corpus checked out beside it).
+# (for this repo: the shared corpus checked out beside it). ccusage_prices.json
+# needs no corpus: its transcripts are generated (price_cases.js) from the
+# model ids of schema/*.sql.
 # Needs: npm (npm registry access) and node. Writes only to this directory and to
 # scratch space under /tmp. See README.md beside this script.
 set -euo pipefail
@@ -13,9 +16,12 @@ CCUSAGE_VERSION=20.0.24
 
 die() { echo "regen.sh: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: $0 CORPUS_DIR"
-[ -d "$1/projects" ] || die "'$1' has no projects/ directory (expected a Claude config dir)"
-corpus=$(cd "$1" && pwd)
+[ $# -eq 1 ] || die "usage: $0 CORPUS_DIR | --prices-only"
+corpus=
+if [ "$1" != "--prices-only" ]; then
+  [ -d "$1/projects" ] || die "'$1' has no projects/ directory (expected a Claude config dir)"
+  corpus=$(cd "$1" && pwd)
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 
 case "$(uname -s)-$(uname -m)" in
@@ -53,7 +59,42 @@ ccu() {
        "$bin" claude "$@")
 }
 
-# 3. Keep only per-period and per-model token totals and costs (drops any session id,
+# 3a. Prices: one generated API call per day, for every price-table model name and form,
+#     fast or not, each token kind above and below the 200k tier; ccusage's cost of each.
+corpus_arg=$corpus
+corpus="$run/prices"
+node "$here/price_cases.js" "$here/../../schema" "$corpus"
+ccu daily --json --offline -z UTC > "$run/prices/daily.json"
+node -e '
+  const fs = require("fs");
+  const [casesPath, dailyPath] = process.argv.slice(1);
+  const cases = JSON.parse(fs.readFileSync(casesPath, "utf8"));
+  const byDate = {};
+  for (const r of JSON.parse(fs.readFileSync(dailyPath, "utf8")).daily) byDate[r.date] = r;
+  const KINDS = ["input", "output", "cache_write_5m", "cache_write_1h", "cache_read"];
+  const TOKENS = [1000000, 100000];
+  const models = {};
+  for (const c of cases) {
+    const r = byDate[c.date];
+    if (!r) throw new Error("ccusage reported nothing for " + c.date + " (" + c.model + ")");
+    const m = models[c.model] ||= {normal: KINDS.map(() => [null, null]), fast: KINDS.map(() => [null, null]),
+                                   missingPricing: false};
+    m[c.fast ? "fast" : "normal"][KINDS.indexOf(c.kind)][TOKENS.indexOf(c.tokens)] = r.totalCost;
+    if (r.modelBreakdowns.some((b) => b.missingPricing)) m.missingPricing = true;
+  }
+  const names = Object.keys(models).sort();
+  let out = "{\n \"ccusage\": \"20.0.24\",\n \"kinds\": " + JSON.stringify(KINDS) + ",\n \"tokens\": " +
+            JSON.stringify(TOKENS) + ",\n \"models\": {\n";
+  out += names.map((n) => "  " + JSON.stringify(n) + ": " + JSON.stringify(models[n])).join(",\n");
+  process.stdout.write(out + "\n }\n}\n");
+' "$run/prices/cases.json" "$run/prices/daily.json" > "$here/ccusage_prices.json"
+corpus=$corpus_arg
+if [ -z "$corpus" ]; then
+  echo "regenerated ccusage_prices.json with ccusage $CCUSAGE_VERSION"
+  exit 0
+fi
+
+# 3b. Keep only per-period and per-model token totals and costs (drops any session id,
 #    path or project field a future ccusage might add); key order and shape are kept.
 filter() {  # $1 = list key (daily|monthly), $2 = period key (date|month)
   node -e '
