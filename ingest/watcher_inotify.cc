@@ -11,6 +11,13 @@
 //  * A new directory is watched first and scanned second; anything created in
 //    it before the watch existed is found by the scan, anything created after
 //    produces an event. Duplicates are coalesced away.
+//  * Symbolic links below the roots are followed, as the scanner's walk
+//    follows them (ingest/roots.h): a linked directory is watched (the watch
+//    is on its target) under its path below the root, and a linked
+//    transcript gets a watch on its target's directory whose events name the
+//    link. A directory reached twice (a loop, or two links to it) keeps the
+//    first path, and subdirectories are visited in name order, so that path
+//    is the smallest, the one the scanner reads it under.
 
 #include "ingest/fs_util.h"
 #include "ingest/watcher.h"
@@ -31,6 +38,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -131,6 +139,9 @@ class InotifyWatcher final : public Watcher {
     bool present = false;
     bool warned = false;
   };
+  // A transcript that is a symlink: events for `target_name` in the watched
+  // directory of its target name the links.
+  using LinkTargets = std::map<std::string, std::set<std::string>>;  // target name -> link paths
 
   void Emit(WatchEvent::Kind kind, std::string path);
   std::vector<WatchEvent> TakePending();
@@ -141,13 +152,19 @@ class InotifyWatcher final : public Watcher {
   // directory, another error if `top` could not be watched for another
   // reason, OK otherwise (including watch-limit exhaustion, which degrades the
   // watcher instead). `visited`, if given, collects every wd reached.
-  absl::Status WatchTree(const std::string& top, bool is_root, bool emit,
+  absl::Status WatchTree(const std::string& top, bool emit,
                          std::set<int>* visited);
   // Records (wd, path), replacing any stale watch registered for `path`.
   // Returns false if `wd` already belongs to another path (the same directory
   // reached twice through a symlinked or bind-mounted root).
   bool RegisterDir(int wd, const std::string& path);
   void ScanDir(Dir& dir, bool emit, std::vector<std::string>* subdirs);
+  // Watches the directory of the file `link` (a symlink to a transcript)
+  // points to, so that appends to the target produce events for `link`.
+  void WatchLinkTarget(const std::string& link);
+  // Events in a directory holding link targets: kFileChanged for each link
+  // to the named file (the scanner re-checks it: grown, replaced or gone).
+  void HandleLinkTargetEvent(const struct inotify_event& ev);
   // Drops the watches for `path` and everything below it. With
   // `emit_removed`, every *.jsonl known there produces kFileRemoved.
   void ForgetSubtree(const std::string& path, bool emit_removed);
@@ -174,6 +191,7 @@ class InotifyWatcher final : public Watcher {
   std::unordered_map<int, Dir> dirs_;  // By watch descriptor.
   // Ordered, so that a subtree is a contiguous range of keys.
   std::map<std::string, int> wd_by_path_;
+  std::unordered_map<int, LinkTargets> link_targets_;  // By watch descriptor.
 
   std::vector<WatchEvent> pending_;
   std::set<std::pair<WatchEvent::Kind, std::string>> pending_keys_;
@@ -209,7 +227,7 @@ absl::Status InotifyWatcher::AddRoot(const std::string& dir) {
   if (!path.ok()) return path.status();
   if (FindRoot(*path) != nullptr) return absl::OkStatus();
   roots_.push_back(Root{*path});
-  absl::Status s = WatchTree(*path, /*is_root=*/true, /*emit=*/false, nullptr);
+  absl::Status s = WatchTree(*path, /*emit=*/false, nullptr);
   if (s.ok()) {
     roots_.back().present = true;
     CheckFilesystem(*path);
@@ -225,18 +243,19 @@ absl::Status InotifyWatcher::AddRoot(const std::string& dir) {
   return s;
 }
 
-absl::Status InotifyWatcher::WatchTree(const std::string& top, bool is_root,
-                                       bool emit, std::set<int>* visited) {
+absl::Status InotifyWatcher::WatchTree(const std::string& top, bool emit,
+                                       std::set<int>* visited) {
   std::vector<std::string> stack{top};
   bool at_top = true;
   while (!stack.empty()) {
     std::string path = std::move(stack.back());
     stack.pop_back();
     const bool top_level = std::exchange(at_top, false);
-    // Roots may be symlinks (e.g. a relocated ~/.claude); below them, never
-    // follow symlinks, which could form loops or leave the tree.
-    uint32_t mask = kDirMask | (top_level && is_root ? 0 : IN_DONT_FOLLOW);
-    int wd = ::inotify_add_watch(inotify_fd_.get(), path.c_str(), mask);
+    // Symlinks are followed (a relocated ~/.claude, a project directory
+    // linked by a dotfile manager). A loop ends at RegisterDir: the kernel
+    // hands out one watch per directory, and a watch already held under
+    // another live path is not entered again.
+    int wd = ::inotify_add_watch(inotify_fd_.get(), path.c_str(), kDirMask);
     if (wd < 0) {
       int err = errno;
       if (err == ENOSPC || err == EMFILE || err == ENOMEM) {
@@ -257,7 +276,12 @@ absl::Status InotifyWatcher::WatchTree(const std::string& top, bool is_root,
     }
     if (!RegisterDir(wd, path)) continue;
     if (visited != nullptr) visited->insert(wd);
-    ScanDir(dirs_[wd], emit, &stack);
+    // Children in name order: pushed in reverse, the smallest is entered
+    // first, and the walk is depth-first in component order.
+    std::vector<std::string> subdirs;
+    ScanDir(dirs_[wd], emit, &subdirs);
+    std::sort(subdirs.begin(), subdirs.end());
+    stack.insert(stack.end(), subdirs.rbegin(), subdirs.rend());
   }
   return absl::OkStatus();
 }
@@ -300,20 +324,60 @@ void InotifyWatcher::ScanDir(Dir& dir, bool emit,
     absl::string_view name = ent->d_name;
     if (name == "." || name == "..") continue;
     bool is_dir = ent->d_type == DT_DIR;
-    if (ent->d_type == DT_UNKNOWN) {
+    const bool is_link = ent->d_type == DT_LNK;
+    if (ent->d_type == DT_UNKNOWN || is_link) {
+      // Follows the link: its target decides (a dangling one is neither).
       struct stat st;
-      is_dir = ::fstatat(::dirfd(d.get()), ent->d_name, &st,
-                         AT_SYMLINK_NOFOLLOW) == 0 &&
+      is_dir = ::fstatat(::dirfd(d.get()), ent->d_name, &st, 0) == 0 &&
                S_ISDIR(st.st_mode);
     }
     if (is_dir) {
       subdirs->push_back(JoinPath(dir.path, name));
     } else if (IsJsonlName(name)) {
       found.emplace(name);
+      if (is_link) WatchLinkTarget(JoinPath(dir.path, name));
       if (emit) Emit(WatchEvent::Kind::kFileChanged, JoinPath(dir.path, name));
     }
   }
   dir.jsonl = std::move(found);
+}
+
+void InotifyWatcher::WatchLinkTarget(const std::string& link) {
+  std::unique_ptr<char, decltype(&std::free)> target(::realpath(link.c_str(), nullptr), &std::free);
+  if (target == nullptr) return;  // dangling: nothing to watch (the scanner names it)
+  const std::string resolved = target.get();
+  const size_t slash = resolved.rfind('/');
+  if (slash == std::string::npos) return;
+  const std::string dir = slash == 0 ? "/" : resolved.substr(0, slash);
+  int wd = ::inotify_add_watch(inotify_fd_.get(), dir.c_str(), kDirMask);
+  if (wd < 0) {
+    const int err = errno;
+    if (err == ENOSPC || err == EMFILE || err == ENOMEM) {
+      OnWatchLimit(dir, err);
+    } else {
+      spdlog::warn("watcher: cannot watch the target of a linked transcript link={} target={} error={}", link,
+                   resolved, std::strerror(err));
+    }
+    return;
+  }
+  link_targets_[wd][resolved.substr(slash + 1)].insert(link);
+}
+
+void InotifyWatcher::HandleLinkTargetEvent(const struct inotify_event& ev) {
+  auto it = link_targets_.find(ev.wd);
+  if (it == link_targets_.end()) return;
+  if (ev.mask & IN_IGNORED) {
+    // The target's directory is gone: its links now dangle.
+    for (const auto& [name, links] : it->second) {
+      for (const std::string& link : links) Emit(WatchEvent::Kind::kFileChanged, link);
+    }
+    link_targets_.erase(it);
+    return;
+  }
+  if (ev.len == 0) return;
+  auto named = it->second.find(ev.name);
+  if (named == it->second.end()) return;
+  for (const std::string& link : named->second) Emit(WatchEvent::Kind::kFileChanged, link);
 }
 
 void InotifyWatcher::DropWatch(int wd) {
@@ -382,7 +446,7 @@ void InotifyWatcher::CheckMissingRoots() {
     // Emit for everything inside: files may have been written before (or
     // while) the watches were added.
     absl::Status s =
-        WatchTree(root.path, /*is_root=*/true, /*emit=*/true, nullptr);
+        WatchTree(root.path, /*emit=*/true, nullptr);
     if (s.ok()) {
       root.present = true;
       CheckFilesystem(root.path);
@@ -408,7 +472,7 @@ void InotifyWatcher::Resync() {
   std::set<int> visited;
   for (Root& root : roots_) {
     absl::Status s =
-        WatchTree(root.path, /*is_root=*/true, /*emit=*/false, &visited);
+        WatchTree(root.path, /*emit=*/false, &visited);
     root.present = !absl::IsNotFound(s);
     if (!s.ok() && !absl::IsNotFound(s)) {
       spdlog::warn("watcher: cannot re-watch root root={} error={}", root.path,
@@ -437,6 +501,7 @@ void InotifyWatcher::HandleEvent(const struct inotify_event& ev) {
     Resync();
     return;
   }
+  HandleLinkTargetEvent(ev);
   auto it = dirs_.find(ev.wd);
   if (it == dirs_.end()) return;  // A watch we already dropped.
   // Copy: the handlers below may erase the entry.
@@ -472,8 +537,25 @@ void InotifyWatcher::HandleEvent(const struct inotify_event& ev) {
       ForgetSubtree(path, /*emit_removed=*/true);
     } else if (ev.mask & (IN_CREATE | IN_MOVED_TO)) {
       // Watch first, scan second: closes the mkdir-then-write race.
-      WatchTree(path, /*is_root=*/false, /*emit=*/true, nullptr).IgnoreError();
+      WatchTree(path, /*emit=*/true, nullptr).IgnoreError();
     }
+    return;
+  }
+  if (ev.mask & (IN_CREATE | IN_MOVED_TO)) {
+    // A symlink arriving: to a directory, watch it like one created here; to
+    // a transcript, watch its target too.
+    struct stat lst;
+    struct stat st;
+    if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode) && ::stat(path.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) {
+        WatchTree(path, /*emit=*/true, nullptr).IgnoreError();
+        return;
+      }
+      if (IsJsonlName(name)) WatchLinkTarget(path);
+    }
+  } else if ((ev.mask & (IN_DELETE | IN_MOVED_FROM)) && wd_by_path_.count(path) != 0) {
+    // A symlink to a directory removed: what was watched through it goes.
+    ForgetSubtree(path, /*emit_removed=*/true);
     return;
   }
   if (!IsJsonlName(name)) return;

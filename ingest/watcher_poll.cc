@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -145,11 +146,15 @@ void PollWatcher::CarryOver(const std::string& dir, Snapshot* out) const {
 size_t PollWatcher::WalkTree(const std::string& root, Snapshot* out) const {
   size_t dirs = 0;
   std::vector<std::string> stack{root};
+  // Symlinks are followed, as the scanner's walk follows them
+  // (ingest/roots.h). Each directory is entered once, by (dev, inode), which
+  // ends loops; subdirectories are entered in name order, depth first, so a
+  // directory reached through two links is seen under the smallest path, the
+  // one the scanner reads it under.
+  std::set<std::pair<dev_t, ino_t>> entered;
   while (!stack.empty()) {
     std::string dir = std::move(stack.back());
     stack.pop_back();
-    // The root itself may be a symlink (opendir follows it); entries below
-    // are classified without following symlinks, which could form loops.
     UniqueDir d(::opendir(dir.c_str()));
     if (d == nullptr) {
       if (errno != ENOENT && errno != ENOTDIR) {
@@ -159,19 +164,24 @@ size_t PollWatcher::WalkTree(const std::string& root, Snapshot* out) const {
       }
       continue;
     }
+    struct stat dir_st;
+    if (::fstat(::dirfd(d.get()), &dir_st) != 0 ||
+        !entered.emplace(dir_st.st_dev, dir_st.st_ino).second) {
+      continue;  // a loop, or reached before under a smaller path
+    }
     ++dirs;
+    std::vector<std::string> subdirs;
     while (struct dirent* ent = ::readdir(d.get())) {
       absl::string_view name = ent->d_name;
       if (name == "." || name == "..") continue;
       bool is_dir = ent->d_type == DT_DIR;
-      if (ent->d_type == DT_UNKNOWN) {
-        struct stat lst;
-        is_dir = ::fstatat(::dirfd(d.get()), ent->d_name, &lst,
-                           AT_SYMLINK_NOFOLLOW) == 0 &&
-                 S_ISDIR(lst.st_mode);
+      if (ent->d_type == DT_UNKNOWN || ent->d_type == DT_LNK) {
+        struct stat target;  // follows a link; a dangling one is neither
+        is_dir = ::fstatat(::dirfd(d.get()), ent->d_name, &target, 0) == 0 &&
+                 S_ISDIR(target.st_mode);
       }
       if (is_dir) {
-        stack.push_back(JoinPath(dir, name));
+        subdirs.push_back(JoinPath(dir, name));
         continue;
       }
       if (!IsJsonlName(name)) continue;
@@ -186,6 +196,9 @@ size_t PollWatcher::WalkTree(const std::string& root, Snapshot* out) const {
         }
       }
     }
+    std::sort(subdirs.begin(), subdirs.end());
+    stack.insert(stack.end(), std::make_move_iterator(subdirs.rbegin()),
+                 std::make_move_iterator(subdirs.rend()));
   }
   return dirs;
 }

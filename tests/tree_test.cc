@@ -234,5 +234,31 @@ TEST_F(TreeTest, UnreadableTranscriptIsNamedAndCounted) {
   EXPECT_NE(r.err.find("t.jsonl: unreadable"), std::string::npos) << r.err;
 }
 
+// Both watcher backends: inotify, and the polling one (--poll).
+class TreeWatchTest : public WatchFixture, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(TreeWatchTest, WatchFollowsSymlinkedProjectsAndTranscripts) {
+  const std::string elsewhere = tmp_ / "elsewhere";
+  WriteLinkedTree(root_, elsewhere);
+  auto daemon = StartWatch(GetParam() ? std::vector<std::string>{"--poll"} : std::vector<std::string>{});
+  ExpectArrivesOnce("SELECT count(*) FROM messages", 6, daemon.get());
+  // Appends to the targets, and through the links, arrive live.
+  Append(elsewhere + "/dotfiles/linked-project/s2.jsonl", UserLine("s2", "s2-c", "three"));
+  Append(elsewhere + "/dotfiles/s3.jsonl", UserLine("s3", "s3-c", "three"));
+  Append(root_ + "/-home-u-filelink/s3.jsonl", UserLine("s3", "s3-d", "four"));
+  ExpectArrivesOnce("SELECT count(*) FROM messages", 9, daemon.get());
+  // A project linked in while the service runs.
+  WriteFile(elsewhere + "/later/s4.jsonl", UserLine("s4", "s4-a", "one"));
+  fs::create_directory_symlink(elsewhere + "/later", root_ + "/-home-u-later");
+  ExpectArrivesOnce("SELECT count(*) FROM messages", 10, daemon.get());
+  Append(elsewhere + "/later/s4.jsonl", UserLine("s4", "s4-b", "two"));
+  ExpectArrivesOnce("SELECT count(*) FROM messages", 11, daemon.get());
+  EXPECT_EQ(Count("SELECT count(*) FROM files"), 4);
+  StopAndExpectClean(*daemon);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TreeWatchTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Poll" : "Inotify"; });
+
 }  // namespace
 }  // namespace cco::testing
