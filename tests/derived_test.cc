@@ -774,8 +774,10 @@ TEST(DerivedTest, ReportFiltersByDateRangeAndProject) {
   PeriodTable bob = ParsePeriods(project.out, "daily", "date");
   EXPECT_FALSE(bob.empty());
   EXPECT_LT(bob.size(), days.size());
+  // A name that matches no project is an error, not an empty report.
   CommandResult none = RunCco({"report", "daily", "--db", db, "--json", "--project", "no-such-project"});
-  EXPECT_EQ(ParsePeriods(none.out, "daily", "date").size(), 0u);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no project matches 'no-such-project'"), std::string::npos) << none.err;
 }
 
 TEST(DerivedTest, ReportOnAMissingDatabaseIsAClearError) {
