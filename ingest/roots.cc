@@ -128,7 +128,10 @@ struct Walker {
     std::vector<std::string> names;
     while (struct dirent* ent = ::readdir(d)) {
       std::string name = ent->d_name;
-      if (name != "." && name != "..") names.push_back(std::move(name));
+      if (name == "." || name == "..") continue;
+      // Other regular files (sidecars, tool outputs) need no stat.
+      if (ent->d_type == DT_REG && !IsJsonlName(name)) continue;
+      names.push_back(std::move(name));
     }
     const int dfd = ::dirfd(d);
     std::sort(names.begin(), names.end());
