@@ -20,6 +20,7 @@ int RunWatch(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
 int RunReport(const std::vector<std::string>& args);
 int RunCheck(const std::vector<std::string>& args);
+int RunRederive(const std::vector<std::string>& args);
 
 }  // namespace cco
 

@@ -47,6 +47,13 @@ Usage:
       PRAGMA integrity_check, and verify that every rollup and conversation
       stat equals a from-scratch recompute over the stored rows. Exit 1 if not.
 
+  cco rederive [--db PATH] [--json]
+      Rebuild every derived table (usage winners, costs, rollups, tool
+      executions, conversation stats) from the stored lines with this
+      version's rules and prices, in one transaction, verified like `cco
+      check`; then name the models still without a price. Writing commands
+      do it by themselves after an upgrade that changes a rule or a price.
+
 Options:
   --root DIR        a projects/ directory, or a directory containing one
                     (repeatable). Default: each entry of CLAUDE_CONFIG_DIR
@@ -116,6 +123,7 @@ int main(int argc, char** argv) {
   if (command == "status") return cco::RunStatus(rest);
   if (command == "report") return cco::RunReport(rest);
   if (command == "check") return cco::RunCheck(rest);
+  if (command == "rederive") return cco::RunRederive(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

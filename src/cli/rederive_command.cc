@@ -1,0 +1,110 @@
+// `cco rederive`: rebuild every derived table from the stored lines with
+// today's rules and prices (ingest/rederive.h), under the writer lock.
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "ingest/rederive.h"
+#include "src/cli/commands.h"
+#include "src/cli/flags.h"
+#include "src/cli/writer_setup.h"
+#include "src/json_writer.h"
+#include "src/lock.h"
+#include "src/migrate.h"
+#include "src/paths.h"
+#include "src/sqlite.h"
+
+namespace cco {
+namespace {
+
+constexpr char kRederiveUsage[] = "usage: cco rederive [--db PATH] [--json]";
+
+double Usd(int64_t nanousd) { return static_cast<double>(nanousd) / 1e9; }
+
+void PrintJson(const RederiveReport& r) {
+  JsonWriter j;
+  j.BeginObject()
+      .Field("ok", true)
+      .Field("messages", r.messages)
+      .Field("events", r.events)
+      .Field("unparsable", r.unparsable)
+      .Field("rows_updated", r.rows_updated)
+      .Field("api_calls", r.api_calls)
+      .Field("unpriced_calls", r.unpriced_calls)
+      .Field("cost_before_usd", Usd(r.cost_before_nanousd))
+      .Field("cost_after_usd", Usd(r.cost_after_nanousd));
+  j.Key("unpriced_models").BeginArray();
+  for (const UnpricedModel& m : r.unpriced) {
+    j.BeginObject().Field("model", m.model).Field("calls", m.calls).Field("tokens", m.tokens).EndObject();
+  }
+  j.EndArray().Key("requests").BeginArray();
+  for (const std::string& reason : r.requests) j.String(reason);
+  j.EndArray().EndObject();
+  std::printf("%s\n", j.str().c_str());
+}
+
+void PrintText(const RederiveReport& r) {
+  std::printf("rederived %lld messages and %lld events: %lld API calls, cost %s USD (was %s)\n",
+              static_cast<long long>(r.messages), static_cast<long long>(r.events),
+              static_cast<long long>(r.api_calls), absl::StrFormat("%.2f", Usd(r.cost_after_nanousd)).c_str(),
+              absl::StrFormat("%.2f", Usd(r.cost_before_nanousd)).c_str());
+  if (r.rows_updated > 0) {
+    std::printf("%lld messages had their searchable text or token columns updated\n",
+                static_cast<long long>(r.rows_updated));
+  }
+  if (r.unparsable > 0) {
+    std::printf("%lld stored rows could not be parsed again and were left out\n",
+                static_cast<long long>(r.unparsable));
+  }
+  if (r.unpriced_calls == 0) {
+    std::printf("every API call has a price\n");
+  } else {
+    std::printf("%lld API calls used models without a known price and count 0 USD:\n",
+                static_cast<long long>(r.unpriced_calls));
+    for (const UnpricedModel& m : r.unpriced) {
+      std::printf("  %s: %lld calls, %lld tokens\n", m.model.c_str(), static_cast<long long>(m.calls),
+                  static_cast<long long>(m.tokens));
+    }
+  }
+}
+
+}  // namespace
+
+int RunRederive(const std::vector<std::string>& argv) {
+  FlagSpec spec;
+  spec.value_flags = {"db"};
+  spec.bool_flags = {"json"};
+  auto args = ParseArgs(argv, spec);
+  if (!args.ok()) {
+    std::fprintf(stderr, "cco rederive: %s\n%s\n", std::string(args.status().message()).c_str(), kRederiveUsage);
+    return kExitUsage;
+  }
+  auto db_path = ResolveDbPath(args->Get("db"));
+  if (!db_path.ok()) {
+    std::fprintf(stderr, "cco rederive: %s\n", std::string(db_path.status().message()).c_str());
+    return kExitUsage;
+  }
+  struct stat st;
+  if (::stat(db_path->c_str(), &st) != 0) {
+    std::fprintf(stderr, "cco rederive: no database at %s\n", db_path->c_str());
+    return kExitUsage;
+  }
+  // The writer lock, like every writing command: a running `cco watch`
+  // holds it (exit 3).
+  auto lock = WriterLock::Acquire(*db_path);
+  if (!lock.ok()) return ReportFailure(lock.status());
+  auto db = Db::Open(*db_path, Db::Mode::kReadWrite);
+  absl::Status migrated = db.ok() ? Migrate(*db) : db.status();
+  if (!migrated.ok()) return ReportFailure(migrated);
+  auto report = Rederive(*db);
+  if (!report.ok()) return ReportFailure(report.status());
+  if (args->Has("json")) {
+    PrintJson(*report);
+  } else {
+    PrintText(*report);
+  }
+  return kExitOk;
+}
+
+}  // namespace cco
