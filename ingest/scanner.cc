@@ -75,6 +75,10 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
   FileState& state = states_[path];
   if (state.generation == 0 || state.location.path.empty()) {
     state.location = LocateTranscript(root, path);
+  } else if (!state.location.agent_id.empty() && state.location.agent_type.empty()) {
+    // An agent's sidecar may be written after its first lines: stored with
+    // the next ones.
+    state.location.agent_type = ReadAgentType(path);
   }
   state.location.root = root;
   bool rename_pending = !renamed_from.empty();

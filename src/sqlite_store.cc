@@ -152,7 +152,8 @@ absl::Status SqliteStore::Prepare() {
                        " line_count = CASE WHEN ?4 THEN ?5 ELSE line_count + ?5 END,"
                        " dev = ?6, inode = ?7, size = ?8, mtime_ns = ?9, head_len = ?10,"
                        " head_checksum = ?11, checksum_len = ?12, checksum = ?13, updated_ms = ?14,"
-                       " archived_ms = NULL, root = ?15, project_id = ?16"
+                       " archived_ms = NULL, root = ?15, project_id = ?16,"
+                       " agent_type = coalesce(agent_type, ?17)"  // a sidecar found after the first lines
                        " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(rename_file_, "UPDATE files SET path = ?2 WHERE path = ?1"));
   RETURN_IF_ERROR(prep(archive_file_,
@@ -237,7 +238,7 @@ absl::StatusOr<std::vector<FileState>> SqliteStore::LoadFileStates() {
   ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(
       "SELECT f.id, f.path, f.root, p.dir_name, f.session_id, f.agent_id, f.report_session,"
       " f.dev, f.inode, f.size, f.mtime_ns, f.head_len, f.head_checksum, f.checksum_len, f.checksum,"
-      " f.generation, f.read_position, f.line_count, f.archived_ms IS NOT NULL"
+      " f.generation, f.read_position, f.line_count, f.archived_ms IS NOT NULL, coalesce(f.agent_type, '')"
       " FROM files f JOIN projects p ON p.id = f.project_id ORDER BY f.path"));
   std::vector<FileState> out;
   while (true) {
@@ -263,6 +264,7 @@ absl::StatusOr<std::vector<FileState>> SqliteStore::LoadFileStates() {
     s.read_position = stmt.ColumnInt(16);
     s.line_count = stmt.ColumnInt(17);
     s.archived = stmt.ColumnInt(18) != 0;
+    s.location.agent_type = stmt.ColumnText(19);
     out.push_back(std::move(s));
   }
   return out;
@@ -675,6 +677,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
       .Bind(14, Now())
       .Bind(15, loc.root)
       .Bind(16, project_id)
+      .BindTextOrNull(17, loc.agent_type)
       .Run();
 }
 

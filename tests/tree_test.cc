@@ -121,6 +121,17 @@ TEST_F(TreeTest, SidecarAgentTypeIsStored) {
             "a1|general-purpose\nb2|-");
 }
 
+TEST_F(TreeTest, SidecarWrittenAfterTheFirstLinesIsStoredWithTheNextOnes) {
+  const std::string agent = root_ + "/-home-u-app/" + kSession + "/subagents/agent-c3.jsonl";
+  WriteFile(agent, ResponseLine(kSession, "c3-1", true, "c3"));
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
+  EXPECT_EQ(QueryRows(db_, "SELECT coalesce(agent_type, '-') FROM files WHERE agent_id = 'c3'"), "-");
+  WriteFile(root_ + "/-home-u-app/" + kSession + "/subagents/agent-c3.meta.json", R"({"agentType":"Explore"})");
+  AppendFile(agent, ResponseLine(kSession, "c3-2", true, "c3"));
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
+  EXPECT_EQ(QueryRows(db_, "SELECT coalesce(agent_type, '-') FROM files WHERE agent_id = 'c3'"), "Explore");
+}
+
 TEST_F(TreeTest, ReportSessionByAgentShowsEachAgentWithItsType) {
   WriteAgentTree(root_);
   ASSERT_EQ(RunCco({"replay", root_, "--db", db_}).exit_code, 0);
