@@ -251,8 +251,12 @@ class TreeWatchTest : public WatchFixture, public ::testing::WithParamInterface<
 TEST_P(TreeWatchTest, WatchFollowsSymlinkedProjectsAndTranscripts) {
   const std::string elsewhere = tmp_ / "elsewhere";
   WriteLinkedTree(root_, elsewhere);
+  fs::create_symlink(elsewhere + "/nowhere.jsonl", root_ + "/-home-u-real/gone.jsonl");
   auto daemon = StartWatch(GetParam() ? std::vector<std::string>{"--poll"} : std::vector<std::string>{});
   ExpectArrivesOnce("SELECT count(*) FROM messages", 6, daemon.get());
+  // What it cannot follow is named once.
+  EXPECT_NE(daemon->Stderr().find(root_ + "/-home-u-real/gone.jsonl: dangling symlink"), std::string::npos)
+      << daemon->Stderr();
   // Appends to the targets, and through the links, arrive live.
   Append(elsewhere + "/dotfiles/linked-project/s2.jsonl", UserLine("s2", "s2-c", "three"));
   Append(elsewhere + "/dotfiles/s3.jsonl", UserLine("s3", "s3-c", "three"));
