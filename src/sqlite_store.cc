@@ -703,6 +703,7 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
       local.files_archived += db_.changes();
     }
   }
+  if (status.ok() && local.lines > 0 && options_.inside_open_batch) options_.inside_open_batch();
   if (status.ok()) status = txn.Commit();
   if (!status.ok()) {
     // Rolled back (by the Transaction's destructor): forget ids that may

@@ -16,6 +16,9 @@ struct SqliteStoreOptions {
   // Wall clock for first_seen/updated/quarantined columns; replay passes a
   // fixed clock so its database is deterministic.
   std::function<int64_t()> now_ms;
+  // Test hook: called inside each transaction that holds rows, after they
+  // are applied and before COMMIT (an open batch). Empty in normal runs.
+  std::function<void()> inside_open_batch;
 };
 
 // Opens (creating if needed) and migrates the database at `path`.

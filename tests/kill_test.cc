@@ -1,11 +1,13 @@
 // Crash safety and the single-writer lock, with real processes.
 //
-// KillTest: `cco rescan` over a generated tree of ~300 MB is SIGKILLed at 20+
-// random moments (restarted each time, so it continues), then finished by
-// an uninterrupted run. The database must equal the one a single
+// KillTest: `cco rescan` over a generated tree of ~300 MB is SIGKILLed 24
+// times inside an open batch (rows applied, COMMIT not run: the test hook
+// CCO_TEST_STOP_IN_BATCH announces the moment, so no kill depends on the
+// machine's speed) and a few times while starting, restarted each time so it
+// continues, then finished by an uninterrupted run. The database must equal the one a single
 // uninterrupted run builds: same rows (count and an order-independent digest
 // of every row's identifying columns and raw line), same files state, and
-// `PRAGMA integrity_check` = ok. The seed of the random moments is printed
+// `PRAGMA integrity_check` = ok. The seed of the random batches is printed
 // so that a failure can be replayed (CCO_KILL_TEST_SEED); CCO_KILL_TEST_MB
 // changes the tree size.
 //
@@ -173,46 +175,74 @@ TEST(KillTest, KilledRescanEqualsUninterruptedRun) {
   const double ref_secs = SecondsSince(ref_start);
   ASSERT_GT(JsonInt(ref.out, "lines"), 10000) << ref.out;
 
-  // Killed runs: random moments spread over the run. A killed run loses the
-  // batch it was committing (the writer commits every second or two under
-  // load), so the mean delay is 2.5 kKills-ths of the reference run: the
-  // kills then reach the end of the work instead of all landing in its first
-  // quarter. One in five is very early (opening, migrating, loading states).
+  // Killed runs. Each one is told (CCO_TEST_STOP_IN_BATCH) to stop inside
+  // its n-th open batch (rows applied, COMMIT not yet run) and announce it;
+  // it is SIGKILLed there. So every counted kill interrupts an open batch,
+  // whatever the machine's speed. n runs through shuffled cycles of 1, 2, 3:
+  // a killed run commits n - 1 batches, so 24 kills commit 24 batches in
+  // all, and with batches of 1/27 of the lines they walk through ~90% of the
+  // tree (smaller batches, closed by the batch delay, only walk less far).
+  // Every fifth attempt is killed very early instead (opening, migrating,
+  // loading states), not counted.
   const std::string db = dir / "killed.db";
+  const int64_t ref_lines = JsonInt(ref.out, "lines");
+  const int64_t batch = std::clamp<int64_t>(ref_lines / (kKills + 3), 100, 20000);
+  std::vector<int> stops;
+  for (int cycle = 0; cycle < kKills / 3; ++cycle) stops.insert(stops.end(), {1, 2, 3});
   std::mt19937_64 rng(seed);
-  const double slice = 2.5 * ref_secs / kKills;
-  std::uniform_real_distribution<double> delay(0.05 * slice, 1.95 * slice);
+  for (size_t i = 0; i + 3 <= stops.size(); i += 3) std::shuffle(stops.begin() + i, stops.begin() + i + 3, rng);
   std::uniform_real_distribution<double> early(0.0, 0.05);
   const auto kill_start = Clock::now();
-  int landed = 0, finished_on_their_own = 0, attempts = 0;
+  int landed = 0, early_kills = 0, finished_on_their_own = 0, attempts = 0;
   std::vector<std::string> moments;
-  while (landed < kKills && attempts < 4 * kKills) {
+  while (landed < kKills && attempts < 10 * kKills) {
     ++attempts;
-    const double wait = attempts % 5 == 0 ? early(rng) : delay(rng);
-    std::unique_ptr<ChildProcess> child = StartCco({"rescan", "--root", root, "--db", db, "--json"});
-    std::optional<int> code = child->WaitExit(std::chrono::milliseconds(static_cast<int64_t>(wait * 1000)));
-    if (!code.has_value()) {
-      child->Signal(SIGKILL);
-      code = child->WaitExit(std::chrono::seconds(60));
+    if (attempts % 5 == 0) {
+      std::unique_ptr<ChildProcess> child = StartCco({"rescan", "--root", root, "--db", db, "--json"});
+      std::optional<int> code =
+          child->WaitExit(std::chrono::milliseconds(static_cast<int64_t>(early(rng) * 1000)));
+      if (!code.has_value()) {
+        child->Signal(SIGKILL);
+        code = child->WaitExit(std::chrono::seconds(60));
+      }
+      ASSERT_TRUE(code.has_value()) << "a rescan did not end";
+      if (*code == 128 + SIGKILL) ++early_kills;
+      continue;
     }
-    ASSERT_TRUE(code.has_value()) << "a rescan did not end";
-    if (*code == 128 + SIGKILL) {
+    const int n = stops[static_cast<size_t>(landed)];
+    const std::string announce = dir / absl::StrCat("open-", attempts);
+    std::unique_ptr<ChildProcess> child =
+        StartCco({"rescan", "--root", root, "--db", db, "--json", "--batch-records", std::to_string(batch)},
+                 {absl::StrCat("CCO_TEST_STOP_IN_BATCH=", n, ":", announce)});
+    const bool stopped_in_batch = WaitUntil(
+        [&] { return ::access(announce.c_str(), F_OK) == 0 || !child->running(); }, std::chrono::seconds(300));
+    ASSERT_TRUE(stopped_in_batch) << "a rescan neither finished nor reached batch " << n << " in 300 s";
+    if (::access(announce.c_str(), F_OK) == 0) {
+      child->Signal(SIGKILL);
+      std::optional<int> code = child->WaitExit(std::chrono::seconds(60));
+      ASSERT_TRUE(code.has_value());
+      ASSERT_EQ(*code, 128 + SIGKILL) << child->Stderr();
       ++landed;
-      moments.push_back(absl::StrFormat("%.3f", wait));
+      moments.push_back(absl::StrCat("batch ", n));
     } else {
+      std::optional<int> code = child->WaitExit(std::chrono::seconds(60));
+      ASSERT_TRUE(code.has_value());
       ASSERT_EQ(*code, 0) << "a restarted rescan failed: " << child->Stderr();
       ++finished_on_their_own;
+      break;  // nothing left to interrupt
     }
   }
   const double kill_secs = SecondsSince(kill_start);
-  ASSERT_GE(landed, 20) << "only " << landed << " kills landed in " << attempts << " attempts";
+  ASSERT_GE(landed, kKills) << "only " << landed << " kills inside an open batch in " << attempts
+                            << " attempts (batches of " << batch << " records)";
 
   // Finish without interruption.
   CommandResult final_run = RunCco({"rescan", "--root", root, "--db", db, "--json"});
   ASSERT_EQ(final_run.exit_code, 0) << final_run.err;
-  std::printf("kill test: %d kills landed (%d runs finished by themselves); the final run still had %lld lines\n",
-              landed, finished_on_their_own, static_cast<long long>(JsonInt(final_run.out, "lines")));
-  std::printf("kill test: kill moments (s): %s\n", absl::StrJoin(moments, " ").c_str());
+  std::printf("kill test: %d kills inside an open batch, %d very early (%d runs finished by themselves); the final"
+              " run still had %lld lines\n",
+              landed, early_kills, finished_on_their_own, static_cast<long long>(JsonInt(final_run.out, "lines")));
+  std::printf("kill test: killed in: %s\n", absl::StrJoin(moments, ", ").c_str());
 
   const auto compare_start = Clock::now();
   EXPECT_EQ(QueryRows(db, "PRAGMA integrity_check"), "ok");
