@@ -55,16 +55,14 @@ absl::StatusOr<absl::flat_hash_map<int64_t, FileInfo>> LoadFiles(Db& db) {
   ASSIGN_OR_RETURN(Stmt s, db.Prepare(
       "SELECT f.id, f.path, f.root, p.dir_name, f.session_id, coalesce(f.agent_id, ''),"
       " coalesce(f.agent_type, ''), f.report_session, f.project_id FROM files f JOIN projects p ON p.id = f.project_id"));
+  // Columns 1..7, in the order of the SELECT.
+  static constexpr std::string FileLocation::*kColumns[] = {
+      &FileLocation::path,     &FileLocation::root,       &FileLocation::project_dir,   &FileLocation::session_id,
+      &FileLocation::agent_id, &FileLocation::agent_type, &FileLocation::report_session};
   absl::flat_hash_map<int64_t, FileInfo> files;
   RETURN_IF_ERROR(s.ForEachRow([&files](const Stmt& r) {
     FileInfo& f = files[r.ColumnInt(0)];
-    f.location.path = r.ColumnText(1);
-    f.location.root = r.ColumnText(2);
-    f.location.project_dir = r.ColumnText(3);
-    f.location.session_id = r.ColumnText(4);
-    f.location.agent_id = r.ColumnText(5);
-    f.location.agent_type = r.ColumnText(6);
-    f.location.report_session = r.ColumnText(7);
+    for (int i = 0; i < 7; ++i) f.location.*kColumns[i] = r.ColumnText(i + 1);
     f.project_id = r.ColumnInt(8);
     return true;
   }));

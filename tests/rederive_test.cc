@@ -2,8 +2,6 @@
 // today's rules and prices — equal to a fresh ingest, run by itself after an
 // upgrade that asks for it, all or nothing, under the writer lock, and
 // naming what is still unpriced.
-#include <sqlite3.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,14 +18,12 @@ namespace {
 
 constexpr char kSession[] = "33333333-3333-4333-8333-333333333333";
 
+// Runs `sql` on a connection of the test's own (as another program would).
 void ExecSql(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
+  auto db = Db::Open(db_path, Db::Mode::kReadWrite);
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::Status done = db->Exec(sql);
+  EXPECT_TRUE(done.ok()) << done;
 }
 
 std::string Line(const std::string& uuid, const std::string& msg_id, const std::string& model, int64_t input,
