@@ -269,6 +269,10 @@ TEST_P(TreeWatchTest, WatchFollowsSymlinkedProjectsAndTranscripts) {
   Append(elsewhere + "/later/s4.jsonl", UserLine("s4", "s4-b", "two"));
   ExpectArrivesOnce("SELECT count(*) FROM messages", 11, daemon.get());
   EXPECT_EQ(Count("SELECT count(*) FROM files"), 4);
+  // The link removed: its transcript is gone from the tree (history kept).
+  fs::remove(root_ + "/-home-u-later");
+  ExpectArrivesOnce("SELECT count(*) FROM files WHERE archived_ms IS NOT NULL", 1, daemon.get());
+  EXPECT_EQ(Count("SELECT count(*) FROM messages"), 11);
   StopAndExpectClean(*daemon);
 }
 
