@@ -14,163 +14,53 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <filesystem>
-#include <map>
-#include <random>
-#include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "src/canonical.h"
 #include "src/sqlite.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
+#include "tests/tree_support.h"
 #include "tests/watch_support.h"
 
 namespace cco {
 namespace {
 
 namespace fs = std::filesystem;
-using ::cco::testing::AppendFile;
 using ::cco::testing::CorpusDir;
+using ::cco::testing::ExpectSameDump;
+using ::cco::testing::GeneratedTree;
+using ::cco::testing::LoadTree;
+using ::cco::testing::PieceWriter;
 using ::cco::testing::QueryInt;
-using ::cco::testing::ReadFile;
 using ::cco::testing::RunCco;
-using ::cco::testing::RunCommand;
+using ::cco::testing::Tree;
 using ::cco::testing::WaitUntil;
-using ::cco::testing::WriteFile;
-
-// One transcript: its final bytes, and optionally an earlier revision of
-// its first `early_cut` bytes that is written first and then replaced.
-struct Transcript {
-  std::string final_bytes;
-  std::string early;  // empty: none
-  size_t early_cut = 0;
-};
-using Tree = std::map<std::string, Transcript>;  // by path under projects/
-
-Tree LoadTree(const std::string& projects) {
-  Tree tree;
-  for (const auto& entry : fs::recursive_directory_iterator(projects)) {
-    if (!entry.is_regular_file() || entry.path().extension() != ".jsonl") continue;
-    std::string bytes = ReadFile(entry.path().string());
-    if (!bytes.empty() && bytes.back() != '\n') bytes.push_back('\n');
-    tree[fs::relative(entry.path(), projects).string()].final_bytes = std::move(bytes);
-  }
-  return tree;
-}
-
-// An earlier revision of assistant lines: what Claude Code streams before
-// the final usage is known (stop_reason null, output_tokens smaller). Every
-// key stays.
-std::string EarlierRevision(const std::string& bytes) {
-  static const std::regex stop(R"re("stop_reason":"[a-z_]+")re");
-  static const std::regex output(R"re("output_tokens":([0-9]+))re");
-  std::string out = std::regex_replace(bytes, stop, R"("stop_reason":null)");
-  return std::regex_replace(out, output, R"("output_tokens":1)");
-}
-
-// Rewrites: every third file is first written as an earlier revision of its
-// first ~60%; every fifth gets same-uuid copies of its first assistant lines
-// appended, finished (end_turn, more output tokens), as after a compaction.
-void AddRewrites(Tree& tree) {
-  int i = 0;
-  for (auto& [path, t] : tree) {
-    ++i;
-    if (i % 3 == 0) {
-      size_t cut = t.final_bytes.rfind('\n', t.final_bytes.size() * 6 / 10);
-      if (cut != std::string::npos && cut > 0) {
-        t.early_cut = cut + 1;
-        t.early = EarlierRevision(t.final_bytes.substr(0, t.early_cut));
-        if (t.early == t.final_bytes.substr(0, t.early_cut)) t.early.clear();
-      }
-    }
-    if (i % 5 == 0) {
-      int copies = 0;
-      std::string appended;
-      for (absl::string_view line : absl::StrSplit(t.final_bytes, '\n')) {
-        if (copies == 3) break;
-        if (line.find(R"("type":"assistant")") == absl::string_view::npos ||
-            line.find(R"("output_tokens":)") == absl::string_view::npos) {
-          continue;
-        }
-        static const std::regex stop(R"re("stop_reason":(null|"[a-z_]+"))re");
-        static const std::regex output(R"re("output_tokens":([0-9]+))re");
-        std::string copy = std::regex_replace(std::string(line), stop, R"("stop_reason":"end_turn")");
-        copy = std::regex_replace(copy, output, R"("output_tokens":4321)");
-        appended += copy + "\n";
-        ++copies;
-      }
-      t.final_bytes += appended;
-    }
-  }
-}
 
 class DifferentialTest : public ::cco::testing::WatchFixture {
  protected:
-  std::vector<std::string> Dump(const std::string& db) {
-    absl::StatusOr<Db> opened = Db::Open(db, Db::Mode::kReadOnly);
-    EXPECT_TRUE(opened.ok()) << opened.status();
-    if (!opened.ok()) return {};
-    absl::StatusOr<std::vector<std::string>> dump = CanonicalDump(*opened);
-    EXPECT_TRUE(dump.ok()) << dump.status();
-    return dump.ok() ? *dump : std::vector<std::string>{};
-  }
-
   // The reference: one replay of the final files.
   std::string Reference(const Tree& tree) {
     const std::string projects = tmp_ / "reference/projects";
-    for (const auto& [path, t] : tree) WriteFile(projects + "/" + path, t.final_bytes);
+    ::cco::testing::WriteFinal(tree, projects);
     const std::string db = tmp_ / "reference.db";
     ::cco::testing::CommandResult r = RunCco({"replay", projects, "--db", db, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return db;
   }
 
-  // Writes `tree` under root_ step by step, calling `between` after every
-  // few steps: pieces of random size (lines cut in half), earlier revisions
-  // replaced atomically by their final bytes.
+  // Writes `tree` under root_ piece by piece, calling `between` eight times
+  // on the way (about three pieces per file in all).
   void WriteInPieces(const Tree& tree, uint64_t seed, const std::function<void()>& between) {
-    std::mt19937_64 rng(seed);
-    struct Cursor {
-      std::string path;
-      const Transcript* t;
-      size_t written = 0;
-      bool early_phase;
-    };
-    std::vector<Cursor> cursors;
-    for (const auto& [path, t] : tree) cursors.push_back({root_ + "/" + path, &t, 0, !t.early.empty()});
-    // About three pieces per file: a pause every 1/8 of the writing.
+    PieceWriter writer(tree, root_, seed);
     const int every = std::max<int>(1, static_cast<int>(tree.size() * 3 / 8));
     int steps = 0, pauses = 0;
-    while (!cursors.empty()) {
-      const size_t k = rng() % cursors.size();
-      Cursor& c = cursors[k];
-      const std::string& target = c.early_phase ? c.t->early : c.t->final_bytes;
-      if (c.written >= target.size()) {
-        if (c.early_phase) {
-          // Replace: the final bytes of what was written so far, atomically.
-          const std::string tmp = c.path + ".rewrite";
-          WriteFile(tmp, c.t->final_bytes.substr(0, c.t->early_cut));
-          ASSERT_EQ(::rename(tmp.c_str(), c.path.c_str()), 0);
-          c.early_phase = false;
-          c.written = c.t->early_cut;
-        } else {
-          cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(k));
-        }
-        continue;
-      }
-      const size_t left = target.size() - c.written;
-      const size_t n = std::min(left, 1 + static_cast<size_t>(rng() % std::max<size_t>(2, target.size() / 3)));
-      fs::create_directories(fs::path(c.path).parent_path());
-      AppendFile(c.path, target.substr(c.written, n));
-      c.written += n;
+    while (writer.Step()) {
       if (++steps % every == 0) {
         between();
         ++pauses;
@@ -180,19 +70,7 @@ class DifferentialTest : public ::cco::testing::WatchFixture {
   }
 
   void ExpectEqualDumps(const std::string& db, const std::string& reference) {
-    const std::vector<std::string> got = Dump(db), want = Dump(reference);
-    std::vector<std::string> only_got, only_want;
-    std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(only_got));
-    std::set_difference(want.begin(), want.end(), got.begin(), got.end(), std::back_inserter(only_want));
-    auto head = [](std::vector<std::string> v) {
-      if (v.size() > 6) v.resize(6);
-      for (std::string& s : v) s = s.substr(0, 300);
-      return absl::StrJoin(v, "\n  ");
-    };
-    EXPECT_TRUE(only_got.empty() && only_want.empty())
-        << got.size() << " vs " << want.size() << " lines\nonly incremental:\n  " << head(only_got)
-        << "\nonly replay:\n  " << head(only_want);
-    EXPECT_GT(want.size(), 0u);
+    ExpectSameDump(db, reference);
     ::cco::testing::CommandResult check = RunCco({"check", "--db", db});
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   }
@@ -228,12 +106,8 @@ class DifferentialTest : public ::cco::testing::WatchFixture {
   Tree Fixtures() { return LoadTree(std::string(CCO_FIXTURES_DIR) + "/projects"); }
 
   Tree Generated() {
-    const std::string out = tmp_ / "generated";
-    ::cco::testing::CommandResult r =
-        RunCommand({CCO_GEN_BINARY, "--out", out, "--seed", "11", "--size-mb", "3", "--with-subagents"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    Tree tree = LoadTree(out + "/projects");
-    AddRewrites(tree);
+    Tree tree = GeneratedTree(tmp_ / "generated", 11, 3);
+    EXPECT_GT(::cco::testing::AddRewrites(tree), 0) << "no earlier revisions: the test would prove nothing";
     return tree;
   }
 };
@@ -242,11 +116,7 @@ TEST_F(DifferentialTest, FixturesInPiecesWithRescansEqualReplay) { RescansEqualR
 TEST_F(DifferentialTest, FixturesLiveUnderWatchEqualReplay) { WatchEqualsReplay(Fixtures(), 2); }
 
 TEST_F(DifferentialTest, GeneratedTreeWithRewritesInPiecesWithRescansEqualsReplay) {
-  Tree tree = Generated();
-  int early = 0;
-  for (const auto& [path, t] : tree) early += t.early.empty() ? 0 : 1;
-  ASSERT_GT(early, 0) << "no earlier revisions: the test would prove nothing";
-  RescansEqualReplay(std::move(tree), 3);
+  RescansEqualReplay(Generated(), 3);
 }
 TEST_F(DifferentialTest, GeneratedTreeWithRewritesLiveUnderWatchEqualsReplay) { WatchEqualsReplay(Generated(), 4); }
 
