@@ -6,6 +6,8 @@
 // through `cco report tools`, in both arrival orders, and on the shared
 // corpus of real transcripts.
 
+#include <sqlite3.h>
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -121,6 +123,32 @@ TEST(ToolExecutionsTest, ReportToolsShowsTheCorrectedDurationsAndStatuses) {
   EXPECT_NE(r.out.find(R"("tool":"Bash","calls":2,"errors":0,"rejected":0,"interrupted":1)"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find(R"("tool":"Edit","calls":1,"errors":0,"rejected":1)"), std::string::npos) << r.out;
+}
+
+// A database built by the version before migration 0008 (old durations and
+// statuses, no tool_duration_ms): the upgrade rebuilds its executions.
+TEST(ToolExecutionsTest, UpgradedDatabaseGetsTheNewDurationsAndStatuses) {
+  TempDir dir;
+  const std::string db = FixtureDb(dir);
+  sqlite3* conn = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &conn), SQLITE_OK);
+  const char* kDowngrade =
+      "UPDATE tool_executions SET duration_ms = completed_ms - started_ms WHERE tool_duration_ms IS NOT NULL;"
+      "UPDATE tool_executions SET status = 'rejected' WHERE tool_use_id IN ('toolu_01DaveRead', 'toolu_01DaveCat');"
+      "ALTER TABLE tool_executions DROP COLUMN tool_duration_ms;"
+      "DELETE FROM schema_migrations WHERE name LIKE '0008%';";
+  EXPECT_EQ(sqlite3_exec(conn, kDowngrade, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(conn);
+  sqlite3_close(conn);
+  ASSERT_EQ(QueryRows(db, "SELECT status, duration_ms FROM tool_executions WHERE tool_use_id IN"
+                          " ('toolu_01DaveRead', 'toolu_01DaveSearch') ORDER BY started_ms"),
+            "rejected|200\nsuccess|493500");
+  CommandResult r = RunCco({"replay", CCO_FIXTURES_DIR, "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryRows(db, "SELECT status, duration_ms, tool_duration_ms FROM tool_executions WHERE tool_use_id IN"
+                          " ('toolu_01DaveRead', 'toolu_01DaveSearch', 'toolu_01DaveCat') ORDER BY started_ms"),
+            "success|200|\nsuccess|13200|13200\nsuccess|400|");
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM rederive_requests"), 0);
+  EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
 }
 
 // One session whose WebSearch result (own time 2.5 s, 70 s after the use)
