@@ -96,7 +96,7 @@ TEST(RederiveTest, UnknownModelIsPricedOnceThePriceTableLearnsIt) {
   EXPECT_NE(before.out.find("\"unpricedModels\":[\"claude-nova-9\"]"), std::string::npos) << before.out;
   CommandResult listed = RunCco({"rederive", "--db", db});
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_NE(listed.out.find("claude-nova-9: 1 calls, 1000000 tokens"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("claude-nova-9: 1 call, 1000000 tokens"), std::string::npos) << listed.out;
 
   std::filesystem::remove(file);  // 30 days later
   ExecSql(db,

@@ -63,8 +63,8 @@ void PrintText(const RederiveReport& r) {
     std::printf("%lld API calls used models without a known price and count 0 USD:\n",
                 static_cast<long long>(r.unpriced_calls));
     for (const UnpricedModel& m : r.unpriced) {
-      std::printf("  %s: %lld calls, %lld tokens\n", m.model.c_str(), static_cast<long long>(m.calls),
-                  static_cast<long long>(m.tokens));
+      std::printf("  %s: %lld %s, %lld tokens\n", m.model.c_str(), static_cast<long long>(m.calls),
+                  m.calls == 1 ? "call" : "calls", static_cast<long long>(m.tokens));
     }
   }
 }

@@ -204,10 +204,10 @@ void PrintUsage(const std::vector<UsageRow>& rows, const std::string& heading) {
     std::printf("\n%lld API calls used models without a known price and count 0 USD:\n",
                 static_cast<long long>(totals.unpriced_calls));
     for (const auto& [model, where] : UnpricedModels(rows)) {
-      std::printf("  %s: %lld calls (%s)\n", model.c_str(), static_cast<long long>(where.first),
-                  absl::StrJoin(where.second, ", ").c_str());
+      std::printf("  %s: %lld %s (%s)\n", model.c_str(), static_cast<long long>(where.first),
+                  where.first == 1 ? "call" : "calls", absl::StrJoin(where.second, ", ").c_str());
     }
-    std::printf("(`cco rederive` prices them once the price table knows them.)\n");
+    std::printf("A cco whose price table knows them prices them again (see cco rederive).\n");
   }
   std::printf("\nOutput tokens are a lower bound: most Claude Code versions never write a streamed\n"
               "response's final usage to the transcript.\n");
