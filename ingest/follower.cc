@@ -84,8 +84,6 @@ absl::Status Follower::Reconcile(std::string_view why) {
   RETURN_IF_ERROR(scanner_.Reconcile(options_.roots, &report));
   ++stats_.reconciles;
   stats_.files = report.files;
-  stats_.renamed += report.renamed;
-  stats_.removed += report.removed;
   // A missing root is expected (it is waited for); other listing problems
   // (permissions) are worth one warning each.
   for (const std::string& error : report.errors) {
@@ -147,8 +145,6 @@ absl::Status Follower::HandleEvents(const std::vector<WatchEvent>& events) {
       ScanReport report;
       RETURN_IF_ERROR(scanner_.CheckPath(*root, event.path, &report));
       ++stats_.events;
-      stats_.renamed += report.renamed;
-      stats_.removed += report.removed;
     }
   }
   return absl::OkStatus();
@@ -160,6 +156,9 @@ absl::Status Follower::Run() {
   absl::Status status;
   while (status.ok() && !StopRequested()) {
     Tick();
+    // A writer that stopped (the database deleted, corrupt or replaced)
+    // ends the service even when nothing is being submitted.
+    if (absl::Status w = writer_.status(); !w.ok()) return w;
     const bool polling = force_poll_ || watcher_.degraded();
     absl::Duration timeout = next_reconcile_ - absl::Now();
     // What was submitted may still be refused: look again soon.
@@ -173,7 +172,6 @@ absl::Status Follower::Run() {
     const bool reload = options_.take_reload && options_.take_reload();
     const bool lost = std::any_of(events->begin(), events->end(),
                                   [](const WatchEvent& e) { return e.kind == WatchEvent::Kind::kRescan; });
-    if (lost) ++stats_.rescans;
     if (reload || lost) {
       status = Reconcile(reload ? "reload" : "events-lost");
     } else {

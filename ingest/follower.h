@@ -62,10 +62,7 @@ struct FollowerOptions {
 struct FollowerStats {
   int64_t reconciles = 0;
   int64_t events = 0;          // hints handled
-  int64_t rescans = 0;         // kRescan hints (overflow, failed watch)
   int64_t files = 0;           // transcript files seen by the last reconcile
-  int64_t renamed = 0;
-  int64_t removed = 0;
 };
 
 class Follower {

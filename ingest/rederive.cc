@@ -107,7 +107,7 @@ absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, const absl::flat_hash_m
       : "SELECT id, conversation_id, file_id, byte_offset, raw FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"));
   ASSIGN_OR_RETURN(Stmt update, db.Prepare(
       "UPDATE messages SET content = ?2, input_tokens = ?3, output_tokens = ?4, cache_creation_tokens = ?5,"
-      " cache_read_tokens = ?6 WHERE id = ?1"));
+      " cache_read_tokens = ?6, stop_reason = ?7 WHERE id = ?1"));
   LineParser parser;
   int64_t after = 0;
   while (true) {
@@ -135,7 +135,7 @@ absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, const absl::flat_hash_m
       }
       ++report->messages;
       if (rec.content != row.content || !SameTokens(row, rec.usage)) {
-        update.Bind(1, row.id).Bind(2, rec.content);
+        update.Bind(1, row.id).Bind(2, rec.content).BindTextOrNull(7, rec.stop_reason);
         if (rec.usage.has_value()) {
           update.Bind(3, rec.usage->input).Bind(4, rec.usage->output).Bind(5, rec.usage->cache_creation)
               .Bind(6, rec.usage->cache_read);

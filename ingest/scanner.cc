@@ -69,9 +69,24 @@ absl::Status Scanner::Resync() {
   }
 }
 
+absl::Status Scanner::Settle(const std::vector<std::string>& roots, ScanReport* report, int max_passes) {
+  for (int pass = 0; pass < max_passes; ++pass) {
+    RETURN_IF_ERROR(writer_.Flush());
+    if (!NeedsResync()) return absl::OkStatus();
+    RETURN_IF_ERROR(Resync());
+    ScanReport again;
+    RETURN_IF_ERROR(Reconcile(roots, &again));
+    report->new_generations += again.new_generations;
+    report->removed += again.removed;
+    report->renamed += again.renamed;
+    report->errors.insert(report->errors.end(), again.errors.begin(), again.errors.end());
+  }
+  return writer_.Flush();
+}
+
 absl::Status Scanner::TailOne(const std::string& root, const std::string& path, int fd, const struct stat& st,
                               const std::string& renamed_from, const std::string& displaced_to,
-                              ScanReport* report, int64_t* bytes_read) {
+                              const MoveUndo* before_move, ScanReport* report, int64_t* bytes_read) {
   FileState& state = states_[path];
   if (state.generation == 0 || state.location.path.empty()) {
     state.location = LocateTranscript(root, path);
@@ -104,16 +119,12 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
     if (rename_pending) {
       // Nothing reached the writer: the rows are where they were. Undo the
       // move here too, so what this scanner holds stays what is committed.
-      FileState moved = std::move(states_[path]);
       states_.erase(path);
+      if (before_move != nullptr) states_[renamed_from] = before_move->source;
       if (!displaced_to.empty()) {
-        FileState displaced = std::move(states_[displaced_to]);
         states_.erase(displaced_to);
-        displaced.location.path = path;
-        states_[path] = std::move(displaced);
+        if (before_move != nullptr && before_move->displaced.has_value()) states_[path] = *before_move->displaced;
       }
-      moved.location.path = renamed_from;
-      states_[renamed_from] = std::move(moved);
     } else if (state.generation == 0) {
       states_.erase(path);
     }
@@ -130,6 +141,8 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
     chunk.identity = state.identity;
     chunk.generation = state.generation;
     chunk.start = chunk.end = state.read_position;
+    chunk.prior_checksum_len = state.identity.checksum_len;
+    chunk.prior_checksum = state.identity.checksum;
     chunk.renamed_from = renamed_from;
     chunk.displaced_to = displaced_to;
     RETURN_IF_ERROR(writer_.Submit(std::move(chunk)));
@@ -193,9 +206,13 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
       }
     }
   }
+  std::optional<MoveUndo> undo;
   if (!renamed_from.empty()) {
+    undo.emplace();
+    undo->source = states_[renamed_from];
     own = states_.find(path);
     if (own != states_.end()) {
+      undo->displaced = own->second;
       // Another file took this path: its row steps aside.
       displaced_to = absl::StrCat(path, ".displaced-", ::getpid(), "-", ++displaced_);
       FileState aside = std::move(own->second);
@@ -212,7 +229,8 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
     ++report->renamed;
     spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, path);
   }
-  return TailOne(root, path, fd, st, renamed_from, displaced_to, report, bytes_read);
+  return TailOne(root, path, fd, st, renamed_from, displaced_to, undo.has_value() ? &*undo : nullptr, report,
+                 bytes_read);
 }
 
 absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanReport* report) {
@@ -281,9 +299,18 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
       ++progress.files_done;
       continue;  // unchanged since we last read it
     }
+    // A file with several names (hard links) is read under the name that
+    // already has a live row, whichever name the walk listed.
+    std::string path = c.path;
+    if (c.st.st_nlink > 1 && (it == states_.end() || it->second.archived)) {
+      if (std::string alias = LiveAlias(c.path, c.st); !alias.empty()) {
+        path = alias;
+        on_disk[alias] = true;
+      }
+    }
     const int64_t displaced_before = displaced_;
     int64_t bytes = 0;
-    RETURN_IF_ERROR(Visit(c.root, c.path, any_gone, report, &bytes));
+    RETURN_IF_ERROR(Visit(c.root, path, any_gone, report, &bytes));
     if (displaced_ != displaced_before) any_gone = true;
     ++progress.files_done;
     progress.bytes_done += bytes;
@@ -310,7 +337,8 @@ absl::Status Scanner::CheckPath(const std::string& root, const std::string& path
   if (!S_ISREG(st.st_mode)) return absl::OkStatus();
   // Another name of a file already read under a live path (a hard link):
   // read under that path only, as Reconcile does.
-  if (!states_.contains(path) && HasLiveAlias(path, st)) {
+  auto known = states_.find(path);
+  if ((known == states_.end() || known->second.archived) && !LiveAlias(path, st).empty()) {
     return absl::OkStatus();
   }
   int64_t bytes = 0;
@@ -364,16 +392,16 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
   return best;
 }
 
-bool Scanner::HasLiveAlias(const std::string& path, const struct stat& st) const {
+std::string Scanner::LiveAlias(const std::string& path, const struct stat& st) const {
   for (const auto& [known, state] : states_) {
     if (known == path || state.archived || state.identity.dev != static_cast<int64_t>(st.st_dev) ||
         state.identity.inode != static_cast<int64_t>(st.st_ino)) {
       continue;
     }
     struct stat other;
-    if (::stat(known.c_str(), &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino) return true;
+    if (::stat(known.c_str(), &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino) return known;
   }
-  return false;
+  return "";
 }
 
 }  // namespace cco

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,13 @@ class Scanner {
   // afterwards reads again whatever the refused chunks held.
   absl::Status Resync();
 
+  // For one-shot commands after Reconcile: waits until everything is
+  // committed and, while chunks were refused (files that moved while they
+  // were read), resyncs and reconciles again, at most `max_passes` times.
+  // Counts of the extra passes go into `report` (files are not counted
+  // twice). NeedsResync() afterwards says whether anything is left.
+  absl::Status Settle(const std::vector<std::string>& roots, ScanReport* report, int max_passes = 3);
+
  private:
   // Which files row the file `st` found at `path` continues, and then tails
   // it. Usually the path's own row. Otherwise (the path is new, or holds
@@ -91,9 +99,15 @@ class Scanner {
   // Opens `path` once and decides and reads through that descriptor only.
   absl::Status Visit(const std::string& root, const std::string& path, bool search_moves, ScanReport* report,
                      int64_t* bytes_read);
+  // The states a move changed, as they were (to undo it when nothing of
+  // it reached the writer).
+  struct MoveUndo {
+    FileState source;                    // the moved row, under renamed_from
+    std::optional<FileState> displaced;  // the row that held the path
+  };
   absl::Status TailOne(const std::string& root, const std::string& path, int fd, const struct stat& st,
-                       const std::string& renamed_from, const std::string& displaced_to, ScanReport* report,
-                       int64_t* bytes_read);
+                       const std::string& renamed_from, const std::string& displaced_to,
+                       const MoveUndo* before_move, ScanReport* report, int64_t* bytes_read);
   absl::Status Archive(const std::string& path, ScanReport* report);
   struct MoveSource {
     std::string key;          // the row's path here; "" when none
@@ -101,8 +115,9 @@ class Scanner {
   };
   // The row whose file moved to `path` (see Visit).
   MoveSource FindMoveSource(const std::string& path, int fd, const struct stat& st) const;
-  // Whether a live row's path is another name (hard link) of the file `st`.
-  bool HasLiveAlias(const std::string& path, const struct stat& st) const;
+  // The path of a live row that is another name (hard link) of the file
+  // `st` found at `path`, or "".
+  std::string LiveAlias(const std::string& path, const struct stat& st) const;
 
   Writer& writer_;
   ScanOptions options_;

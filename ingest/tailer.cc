@@ -51,6 +51,8 @@ class ChunkBuilder {
     chunk_.new_generation = new_generation;
     chunk_.start = start;
     chunk_.end = start;
+    chunk_.prior_checksum_len = state_.identity.checksum_len;
+    chunk_.prior_checksum = state_.identity.checksum;
     lines_ = 0;
   }
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/hash.h"
 #include "src/status.h"
 
 namespace cco {
@@ -78,9 +80,11 @@ std::string Cell(const Stmt& s, int col) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> CanonicalDump(Db& db, const std::vector<std::string>& only_sessions) {
-  const absl::flat_hash_set<std::string> sessions(only_sessions.begin(), only_sessions.end());
+absl::StatusOr<std::vector<std::string>> CanonicalDump(Db& db, const CanonicalOptions& options) {
+  const absl::flat_hash_set<std::string> sessions(options.only_sessions.begin(), options.only_sessions.end());
   std::vector<std::string> out;
+  RETURN_IF_ERROR(db.Exec("BEGIN"));  // one snapshot, while a writer goes on
+  absl::Cleanup end = [&db] { (void)db.Exec("COMMIT"); };
   for (const Section& section : kSections) {
     if (!sessions.empty() && !section.per_session) continue;
     ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(section.sql));
@@ -88,6 +92,11 @@ absl::StatusOr<std::vector<std::string>> CanonicalDump(Db& db, const std::vector
       if (!sessions.empty() && !sessions.contains(Cell(s, 0))) return true;
       std::vector<std::string> cells;
       for (int i = 0; i < s.ColumnCount(); ++i) cells.push_back(Cell(s, i));
+      if (options.digest_values && cells.size() > 2) {
+        const std::string values = absl::StrJoin(cells.begin() + 2, cells.end(), "|");
+        cells.resize(2);
+        cells.push_back(absl::StrCat(absl::Hex(StableHash(values), absl::kZeroPad16)));
+      }
       out.push_back(absl::StrCat(section.name, "|", absl::StrJoin(cells, "|")));
       return true;
     }));

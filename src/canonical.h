@@ -17,10 +17,18 @@
 
 namespace cco {
 
-// Sorted lines, each "<table>|<natural key>|<values…>". With
-// `only_sessions` non-empty, per-session sections keep only those sessions
-// and the rollups across sessions are left out.
-absl::StatusOr<std::vector<std::string>> CanonicalDump(Db& db, const std::vector<std::string>& only_sessions = {});
+struct CanonicalOptions {
+  // Non-empty: per-session sections keep only these sessions, and the
+  // rollups across sessions are left out.
+  std::vector<std::string> only_sessions;
+  // Each line's values after its first two cells as a 64-bit hash, so a
+  // large database's dump stays small (a difference is still a difference).
+  bool digest_values = false;
+};
+
+// Sorted lines, each "<table>|<natural key>|<values…>", all read in one
+// read transaction.
+absl::StatusOr<std::vector<std::string>> CanonicalDump(Db& db, const CanonicalOptions& options = {});
 
 }  // namespace cco
 

@@ -142,6 +142,11 @@ struct FileChunk {
   // claimed by its file under its new name or archived.
   std::string displaced_to;
   int64_t start = 0;          // read_position before
+  // The identity of the bytes before `start` this chunk continues (the
+  // checksum the files row must hold, unless new_generation): a chunk whose
+  // numbers happen to match another file's row is still refused.
+  int64_t prior_checksum_len = 0;
+  uint64_t prior_checksum = 0;
   int64_t end = 0;            // read_position after (just after a '\n', or EOF in replay)
   std::vector<LineRecord> records;
   int64_t bytes() const { return end - start; }

@@ -396,8 +396,22 @@ absl::Status SqliteDeriver::ApplyUsage(const UsageCopy& copy, const LineRecord& 
     w.cost = price != nullptr ? CostNanoUsd(copy.usage, *price) : 0;
   }
   if (copy.api_message_id.empty()) {
-    // Never deduplicated: the line is its own slot.
+    // Never deduplicated across lines: the row is its own slot. A revision
+    // of the row offers another copy to that slot (the larger counts).
     w.key = absl::StrCat("line:", source, ":", ctx.row_id);
+    Stmt& sel = *select_winner_;
+    sel.Bind(1, w.key);
+    ASSIGN_OR_RETURN(bool found, sel.Step());
+    std::optional<Winner> stored;
+    if (found) {
+      stored.emplace();
+      LoadWinner(sel, &*stored);
+    }
+    sel.Reset();
+    if (stored.has_value()) {
+      if (!CopyBeats(w.candidate(), stored->candidate())) return absl::OkStatus();
+      RETURN_IF_ERROR(ApplyWinnerContribution(*stored, -1));
+    }
     RETURN_IF_ERROR(StoreWinner(w));
     return ApplyWinnerContribution(w, +1);
   }

@@ -29,7 +29,6 @@ void CommitStats::Add(const CommitStats& o) {
   quarantined += o.quarantined;
   duplicates += o.duplicates;
   revisions += o.revisions;
-  files_archived += o.files_archived;
   refused += o.refused;
   refusals.insert(refusals.end(), o.refusals.begin(), o.refusals.end());
   conversations.insert(o.conversations.begin(), o.conversations.end());
@@ -68,6 +67,8 @@ class SqliteStore : public Store {
     int64_t stream_id = 0;
     int64_t generation = 0;
     int64_t read_position = 0;
+    int64_t checksum_len = 0;
+    uint64_t checksum = 0;
   };
 
   // OK, Aborted (refused: nothing of the chunk was applied), or
@@ -139,7 +140,8 @@ absl::Status SqliteStore::Prepare() {
                        "   WHEN ended_ms IS NULL OR ?2 > ended_ms THEN ?2 ELSE ended_ms END"
                        " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(select_file_,
-                       "SELECT id, generation, read_position, stream_id FROM files WHERE path = ?1"));
+                       "SELECT id, generation, read_position, stream_id, checksum_len, checksum FROM files"
+                       " WHERE path = ?1"));
   RETURN_IF_ERROR(prep(select_stream_, "SELECT id FROM streams WHERE name = ?1"));
   RETURN_IF_ERROR(prep(insert_stream_, "INSERT INTO streams(name) VALUES (?1)"));
   RETURN_IF_ERROR(prep(insert_file_,
@@ -570,6 +572,8 @@ absl::StatusOr<std::optional<SqliteStore::FileRow>> SqliteStore::FindFile(const 
     row->generation = sel.ColumnInt(1);
     row->read_position = sel.ColumnInt(2);
     row->stream_id = sel.ColumnInt(3);
+    row->checksum_len = sel.ColumnInt(4);
+    row->checksum = static_cast<uint64_t>(sel.ColumnInt(5));
   }
   sel.Reset();
   return row;
@@ -616,6 +620,9 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
         "file state of ", loc.path, " moved: chunk starts at ", chunk.start, " (generation ",
         chunk.generation, ") but the stored read position is ", file.read_position, " (generation ",
         file.generation, ")"));
+  } else if (chunk.prior_checksum_len != file.checksum_len || chunk.prior_checksum != file.checksum) {
+    return absl::AbortedError(absl::StrCat("file state of ", loc.path,
+                                           " moved: the chunk continues other bytes than the stored row's"));
   }
 
   // 2. Apply it.
@@ -700,7 +707,6 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
     for (const FileRemoval& removal : removals) {
       status = archive_file_->Bind(1, removal.path).Bind(2, Now()).Run();
       if (!status.ok()) break;
-      local.files_archived += db_.changes();
     }
   }
   if (status.ok() && local.lines > 0 && options_.inside_open_batch) options_.inside_open_batch();
@@ -721,8 +727,11 @@ absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {
   // A database deleted or replaced under a running writer would take every
   // later commit into a file nobody can open again: that is fatal.
   struct stat st;
-  if (::stat(db_.path().c_str(), &st) != 0 || static_cast<int64_t>(st.st_dev) != db_dev_ ||
-      static_cast<int64_t>(st.st_ino) != db_inode_) {
+  const bool gone = ::stat(db_.path().c_str(), &st) != 0;
+  if (gone && errno != ENOENT) {
+    return ErrnoStatus(errno, absl::StrCat("cannot stat ", db_.path()));  // logged, not fatal
+  }
+  if (gone || static_cast<int64_t>(st.st_dev) != db_dev_ || static_cast<int64_t>(st.st_ino) != db_inode_) {
     return absl::DataLossError(absl::StrCat("the database ", db_.path(),
                                             " was deleted or replaced while cco was writing to it"));
   }

@@ -31,9 +31,8 @@ struct sqlite3;
 namespace cco {
 
 // This abseil is built with its own string_view (not std::string_view).
-// These convert views without copying.
+// AsAbsl converts a view without copying.
 inline absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-inline std::string_view AsStd(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 // Maps a SQLite result code (and the connection's message, when given) to a
 // Status. SQLITE_BUSY/LOCKED become kUnavailable (retryable), SQLITE_FULL

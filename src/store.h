@@ -25,7 +25,6 @@ struct CommitStats {
   int64_t quarantined = 0;
   int64_t duplicates = 0;   // lines already stored (re-read after replacement), revisions included
   int64_t revisions = 0;    // keyed lines seen again with other bytes that the row now shows
-  int64_t files_archived = 0;
   // Chunks refused because they did not continue the committed state of
   // their file (the reader's view was stale: a rename chain that outran it,
   // a file gone between event and open). Nothing of them was applied; the

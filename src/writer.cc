@@ -148,6 +148,16 @@ absl::Status Writer::WaitCommitted(uint64_t ticket, absl::Duration timeout) {
   return absl::OkStatus();
 }
 
+absl::Status Writer::status() const {
+  SyncedLock lock(&mu_);
+  return error_;
+}
+
+void Writer::OnError(std::function<void()> callback) {
+  SyncedLock lock(&mu_);
+  on_error_ = std::move(callback);
+}
+
 int64_t Writer::refusals() const {
   SyncedLock lock(&mu_);
   return refusals_;
@@ -170,7 +180,7 @@ absl::StatusOr<std::vector<FileState>> Writer::TakeFileStates(uint64_t ticket, a
   SyncedLock lock(&mu_);
   ++flush_waiters_;
   auto answered = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !error_.ok() || (states_ticket_ == ticket && states_answer_.has_value());
+    return !error_.ok() || (states_answer_.has_value() && states_answer_ticket_ == ticket);
   };
   const bool reached = AwaitSynced(&mu_, answered, timeout);
   --flush_waiters_;
@@ -296,6 +306,7 @@ void Writer::Run() {
         work.pop_front();
         SyncedLock lock(&mu_);
         states_answer_ = std::move(states);
+        states_answer_ticket_ = committed_ + 1;  // items are answered in submission order
         ++committed_;
         continue;
       }
@@ -318,6 +329,7 @@ void Writer::Run() {
       if (!status.ok()) {
         spdlog::error("writer stopped on error error=\"{}\"", status.message());
         error_ = status;
+        if (on_error_) on_error_();
         return;
       }
       depth = static_cast<int64_t>(queue_.size());
@@ -340,6 +352,7 @@ bool Writer::HeartbeatOk(int64_t queue_depth) {
   spdlog::error("writer stopped on error error=\"{}\"", s.message());
   SyncedLock lock(&mu_);
   error_ = s;
+  if (on_error_) on_error_();
   return false;
 }
 

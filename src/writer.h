@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -66,6 +67,12 @@ class Writer {
 
   // Chunks refused so far (see the class comment). Thread-safe.
   int64_t refusals() const;
+
+  // OK while the writer runs; its error once it stopped on one.
+  absl::Status status() const;
+  // Called (on the writer thread) when the writer stops on an error, so a
+  // thread waiting elsewhere (the daemon's watcher) wakes and sees it.
+  void OnError(std::function<void()> callback);
 
   // Asks for every committed files row, read after everything submitted
   // before this call is committed. Returns the request's ticket; one request
@@ -115,6 +122,8 @@ class Writer {
   int64_t refusals_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t states_ticket_ ABSL_GUARDED_BY(mu_) = 0;  // the open RequestFileStates
   std::optional<absl::StatusOr<std::vector<FileState>>> states_answer_ ABSL_GUARDED_BY(mu_);
+  uint64_t states_answer_ticket_ ABSL_GUARDED_BY(mu_) = 0;  // the request states_answer_ answers
+  std::function<void()> on_error_ ABSL_GUARDED_BY(mu_);
 
   std::thread thread_;
 };

@@ -156,6 +156,25 @@ TEST_F(RevisionTest, SameUuidCopyAfterACompactionBoundaryCounts) {
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM duplicates"), 1) << "the superseded line is accounted for";
 }
 
+// A line with usage but no message.id is its own usage slot: a revision of
+// it replaces its copy there, never adds a second one.
+TEST_F(RevisionTest, RevisionOfALineWithoutMessageIdCountsOnce) {
+  auto without_id = [](int output, const char* stop) {
+    std::string line = Text(output, stop);
+    const std::string id = R"("id":"m-1",)";
+    line.erase(line.find(id), id.size());
+    return line;
+  };
+  WriteFile(Path(root_), User() + without_id(2, "null"));
+  Rescan(root_, db_);
+  ASSERT_EQ(Output(db_), 2);
+  ::cco::testing::AppendFile(Path(root_), CompactBoundary() + without_id(300, "\"end_turn\""));
+  Rescan(root_, db_);
+  EXPECT_EQ(Output(db_), 300);
+  EXPECT_EQ(QueryInt(db_, "SELECT sum(input_tokens) FROM token_rollups"), 4);
+  ExpectSameAsFresh(db_, User() + without_id(2, "null") + CompactBoundary() + without_id(300, "\"end_turn\""));
+}
+
 TEST_F(RevisionTest, AnEarlierRevisionArrivingLastDoesNotWin) {
   // The final line first, the streamed one after it: the row still shows the
   // final one, and the database equals the one built in the other order.

@@ -105,6 +105,24 @@ TEST_F(WriterTest, ChunkThatDoesNotContinueItsFileIsRefusedAloneAndCounted) {
   EXPECT_EQ(Position("a.jsonl"), 40);
 }
 
+TEST_F(WriterTest, ChunkWhoseNumbersMatchButNotItsBytesIsRefused) {
+  FileChunk first = Chunk("a.jsonl", 1, 0, 2, true);
+  first.identity.checksum_len = 20;
+  first.identity.checksum = 0xabc;
+  ASSERT_TRUE(writer_->Submit(std::move(first)).ok());
+  FileChunk other = Chunk("a.jsonl", 1, 20, 1, false);  // right position, other file's bytes
+  other.prior_checksum_len = 20;
+  other.prior_checksum = 0xdef;
+  ASSERT_TRUE(writer_->Submit(std::move(other)).ok());
+  FileChunk next = Chunk("a.jsonl", 1, 20, 1, false);
+  next.prior_checksum_len = 20;
+  next.prior_checksum = 0xabc;
+  ASSERT_TRUE(writer_->Submit(std::move(next)).ok());
+  ASSERT_TRUE(writer_->Flush().ok());
+  EXPECT_EQ(writer_->refusals(), 1);
+  EXPECT_EQ(Position("a.jsonl"), 30);
+}
+
 TEST_F(WriterTest, UnknownFileMidwayAndWrongGenerationAreRefused) {
   ASSERT_TRUE(writer_->Submit(Chunk("x.jsonl", 1, 100, 1, false)).ok());  // no row, not at 0
   ASSERT_TRUE(writer_->Submit(Chunk("y.jsonl", 1, 0, 1, true)).ok());

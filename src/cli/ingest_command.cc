@@ -118,17 +118,8 @@ int RunIngest(const IngestRun& run) {
   // A file that moved while it was read had its chunk refused: read again
   // from what is committed (bounded; the next rescan or `watch` settles the
   // rest).
-  for (int pass = 0; pass < 3 && scan.ok(); ++pass) {
-    scan = writer.Flush();
-    if (!scan.ok() || !scanner.NeedsResync()) break;
-    scan = scanner.Resync();
-    ScanReport again;  // files were counted by the first pass
-    if (scan.ok()) scan = scanner.Reconcile(roots.roots, &again);
-    report.new_generations += again.new_generations;
-    report.removed += again.removed;
-    report.renamed += again.renamed;
-    report.errors.insert(report.errors.end(), again.errors.begin(), again.errors.end());
-  }
+  if (scan.ok()) scan = scanner.Settle(roots.roots, &report);
+  const bool unsettled = scan.ok() && scanner.NeedsResync();
   absl::Status stop = writer.Stop();
   bar.Finish();
   if (!scan.ok()) return Fail(scan);
@@ -146,6 +137,7 @@ int RunIngest(const IngestRun& run) {
         .Field("quarantined", stats.quarantined)
         .Field("duplicates", stats.duplicates)
         .Field("revisions", stats.revisions)
+        .Field("refused", stats.refused)
         .Field("conversations", static_cast<int64_t>(stats.conversations.size()))
         .Field("projects", static_cast<int64_t>(stats.projects.size()))
         .Field("bytes", stats.bytes)
@@ -181,6 +173,10 @@ int RunIngest(const IngestRun& run) {
     std::printf("  database: %s\n", run.db_path.c_str());
   }
   for (const std::string& e : report.errors) std::fprintf(stderr, "cco: warning: %s\n", e.c_str());
+  if (unsettled) {
+    std::fprintf(stderr, "cco: warning: files kept moving while they were read (%lld chunks refused);"
+                         " run again to read the rest\n", static_cast<long long>(stats.refused));
+  }
   // Below the roots but not read (a symlink loop, a dangling symlink,
   // unreadable): named, so that nothing is left out silently.
   for (const std::string& s : report.skipped) std::fprintf(stderr, "cco: warning: skipped %s\n", s.c_str());

@@ -87,6 +87,7 @@ int Watch(const WatchRun& run) {
     (void)writer.Stop();
     return ReportFailure(watcher.status());
   }
+  writer.OnError([w = watcher->get()] { w->Wake(); });
   absl::StatusOr<std::unique_ptr<SignalMonitor>> signals = SignalMonitor::Install(&WakeWatcher, watcher->get());
   if (!signals.ok()) {
     (void)writer.Stop();
