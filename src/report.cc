@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "src/derive.h"
 #include "src/status.h"
 
 namespace cco {
@@ -131,7 +132,12 @@ absl::StatusOr<bool> Accumulate(Stmt& stmt, Period period, const ReportFilter& f
 absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const ReportFilter& filter) {
   auto [start, end] = Bounds(filter);
   Grouped grouped;
-  if (!filter.restrict_projects) {
+  // A bound inside a UTC hour (a zone such as Asia/Kolkata, UTC+5:30) cuts
+  // an hour that the hourly rows cannot split: the hour would be dropped,
+  // and with it a range whose only usage lies there would look empty.
+  const bool whole_hour_bounds = (!filter.since.has_value() || start % kHourMs == 0) &&
+                                 (!filter.until.has_value() || end % kHourMs == 0);
+  if (!filter.restrict_projects && whole_hour_bounds) {
     // Hourly rows across projects: enough for any zone whose offsets are
     // whole hours over the range, which is nearly all of them.
     ASSIGN_OR_RETURN(Stmt hourly, db.Prepare(absl::StrFormat(
