@@ -1,5 +1,6 @@
 #include "ingest/scanner.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +33,27 @@ int64_t MtimeNs(const struct stat& st) {
 // True when the open file `fd` holds the bytes `state` read (CheckIdentity
 // would resume). A matching (dev, inode) alone is not enough to call a new
 // path a rename: file systems hand a freed inode to the next new file at once.
+// Whether another *.jsonl in the directory of `path` is the file (dev, inode).
+bool FileIsBeside(const std::string& path, int64_t dev, int64_t inode) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return false;
+  const std::string dir = path.substr(0, slash);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return false;
+  absl::Cleanup close_dir = [d] { ::closedir(d); };
+  while (const struct dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (!absl::EndsWith(AsAbsl(name), ".jsonl") || name == std::string_view(path).substr(slash + 1)) continue;
+    if (static_cast<int64_t>(e->d_ino) != inode) continue;
+    struct stat st;
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        static_cast<int64_t>(st.st_dev) == dev && static_cast<int64_t>(st.st_ino) == inode) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool HoldsSameBytes(int fd, const struct stat& st, const FileState& state) {
   absl::StatusOr<IdentityCheck> check = CheckIdentity(fd, st, state);
   return check.ok() && check->decision == ResumeDecision::kResume;
@@ -96,7 +118,7 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
     state.location.agent_type = ReadAgentType(path);
   }
   state.location.root = root;
-  bool rename_pending = !renamed_from.empty();
+  bool rename_pending = !renamed_from.empty() || !displaced_to.empty();
   absl::Status writer_status;
   ChunkSink sink = [&](FileChunk&& chunk) -> absl::Status {
     if (options_.pace) {
@@ -120,7 +142,7 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
       // Nothing reached the writer: the rows are where they were. Undo the
       // move here too, so what this scanner holds stays what is committed.
       states_.erase(path);
-      if (before_move != nullptr) states_[renamed_from] = before_move->source;
+      if (before_move != nullptr && !renamed_from.empty()) states_[renamed_from] = before_move->source;
       if (!displaced_to.empty()) {
         states_.erase(displaced_to);
         if (before_move != nullptr && before_move->displaced.has_value()) states_[path] = *before_move->displaced;
@@ -191,25 +213,33 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
   const bool own_file = own != states_.end() && own->second.generation > 0 &&
                         own->second.identity.dev == static_cast<int64_t>(st.st_dev) &&
                         own->second.identity.inode == static_cast<int64_t>(st.st_ino);
+  bool displace_own = false;
   if (search_moves && !own_file) {
     MoveSource source = FindMoveSource(path, fd, st);
     renamed_from = source.key;
-    // Only the same file (inode) takes a path from a row whose first bytes
-    // its file still starts with: that is a file replaced in place, read
-    // again as a new generation of its own row.
-    if (!renamed_from.empty() && !source.same_inode && own != states_.end() &&
-        own->second.identity.head_len > 0) {
+    // Whether the file still starts with its path's own row's first bytes:
+    // a file replaced in place, read again as a new generation of that row.
+    const bool own_row = own != states_.end() && own->second.generation > 0;
+    bool own_head = own_row;
+    if (own_row && own->second.identity.head_len > 0) {
       FileIdentity now;
-      if (Fingerprint(fd, own->second.identity.head_len, &now).ok() &&
-          now.head_checksum == own->second.identity.head_checksum) {
-        renamed_from.clear();
-      }
+      own_head = Fingerprint(fd, own->second.identity.head_len, &now).ok() &&
+                 now.head_checksum == own->second.identity.head_checksum;
     }
+    // Only the same file (inode) takes the path from a row it replaced.
+    if (!renamed_from.empty() && !source.same_inode && own_head) renamed_from.clear();
+    // Another file, of no row, at the path while the path's row's file is
+    // under another name beside it (names swapped faster than they were
+    // read): the row steps aside, to be found again with its file, and this
+    // file is read as a new one. A file replaced in place by other content
+    // stays a new generation of its path's row.
+    displace_own = renamed_from.empty() && own_row && !own_head &&
+                   FileIsBeside(path, own->second.identity.dev, own->second.identity.inode);
   }
   std::optional<MoveUndo> undo;
-  if (!renamed_from.empty()) {
+  if (!renamed_from.empty() || displace_own) {
     undo.emplace();
-    undo->source = states_[renamed_from];
+    if (!renamed_from.empty()) undo->source = states_[renamed_from];
     own = states_.find(path);
     if (own != states_.end()) {
       undo->displaced = own->second;
@@ -222,12 +252,14 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
       spdlog::info("transcript replaced by another under its name path=\"{}\" placeholder=\"{}\"", path,
                    displaced_to);
     }
-    FileState moved = std::move(states_[renamed_from]);
-    states_.erase(renamed_from);
-    moved.location = LocateTranscript(root, path);
-    states_[path] = std::move(moved);
-    ++report->renamed;
-    spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, path);
+    if (!renamed_from.empty()) {
+      FileState moved = std::move(states_[renamed_from]);
+      states_.erase(renamed_from);
+      moved.location = LocateTranscript(root, path);
+      states_[path] = std::move(moved);
+      ++report->renamed;
+      spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, path);
+    }
   }
   return TailOne(root, path, fd, st, renamed_from, displaced_to, undo.has_value() ? &*undo : nullptr, report,
                  bytes_read);
@@ -269,11 +301,15 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     return std::any_of(roots.begin(), roots.end(), [&](const std::string& r) { return UnderRoot(path, r); });
   };
   // Moves are searched for only when some row under these roots lost its
-  // file (gone from its path, or its path holds another file): on a first
-  // backfill, or a pass where nothing moved, every new path is a new file.
+  // file: gone from its path (archived rows included: a removal may have
+  // been seen before the new name), or its path holds another file. On a
+  // first backfill every new path is a new file.
   bool any_gone = false;
   for (const auto& [path, state] : states_) {
-    if (!state.archived && !on_disk.contains(path) && in_roots(path)) any_gone = true;
+    if ((state.archived || !on_disk.contains(path)) && in_roots(path)) {
+      any_gone = true;
+      break;
+    }
   }
 
   ScanProgress progress;

@@ -137,9 +137,10 @@ struct FileChunk {
   int64_t generation = 1;     // generation these lines belong to
   bool new_generation = false;  // first chunk of a generation read from 0
   std::string renamed_from;     // the files row at this path moved here (same file, new name)
-  // With renamed_from: the row that held this path so far moves aside to
-  // this placeholder path first (another file took its name: a swap), to be
-  // claimed by its file under its new name or archived.
+  // The row that held this path so far moves aside to this placeholder path
+  // first (another file took its name: a swap, or a new file at a name whose
+  // file went elsewhere), to be claimed by its file under its new name or
+  // archived. The chunk then continues renamed_from's row, or a new row.
   std::string displaced_to;
   int64_t start = 0;          // read_position before
   // The identity of the bytes before `start` this chunk continues (the

@@ -588,24 +588,29 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
   // 1. Which row the chunk continues, and whether it continues it exactly
   // where the committed state is. Nothing is changed before this is settled,
   // so a refused chunk needs no rollback.
-  const std::string& source = chunk.renamed_from.empty() ? loc.path : chunk.renamed_from;
-  ASSIGN_OR_RETURN(std::optional<FileRow> found, FindFile(source));
+  // A chunk with displaced_to first moves the row at its path aside; it then
+  // continues the row it was renamed from, or starts a new row.
+  const bool displaces = !chunk.displaced_to.empty();
+  std::optional<FileRow> found;
   if (!chunk.renamed_from.empty()) {
+    ASSIGN_OR_RETURN(found, FindFile(chunk.renamed_from));
     if (!found.has_value()) {
-      return absl::AbortedError(
-          absl::StrCat("file state of ", loc.path, " moved: renamed from ", source, ", which has no row"));
+      return absl::AbortedError(absl::StrCat("file state of ", loc.path, " moved: renamed from ",
+                                             chunk.renamed_from, ", which has no row"));
     }
     ASSIGN_OR_RETURN(std::optional<FileRow> at_target, FindFile(loc.path));
-    if (at_target.has_value() && chunk.displaced_to.empty()) {
-      return absl::AbortedError(
-          absl::StrCat("file state of ", loc.path, " moved: renamed from ", source, " onto a path that has a row"));
+    if (at_target.has_value() && !displaces) {
+      return absl::AbortedError(absl::StrCat("file state of ", loc.path, " moved: renamed from ",
+                                             chunk.renamed_from, " onto a path that has a row"));
     }
-    if (!chunk.displaced_to.empty()) {
-      ASSIGN_OR_RETURN(std::optional<FileRow> at_placeholder, FindFile(chunk.displaced_to));
-      if (at_placeholder.has_value()) {
-        return absl::AbortedError(
-            absl::StrCat("file state of ", loc.path, " moved: placeholder ", chunk.displaced_to, " is taken"));
-      }
+  } else if (!displaces) {
+    ASSIGN_OR_RETURN(found, FindFile(loc.path));
+  }
+  if (displaces) {
+    ASSIGN_OR_RETURN(std::optional<FileRow> at_placeholder, FindFile(chunk.displaced_to));
+    if (at_placeholder.has_value()) {
+      return absl::AbortedError(
+          absl::StrCat("file state of ", loc.path, " moved: placeholder ", chunk.displaced_to, " is taken"));
     }
   }
   FileRow file = found.value_or(FileRow{});
@@ -626,10 +631,8 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
   }
 
   // 2. Apply it.
+  if (displaces) RETURN_IF_ERROR(rename_file_->Bind(1, loc.path).Bind(2, chunk.displaced_to).Run());
   if (!chunk.renamed_from.empty()) {
-    if (!chunk.displaced_to.empty()) {
-      RETURN_IF_ERROR(rename_file_->Bind(1, loc.path).Bind(2, chunk.displaced_to).Run());
-    }
     RETURN_IF_ERROR(rename_file_->Bind(1, chunk.renamed_from).Bind(2, loc.path).Run());
   }
   std::string cwd;

@@ -162,6 +162,17 @@ TEST_F(WriterTest, RenamesAreRefusedUnlessTheyMoveAnExistingRowToAFreePath) {
   EXPECT_EQ(Position("b.jsonl"), 20);  // a's file: 10 + 10
   EXPECT_EQ(Position("a.jsonl"), 30);  // b's file: 20 + 10
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM files"), 2);
+
+  // Another file at a's name whose own file went elsewhere: a's row steps
+  // aside, the new file gets a row of its own from 0.
+  FileChunk fresh = Chunk("a.jsonl", 1, 0, 1, true);
+  fresh.displaced_to = root_ + "/a.jsonl.displaced-2";
+  ASSERT_TRUE(writer_->Submit(std::move(fresh)).ok());
+  ASSERT_TRUE(writer_->Flush().ok());
+  EXPECT_EQ(writer_->refusals(), 2);
+  EXPECT_EQ(Position("a.jsonl"), 10);
+  EXPECT_EQ(Position("a.jsonl.displaced-2"), 30);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM files"), 3);
 }
 
 TEST_F(WriterTest, FileStatesAreAnsweredAfterEverythingSubmittedBefore) {
