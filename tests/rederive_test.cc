@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "src/lock.h"
+#include "src/daemon/lock.h"
 #include "src/migrate.h"
 #include "src/sqlite.h"
 #include "tests/test_support.h"

@@ -25,7 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "src/sd_notify.h"
+#include "src/daemon/sd_notify.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
 #include "tests/watch_support.h"

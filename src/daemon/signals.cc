@@ -1,4 +1,4 @@
-#include "src/signals.h"
+#include "src/daemon/signals.h"
 
 #include <signal.h>
 

@@ -1,8 +1,8 @@
 // The cco subcommands. Each takes its arguments (after the command name) and
 // returns the process exit code. Exit codes: 0 ok, 1 failure, 2 usage error
 // or missing input, 3 the database is held by another writer.
-#ifndef CCO_SRC_CLI_COMMANDS_H_
-#define CCO_SRC_CLI_COMMANDS_H_
+#ifndef CCO_CLI_COMMANDS_H_
+#define CCO_CLI_COMMANDS_H_
 
 #include <string>
 #include <vector>
@@ -24,4 +24,4 @@ int RunRederive(const std::vector<std::string>& args);
 
 }  // namespace cco
 
-#endif  // CCO_SRC_CLI_COMMANDS_H_
+#endif  // CCO_CLI_COMMANDS_H_

@@ -6,8 +6,8 @@
 //
 // Thread-safety: the accessors may be called from any thread; the handlers
 // may run on any thread of the process.
-#ifndef CCO_SRC_SIGNALS_H_
-#define CCO_SRC_SIGNALS_H_
+#ifndef CCO_SRC_DAEMON_SIGNALS_H_
+#define CCO_SRC_DAEMON_SIGNALS_H_
 
 #include <memory>
 
@@ -44,4 +44,4 @@ class SignalMonitor {
 
 }  // namespace cco
 
-#endif  // CCO_SRC_SIGNALS_H_
+#endif  // CCO_SRC_DAEMON_SIGNALS_H_

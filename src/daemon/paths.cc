@@ -1,4 +1,4 @@
-#include "src/paths.h"
+#include "src/daemon/paths.h"
 
 #include <sys/stat.h>
 

@@ -6,13 +6,13 @@
 
 #include "absl/strings/str_format.h"
 #include "ingest/rederive.h"
-#include "src/cli/commands.h"
-#include "src/cli/flags.h"
-#include "src/cli/writer_setup.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/writer_setup.h"
 #include "src/json_writer.h"
-#include "src/lock.h"
+#include "src/daemon/lock.h"
 #include "src/migrate.h"
-#include "src/paths.h"
+#include "src/daemon/paths.h"
 #include "src/sqlite.h"
 
 namespace cco {

@@ -1,6 +1,6 @@
 // Where the database lives by default, and creating its directory safely.
-#ifndef CCO_SRC_PATHS_H_
-#define CCO_SRC_PATHS_H_
+#ifndef CCO_SRC_DAEMON_PATHS_H_
+#define CCO_SRC_DAEMON_PATHS_H_
 
 #include <string>
 
@@ -18,4 +18,4 @@ absl::Status EnsureDbDirectory(const std::string& db_path);
 
 }  // namespace cco
 
-#endif  // CCO_SRC_PATHS_H_
+#endif  // CCO_SRC_DAEMON_PATHS_H_

@@ -8,8 +8,8 @@
 // cheap no-op, so callers never need to check.
 //
 // Thread-safety: one thread at a time (the daemon's main loop).
-#ifndef CCO_SRC_SD_NOTIFY_H_
-#define CCO_SRC_SD_NOTIFY_H_
+#ifndef CCO_SRC_DAEMON_SD_NOTIFY_H_
+#define CCO_SRC_DAEMON_SD_NOTIFY_H_
 
 #include <optional>
 #include <string>
@@ -68,4 +68,4 @@ class SdNotifier {
 
 }  // namespace cco
 
-#endif  // CCO_SRC_SD_NOTIFY_H_
+#endif  // CCO_SRC_DAEMON_SD_NOTIFY_H_

@@ -1,4 +1,4 @@
-#include "src/cli/flags.h"
+#include "cli/flags.h"
 
 #include <algorithm>
 

@@ -7,7 +7,7 @@
 #include "spdlog/cfg/env.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
-#include "src/cli/commands.h"
+#include "cli/commands.h"
 
 namespace {
 

@@ -1,8 +1,8 @@
 // One writer process per database: an flock on "<db>.lock" with the holder's
 // pid inside. The kernel drops the lock when the process dies, kill -9
 // included, so a stale file never blocks.
-#ifndef CCO_SRC_LOCK_H_
-#define CCO_SRC_LOCK_H_
+#ifndef CCO_SRC_DAEMON_LOCK_H_
+#define CCO_SRC_DAEMON_LOCK_H_
 
 #include <optional>
 #include <string>
@@ -33,4 +33,4 @@ std::string LockPath(const std::string& db_path);
 
 }  // namespace cco
 
-#endif  // CCO_SRC_LOCK_H_
+#endif  // CCO_SRC_DAEMON_LOCK_H_

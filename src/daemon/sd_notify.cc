@@ -1,4 +1,4 @@
-#include "src/sd_notify.h"
+#include "src/daemon/sd_notify.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>

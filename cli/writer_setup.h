@@ -2,8 +2,8 @@
 // take the database's writer lock, open and migrate the store, load what it
 // knows of every file, start the writer thread. And the one mapping from a
 // failure to a message and an exit code.
-#ifndef CCO_SRC_CLI_WRITER_SETUP_H_
-#define CCO_SRC_CLI_WRITER_SETUP_H_
+#ifndef CCO_CLI_WRITER_SETUP_H_
+#define CCO_CLI_WRITER_SETUP_H_
 
 #include <memory>
 #include <string>
@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "src/lock.h"
+#include "src/daemon/lock.h"
 #include "src/record.h"
 #include "src/sqlite_store.h"
 #include "src/writer.h"
@@ -37,4 +37,4 @@ int ReportFailure(const absl::Status& status);
 
 }  // namespace cco
 
-#endif  // CCO_SRC_CLI_WRITER_SETUP_H_
+#endif  // CCO_CLI_WRITER_SETUP_H_

@@ -1,4 +1,4 @@
-#include "src/lock.h"
+#include "src/daemon/lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

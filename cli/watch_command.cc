@@ -20,12 +20,12 @@
 #include "ingest/roots.h"
 #include "ingest/watcher.h"
 #include "spdlog/spdlog.h"
-#include "src/cli/commands.h"
-#include "src/cli/flags.h"
-#include "src/cli/writer_setup.h"
-#include "src/paths.h"
-#include "src/sd_notify.h"
-#include "src/signals.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/writer_setup.h"
+#include "src/daemon/paths.h"
+#include "src/daemon/sd_notify.h"
+#include "src/daemon/signals.h"
 #include "src/status.h"
 
 namespace cco {

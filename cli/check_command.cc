@@ -14,14 +14,14 @@
 #include "absl/strings/str_cat.h"
 #include "ingest/scanner.h"
 #include "src/canonical.h"
-#include "src/cli/writer_setup.h"
+#include "cli/writer_setup.h"
 
 #include "src/check.h"
-#include "src/cli/commands.h"
-#include "src/cli/flags.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
 #include "src/json_writer.h"
 #include "src/migrate.h"
-#include "src/paths.h"
+#include "src/daemon/paths.h"
 #include "src/sqlite.h"
 
 namespace cco {

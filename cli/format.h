@@ -1,6 +1,6 @@
 // Formatting shared by the commands' human-readable output.
-#ifndef CCO_SRC_CLI_FORMAT_H_
-#define CCO_SRC_CLI_FORMAT_H_
+#ifndef CCO_CLI_FORMAT_H_
+#define CCO_CLI_FORMAT_H_
 
 #include <cstdint>
 #include <string>
@@ -28,4 +28,4 @@ inline std::string IsoMs(int64_t ms) {
 
 }  // namespace cco
 
-#endif  // CCO_SRC_CLI_FORMAT_H_
+#endif  // CCO_CLI_FORMAT_H_

@@ -1,7 +1,7 @@
 // Command-line parsing for cco's subcommands: --name value, --name=value,
 // boolean switches, repeatable flags and positional arguments.
-#ifndef CCO_SRC_CLI_FLAGS_H_
-#define CCO_SRC_CLI_FLAGS_H_
+#ifndef CCO_CLI_FLAGS_H_
+#define CCO_CLI_FLAGS_H_
 
 #include <string>
 #include <vector>
@@ -38,4 +38,4 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const FlagS
 
 }  // namespace cco
 
-#endif  // CCO_SRC_CLI_FLAGS_H_
+#endif  // CCO_CLI_FLAGS_H_

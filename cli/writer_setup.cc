@@ -1,4 +1,4 @@
-#include "src/cli/writer_setup.h"
+#include "cli/writer_setup.h"
 
 #include <unistd.h>
 
@@ -11,8 +11,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "ingest/rederive.h"
-#include "src/cli/commands.h"
-#include "src/paths.h"
+#include "cli/commands.h"
+#include "src/daemon/paths.h"
 #include "src/status.h"
 
 namespace cco {
