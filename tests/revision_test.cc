@@ -13,15 +13,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
-#include "src/canonical.h"
-#include "src/sqlite.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
+#include "tests/tree_support.h"
 #include "tests/watch_support.h"
 
 namespace cco {
 namespace {
 
+using ::cco::testing::Dump;
 using ::cco::testing::QueryInt;
 using ::cco::testing::RunCco;
 using ::cco::testing::WriteFile;
@@ -81,15 +81,6 @@ class RevisionTest : public ::cco::testing::WatchFixture {
   void Rescan(const std::string& root, const std::string& db) {
     ::cco::testing::CommandResult r = RunCco({"rescan", "--root", root, "--db", db, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-
-  std::vector<std::string> Dump(const std::string& db) {
-    absl::StatusOr<Db> opened = Db::Open(db, Db::Mode::kReadOnly);
-    EXPECT_TRUE(opened.ok()) << opened.status();
-    if (!opened.ok()) return {};
-    absl::StatusOr<std::vector<std::string>> dump = CanonicalDump(*opened);
-    EXPECT_TRUE(dump.ok()) << dump.status();
-    return dump.ok() ? *dump : std::vector<std::string>{};
   }
 
   // A fresh database from one replay of `content`.
