@@ -393,7 +393,15 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
     if (known == path || state.generation == 0) continue;
     const bool same_inode = state.identity.dev == static_cast<int64_t>(st.st_dev) &&
                             state.identity.inode == static_cast<int64_t>(st.st_ino);
-    if (!same_inode) {
+    // A row that has read nothing yet (its file was empty when seen) holds
+    // no lines and no first bytes to compare: a new file in the same
+    // directory may continue it (a rename chain that outran the reader from
+    // the start), ranked below any real match.
+    const bool empty_row = state.read_position == 0 && state.identity.head_len == 0;
+    if (!same_inode && empty_row) {
+      const size_t a = known.rfind('/'), b = path.rfind('/');
+      if (a == std::string::npos || a != b || known.compare(0, a, path, 0, b) != 0) continue;
+    } else if (!same_inode) {
       const int64_t len = state.identity.head_len;
       if (len <= 0) continue;
       if (!head_read) {
@@ -419,7 +427,7 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
       }
     }
     if (same_inode && !HoldsSameBytes(fd, st, state)) continue;  // a new file that got a freed inode
-    const int rank = (same_inode ? 2 : 0) + (state.archived ? 0 : 1);
+    const int rank = (same_inode ? 4 : empty_row ? 0 : 2) + (state.archived ? 0 : 1);
     if (rank > best_rank || (rank == best_rank && known < best.key)) {
       best = MoveSource{known, same_inode};
       best_rank = rank;
