@@ -401,6 +401,8 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
     if (!same_inode && empty_row) {
       const size_t a = known.rfind('/'), b = path.rfind('/');
       if (a == std::string::npos || a != b || known.compare(0, a, path, 0, b) != 0) continue;
+      // Its file must be gone, not merely under another name beside it.
+      if (FileIsBeside(path, state.identity.dev, state.identity.inode)) continue;
     } else if (!same_inode) {
       const int64_t len = state.identity.head_len;
       if (len <= 0) continue;
