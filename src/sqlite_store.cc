@@ -348,6 +348,34 @@ absl::Status SqliteStore::RecordDuplicate(const LineRecord& rec, int64_t file_id
 }
 
 namespace {
+
+// Binds the message columns insert and revision update share, in this
+// order, to ?base … ?base+15: parent_uuid, type, subtype, timestamp_ms,
+// model, api_message_id, request_id, is_sidechain, is_meta, agent_id, the
+// four token counts, content, raw.
+void BindMessageFields(Stmt& s, int base, const LineRecord& rec) {
+  s.BindTextOrNull(base, rec.parent_uuid)
+      .Bind(base + 1, rec.type)
+      .BindTextOrNull(base + 2, rec.subtype)
+      .BindOptional(base + 3, rec.timestamp_ms)
+      .BindTextOrNull(base + 4, rec.model)
+      .BindTextOrNull(base + 5, rec.api_message_id)
+      .BindTextOrNull(base + 6, rec.request_id)
+      .Bind(base + 7, rec.is_sidechain ? 1 : 0)
+      .Bind(base + 8, rec.is_meta ? 1 : 0)
+      .BindTextOrNull(base + 9, rec.agent_id);
+  if (rec.usage.has_value()) {
+    s.Bind(base + 10, rec.usage->input).Bind(base + 11, rec.usage->output)
+        .Bind(base + 12, rec.usage->cache_creation).Bind(base + 13, rec.usage->cache_read);
+  } else {
+    s.BindNull(base + 10).BindNull(base + 11).BindNull(base + 12).BindNull(base + 13);
+  }
+  s.Bind(base + 14, rec.content).Bind(base + 15, rec.raw);
+}
+
+}  // namespace
+
+namespace {
 int64_t UsageTotal(const LineRecord& rec) {
   if (rec.usage.has_value()) return rec.usage->total();
   return rec.usage_copy.has_value() ? rec.usage_copy->usage.total() : 0;
@@ -367,14 +395,19 @@ absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow&
   old.id = sel.ColumnInt(0);
   const int64_t old_file = sel.ColumnInt(1), old_generation = sel.ColumnInt(2), old_offset = sel.ColumnInt(3);
   const int64_t old_hash = sel.ColumnInt(4);
+  ++stats->duplicates;
+  if (old_hash == ToSqlInt(rec.line_hash)) {
+    // The same bytes (by their 64-bit hash): a duplicate. The stored line
+    // itself is not read, so a re-read generation costs no more than before.
+    sel.Reset();
+    return RecordDuplicate(rec, file.id, generation);
+  }
   const std::string old_raw = sel.ColumnText(5);
   const Revision stored{sel.ColumnInt(6) != 0, sel.ColumnInt(7), old_raw};
   old.type = sel.ColumnText(8);
   old.model = sel.ColumnText(9);
   old.timestamp_ms = sel.ColumnOptionalInt(10);
   sel.Reset();
-  ++stats->duplicates;
-  if (old_raw == rec.raw) return RecordDuplicate(rec, file.id, generation);
   ctx.row_id = old.id;
   const Revision offered{!rec.stop_reason.empty(), UsageTotal(rec), rec.raw};
   if (!RevisionBeats(offered, stored)) {
@@ -393,24 +426,9 @@ absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow&
       .Bind(3, generation)
       .Bind(4, rec.offset)
       .Bind(5, ToSqlInt(rec.line_hash))
-      .Bind(6, file.stream_id)
-      .BindTextOrNull(7, rec.parent_uuid)
-      .Bind(8, rec.type)
-      .BindTextOrNull(9, rec.subtype)
-      .BindOptional(10, rec.timestamp_ms)
-      .BindTextOrNull(11, rec.model)
-      .BindTextOrNull(12, rec.api_message_id)
-      .BindTextOrNull(13, rec.request_id)
-      .Bind(14, rec.is_sidechain ? 1 : 0)
-      .Bind(15, rec.is_meta ? 1 : 0)
-      .BindTextOrNull(16, rec.agent_id);
-  if (rec.usage.has_value()) {
-    u.Bind(17, rec.usage->input).Bind(18, rec.usage->output).Bind(19, rec.usage->cache_creation)
-        .Bind(20, rec.usage->cache_read);
-  } else {
-    u.BindNull(17).BindNull(18).BindNull(19).BindNull(20);
-  }
-  u.Bind(21, rec.content).Bind(22, rec.raw).BindTextOrNull(23, rec.stop_reason);
+      .Bind(6, file.stream_id);
+  BindMessageFields(u, 7, rec);
+  u.BindTextOrNull(23, rec.stop_reason);
   RETURN_IF_ERROR(u.Run());
   if (old.timestamp_ms != rec.timestamp_ms) {
     RETURN_IF_ERROR(refresh_conversation_times_->Bind(1, ctx.conversation_id).Run());
@@ -431,10 +449,13 @@ absl::Status SqliteStore::EventSeenAgain(const LineRecord& rec, const FileRow& f
   const int64_t id = sel.ColumnInt(0);
   const int64_t old_file = sel.ColumnInt(1), old_generation = sel.ColumnInt(2), old_offset = sel.ColumnInt(3);
   const int64_t old_hash = sel.ColumnInt(4);
+  ++stats->duplicates;
+  if (old_hash == ToSqlInt(rec.line_hash)) {
+    sel.Reset();
+    return RecordDuplicate(rec, file.id, generation);
+  }
   const std::string old_raw = sel.ColumnText(5);
   sel.Reset();
-  ++stats->duplicates;
-  if (old_raw == rec.raw) return RecordDuplicate(rec, file.id, generation);
   ctx.row_id = id;
   // Events carry no stop_reason; their usage is an embedded copy's.
   const Revision stored{false, 0, old_raw};
@@ -484,24 +505,9 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
           .Bind(4, rec.offset)
           .Bind(5, ToSqlInt(rec.line_hash))
           .BindOptional(6, occurrence)
-          .BindTextOrNull(7, rec.uuid)
-          .BindTextOrNull(8, rec.parent_uuid)
-          .Bind(9, rec.type)
-          .BindTextOrNull(10, rec.subtype)
-          .BindOptional(11, rec.timestamp_ms)
-          .BindTextOrNull(12, rec.model)
-          .BindTextOrNull(13, rec.api_message_id)
-          .BindTextOrNull(14, rec.request_id)
-          .Bind(15, rec.is_sidechain ? 1 : 0)
-          .Bind(16, rec.is_meta ? 1 : 0)
-          .BindTextOrNull(17, rec.agent_id);
-      if (rec.usage.has_value()) {
-        s.Bind(18, rec.usage->input).Bind(19, rec.usage->output).Bind(20, rec.usage->cache_creation)
-            .Bind(21, rec.usage->cache_read);
-      } else {
-        s.BindNull(18).BindNull(19).BindNull(20).BindNull(21);
-      }
-      s.Bind(22, rec.content).Bind(23, rec.raw).Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason);
+          .BindTextOrNull(7, rec.uuid);
+      BindMessageFields(s, 8, rec);
+      s.Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason);
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
         if (!rec.uuid.empty()) return MessageSeenAgain(rec, file, generation, ctx, stats);
