@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -20,8 +21,8 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "src/json_writer.h"
-#include "src/migrate.h"
 #include "src/daemon/paths.h"
+#include "src/reader.h"
 #include "src/sqlite.h"
 
 namespace cco {
@@ -141,17 +142,9 @@ int RunCheck(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "cco check: %s\n", std::string(db_path.status().message()).c_str());
     return kExitUsage;
   }
-  struct stat st;
-  if (::stat(db_path->c_str(), &st) != 0) {
-    std::fprintf(stderr, "cco check: no database at %s\n", db_path->c_str());
-    return kExitUsage;
-  }
-  auto db = Db::Open(*db_path, Db::Mode::kReadOnly);
-  absl::Status schema = db.ok() ? CheckSchema(*db) : db.status();
-  if (!schema.ok()) {
-    std::fprintf(stderr, "cco check: %s\n", std::string(schema.message()).c_str());
-    return kExitFailure;
-  }
+  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(*db_path);
+  if (!reader.ok()) return ReportFailure(reader.status(), "cco check");
+  Db* db = &(*reader)->db();
   auto report = CheckDatabase(*db);
   if (!report.ok()) {
     std::fprintf(stderr, "cco check: %s\n", std::string(report.status().message()).c_str());

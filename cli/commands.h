@@ -1,11 +1,15 @@
 // The cco subcommands. Each takes its arguments (after the command name) and
 // returns the process exit code. Exit codes: 0 ok, 1 failure, 2 usage error
-// or missing input, 3 the database is held by another writer.
+// or missing input, 3 the database is held by another writer; a failure's
+// code is chosen by ExitCodeFor only.
 #ifndef CCO_CLI_COMMANDS_H_
 #define CCO_CLI_COMMANDS_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "absl/status/status.h"
 
 namespace cco {
 
@@ -13,6 +17,16 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLocked = 3;
+
+// The exit code for a failure, chosen here only: from its ErrorKind
+// (errors.h) when it has one, else from its code. kExitLocked for a
+// database held by another writer; kExitUsage for bad input (flags, a
+// missing root, no database where a reader looks, a --db whose directory
+// is missing or that is a directory); kExitFailure for the rest.
+int ExitCodeFor(const absl::Status& status);
+
+// Prints "<who>: <message>" on stderr and returns ExitCodeFor(status).
+int ReportFailure(const absl::Status& status, std::string_view who = "cco");
 
 int RunRescan(const std::vector<std::string>& args);
 int RunReplay(const std::vector<std::string>& args);

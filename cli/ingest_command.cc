@@ -199,6 +199,7 @@ absl::StatusOr<IngestRun> ParseIngestFlags(const std::vector<std::string>& argv,
     run.roots = {args.positional()[0]};
   }
   ASSIGN_OR_RETURN(run.db_path, ResolveDbPath(args.Get("db")));
+  if (args.Has("db")) RETURN_IF_ERROR(CheckDbFlagDirectory(run.db_path));
   if (args.Has("batch-records")) {
     if (!absl::SimpleAtoi(args.Get("batch-records"), &run.batch_records) || run.batch_records < 1) {
       return absl::InvalidArgumentError("--batch-records needs a positive number");

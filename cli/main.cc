@@ -60,8 +60,8 @@ Options:
                     (comma-separated) + /projects, else
                     ${XDG_CONFIG_HOME:-~/.config}/claude/projects and
                     ~/.claude/projects where they exist.
-  --db PATH         the database. Default: $CCO_DB, else
-                    ${XDG_DATA_HOME:-~/.local/share}/cco/cco.db
+  --db PATH         the database, in a directory that exists. Default:
+                    $CCO_DB, else ${XDG_DATA_HOME:-~/.local/share}/cco/cco.db
                     (created 0600 in a 0700 directory).
   --json            print one JSON object instead of the text summary.
   --max-line-bytes N  longest line accepted (default 33554432 = 32 MiB);
@@ -70,8 +70,11 @@ Options:
                     20000; tuning and tests).
   --log-level L     trace|debug|info|warn|error|off (default warn; env CCO_LOG).
 
-Exit codes: 0 ok (quarantined lines included), 1 failure, 2 usage error or
-missing root, 3 the database is in use by another cco writer.
+Exit codes: 0 ok (quarantined lines included); 1 failure (among them: not
+a cco database, a database written by a newer cco, one that needs a
+migration); 2 usage error, missing root, no database where a reader looks,
+a --db that is a directory or whose directory does not exist; 3 the
+database is in use by another cco writer.
 )";
 
 void SetUpLogging() {

@@ -11,7 +11,9 @@
 #include "cli/writer_setup.h"
 #include "src/json_writer.h"
 #include "src/daemon/lock.h"
+#include "src/errors.h"
 #include "src/migrate.h"
+#include "src/reader.h"
 #include "src/daemon/paths.h"
 #include "src/sqlite.h"
 
@@ -85,11 +87,12 @@ int RunRederive(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "cco rederive: %s\n", std::string(db_path.status().message()).c_str());
     return kExitUsage;
   }
-  struct stat st;
-  if (::stat(db_path->c_str(), &st) != 0) {
+  if (KindOf(CheckDatabaseFile(*db_path)) == ErrorKind::kNoDatabase) {
     std::fprintf(stderr, "cco rederive: no database at %s\n", db_path->c_str());
     return kExitUsage;
   }
+  // Refused before the lock is taken: a failed open leaves no file behind.
+  if (absl::Status usable = CheckWriterPath(*db_path); !usable.ok()) return ReportFailure(usable, "cco rederive");
   // The writer lock, like every writing command: a running `cco watch`
   // holds it (exit 3).
   auto lock = WriterLock::Acquire(*db_path);

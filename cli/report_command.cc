@@ -1,9 +1,8 @@
 // `cco report daily|weekly|monthly|session|project|tools`: reads the
 // rollups through a read-only connection; works while the daemon writes.
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,10 +15,8 @@
 #include "cli/format.h"
 #include "cli/flags.h"
 #include "src/json_writer.h"
-#include "src/migrate.h"
 #include "src/daemon/paths.h"
-#include "src/report.h"
-#include "src/sqlite.h"
+#include "src/reader.h"
 
 namespace cco {
 namespace {
@@ -272,31 +269,17 @@ int RunReport(const std::vector<std::string>& argv) {
 
   auto db_path = ResolveDbPath(args->Get("db"));
   if (!db_path.ok()) return Usage(std::string(db_path.status().message()));
-  struct stat st;
-  if (::stat(db_path->c_str(), &st) != 0) {
-    std::fprintf(stderr, "cco report: no database at %s (run `cco rescan` first)\n", db_path->c_str());
-    return kExitUsage;
-  }
-  auto db = Db::Open(*db_path, Db::Mode::kReadOnly);
-  if (!db.ok()) {
-    std::fprintf(stderr, "cco report: %s\n", std::string(db.status().message()).c_str());
-    return kExitFailure;
-  }
-  if (absl::Status s = CheckSchema(*db); !s.ok()) {
-    std::fprintf(stderr, "cco report: %s\n", std::string(s.message()).c_str());
-    return kExitFailure;
-  }
+  absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
+  if (!opened.ok()) return ReportFailure(opened.status(), "cco report");
+  Reader& db = **opened;
   const bool json = args->Has("json");
   const bool by_agent = args->Has("by-agent");
   if (by_agent && kind != "session") return Usage("--by-agent goes with the session report");
   if (args->Has("project")) {
     // A name that matches nothing is a mistake to show, not an empty report.
     const std::string query = args->Get("project");
-    auto match = MatchProjects(*db, query);
-    if (!match.ok()) {
-      std::fprintf(stderr, "cco report: %s\n", std::string(match.status().message()).c_str());
-      return kExitFailure;
-    }
+    auto match = db.MatchProjects(query);
+    if (!match.ok()) return ReportFailure(match.status(), "cco report");
     if (match->ids.empty()) {
       std::fprintf(stderr, "cco report: no project matches '%s'\n", query.c_str());
       if (!match->closest.empty()) {
@@ -309,13 +292,10 @@ int RunReport(const std::vector<std::string>& argv) {
     filter.project_ids = std::move(match->ids);
   }
 
-  auto fail = [](const absl::Status& s) {
-    std::fprintf(stderr, "cco report: %s\n", std::string(s.message()).c_str());
-    return kExitFailure;
-  };
+  auto fail = [](const absl::Status& s) { return ReportFailure(s, "cco report"); };
   if (kind == "daily" || kind == "weekly" || kind == "monthly") {
     Period period = kind == "daily" ? Period::kDay : kind == "weekly" ? Period::kWeek : Period::kMonth;
-    auto rows = PeriodReport(*db, period, filter);
+    auto rows = db.PeriodReport(period, filter);
     if (!rows.ok()) return fail(rows.status());
     const char* key = kind == "daily" ? "date" : kind == "weekly" ? "week" : "month";
     if (json) {
@@ -326,10 +306,10 @@ int RunReport(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   if (kind == "session" || kind == "project") {
-    auto rows = kind == "session" ? SessionReport(*db, filter) : ProjectReport(*db, filter);
+    auto rows = kind == "session" ? db.SessionReport(filter) : db.ProjectReport(filter);
     if (!rows.ok()) return fail(rows.status());
     if (by_agent) {
-      if (absl::Status s = AddAgentBreakdown(*db, filter, &*rows); !s.ok()) return fail(s);
+      if (absl::Status s = db.AddAgentBreakdown(filter, &*rows); !s.ok()) return fail(s);
     }
     if (json) {
       std::printf("%s\n", UsageJson(*rows, kind == "session" ? "sessions" : "projects",
@@ -341,7 +321,7 @@ int RunReport(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   if (kind == "tools") {
-    auto rows = ToolReport(*db, filter);
+    auto rows = db.ToolReport(filter);
     if (!rows.ok()) return fail(rows.status());
     if (json) {
       JsonWriter j;

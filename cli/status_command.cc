@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,10 +26,11 @@
 #include "cli/format.h"
 #include "cli/flags.h"
 #include "cli/writer_setup.h"
-#include "src/json_writer.h"
 #include "src/daemon/lock.h"
 #include "src/daemon/paths.h"
-#include "src/sqlite.h"
+#include "src/errors.h"
+#include "src/json_writer.h"
+#include "src/reader.h"
 #include "src/status.h"
 
 namespace cco {
@@ -36,42 +38,25 @@ namespace {
 
 constexpr size_t kTopLagging = 10;
 
-struct RootStatus {
-  std::string root;
-  int64_t files = 0;
-  int64_t archived = 0;
-  int64_t pending_bytes = 0;
-};
-
 struct LaggingFile {
   std::string path;
   int64_t pending_bytes = 0;
 };
 
-struct DaemonStatus {
+// What `cco status` shows: the database's own account (from the reader)
+// and what only this machine can see now (the lock, the files on disk).
+struct StatusView {
   std::string db_path;
   bool running = false;
   std::optional<int> pid;
   bool db_exists = false;
-  std::optional<int64_t> last_commit_ms;  // newest files row update or archive
-  std::optional<int64_t> heartbeat_ms;    // the writer's last heartbeat
-  int64_t queue_depth = 0;
-  int64_t files = 0;  // live (not archived)
-  int64_t files_archived = 0;
-  int64_t files_missing = 0;  // live rows whose file is gone (archived at the next check)
-  int64_t messages = 0;
-  int64_t events = 0;
-  int64_t quarantined = 0;
-  // Chunks the writer refused (its reader was out of step with the file;
-  // the file was read again): a count over the database's life.
-  int64_t refused_chunks = 0;
-  std::string last_refusal;
-  std::optional<int64_t> last_refusal_ms;
+  DatabaseStatus db;
+  std::vector<int64_t> root_pending;  // per db.roots entry
+  int64_t files_missing = 0;  // followed files gone from disk (archived at the next check)
   int64_t pending_bytes = 0;
   int64_t pending_files = 0;
   int64_t db_bytes = 0;
   int64_t wal_bytes = 0;
-  std::vector<RootStatus> roots;
   std::vector<LaggingFile> lagging;
   // Entries below the roots that ingest cannot take (symlink loops, dangling
   // symlinks, unreadable), found by walking the roots now.
@@ -83,87 +68,34 @@ int64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
-absl::StatusOr<int64_t> Count(Db& db, std::string_view sql) {
-  ASSIGN_OR_RETURN(std::optional<int64_t> v, db.QueryInt(sql));
-  return v.value_or(0);
-}
-
-absl::Status ReadDatabase(DaemonStatus* out) {
-  ASSIGN_OR_RETURN(Db db, Db::Open(out->db_path, Db::Mode::kReadOnly));
-  // One read transaction: every figure from the same snapshot.
-  RETURN_IF_ERROR(db.Exec("BEGIN"));
-  ASSIGN_OR_RETURN(std::optional<int64_t> tables,
-                   db.QueryInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                               "('files', 'messages', 'events', 'quarantine', 'writer_state')"));
-  if (tables.value_or(0) != 5) {
-    return absl::FailedPreconditionError(absl::StrCat(out->db_path, " is not a cco database (or predates it)"));
-  }
-  ASSIGN_OR_RETURN(out->messages, Count(db, "SELECT count(*) FROM messages"));
-  ASSIGN_OR_RETURN(out->events, Count(db, "SELECT count(*) FROM events"));
-  ASSIGN_OR_RETURN(out->quarantined, Count(db, "SELECT count(*) FROM quarantine"));
-  ASSIGN_OR_RETURN(out->last_commit_ms,
-                   db.QueryInt("SELECT max(coalesce(max(updated_ms), 0), coalesce(max(archived_ms), 0)) FROM files"
-                               " HAVING count(*) > 0"));
-  {
-    ASSIGN_OR_RETURN(Stmt hb, db.Prepare("SELECT heartbeat_ms, queue_depth FROM writer_state WHERE id = 1"));
-    ASSIGN_OR_RETURN(bool row, hb.Step());
-    if (row) {
-      out->heartbeat_ms = hb.ColumnOptionalInt(0);
-      // A dead writer's queue died with it.
-      out->queue_depth = out->running ? hb.ColumnInt(1) : 0;
-    }
-  }
-  ASSIGN_OR_RETURN(int64_t has_refusals,
-                   Count(db, "SELECT count(*) FROM pragma_table_info('writer_state') WHERE name = 'refused_chunks'"));
-  if (has_refusals > 0) {  // a database not yet migrated to 0004 has none
-    ASSIGN_OR_RETURN(Stmt rf, db.Prepare("SELECT refused_chunks, last_refusal, last_refusal_ms FROM writer_state"
-                                         " WHERE id = 1"));
-    ASSIGN_OR_RETURN(bool row, rf.Step());
-    if (row) {
-      out->refused_chunks = rf.ColumnInt(0);
-      out->last_refusal = rf.ColumnText(1);
-      out->last_refusal_ms = rf.ColumnOptionalInt(2);
-    }
-  }
-  ASSIGN_OR_RETURN(Stmt files, db.Prepare("SELECT path, root, read_position, archived_ms IS NOT NULL FROM files"
-                                          " ORDER BY root, path"));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, files.Step());
-    if (!row) break;
-    const std::string root = files.ColumnText(1);
-    if (out->roots.empty() || out->roots.back().root != root) out->roots.push_back(RootStatus{root});
-    RootStatus& r = out->roots.back();
-    if (files.ColumnInt(3) != 0) {
-      ++r.archived;
-      ++out->files_archived;
-      continue;
-    }
-    ++r.files;
-    ++out->files;
-    const std::string path = files.ColumnText(0);
+// Lag, measured here: each followed file's size now minus its committed
+// read position.
+void MeasureFiles(StatusView* s) {
+  s->root_pending.assign(s->db.roots.size(), 0);
+  size_t root_index = 0;
+  for (const FollowedFile& f : s->db.followed) {
+    while (root_index < s->db.roots.size() && s->db.roots[root_index].root != f.root) ++root_index;
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-      ++out->files_missing;
+    if (::stat(f.path.c_str(), &st) != 0) {
+      ++s->files_missing;
       continue;
     }
-    const int64_t pending = std::max<int64_t>(0, static_cast<int64_t>(st.st_size) - files.ColumnInt(2));
+    const int64_t pending = std::max<int64_t>(0, static_cast<int64_t>(st.st_size) - f.read_position);
     if (pending == 0) continue;
-    r.pending_bytes += pending;
-    out->pending_bytes += pending;
-    ++out->pending_files;
-    out->lagging.push_back(LaggingFile{path, pending});
+    if (root_index < s->root_pending.size()) s->root_pending[root_index] += pending;
+    s->pending_bytes += pending;
+    ++s->pending_files;
+    s->lagging.push_back(LaggingFile{f.path, pending});
   }
-  std::sort(out->lagging.begin(), out->lagging.end(), [](const LaggingFile& a, const LaggingFile& b) {
+  std::sort(s->lagging.begin(), s->lagging.end(), [](const LaggingFile& a, const LaggingFile& b) {
     return a.pending_bytes != b.pending_bytes ? a.pending_bytes > b.pending_bytes : a.path < b.path;
   });
-  if (out->lagging.size() > kTopLagging) out->lagging.resize(kTopLagging);
-  RETURN_IF_ERROR(db.Exec("COMMIT"));
-  for (const RootStatus& r : out->roots) {
+  if (s->lagging.size() > kTopLagging) s->lagging.resize(kTopLagging);
+  for (const RootCounts& r : s->db.roots) {
     for (const SkippedPath& skipped : WalkTranscripts(r.root).skipped) {
-      out->skipped.push_back(absl::StrCat(skipped.path, ": ", skipped.reason));
+      s->skipped.push_back(absl::StrCat(skipped.path, ": ", skipped.reason));
     }
   }
-  return absl::OkStatus();
 }
 
 std::string Ago(int64_t ms) {
@@ -174,7 +106,7 @@ std::string Ago(int64_t ms) {
   return absl::StrCat(secs / 86400, "d ago");
 }
 
-void PrintJson(const DaemonStatus& s) {
+void PrintJson(const StatusView& s) {
   JsonWriter j;
   j.BeginObject().Field("running", s.running);
   if (s.pid.has_value() && *s.pid > 0) {
@@ -183,26 +115,26 @@ void PrintJson(const DaemonStatus& s) {
     j.Key("pid").Null();
   }
   j.Field("db", s.db_path).Field("db_exists", s.db_exists);
-  if (s.last_commit_ms.has_value()) {
-    j.Field("last_commit", IsoMs(*s.last_commit_ms)).Field("last_commit_ms", *s.last_commit_ms);
+  if (s.db.last_commit_ms.has_value()) {
+    j.Field("last_commit", IsoMs(*s.db.last_commit_ms)).Field("last_commit_ms", *s.db.last_commit_ms);
   } else {
     j.Key("last_commit").Null().Key("last_commit_ms").Null();
   }
-  if (s.heartbeat_ms.has_value()) {
-    j.Field("heartbeat_ms", *s.heartbeat_ms);
+  if (s.db.heartbeat_ms.has_value()) {
+    j.Field("heartbeat_ms", *s.db.heartbeat_ms);
   } else {
     j.Key("heartbeat_ms").Null();
   }
-  j.Field("queue_depth", s.queue_depth)
-      .Field("files", s.files)
-      .Field("files_archived", s.files_archived)
+  j.Field("queue_depth", s.running ? s.db.queue_depth : 0)
+      .Field("files", s.db.files)
+      .Field("files_archived", s.db.files_archived)
       .Field("files_missing", s.files_missing)
-      .Field("messages", s.messages)
-      .Field("events", s.events)
-      .Field("quarantined", s.quarantined)
-      .Field("refused_chunks", s.refused_chunks);
-  if (s.last_refusal_ms.has_value()) {
-    j.Key("last_refusal").BeginObject().Field("reason", s.last_refusal).Field("at", IsoMs(*s.last_refusal_ms))
+      .Field("messages", s.db.messages)
+      .Field("events", s.db.events)
+      .Field("quarantined", s.db.quarantined)
+      .Field("refused_chunks", s.db.refused_chunks);
+  if (s.db.last_refusal_ms.has_value()) {
+    j.Key("last_refusal").BeginObject().Field("reason", s.db.last_refusal).Field("at", IsoMs(*s.db.last_refusal_ms))
         .EndObject();
   } else {
     j.Key("last_refusal").Null();
@@ -216,12 +148,13 @@ void PrintJson(const DaemonStatus& s) {
       .Field("db_bytes", s.db_bytes)
       .Field("wal_bytes", s.wal_bytes);
   j.Key("roots").BeginArray();
-  for (const RootStatus& r : s.roots) {
+  for (size_t i = 0; i < s.db.roots.size(); ++i) {
+    const RootCounts& r = s.db.roots[i];
     j.BeginObject()
         .Field("root", r.root)
         .Field("files", r.files)
         .Field("archived", r.archived)
-        .Field("pending_bytes", r.pending_bytes)
+        .Field("pending_bytes", s.root_pending[i])
         .EndObject();
   }
   j.EndArray();
@@ -235,7 +168,7 @@ void PrintJson(const DaemonStatus& s) {
   std::printf("%s\n", j.str().c_str());
 }
 
-void PrintText(const DaemonStatus& s) {
+void PrintText(const StatusView& s) {
   if (s.running) {
     std::printf("daemon:      running%s\n", s.pid.has_value() && *s.pid > 0
                                                  ? absl::StrCat(" (pid ", *s.pid, ")").c_str()
@@ -250,25 +183,26 @@ void PrintText(const DaemonStatus& s) {
   }
   std::printf("database:    %s (%s, WAL %s)\n", s.db_path.c_str(), HumanBytes(static_cast<double>(s.db_bytes)).c_str(),
               HumanBytes(static_cast<double>(s.wal_bytes)).c_str());
-  std::printf("last commit: %s\n", s.last_commit_ms.has_value()
-                                       ? absl::StrCat(IsoMs(*s.last_commit_ms), " (", Ago(*s.last_commit_ms), ")")
+  std::printf("last commit: %s\n", s.db.last_commit_ms.has_value()
+                                       ? absl::StrCat(IsoMs(*s.db.last_commit_ms), " (", Ago(*s.db.last_commit_ms), ")")
                                              .c_str()
                                        : "never");
-  if (s.running) std::printf("queue:       %lld chunks\n", static_cast<long long>(s.queue_depth));
-  std::printf("files:       %lld live, %lld archived (history kept)%s\n", static_cast<long long>(s.files),
-              static_cast<long long>(s.files_archived),
+  if (s.running) std::printf("queue:       %lld chunks\n", static_cast<long long>(s.db.queue_depth));
+  std::printf("files:       %lld live, %lld archived (history kept)%s\n", static_cast<long long>(s.db.files),
+              static_cast<long long>(s.db.files_archived),
               s.files_missing > 0 ? absl::StrCat(", ", s.files_missing, " gone since last check").c_str() : "");
-  for (const RootStatus& r : s.roots) {
+  for (size_t i = 0; i < s.db.roots.size(); ++i) {
+    const RootCounts& r = s.db.roots[i];
     std::printf("  %s: %lld files, %lld archived, %s pending\n", r.root.c_str(), static_cast<long long>(r.files),
-                static_cast<long long>(r.archived), HumanBytes(static_cast<double>(r.pending_bytes)).c_str());
+                static_cast<long long>(r.archived), HumanBytes(static_cast<double>(s.root_pending[i])).c_str());
   }
   std::printf("rows:        %lld messages, %lld events, %lld quarantined lines\n",
-              static_cast<long long>(s.messages), static_cast<long long>(s.events),
-              static_cast<long long>(s.quarantined));
-  if (s.refused_chunks > 0) {
+              static_cast<long long>(s.db.messages), static_cast<long long>(s.db.events),
+              static_cast<long long>(s.db.quarantined));
+  if (s.db.refused_chunks > 0) {
     std::printf("refused:     %lld chunks re-read after the file moved under the reader (last %s: %s)\n",
-                static_cast<long long>(s.refused_chunks),
-                s.last_refusal_ms.has_value() ? IsoMs(*s.last_refusal_ms).c_str() : "?", s.last_refusal.c_str());
+                static_cast<long long>(s.db.refused_chunks),
+                s.db.last_refusal_ms.has_value() ? IsoMs(*s.db.last_refusal_ms).c_str() : "?", s.db.last_refusal.c_str());
   }
   if (!s.skipped.empty()) {
     std::printf("skipped:     %zu paths below the roots cannot be read\n", s.skipped.size());
@@ -289,18 +223,24 @@ int RunStatus(const std::vector<std::string>& argv) {
   spec.bool_flags = {"json"};
   absl::StatusOr<Args> args = ParseArgs(argv, spec);
   if (!args.ok()) return ReportFailure(args.status());
-  DaemonStatus s;
+  StatusView s;
   absl::StatusOr<std::string> db_path = ResolveDbPath(args->Get("db"));
   if (!db_path.ok()) return ReportFailure(db_path.status());
   s.db_path = *db_path;
   s.pid = LockHolder(s.db_path);
   s.running = s.pid.has_value();
-  struct stat st;
-  s.db_exists = ::stat(s.db_path.c_str(), &st) == 0;
+  ReaderOptions options;
+  options.accept_older_schema = true;  // a writer not upgraded yet still has a status
+  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(s.db_path, options);
+  // A missing database is an answer, not an error: scripts and monitoring
+  // may ask before the first run.
+  s.db_exists = KindOf(reader.status()) != ErrorKind::kNoDatabase;
   if (s.db_exists) {
-    if (absl::Status read = ReadDatabase(&s); !read.ok()) {
-      return ReportFailure(absl::Status(read.code(), absl::StrCat("cannot read ", s.db_path, ": ", read.message())));
-    }
+    if (!reader.ok()) return ReportFailure(reader.status());
+    absl::StatusOr<DatabaseStatus> db = (*reader)->Status();
+    if (!db.ok()) return ReportFailure(Prefixed(db.status(), absl::StrCat("cannot read ", s.db_path)));
+    s.db = std::move(*db);
+    MeasureFiles(&s);
     s.db_bytes = FileSize(s.db_path);
     s.wal_bytes = FileSize(s.db_path + "-wal");
   }

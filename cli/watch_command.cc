@@ -58,6 +58,7 @@ absl::StatusOr<WatchRun> ParseWatchFlags(const std::vector<std::string>& argv) {
   run.roots = args.GetAll("root");
   run.poll = args.Has("poll");
   ASSIGN_OR_RETURN(run.db_path, ResolveDbPath(args.Get("db")));
+  if (args.Has("db")) RETURN_IF_ERROR(CheckDbFlagDirectory(run.db_path));
   ASSIGN_OR_RETURN(int64_t reconcile_s, PositiveFlag(args, "reconcile-every", 300, 1));
   run.reconcile_every = absl::Seconds(reconcile_s);
   ASSIGN_OR_RETURN(int64_t delay_ms, PositiveFlag(args, "batch-delay-ms", 50, 0));

@@ -7,12 +7,15 @@
 #include <memory>
 #include <utility>
 
-#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "ingest/rederive.h"
 #include "cli/commands.h"
 #include "src/daemon/paths.h"
+#include "src/errors.h"
+#include "src/reader.h"
+#include "src/sqlite.h"
 #include "src/status.h"
 
 namespace cco {
@@ -45,10 +48,32 @@ void InstallTestHooks(SqliteStoreOptions*) {}
 
 }  // namespace
 
+absl::Status CheckWriterPath(const std::string& db_path) {
+  absl::Status file = CheckDatabaseFile(db_path);
+  if (KindOf(file) == ErrorKind::kNoDatabase) return absl::OkStatus();
+  if (file.ok()) {
+    // An SQLite file that is not cco's: never migrate cco's tables into it.
+    // Read-only, so a file that is not in WAL mode gains no file beside it.
+    absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadOnly);
+    if (db.ok()) {
+      absl::StatusOr<std::optional<int64_t>> tables =
+          db->QueryInt("SELECT count(*) FROM sqlite_master WHERE name != 'schema_migrations'");
+      absl::StatusOr<std::optional<int64_t>> ours =
+          db->QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'");
+      if (tables.ok() && ours.ok() && tables->value_or(0) > 0 && ours->value_or(0) == 0) {
+        file = WithKind(absl::FailedPreconditionError("not a cco database (an SQLite file without cco's tables)"),
+                        ErrorKind::kNotCcoDatabase);
+      }
+    }
+  }
+  return Prefixed(file, absl::StrCat("cannot use ", db_path, " as cco's database"));
+}
+
 absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, SqliteStoreOptions store_options,
                                         WriterOptions writer_options) {
   InstallTestHooks(&store_options);
   RETURN_IF_ERROR(EnsureDbDirectory(db_path));
+  RETURN_IF_ERROR(CheckWriterPath(db_path));
   ASSIGN_OR_RETURN(WriterLock lock, WriterLock::Acquire(db_path));
   // A migration that changed a rule or a price asks for the derived data to
   // be rebuilt before anything is ingested under the new rules.
@@ -58,15 +83,6 @@ absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, SqliteStoreO
   auto writer = std::make_unique<Writer>(std::move(store), writer_options);
   writer->Start();
   return WriterSetup{std::move(lock), std::move(writer), std::move(states)};
-}
-
-int ReportFailure(const absl::Status& status) {
-  std::fprintf(stderr, "cco: %s\n", std::string(status.message()).c_str());
-  if (absl::IsFailedPrecondition(status) && absl::StrContains(status.message(), "in use by another")) {
-    return kExitLocked;
-  }
-  if (absl::IsNotFound(status) || absl::IsInvalidArgument(status)) return kExitUsage;
-  return kExitFailure;
 }
 
 }  // namespace cco

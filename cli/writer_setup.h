@@ -1,7 +1,7 @@
 // What every writing command (rescan, replay, watch) does before it ingests:
-// take the database's writer lock, open and migrate the store, load what it
-// knows of every file, start the writer thread. And the one mapping from a
-// failure to a message and an exit code.
+// check the database path, take the database's writer lock, open and
+// migrate the store, load what it knows of every file, start the writer
+// thread.
 #ifndef CCO_CLI_WRITER_SETUP_H_
 #define CCO_CLI_WRITER_SETUP_H_
 
@@ -24,16 +24,20 @@ struct WriterSetup {
   std::vector<FileState> states;   // every files row, for the Scanner
 };
 
-// Creates the database directory (0700) if needed, takes the writer lock
+// OK when `db_path` can become or is a cco database: nothing there yet, an
+// empty file, or an SQLite file that is empty or holds cco's schema. Else
+// the reason with its ErrorKind (a directory, not SQLite, another
+// program's SQLite database), so a writing command refuses before it
+// creates anything (the lock file, the database's WAL).
+absl::Status CheckWriterPath(const std::string& db_path);
+
+// Creates the database directory (0700) if needed, checks the path
+// (CheckWriterPath), takes the writer lock
 // (FailedPrecondition naming the holder when another writer has it), opens
 // and migrates the database and starts the writer.
 absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, SqliteStoreOptions store_options,
                                         WriterOptions writer_options);
 
-// Prints "cco: <message>" on stderr and returns the exit code for `status`:
-// kExitLocked for a held writer lock, kExitUsage for bad input, else
-// kExitFailure.
-int ReportFailure(const absl::Status& status);
 
 }  // namespace cco
 

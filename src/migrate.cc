@@ -5,8 +5,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "spdlog/spdlog.h"
-#include "src/status.h"
+#include "src/errors.h"
 #include "src/hash.h"
+#include "src/status.h"
 
 namespace cco {
 namespace {
@@ -32,9 +33,11 @@ absl::StatusOr<size_t> VerifyApplied(Db& db, const std::vector<Migration>& migra
     std::string name = stmt.ColumnText(0);
     std::string checksum = stmt.ColumnText(1);
     if (i >= migrations.size() || migrations[i].name != name) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "database ", db.path(), " has migration ", name,
-          " that this cco does not know; it was written by a newer or different version"));
+      return WithKind(absl::FailedPreconditionError(absl::StrCat(
+                          "database ", db.path(), " has migration ", name,
+                          " that this cco does not know; it was written by a newer or different version"
+                          " of cco (upgrade cco to read it)")),
+                      ErrorKind::kNewerSchema);
     }
     if (Checksum(migrations[i].sql) != checksum) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -68,18 +71,33 @@ absl::Status Migrate(Db& db, const std::vector<Migration>& migrations) {
   return absl::OkStatus();
 }
 
-absl::Status CheckSchema(Db& db, const std::vector<Migration>& migrations) {
+namespace {
+
+absl::Status CheckApplied(Db& db, const std::vector<Migration>& migrations, bool allow_older) {
   ASSIGN_OR_RETURN(std::optional<int64_t> exists,
                    db.QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'"));
   if (!exists.has_value() || *exists == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(db.path(), " is not a cco database (no schema)"));
+    return WithKind(absl::FailedPreconditionError(absl::StrCat(db.path(), " is not a cco database (no schema)")),
+                    ErrorKind::kNotCcoDatabase);
   }
   ASSIGN_OR_RETURN(size_t applied, VerifyApplied(db, migrations));
-  if (applied < migrations.size()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        db.path(), " needs migration ", migrations[applied].name, "; run a writing command (cco rescan) first"));
+  if (applied < migrations.size() && !allow_older) {
+    return WithKind(absl::FailedPreconditionError(absl::StrCat(db.path(), " needs migration ",
+                                                               migrations[applied].name,
+                                                               "; run a writing command (cco rescan) first")),
+                    ErrorKind::kOlderSchema);
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckSchema(Db& db, const std::vector<Migration>& migrations) {
+  return CheckApplied(db, migrations, /*allow_older=*/false);
+}
+
+absl::Status CheckSchemaReadable(Db& db, const std::vector<Migration>& migrations) {
+  return CheckApplied(db, migrations, /*allow_older=*/true);
 }
 
 }  // namespace cco

@@ -26,8 +26,15 @@ const std::vector<Migration>& EmbeddedMigrations();
 absl::Status Migrate(Db& db, const std::vector<Migration>& migrations = EmbeddedMigrations());
 
 // Checks that `db` (possibly read-only) has every migration applied,
-// unchanged; FailedPrecondition otherwise.
+// unchanged; FailedPrecondition otherwise, with an ErrorKind (errors.h):
+// kNotCcoDatabase (no schema), kNewerSchema (a migration this binary does
+// not know), kOlderSchema (one not applied yet).
 absl::Status CheckSchema(Db& db, const std::vector<Migration>& migrations = EmbeddedMigrations());
+
+// The same, but a database that lacks the newest migrations passes: for
+// readers that cope with older schemas (`cco status` of a database whose
+// writer has not been upgraded yet). A newer schema is still refused.
+absl::Status CheckSchemaReadable(Db& db, const std::vector<Migration>& migrations = EmbeddedMigrations());
 
 }  // namespace cco
 

@@ -69,8 +69,22 @@ absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
   }
   int flags = mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
   flags |= SQLITE_OPEN_NOMUTEX;
+  std::string name = path;
+  if (mode == Mode::kImmutable) {
+    // A URI: the path's '%', '?' and '#' must not be read as URI syntax.
+    name = "file:";
+    for (char c : path) {
+      if (c == '%' || c == '?' || c == '#') {
+        absl::StrAppend(&name, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+      } else {
+        name.push_back(c);
+      }
+    }
+    name += "?immutable=1";
+    flags |= SQLITE_OPEN_URI;
+  }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   Db db(raw, path);  // owns the handle even on error
   if (rc != SQLITE_OK) return SqliteStatus(rc, raw, absl::StrCat("cannot open database ", path));
   sqlite3_extended_result_codes(raw, 1);

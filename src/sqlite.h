@@ -26,7 +26,10 @@ class Stmt;
 
 class Db {
  public:
-  enum class Mode { kReadWrite, kReadOnly };
+  // kImmutable: read-only with SQLite's `immutable=1`, for a copy on
+  // read-only storage where even a reader cannot create the WAL index
+  // (-shm); SQLite then assumes nothing changes the file while it is open.
+  enum class Mode { kReadWrite, kReadOnly, kImmutable };
 
   // Opens (kReadWrite creates) the database at `path` and applies the
   // connection pragmas: WAL, synchronous=NORMAL, foreign_keys=ON and a busy

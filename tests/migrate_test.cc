@@ -183,7 +183,7 @@ TEST(MigrateTest, FileThatIsNotADatabaseIsAClearErrorAndLeftAlone) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.exit_code, 3);
   EXPECT_EQ(LineCount(r.err), 1) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.err, "not a database")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "not a cco database")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, db)) << "the message names the file: " << r.err;
   EXPECT_EQ(ReadFile(db), content) << "the file is not modified";
 }
@@ -191,11 +191,13 @@ TEST(MigrateTest, FileThatIsNotADatabaseIsAClearErrorAndLeftAlone) {
 TEST(MigrateTest, NewDatabaseIs0600InA0700Directory) {
   TempDir dir;
   const std::string root = MakeRoot(dir);
+  // The default location (XDG_DATA_HOME/cco/cco.db): cco creates its
+  // directories (a --db must name an existing one).
   const std::string db_dir = dir / "data/cco";
   const std::string db = db_dir + "/cco.db";
   // A permissive umask must not widen what cco creates.
   const mode_t old_umask = ::umask(0);
-  CommandResult r = RunCco({"rescan", "--root", root, "--db", db});
+  CommandResult r = RunCco({"rescan", "--root", root}, {"XDG_DATA_HOME=" + dir / "data", "CCO_DB="});
   ::umask(old_umask);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto mode = [](const std::string& p) {

@@ -38,7 +38,10 @@ void Append(const std::string& path, const std::string& bytes) {
   ::close(fd);
 }
 
-void WatchFixture::SetUp() { fs::create_directories(root_); }
+void WatchFixture::SetUp() {
+  fs::create_directories(root_);
+  fs::create_directories(fs::path(db_).parent_path());  // a --db's directory must exist
+}
 
 std::unique_ptr<ChildProcess> WatchFixture::StartWatch(std::vector<std::string> extra, std::vector<std::string> env,
                                                        bool wait_ready) {

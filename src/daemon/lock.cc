@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "src/errors.h"
 #include "src/status.h"
 
 namespace cco {
@@ -40,10 +41,11 @@ absl::StatusOr<WriterLock> WriterLock::Acquire(const std::string& db_path) {
     std::optional<int> holder = ReadPid(fd);
     ::close(fd);
     if (err == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "database ", db_path, " is in use by another cco writer",
-          holder.has_value() ? absl::StrCat(" (pid ", *holder, ")") : std::string(),
-          "; stop it first (for the service: systemctl --user stop cco)"));
+      return WithKind(absl::FailedPreconditionError(absl::StrCat(
+                          "database ", db_path, " is in use by another cco writer",
+                          holder.has_value() ? absl::StrCat(" (pid ", *holder, ")") : std::string(),
+                          "; stop it first (for the service: systemctl --user stop cco)")),
+                      ErrorKind::kInUse);
     }
     return ErrnoStatus(err, absl::StrCat("cannot lock ", path));
   }

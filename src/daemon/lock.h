@@ -14,7 +14,7 @@ namespace cco {
 class WriterLock {
  public:
   // Takes the lock without waiting. FailedPrecondition naming the holder's
-  // pid when another process has it.
+  // pid, with ErrorKind::kInUse (errors.h), when another process has it.
   static absl::StatusOr<WriterLock> Acquire(const std::string& db_path);
 
   WriterLock(WriterLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }

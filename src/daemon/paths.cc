@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "src/errors.h"
 #include "src/status.h"
 
 namespace cco {
@@ -38,6 +39,18 @@ absl::Status EnsureDbDirectory(const std::string& db_path) {
   if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("cannot use directory ", dir.string()));
   if (!S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(dir.string(), " is not a directory"));
   return absl::OkStatus();
+}
+
+absl::Status CheckDbFlagDirectory(const std::string& db_path) {
+  std::filesystem::path dir = std::filesystem::path(db_path).parent_path();
+  if (dir.empty()) return absl::OkStatus();  // the current directory
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return absl::OkStatus();
+  return WithKind(absl::InvalidArgumentError(absl::StrCat(
+                      "--db ", db_path, ": the directory ", dir.string(),
+                      ::stat(dir.c_str(), &st) == 0 ? " is not a directory" : " does not exist",
+                      " (cco creates only its default location's directories; create it first)")),
+                  ErrorKind::kNoDirectory);
 }
 
 }  // namespace cco

@@ -1,0 +1,176 @@
+#include "src/reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/errors.h"
+#include "src/migrate.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+// Every SQLite database file starts with these 16 bytes (SQLite's file
+// format, section 1.3.1).
+constexpr char kSqliteHeader[] = "SQLite format 3";  // + its terminating NUL
+
+absl::StatusOr<int64_t> Count(Db& db, std::string_view sql) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> v, db.QueryInt(sql));
+  return v.value_or(0);
+}
+
+absl::StatusOr<bool> HasColumn(Db& db, std::string_view table, std::string_view column) {
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2"));
+  stmt.Bind(1, table).Bind(2, column);
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row && stmt.ColumnInt(0) > 0;
+}
+
+// Db::Open's errors in the user's terms (its own name SQL and SQLite's).
+absl::Status OpenError(const absl::Status& opened) {
+  if (absl::IsDataLoss(opened)) {
+    return WithKind(absl::DataLossError("the file is damaged (SQLite reports it malformed); `cco check` says more"),
+                    ErrorKind::kCorrupt);
+  }
+  if (absl::IsPermissionDenied(opened)) {
+    return WithKind(absl::PermissionDeniedError("permission denied"), ErrorKind::kPermission);
+  }
+  return opened;
+}
+
+}  // namespace
+
+absl::Status CheckDatabaseFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return WithKind(absl::NotFoundError("nothing there"), ErrorKind::kNoDatabase);
+    return WithKind(ErrnoStatus(errno, "cannot look at it"), ErrorKind::kPermission);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return WithKind(absl::InvalidArgumentError("it is a directory, not a database file"), ErrorKind::kIsDirectory);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return WithKind(absl::InvalidArgumentError("not a cco database (not a regular file)"),
+                    ErrorKind::kNotCcoDatabase);
+  }
+  if (st.st_size == 0) return absl::OkStatus();  // SQLite's empty database
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return WithKind(ErrnoStatus(errno, "cannot open it"), ErrorKind::kPermission);
+  char header[sizeof(kSqliteHeader)] = {};
+  const ssize_t n = ::pread(fd, header, sizeof(header), 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof(header)) || std::memcmp(header, kSqliteHeader, sizeof(header)) != 0) {
+    return WithKind(absl::FailedPreconditionError("not a cco database (not an SQLite file)"),
+                    ErrorKind::kNotCcoDatabase);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::string& path, ReaderOptions options) {
+  if (absl::Status file = CheckDatabaseFile(path); !file.ok()) {
+    if (KindOf(file) == ErrorKind::kNoDatabase) {
+      return WithKind(absl::NotFoundError(absl::StrCat("no database at ", path,
+                                                       " (`cco rescan` or `cco watch` creates it)")),
+                      ErrorKind::kNoDatabase);
+    }
+    return Prefixed(file, absl::StrCat("cannot read ", path));
+  }
+  absl::StatusOr<Db> db = Db::Open(path, Db::Mode::kReadOnly);
+  // A copy on read-only storage: a reader cannot create the WAL index beside
+  // it, but nothing writes it either.
+  if (absl::IsPermissionDenied(db.status())) db = Db::Open(path, Db::Mode::kImmutable);
+  if (!db.ok()) return Prefixed(OpenError(db.status()), absl::StrCat("cannot read ", path));
+  absl::Status schema = options.accept_older_schema ? CheckSchemaReadable(*db) : CheckSchema(*db);
+  if (!schema.ok()) {
+    if (KindOf(schema) == ErrorKind::kNotCcoDatabase) {
+      return Prefixed(WithKind(absl::FailedPreconditionError("not a cco database (an SQLite file without cco's "
+                                                             "tables)"),
+                               ErrorKind::kNotCcoDatabase),
+                      absl::StrCat("cannot read ", path));
+    }
+    if (KindOf(schema) == ErrorKind::kNone) return Prefixed(OpenError(schema), absl::StrCat("cannot read ", path));
+    return schema;  // names the path and the migration
+  }
+  return std::unique_ptr<SqliteReader>(new SqliteReader(std::move(*db)));
+}
+
+absl::StatusOr<ProjectMatch> SqliteReader::MatchProjects(const std::string& query) {
+  return cco::MatchProjects(db_, query);
+}
+
+absl::StatusOr<std::vector<UsageRow>> SqliteReader::PeriodReport(Period period, const ReportFilter& filter) {
+  return cco::PeriodReport(db_, period, filter);
+}
+
+absl::StatusOr<std::vector<UsageRow>> SqliteReader::SessionReport(const ReportFilter& filter) {
+  return cco::SessionReport(db_, filter);
+}
+
+absl::StatusOr<std::vector<UsageRow>> SqliteReader::ProjectReport(const ReportFilter& filter) {
+  return cco::ProjectReport(db_, filter);
+}
+
+absl::Status SqliteReader::AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) {
+  return cco::AddAgentBreakdown(db_, filter, sessions);
+}
+
+absl::StatusOr<std::vector<ToolRow>> SqliteReader::ToolReport(const ReportFilter& filter) {
+  return cco::ToolReport(db_, filter);
+}
+
+absl::StatusOr<DatabaseStatus> SqliteReader::Status() {
+  DatabaseStatus out;
+  // One read transaction: every figure from the same snapshot.
+  RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  ASSIGN_OR_RETURN(out.messages, Count(db_, "SELECT count(*) FROM messages"));
+  ASSIGN_OR_RETURN(out.events, Count(db_, "SELECT count(*) FROM events"));
+  ASSIGN_OR_RETURN(out.quarantined, Count(db_, "SELECT count(*) FROM quarantine"));
+  ASSIGN_OR_RETURN(out.last_commit_ms,
+                   db_.QueryInt("SELECT max(coalesce(max(updated_ms), 0), coalesce(max(archived_ms), 0)) FROM files"
+                                " HAVING count(*) > 0"));
+  {
+    ASSIGN_OR_RETURN(Stmt hb, db_.Prepare("SELECT heartbeat_ms, queue_depth FROM writer_state WHERE id = 1"));
+    ASSIGN_OR_RETURN(bool row, hb.Step());
+    if (row) {
+      out.heartbeat_ms = hb.ColumnOptionalInt(0);
+      out.queue_depth = hb.ColumnInt(1);
+    }
+  }
+  ASSIGN_OR_RETURN(bool has_refusals, HasColumn(db_, "writer_state", "refused_chunks"));
+  if (has_refusals) {  // a database not yet migrated to 0004 has none
+    ASSIGN_OR_RETURN(Stmt rf, db_.Prepare("SELECT refused_chunks, last_refusal, last_refusal_ms FROM writer_state"
+                                          " WHERE id = 1"));
+    ASSIGN_OR_RETURN(bool row, rf.Step());
+    if (row) {
+      out.refused_chunks = rf.ColumnInt(0);
+      out.last_refusal = rf.ColumnText(1);
+      out.last_refusal_ms = rf.ColumnOptionalInt(2);
+    }
+  }
+  ASSIGN_OR_RETURN(Stmt files, db_.Prepare("SELECT path, root, read_position, archived_ms IS NOT NULL FROM files"
+                                           " ORDER BY root, path"));
+  RETURN_IF_ERROR(files.ForEachRow([&out](const Stmt& row) {
+    const std::string root = row.ColumnText(1);
+    if (out.roots.empty() || out.roots.back().root != root) out.roots.push_back(RootCounts{root});
+    RootCounts& r = out.roots.back();
+    if (row.ColumnInt(3) != 0) {
+      ++r.archived;
+      ++out.files_archived;
+      return true;
+    }
+    ++r.files;
+    ++out.files;
+    out.followed.push_back(FollowedFile{row.ColumnText(0), root, row.ColumnInt(2)});
+    return true;
+  }));
+  RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  return out;
+}
+
+}  // namespace cco

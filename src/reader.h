@@ -1,0 +1,128 @@
+// The read side: what every command that reads the database (report,
+// status, check; search and a web dashboard later) opens, and the answers
+// it gets. One way to open read-only, one schema check, typed errors
+// (errors.h), and the answers as plain structs that a command prints and a
+// web page can serve.
+//
+// Reader is the interface; SqliteReader reads the embedded SQLite database.
+// A second implementation (a team's PostgreSQL database) provides the same
+// answers over its own connection.
+//
+// Thread-safety: a Reader belongs to one thread at a time.
+#ifndef CCO_SRC_READER_H_
+#define CCO_SRC_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/report.h"
+#include "src/sqlite.h"
+
+namespace cco {
+
+// One transcript the database follows (not archived): where it is and how
+// far it is committed. The caller compares it with the file on disk.
+struct FollowedFile {
+  std::string path;
+  std::string root;
+  int64_t read_position = 0;  // bytes committed
+};
+
+struct RootCounts {
+  std::string root;
+  int64_t files = 0;     // followed
+  int64_t archived = 0;  // gone from disk, history kept
+};
+
+// What the database says about itself and its writer, from one snapshot.
+struct DatabaseStatus {
+  // Newest files row update or archive (ms since the epoch); nullopt for a
+  // database without files. 0 when every commit came from `cco replay`,
+  // which keeps no clock.
+  std::optional<int64_t> last_commit_ms;
+  // The writer's last heartbeat and queue depth, as it recorded them (a
+  // killed writer leaves them behind: whether one runs is the lock's to say).
+  std::optional<int64_t> heartbeat_ms;
+  int64_t queue_depth = 0;
+  int64_t files = 0;           // followed
+  int64_t files_archived = 0;
+  int64_t messages = 0;
+  int64_t events = 0;
+  int64_t quarantined = 0;
+  // Chunks the writer refused (its reader was out of step with the file; the
+  // file was read again): a count over the database's life.
+  int64_t refused_chunks = 0;
+  std::string last_refusal;
+  std::optional<int64_t> last_refusal_ms;
+  std::vector<RootCounts> roots;             // by root
+  std::vector<FollowedFile> followed;        // by root, then path
+};
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  // Where the data is (a path, a URL), for messages.
+  virtual const std::string& location() const = 0;
+
+  // The reports of report.h. `filter.project_ids` come from MatchProjects.
+  virtual absl::StatusOr<ProjectMatch> MatchProjects(const std::string& query) = 0;
+  virtual absl::StatusOr<std::vector<UsageRow>> PeriodReport(Period period, const ReportFilter& filter) = 0;
+  virtual absl::StatusOr<std::vector<UsageRow>> SessionReport(const ReportFilter& filter) = 0;
+  virtual absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) = 0;
+  virtual absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) = 0;
+  virtual absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter) = 0;
+
+  // The database's own state, from one snapshot.
+  virtual absl::StatusOr<DatabaseStatus> Status() = 0;
+};
+
+struct ReaderOptions {
+  // Reports and checks need every migration applied; `cco status` also
+  // reads a database whose writer has not applied the newest ones yet. A
+  // newer schema than this binary's is refused either way.
+  bool accept_older_schema = false;
+};
+
+class SqliteReader final : public Reader {
+ public:
+  // Opens the database at `path` read-only (never creates, never writes,
+  // never leaves a file behind), with `immutable=1` when even a reader
+  // cannot use it in place (a copy on read-only storage), and checks its
+  // schema. Errors carry an ErrorKind: kNoDatabase (nothing there),
+  // kIsDirectory, kNotCcoDatabase (not SQLite, or no cco schema),
+  // kNewerSchema, kOlderSchema, kPermission, kCorrupt. Messages name the
+  // path in the user's terms, never SQL.
+  static absl::StatusOr<std::unique_ptr<SqliteReader>> Open(const std::string& path, ReaderOptions options = {});
+
+  const std::string& location() const override { return db_.path(); }
+  absl::StatusOr<ProjectMatch> MatchProjects(const std::string& query) override;
+  absl::StatusOr<std::vector<UsageRow>> PeriodReport(Period period, const ReportFilter& filter) override;
+  absl::StatusOr<std::vector<UsageRow>> SessionReport(const ReportFilter& filter) override;
+  absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) override;
+  absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) override;
+  absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter) override;
+  absl::StatusOr<DatabaseStatus> Status() override;
+
+  // The connection itself, for what only SQLite has (`cco check`'s
+  // integrity check and recomputes).
+  Db& db() { return db_; }
+
+ private:
+  explicit SqliteReader(Db db) : db_(std::move(db)) {}
+  Db db_;
+};
+
+// What a database path holds, checked before anything opens or locks it, so
+// that a failed open leaves nothing behind: OK for an SQLite file (or an
+// empty one), kNoDatabase when nothing is there, else kIsDirectory or
+// kNotCcoDatabase (not an SQLite file), kPermission.
+absl::Status CheckDatabaseFile(const std::string& path);
+
+}  // namespace cco
+
+#endif  // CCO_SRC_READER_H_
