@@ -32,9 +32,14 @@ Usage:
       the systemd notify protocol (READY, STATUS, WATCHDOG) when run by
       systemd. See docs/service.md.
   cco status [--db PATH] [--json]
-      Whether a daemon is running (pid), last commit, files per root, bytes
-      pending (lag), queue depth, quarantined lines, database and WAL size.
-      Read-only; a missing database is reported (exit 0), never created.
+      Which command holds the writer lock (watch, rescan or replay; pid,
+      since when), its roots, last commit, files per root, queue depth,
+      quarantined lines, database and WAL size; during a backfill "N of M
+      files, X of Y MB, ETA"; pending: what the writer's walk found and has
+      not read yet (also after an interrupted rescan), else bytes on disk not
+      yet committed; last lines waiting over a minute for their newline.
+      Read-only; a missing database is reported (exit 0), never created; one
+      written by a newer cco is refused (exit 1).
 
   cco report daily|weekly|monthly|session|project|tools [--db PATH]
             [--tz ZONE] [--since YYYY-MM-DD] [--until YYYY-MM-DD]

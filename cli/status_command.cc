@@ -8,10 +8,13 @@
 // dies), never from the heartbeat row, which a killed daemon leaves behind.
 // Lag is measured here: each live file's size minus its committed read
 // position.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ingest/roots.h"
@@ -43,6 +47,16 @@ struct LaggingFile {
   int64_t pending_bytes = 0;
 };
 
+// A file whose last line has waited for its newline longer than
+// kUnterminatedAfter: Claude Code stopped mid-line (a crash, a cut
+// connection), or is writing a very long line slowly.
+struct UnterminatedFile {
+  std::string path;
+  int64_t bytes = 0;      // the line so far
+  int64_t waiting_s = 0;  // since the file was last written
+};
+constexpr int64_t kUnterminatedAfterS = 60;
+
 // What `cco status` shows: the database's own account (from the reader)
 // and what only this machine can see now (the lock, the files on disk).
 struct StatusView {
@@ -58,6 +72,12 @@ struct StatusView {
   int64_t db_bytes = 0;
   int64_t wal_bytes = 0;
   std::vector<LaggingFile> lagging;
+  std::vector<UnterminatedFile> unterminated;
+  // The writer's last walk has not read everything it found: a backfill
+  // under way, or one that was interrupted. Then `pending` is what it found
+  // and has not read yet.
+  bool walk_open = false;
+  std::optional<int64_t> eta_s;  // of a backfill under way, from its rate so far
   // Entries below the roots that ingest cannot take (symlink loops, dangling
   // symlinks, unreadable), found by walking the roots now.
   std::vector<std::string> skipped;
@@ -68,9 +88,27 @@ int64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
+// Whether the `bytes` after `offset` in `path` hold no newline (read up to
+// 1 MiB: a longer unfinished line counts as one).
+bool NoNewlineAfter(const std::string& path, int64_t offset, int64_t bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[64 << 10];
+  bool newline = false;
+  for (int64_t done = 0; done < std::min<int64_t>(bytes, 1 << 20) && !newline;) {
+    const ssize_t n = ::pread(fd, buf, sizeof(buf), offset + done);
+    if (n <= 0) break;
+    newline = std::memchr(buf, '\n', static_cast<size_t>(std::min<int64_t>(n, bytes - done))) != nullptr;
+    done += n;
+  }
+  ::close(fd);
+  return !newline;
+}
+
 // Lag, measured here: each followed file's size now minus its committed
 // read position.
 void MeasureFiles(StatusView* s) {
+  const int64_t now_s = absl::ToUnixSeconds(absl::Now());
   s->root_pending.assign(s->db.roots.size(), 0);
   size_t root_index = 0;
   for (const FollowedFile& f : s->db.followed) {
@@ -86,24 +124,60 @@ void MeasureFiles(StatusView* s) {
     s->pending_bytes += pending;
     ++s->pending_files;
     s->lagging.push_back(LaggingFile{f.path, pending});
+    const int64_t waiting_s = now_s - static_cast<int64_t>(st.st_mtime);
+    if (waiting_s > kUnterminatedAfterS && NoNewlineAfter(f.path, f.read_position, pending)) {
+      s->unterminated.push_back(UnterminatedFile{f.path, pending, waiting_s});
+    }
+  }
+  // While a walk has not read everything it found, files it has not reached
+  // have no row to measure: what it found is the backlog.
+  if (s->db.walk.has_value() && !s->db.walk->done()) {
+    const WalkStatus& w = *s->db.walk;
+    s->walk_open = true;
+    s->pending_files = std::max<int64_t>(0, w.files - w.files_read);
+    s->pending_bytes = std::max<int64_t>(0, w.bytes - w.bytes_read);
+    const int64_t elapsed_ms = w.updated_ms.value_or(0) - w.started_ms.value_or(0);
+    if (s->running && w.bytes_read > 0 && elapsed_ms > 0) {
+      const double rate = static_cast<double>(w.bytes_read) / static_cast<double>(elapsed_ms);  // bytes per ms
+      s->eta_s = static_cast<int64_t>(static_cast<double>(s->pending_bytes) / rate / 1000.0 + 0.5);
+    }
   }
   std::sort(s->lagging.begin(), s->lagging.end(), [](const LaggingFile& a, const LaggingFile& b) {
     return a.pending_bytes != b.pending_bytes ? a.pending_bytes > b.pending_bytes : a.path < b.path;
   });
   if (s->lagging.size() > kTopLagging) s->lagging.resize(kTopLagging);
-  for (const RootCounts& r : s->db.roots) {
-    for (const SkippedPath& skipped : WalkTranscripts(r.root).skipped) {
+  std::vector<std::string> roots = s->db.writer_roots;
+  if (roots.empty()) {  // a writer from before writers recorded their roots
+    for (const RootCounts& r : s->db.roots) roots.push_back(r.root);
+  }
+  for (const std::string& root : roots) {
+    for (const SkippedPath& skipped : WalkTranscripts(root).skipped) {
       s->skipped.push_back(absl::StrCat(skipped.path, ": ", skipped.reason));
     }
   }
 }
 
-std::string Ago(int64_t ms) {
-  const int64_t secs = std::max<int64_t>(0, (absl::ToUnixMillis(absl::Now()) - ms) / 1000);
-  if (secs < 120) return absl::StrCat(secs, "s ago");
-  if (secs < 7200) return absl::StrCat(secs / 60, "m ago");
-  if (secs < 172800) return absl::StrCat(secs / 3600, "h ago");
-  return absl::StrCat(secs / 86400, "d ago");
+std::string Span(int64_t secs) {
+  secs = std::max<int64_t>(0, secs);
+  if (secs < 120) return absl::StrCat(secs, "s");
+  if (secs < 7200) return absl::StrCat(secs / 60, "m");
+  if (secs < 172800) return absl::StrCat(secs / 3600, "h");
+  return absl::StrCat(secs / 86400, "d");
+}
+
+std::string Ago(int64_t ms) { return Span((absl::ToUnixMillis(absl::Now()) - ms) / 1000) + " ago"; }
+
+std::string Files(int64_t n) { return absl::StrCat(n, n == 1 ? " file" : " files"); }
+
+// A writer recorded itself (0010) and is the one holding the lock now.
+bool RecordedWriterRuns(const StatusView& s) {
+  return s.running && !s.db.writer_command.empty() && s.pid.has_value() && s.db.writer_pid == *s.pid;
+}
+
+// "2 of 3 files, 394 B of 591 B"
+std::string WalkLine(const WalkStatus& w) {
+  return absl::StrCat(w.files_read, " of ", Files(w.files), ", ", HumanBytes(static_cast<double>(w.bytes_read)),
+                      " of ", HumanBytes(static_cast<double>(w.bytes)));
 }
 
 void PrintJson(const StatusView& s) {
@@ -115,7 +189,39 @@ void PrintJson(const StatusView& s) {
     j.Key("pid").Null();
   }
   j.Field("db", s.db_path).Field("db_exists", s.db_exists);
-  if (s.db.last_commit_ms.has_value()) {
+  // The writer's own record: which command, since when (the last one's,
+  // when none runs).
+  if (s.db.writer_command.empty()) {
+    j.Key("command").Null();
+  } else {
+    j.Field("command", s.db.writer_command);
+  }
+  if (s.db.writer_started_ms.has_value() && *s.db.writer_started_ms > 0) {
+    j.Field("since", IsoMs(*s.db.writer_started_ms)).Field("since_ms", *s.db.writer_started_ms);
+  } else {
+    j.Key("since").Null().Key("since_ms").Null();
+  }
+  j.Key("writer_roots").BeginArray();
+  for (const std::string& r : s.db.writer_roots) j.String(r);
+  j.EndArray();
+  // `cco replay` keeps no clock: its commits carry time 0.
+  j.Field("clock", !(s.db.last_commit_ms.has_value() && *s.db.last_commit_ms == 0));
+  if (s.db.walk.has_value()) {
+    const WalkStatus& w = *s.db.walk;
+    j.Field("walk_files", w.files)
+        .Field("walk_files_read", w.files_read)
+        .Field("walk_bytes", w.bytes)
+        .Field("walk_bytes_read", w.bytes_read)
+        .Field("walk_done", w.done());
+  }
+  if (s.eta_s.has_value()) {
+    j.Field("eta_s", *s.eta_s);
+  } else {
+    j.Key("eta_s").Null();
+  }
+  if (s.db.last_commit_ms.has_value() && *s.db.last_commit_ms == 0) {
+    j.Key("last_commit").Null().Field("last_commit_ms", int64_t{0});
+  } else if (s.db.last_commit_ms.has_value()) {
     j.Field("last_commit", IsoMs(*s.db.last_commit_ms)).Field("last_commit_ms", *s.db.last_commit_ms);
   } else {
     j.Key("last_commit").Null().Key("last_commit_ms").Null();
@@ -163,18 +269,31 @@ void PrintJson(const StatusView& s) {
     j.BeginObject().Field("path", f.path).Field("pending_bytes", f.pending_bytes).EndObject();
   }
   j.EndArray();
+  j.Key("unterminated").BeginArray();
+  for (const UnterminatedFile& f : s.unterminated) {
+    j.BeginObject().Field("path", f.path).Field("bytes", f.bytes).Field("waiting_s", f.waiting_s).EndObject();
+  }
+  j.EndArray();
   if (!s.db_exists) j.Field("note", "no database yet: `cco watch` or `cco rescan` creates it");
   j.EndObject();
   std::printf("%s\n", j.str().c_str());
 }
 
 void PrintText(const StatusView& s) {
-  if (s.running) {
-    std::printf("daemon:      running%s\n", s.pid.has_value() && *s.pid > 0
-                                                 ? absl::StrCat(" (pid ", *s.pid, ")").c_str()
-                                                 : "");
+  const std::string since =
+      s.db.writer_started_ms.has_value() && *s.db.writer_started_ms > 0
+          ? absl::StrCat(IsoMs(*s.db.writer_started_ms), " (", Ago(*s.db.writer_started_ms), ")")
+          : "an unknown time (no clock)";
+  if (RecordedWriterRuns(s)) {
+    std::printf("writer:      %s (pid %d) since %s\n", s.db.writer_command.c_str(), *s.pid, since.c_str());
+  } else if (s.running) {
+    std::printf("writer:      running%s\n",
+                s.pid.has_value() && *s.pid > 0 ? absl::StrCat(" (pid ", *s.pid, ")").c_str() : "");
+  } else if (!s.db.writer_command.empty()) {
+    std::printf("writer:      not running (last: %s, pid %lld, started %s)\n", s.db.writer_command.c_str(),
+                static_cast<long long>(s.db.writer_pid.value_or(0)), since.c_str());
   } else {
-    std::printf("daemon:      not running\n");
+    std::printf("writer:      not running\n");
   }
   if (!s.db_exists) {
     std::printf("database:    %s does not exist yet (`cco watch` or `cco rescan` creates it)\n",
@@ -183,11 +302,23 @@ void PrintText(const StatusView& s) {
   }
   std::printf("database:    %s (%s, WAL %s)\n", s.db_path.c_str(), HumanBytes(static_cast<double>(s.db_bytes)).c_str(),
               HumanBytes(static_cast<double>(s.wal_bytes)).c_str());
-  std::printf("last commit: %s\n", s.db.last_commit_ms.has_value()
-                                       ? absl::StrCat(IsoMs(*s.db.last_commit_ms), " (", Ago(*s.db.last_commit_ms), ")")
-                                             .c_str()
-                                       : "never");
+  std::string last_commit = "never";
+  if (s.db.last_commit_ms.has_value() && *s.db.last_commit_ms == 0) {
+    last_commit = "not recorded (written by `cco replay`, which keeps no clock)";
+  } else if (s.db.last_commit_ms.has_value()) {
+    last_commit = absl::StrCat(IsoMs(*s.db.last_commit_ms), " (", Ago(*s.db.last_commit_ms), ")");
+  }
+  std::printf("last commit: %s\n", last_commit.c_str());
+  if (!s.db.writer_roots.empty()) std::printf("roots:       %s\n", absl::StrJoin(s.db.writer_roots, ", ").c_str());
   if (s.running) std::printf("queue:       %lld chunks\n", static_cast<long long>(s.db.queue_depth));
+  if (s.walk_open && s.running) {
+    std::printf("backfill:    %s, ETA %s\n", WalkLine(*s.db.walk).c_str(),
+                s.eta_s.has_value() ? Span(*s.eta_s).c_str() : "unknown (nothing read yet)");
+  } else if (s.walk_open) {
+    std::printf("interrupted: %s read by the last %s; `cco rescan` or `cco watch` reads the rest\n",
+                WalkLine(*s.db.walk).c_str(),
+                s.db.writer_command.empty() ? "writer" : s.db.writer_command.c_str());
+  }
   std::printf("files:       %lld live, %lld archived (history kept)%s\n", static_cast<long long>(s.db.files),
               static_cast<long long>(s.db.files_archived),
               s.files_missing > 0 ? absl::StrCat(", ", s.files_missing, " gone since last check").c_str() : "");
@@ -208,10 +339,19 @@ void PrintText(const StatusView& s) {
     std::printf("skipped:     %zu paths below the roots cannot be read\n", s.skipped.size());
     for (size_t i = 0; i < s.skipped.size() && i < kTopLagging; ++i) std::printf("  %s\n", s.skipped[i].c_str());
   }
-  std::printf("pending:     %s in %lld files\n", HumanBytes(static_cast<double>(s.pending_bytes)).c_str(),
-              static_cast<long long>(s.pending_files));
+  std::printf("pending:     %s in %s%s\n", HumanBytes(static_cast<double>(s.pending_bytes)).c_str(),
+              Files(s.pending_files).c_str(), s.walk_open ? " not yet read" : "");
   for (const LaggingFile& f : s.lagging) {
     std::printf("  %10s  %s\n", HumanBytes(static_cast<double>(f.pending_bytes)).c_str(), f.path.c_str());
+  }
+  if (!s.unterminated.empty()) {
+    std::printf("waiting:     %s whose last line has no newline yet (taken once it ends; a line cut off by a crash"
+                " stays until Claude Code writes after it)\n",
+                Files(static_cast<int64_t>(s.unterminated.size())).c_str());
+    for (const UnterminatedFile& f : s.unterminated) {
+      std::printf("  %s: %s unterminated for %s\n", f.path.c_str(), HumanBytes(static_cast<double>(f.bytes)).c_str(),
+                  Span(f.waiting_s).c_str());
+    }
   }
 }
 

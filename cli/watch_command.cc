@@ -78,7 +78,8 @@ int Watch(const WatchRun& run) {
   WriterOptions writer_options;
   writer_options.max_batch_delay = run.batch_delay;
   writer_options.max_queued_bytes = 32 << 20;
-  absl::StatusOr<WriterSetup> setup = StartWriter(run.db_path, SqliteStoreOptions{}, writer_options);
+  absl::StatusOr<WriterSetup> setup =
+      StartWriter(run.db_path, WriterStart{"watch", roots}, SqliteStoreOptions{}, writer_options);
   if (!setup.ok()) return ReportFailure(setup.status());
   Writer& writer = *setup->writer;
 

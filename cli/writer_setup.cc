@@ -69,8 +69,8 @@ absl::Status CheckWriterPath(const std::string& db_path) {
   return Prefixed(file, absl::StrCat("cannot use ", db_path, " as cco's database"));
 }
 
-absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, SqliteStoreOptions store_options,
-                                        WriterOptions writer_options) {
+absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const WriterStart& start,
+                                        SqliteStoreOptions store_options, WriterOptions writer_options) {
   InstallTestHooks(&store_options);
   RETURN_IF_ERROR(EnsureDbDirectory(db_path));
   RETURN_IF_ERROR(CheckWriterPath(db_path));
@@ -79,6 +79,7 @@ absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, SqliteStoreO
   // be rebuilt before anything is ingested under the new rules.
   RETURN_IF_ERROR(RederiveIfRequested(db_path).status());
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenSqliteStore(db_path, std::move(store_options)));
+  RETURN_IF_ERROR(store->RecordStart(start));
   ASSIGN_OR_RETURN(std::vector<FileState> states, store->LoadFileStates());
   auto writer = std::make_unique<Writer>(std::move(store), writer_options);
   writer->Start();

@@ -35,8 +35,10 @@ absl::Status CheckWriterPath(const std::string& db_path);
 // (CheckWriterPath), takes the writer lock
 // (FailedPrecondition naming the holder when another writer has it), opens
 // and migrates the database and starts the writer.
-absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, SqliteStoreOptions store_options,
-                                        WriterOptions writer_options);
+// `start` (the command and its roots) is recorded in the database for
+// `cco status` before the writer starts.
+absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const WriterStart& start,
+                                        SqliteStoreOptions store_options, WriterOptions writer_options);
 
 
 }  // namespace cco

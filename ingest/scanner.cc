@@ -323,6 +323,19 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     }
     progress.bytes_total += std::max<int64_t>(0, c.st.st_size - pos);
   }
+  // The walk's totals, then its progress after each file read, go to the
+  // database through the writer, for `cco status` from any shell. A walk
+  // that finds nothing to read is recorded only when none was before.
+  const bool record_walk = progress.bytes_total > 0 || !walk_recorded_;
+  WalkProgress walk;
+  walk.starting = true;
+  walk.files = progress.files_total;
+  walk.bytes = progress.bytes_total;
+  if (record_walk) {
+    RETURN_IF_ERROR(writer_.SubmitWalk(walk));
+    walk_recorded_ = true;
+  }
+  walk.starting = false;
 
   for (const Candidate& c : candidates) {
     if (options_.pace) RETURN_IF_ERROR(options_.pace());
@@ -351,6 +364,11 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     ++progress.files_done;
     progress.bytes_done += bytes;
     if (options_.progress) options_.progress(progress);
+    if (record_walk) {
+      walk.files_read = progress.files_done;
+      walk.bytes_read = progress.bytes_done;
+      RETURN_IF_ERROR(writer_.SubmitWalk(walk));
+    }
   }
   // Rows under these roots whose file is not on disk: removed, or moved
   // aside and not claimed by a file of this pass.
@@ -360,6 +378,12 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   }
   std::sort(missing.begin(), missing.end());
   for (const std::string& path : missing) RETURN_IF_ERROR(Archive(path, report));
+  if (record_walk) {
+    walk.done = true;
+    walk.files_read = progress.files_total;
+    walk.bytes_read = progress.bytes_done;
+    RETURN_IF_ERROR(writer_.SubmitWalk(walk));
+  }
   return absl::OkStatus();
 }
 

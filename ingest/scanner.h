@@ -125,6 +125,7 @@ class Scanner {
   absl::flat_hash_map<std::string, FileState> states_;  // by path
   int64_t refusals_seen_ = 0;
   int64_t displaced_ = 0;  // placeholders handed out
+  bool walk_recorded_ = false;  // a walk of this scanner's is in the database
 };
 
 }  // namespace cco

@@ -153,6 +153,34 @@ absl::StatusOr<DatabaseStatus> SqliteReader::Status() {
       out.last_refusal_ms = rf.ColumnOptionalInt(2);
     }
   }
+  ASSIGN_OR_RETURN(bool has_activity, HasColumn(db_, "writer_state", "command"));
+  if (has_activity) {  // 0010: the writer records itself and its walk
+    ASSIGN_OR_RETURN(Stmt w, db_.Prepare(
+        "SELECT command, pid, started_ms, walk_started_ms, walk_updated_ms, walk_done_ms, walk_files,"
+        " walk_files_read, walk_bytes, walk_bytes_read, walk_files IS NOT NULL FROM writer_state WHERE id = 1"));
+    ASSIGN_OR_RETURN(bool row, w.Step());
+    if (row) {
+      out.writer_command = w.ColumnText(0);
+      out.writer_pid = w.ColumnOptionalInt(1);
+      out.writer_started_ms = w.ColumnOptionalInt(2);
+      if (w.ColumnInt(10) != 0) {
+        WalkStatus walk;
+        walk.started_ms = w.ColumnOptionalInt(3);
+        walk.updated_ms = w.ColumnOptionalInt(4);
+        walk.done_ms = w.ColumnOptionalInt(5);
+        walk.files = w.ColumnInt(6);
+        walk.files_read = w.ColumnInt(7);
+        walk.bytes = w.ColumnInt(8);
+        walk.bytes_read = w.ColumnInt(9);
+        out.walk = walk;
+      }
+    }
+    ASSIGN_OR_RETURN(Stmt roots, db_.Prepare("SELECT root FROM writer_roots ORDER BY root"));
+    RETURN_IF_ERROR(roots.ForEachRow([&out](const Stmt& row) {
+      out.writer_roots.push_back(row.ColumnText(0));
+      return true;
+    }));
+  }
   ASSIGN_OR_RETURN(Stmt files, db_.Prepare("SELECT path, root, read_position, archived_ms IS NOT NULL FROM files"
                                            " ORDER BY root, path"));
   RETURN_IF_ERROR(files.ForEachRow([&out](const Stmt& row) {

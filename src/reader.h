@@ -38,8 +38,28 @@ struct RootCounts {
   int64_t archived = 0;  // gone from disk, history kept
 };
 
+// The writer's last walk of its roots, as it recorded it (Store::RecordWalk).
+struct WalkStatus {
+  std::optional<int64_t> started_ms;  // 0 from `cco replay` (no clock)
+  std::optional<int64_t> updated_ms;  // progress last recorded
+  std::optional<int64_t> done_ms;     // nullopt: still reading, or interrupted
+  int64_t files = 0;                  // transcripts found
+  int64_t files_read = 0;             // of them, read and committed
+  int64_t bytes = 0;                  // bytes found not yet committed when it began
+  int64_t bytes_read = 0;             // of them, committed
+  bool done() const { return done_ms.has_value(); }
+};
+
 // What the database says about itself and its writer, from one snapshot.
 struct DatabaseStatus {
+  // The last writer's record (Store::RecordStart): which command, its pid,
+  // since when, and the roots it reads. Empty for a database written before
+  // writers recorded themselves.
+  std::string writer_command;  // "watch", "rescan", "replay", "check"
+  std::optional<int64_t> writer_pid;
+  std::optional<int64_t> writer_started_ms;
+  std::vector<std::string> writer_roots;
+  std::optional<WalkStatus> walk;
   // Newest files row update or archive (ms since the epoch); nullopt for a
   // database without files. 0 when every commit came from `cco replay`,
   // which keeps no clock.

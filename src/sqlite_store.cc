@@ -59,6 +59,8 @@ class SqliteStore : public Store {
   absl::Status Commit(const std::vector<FileChunk>& chunks, const std::vector<FileRemoval>& removals,
                       CommitStats* stats) override;
   absl::Status Heartbeat(int64_t queue_depth) override;
+  absl::Status RecordStart(const WriterStart& start) override;
+  absl::Status RecordWalk(const WalkProgress& walk) override;
   absl::Status Checkpoint() override;
 
  private:
@@ -107,7 +109,7 @@ class SqliteStore : public Store {
   std::optional<Stmt> select_stream_, insert_stream_;
   std::optional<Stmt> insert_message_, insert_event_, insert_quarantine_, insert_duplicate_;
   std::optional<Stmt> count_message_, count_event_, count_quarantine_;
-  std::optional<Stmt> heartbeat_, refusal_;
+  std::optional<Stmt> heartbeat_, refusal_, record_walk_;
   std::optional<Stmt> select_message_revision_, update_message_revision_, count_message_revision_;
   std::optional<Stmt> select_event_revision_, update_event_revision_, count_event_revision_;
   std::optional<Stmt> insert_old_revision_, refresh_conversation_times_;
@@ -746,6 +748,33 @@ absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {
   }
   return heartbeat_->Bind(1, static_cast<int64_t>(::getpid())).Bind(2, Now()).Bind(3, queue_depth)
       .Bind(4, started_ms_).Run();
+}
+
+absl::Status SqliteStore::RecordStart(const WriterStart& start) {
+  started_ms_ = Now();
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(Stmt state, db_.Prepare(
+      "INSERT INTO writer_state(id, pid, started_ms, heartbeat_ms, queue_depth, command) VALUES (1, ?1, ?2, ?2, 0, ?3)"
+      " ON CONFLICT(id) DO UPDATE SET pid = ?1, started_ms = ?2, heartbeat_ms = ?2, queue_depth = 0, command = ?3,"
+      " walk_started_ms = NULL, walk_updated_ms = NULL, walk_done_ms = NULL, walk_files = NULL,"
+      " walk_files_read = NULL, walk_bytes = NULL, walk_bytes_read = NULL"));
+  RETURN_IF_ERROR(state.Bind(1, static_cast<int64_t>(::getpid())).Bind(2, started_ms_).Bind(3, start.command).Run());
+  RETURN_IF_ERROR(db_.Exec("DELETE FROM writer_roots"));
+  ASSIGN_OR_RETURN(Stmt root, db_.Prepare("INSERT OR IGNORE INTO writer_roots(root) VALUES (?1)"));
+  for (const std::string& r : start.roots) RETURN_IF_ERROR(root.Bind(1, r).Run());
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::RecordWalk(const WalkProgress& walk) {
+  if (!record_walk_.has_value()) {
+    ASSIGN_OR_RETURN(Stmt s, db_.Prepare(
+        "UPDATE writer_state SET walk_started_ms = CASE WHEN ?1 THEN ?3 ELSE walk_started_ms END,"
+        " walk_updated_ms = ?3, walk_done_ms = CASE WHEN ?2 THEN ?3 END, walk_files = ?4, walk_files_read = ?5,"
+        " walk_bytes = ?6, walk_bytes_read = ?7 WHERE id = 1", /*persistent=*/true));
+    record_walk_.emplace(std::move(s));
+  }
+  return record_walk_->Bind(1, walk.starting ? 1 : 0).Bind(2, walk.done ? 1 : 0).Bind(3, Now())
+      .Bind(4, walk.files).Bind(5, walk.files_read).Bind(6, walk.bytes).Bind(7, walk.bytes_read).Run();
 }
 
 absl::Status SqliteStore::Checkpoint() {

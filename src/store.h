@@ -7,6 +7,7 @@
 #define CCO_SRC_STORE_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -37,6 +38,25 @@ struct CommitStats {
   void Add(const CommitStats& other);
 };
 
+// Who writes, recorded when a writing command starts (for `cco status`
+// from any shell: which command holds the lock, since when, on which roots).
+struct WriterStart {
+  std::string command;             // "watch", "rescan", "replay", "check"
+  std::vector<std::string> roots;  // resolved roots it reads
+};
+
+// A walk of the roots (Scanner::Reconcile) and how far its reading is
+// committed. Counts as ScanProgress: `files` every transcript found,
+// `bytes` the bytes found not yet committed when the walk began.
+struct WalkProgress {
+  bool starting = false;  // the walk's first record (its totals)
+  bool done = false;      // everything it found is read and committed
+  int64_t files = 0;
+  int64_t files_read = 0;
+  int64_t bytes = 0;
+  int64_t bytes_read = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -56,6 +76,14 @@ class Store {
   // store is left as before the call.
   virtual absl::Status Commit(const std::vector<FileChunk>& chunks,
                               const std::vector<FileRemoval>& removals, CommitStats* stats) = 0;
+
+  // Records who writes (replacing a previous writer's record and walk) and
+  // a first heartbeat. Called once, before the writer starts.
+  virtual absl::Status RecordStart(const WriterStart& start) = 0;
+
+  // Records a walk's totals or progress; `walk` is committed truth: the
+  // writer records it once everything submitted before it is committed.
+  virtual absl::Status RecordWalk(const WalkProgress& walk) = 0;
 
   // Records the writer's heartbeat for `cco status`.
   virtual absl::Status Heartbeat(int64_t queue_depth) = 0;

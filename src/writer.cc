@@ -107,6 +107,21 @@ absl::Status Writer::SubmitRemoval(FileRemoval removal) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> Writer::EnqueueLocked(Item item) {
+  if (!error_.ok()) return error_;
+  if (stopping_) return absl::CancelledError("writer is stopping");
+  if (queue_.empty()) oldest_ = absl::Now();
+  queue_.push_back(std::move(item));
+  return ++submitted_;
+}
+
+absl::Status Writer::SubmitWalk(const WalkProgress& walk) {
+  Item item;
+  item.walk = walk;
+  SyncedLock lock(&mu_);
+  return EnqueueLocked(std::move(item)).status();
+}
+
 absl::Status Writer::Flush() {
   SyncedLock lock(&mu_);
   const uint64_t target = submitted_;
@@ -164,14 +179,10 @@ int64_t Writer::refusals() const {
 }
 
 absl::StatusOr<uint64_t> Writer::RequestFileStates() {
-  SyncedLock lock(&mu_);
-  if (!error_.ok()) return error_;
-  if (stopping_) return absl::CancelledError("writer is stopping");
   Item item;
   item.load_states = true;
-  if (queue_.empty()) oldest_ = absl::Now();
-  queue_.push_back(std::move(item));
-  states_ticket_ = ++submitted_;
+  SyncedLock lock(&mu_);
+  ASSIGN_OR_RETURN(states_ticket_, EnqueueLocked(std::move(item)));
   states_answer_.reset();
   return states_ticket_;
 }
@@ -282,10 +293,26 @@ void Writer::Run() {
       size_t records = 0;
       int64_t bytes = 0;
       uint64_t items = 0;
+      std::optional<WalkProgress> walk;  // the latest walk record behind this batch's chunks
       while (!work.empty() && (items == 0 || (records < options_.max_batch_records &&
                                               bytes < options_.max_batch_bytes))) {
         Item& item = work.front();
         if (item.load_states) break;  // answered below, after what precedes it
+        if (item.walk.has_value()) {
+          // Walk records ride along: one that nothing uncommitted precedes
+          // is recorded now; a later one after this batch commits.
+          if (items == 0) {
+            RecordWalk(*item.walk);
+            work.pop_front();
+            SyncedLock lock(&mu_);
+            ++committed_;
+          } else {
+            walk = std::move(item.walk);
+            work.pop_front();
+            ++items;
+          }
+          continue;
+        }
         // Removals and chunks apply in their own transactions, so a path
         // removed and created again keeps the order it happened in.
         const bool is_removal = item.removal.has_value();
@@ -300,6 +327,7 @@ void Writer::Run() {
         work.pop_front();
         ++items;
       }
+      if (items == 0 && (work.empty() || !work.front().load_states)) continue;  // walk records only
       if (items == 0) {
         // A RequestFileStates() barrier: everything before it is committed.
         absl::StatusOr<std::vector<FileState>> states = store_->LoadFileStates();
@@ -311,7 +339,8 @@ void Writer::Run() {
         continue;
       }
       CommitStats batch_stats;
-      status = CommitWithRetry(chunks, removals, &batch_stats);
+      if (!chunks.empty() || !removals.empty()) status = CommitWithRetry(chunks, removals, &batch_stats);
+      if (status.ok() && walk.has_value()) RecordWalk(*walk);
       if (status.ok()) {
         for (const std::string& why : batch_stats.refusals) {
           spdlog::warn("chunk refused, its file will be re-read from the committed state reason=\"{}\"", why);
@@ -340,6 +369,12 @@ void Writer::Run() {
     }
   }
   (void)HeartbeatOk(0);
+}
+
+void Writer::RecordWalk(const WalkProgress& walk) {
+  if (absl::Status s = store_->RecordWalk(walk); !s.ok()) {
+    spdlog::warn("cannot record the walk's progress error=\"{}\"", s.message());
+  }
 }
 
 bool Writer::HeartbeatOk(int64_t queue_depth) {

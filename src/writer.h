@@ -53,6 +53,10 @@ class Writer {
   // Returns the writer's error if it has stopped on one.
   absl::Status Submit(FileChunk chunk);
   absl::Status SubmitRemoval(FileRemoval removal);
+  // Queues a walk's totals or progress, recorded (Store::RecordWalk) once
+  // everything submitted before it is committed, without closing a batch.
+  // A failure to record it is logged, never fatal.
+  absl::Status SubmitWalk(const WalkProgress& walk);
 
   // Waits until everything submitted before the call is committed.
   absl::Status Flush();
@@ -93,17 +97,22 @@ class Writer {
   struct Item {
     FileChunk chunk;
     std::optional<FileRemoval> removal;
+    std::optional<WalkProgress> walk;
     bool load_states = false;  // a RequestFileStates() barrier
     int64_t bytes = 0;
   };
 
   void Run();
+  // Queues `item` unless the writer stopped (its error) or is stopping
+  // (Cancelled); returns its ticket.
+  absl::StatusOr<uint64_t> EnqueueLocked(Item item) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CommitWithRetry(std::vector<FileChunk>& chunks, std::vector<FileRemoval>& removals,
                                CommitStats* stats);
   bool BatchReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records the heartbeat. False (and the writer's error set) when the
   // database was deleted or replaced; other failures are logged.
   bool HeartbeatOk(int64_t queue_depth);
+  void RecordWalk(const WalkProgress& walk);
 
   std::unique_ptr<Store> store_;  // writer thread only
   const WriterOptions options_;

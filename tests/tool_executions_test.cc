@@ -136,7 +136,13 @@ TEST(ToolExecutionsTest, UpgradedDatabaseGetsTheNewDurationsAndStatuses) {
       "UPDATE tool_executions SET duration_ms = completed_ms - started_ms WHERE tool_duration_ms IS NOT NULL;"
       "UPDATE tool_executions SET status = 'rejected' WHERE tool_use_id IN ('toolu_01DaveRead', 'toolu_01DaveCat');"
       "ALTER TABLE tool_executions DROP COLUMN tool_duration_ms;"
-      "DELETE FROM schema_migrations WHERE name LIKE '0008%';";
+      "DELETE FROM schema_migrations WHERE name LIKE '0008%';"
+      // and what later migrations added, so that they apply again after 0008.
+      "ALTER TABLE writer_state DROP COLUMN command; ALTER TABLE writer_state DROP COLUMN walk_started_ms;"
+      "ALTER TABLE writer_state DROP COLUMN walk_updated_ms; ALTER TABLE writer_state DROP COLUMN walk_done_ms;"
+      "ALTER TABLE writer_state DROP COLUMN walk_files; ALTER TABLE writer_state DROP COLUMN walk_files_read;"
+      "ALTER TABLE writer_state DROP COLUMN walk_bytes; ALTER TABLE writer_state DROP COLUMN walk_bytes_read;"
+      "DROP TABLE writer_roots; DELETE FROM schema_migrations WHERE name LIKE '0010%';";
   EXPECT_EQ(sqlite3_exec(conn, kDowngrade, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(conn);
   sqlite3_close(conn);
   ASSERT_EQ(QueryRows(db, "SELECT status, duration_ms FROM tool_executions WHERE tool_use_id IN"
