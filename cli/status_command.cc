@@ -333,7 +333,8 @@ void PrintText(const StatusView& s) {
   if (s.db.refused_chunks > 0) {
     std::printf("refused:     %lld chunks re-read after the file moved under the reader (last %s: %s)\n",
                 static_cast<long long>(s.db.refused_chunks),
-                s.db.last_refusal_ms.has_value() ? IsoMs(*s.db.last_refusal_ms).c_str() : "?", s.db.last_refusal.c_str());
+                s.db.last_refusal_ms.has_value() ? IsoMs(*s.db.last_refusal_ms).c_str() : "?",
+                s.db.last_refusal.c_str());
   }
   if (!s.skipped.empty()) {
     std::printf("skipped:     %zu paths below the roots cannot be read\n", s.skipped.size());

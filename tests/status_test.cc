@@ -35,14 +35,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One user line of session s-1 (every test's transcripts are made of it).
 constexpr char kLine[] =
-    R"({"type":"user","uuid":"u-1","sessionId":"s-1","cwd":"/home/u/p","message":{"content":"hello"},)"
+    R"({"type":"user","uuid":"u-1","sessionId":"s-1","message":{"content":"status"},)"
     R"("timestamp":"2026-01-14T10:00:00.000Z"})"
     "\n";
 
-int LineCount(const std::string& text) {
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
+int LineCount(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 
 std::set<std::string> Entries(const std::string& dir) {
   std::set<std::string> out;
@@ -75,6 +74,25 @@ class ReadSideTest : public ::testing::Test {
   std::vector<std::vector<std::string>> Writers(const std::string& db) const {
     return {{"rescan", "--root", dir_ / "projects", "--db", db}, {"rederive", "--db", db}};
   }
+  // Every command over `db` (readers, writers, and `watch` when
+  // `with_watch`) fails with `exit_code` and one line saying `what` in the
+  // user's terms, and nothing appears beside it.
+  void ExpectEveryCommandRefuses(const std::string& db, int exit_code, const std::string& what, bool with_watch) {
+    const std::set<std::string> before = Entries(dir_.path());
+    std::vector<std::vector<std::string>> commands = Readers(db);
+    for (const auto& w : Writers(db)) commands.push_back(w);
+    if (with_watch) commands.push_back({"watch", "--root", dir_ / "projects", "--db", db});
+    for (const std::vector<std::string>& args : commands) {
+      CommandResult r = RunCco(args);
+      SCOPED_TRACE(absl::StrJoin(args, " "));
+      EXPECT_EQ(r.exit_code, exit_code) << r.out << r.err;
+      EXPECT_EQ(LineCount(r.err), 1) << r.err;
+      EXPECT_TRUE(absl::StrContains(r.err, what)) << r.err;
+      EXPECT_TRUE(absl::StrContains(r.err, db)) << r.err;
+      ExpectUserTerms(r);
+    }
+    EXPECT_EQ(Entries(dir_.path()), before) << "no lock file, no -wal, no -shm";
+  }
 
   TempDir dir_;
 };
@@ -99,20 +117,7 @@ TEST_F(ReadSideTest, NewerSchemaIsRefusedByEveryCommandStatusIncluded) {
 TEST_F(ReadSideTest, DirectoryAsDatabaseIsSaidSoAndLeavesNothingBehind) {
   const std::string db = dir_ / "data.db";
   fs::create_directories(db);
-  const std::set<std::string> before = Entries(dir_.path());
-  std::vector<std::vector<std::string>> commands = Readers(db);
-  for (const auto& w : Writers(db)) commands.push_back(w);
-  commands.push_back({"watch", "--root", dir_ / "projects", "--db", db});
-  for (const std::vector<std::string>& args : commands) {
-    CommandResult r = RunCco(args);
-    SCOPED_TRACE(absl::StrJoin(args, " "));
-    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-    EXPECT_EQ(LineCount(r.err), 1) << r.err;
-    EXPECT_TRUE(absl::StrContains(r.err, "is a directory")) << r.err;
-    EXPECT_TRUE(absl::StrContains(r.err, db)) << r.err;
-    ExpectUserTerms(r);
-  }
-  EXPECT_EQ(Entries(dir_.path()), before) << "no data.db.lock, no -wal, no -shm";
+  ExpectEveryCommandRefuses(db, 2, "is a directory", /*with_watch=*/true);
   EXPECT_TRUE(fs::is_empty(db));
 }
 
@@ -120,39 +125,15 @@ TEST_F(ReadSideTest, FileThatIsNotSqliteIsNotACcoDatabaseAndLeavesNothingBehind)
   const std::string db = dir_ / "notes.txt";
   const std::string content = "my notes\n" + std::string(5000, 'n');
   WriteFile(db, content);
-  const std::set<std::string> before = Entries(dir_.path());
-  std::vector<std::vector<std::string>> commands = Readers(db);
-  for (const auto& w : Writers(db)) commands.push_back(w);
-  commands.push_back({"watch", "--root", dir_ / "projects", "--db", db});
-  for (const std::vector<std::string>& args : commands) {
-    CommandResult r = RunCco(args);
-    SCOPED_TRACE(absl::StrJoin(args, " "));
-    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_EQ(LineCount(r.err), 1) << r.err;
-    EXPECT_TRUE(absl::StrContains(r.err, "not a cco database")) << r.err;
-    EXPECT_TRUE(absl::StrContains(r.err, db)) << r.err;
-    ExpectUserTerms(r);
-  }
-  EXPECT_EQ(Entries(dir_.path()), before) << "no notes.txt.lock, no -wal, no -shm";
+  ExpectEveryCommandRefuses(db, 1, "not a cco database", /*with_watch=*/true);
   EXPECT_EQ(ReadFile(db), content);
 }
 
 TEST_F(ReadSideTest, AnotherProgramsSqliteDatabaseIsNotMigratedInto) {
   const std::string db = dir_ / "other.db";
   ExecSql(db, "PRAGMA journal_mode=DELETE; CREATE TABLE notes(body TEXT); INSERT INTO notes VALUES ('mine')");
-  const std::set<std::string> before = Entries(dir_.path());
-  std::vector<std::vector<std::string>> commands = Readers(db);
-  for (const auto& w : Writers(db)) commands.push_back(w);
-  for (const std::vector<std::string>& args : commands) {
-    CommandResult r = RunCco(args);
-    SCOPED_TRACE(absl::StrJoin(args, " "));
-    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_EQ(LineCount(r.err), 1) << r.err;
-    EXPECT_TRUE(absl::StrContains(r.err, "not a cco database")) << r.err;
-    ExpectUserTerms(r);
-  }
+  ExpectEveryCommandRefuses(db, 1, "not a cco database", /*with_watch=*/false);
   EXPECT_EQ(QueryRows(db, "SELECT name FROM sqlite_master"), "notes") << "no cco table added";
-  EXPECT_EQ(Entries(dir_.path()), before);
 }
 
 // A copy on read-only storage: a reader cannot create the WAL index beside
