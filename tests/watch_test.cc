@@ -318,6 +318,9 @@ TEST_F(WatchTest, StatusJsonWhileRunningAndAfter) {
   ASSERT_EQ(running.exit_code, 0) << running.err;
   EXPECT_TRUE(absl::StrContains(running.out, "\"running\":true")) << running.out;
   EXPECT_EQ(testing::JsonInt(running.out, "pid"), daemon->pid());
+  // The service, not a rescan, holds the lock; its backfill is over.
+  EXPECT_TRUE(absl::StrContains(running.out, "\"command\":\"watch\"")) << running.out;
+  EXPECT_TRUE(absl::StrContains(running.out, "\"walk_done\":true")) << running.out;
   EXPECT_EQ(testing::JsonInt(running.out, "files"), 1);
   EXPECT_EQ(testing::JsonInt(running.out, "pending_bytes"), 0);
   EXPECT_EQ(testing::JsonInt(running.out, "quarantined"), 0);
@@ -341,7 +344,7 @@ TEST_F(WatchTest, StatusJsonWhileRunningAndAfter) {
   EXPECT_EQ(testing::JsonInt(after.out, "wal_bytes"), 0);  // checkpointed on the way out
   testing::CommandResult text = RunCco({"status", "--db", db_});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_TRUE(absl::StrContains(text.out, "not running")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "not running (last: watch, pid ")) << text.out;
 }
 
 // A database deleted under the running daemon is fatal: every later commit
