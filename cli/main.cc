@@ -82,13 +82,29 @@ a --db that is a directory or whose directory does not exist; 3 the
 database is in use by another cco writer.
 )";
 
+constexpr char kLogLevels[] = "trace, debug, info, warn, error, off";
+
+// Sets spdlog's level from one of kLogLevels ("warning" and "critical" as
+// spdlog spells them too); false for anything else.
+bool SetLogLevel(const std::string& name) {
+  for (const char* known : {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"}) {
+    if (name == known) {
+      spdlog::set_level(spdlog::level::from_str(name == "warn" ? "warning" : name == "error" ? "err" : name));
+      return true;
+    }
+  }
+  return false;
+}
+
 void SetUpLogging() {
   auto logger = spdlog::stderr_logger_mt("cco");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::warn);
   const char* env = std::getenv("CCO_LOG");
-  if (env != nullptr && *env != '\0') spdlog::set_level(spdlog::level::from_str(env));
+  if (env != nullptr && *env != '\0' && !SetLogLevel(env)) {
+    std::fprintf(stderr, "cco: warning: CCO_LOG='%s' is not one of: %s (using warn)\n", env, kLogLevels);
+  }
 }
 
 }  // namespace
@@ -96,17 +112,26 @@ void SetUpLogging() {
 int main(int argc, char** argv) {
   SetUpLogging();
   std::vector<std::string> args(argv + 1, argv + argc);
-  // --log-level is accepted anywhere.
+  // --log-level is accepted anywhere; a level spdlog does not know would
+  // silently become "off".
   for (size_t i = 0; i < args.size(); ++i) {
+    std::string level;
+    size_t taken = 0;
     if (args[i] == "--log-level" && i + 1 < args.size()) {
-      spdlog::set_level(spdlog::level::from_str(args[i + 1]));
-      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
-      --i;
+      level = args[i + 1];
+      taken = 2;
     } else if (args[i].rfind("--log-level=", 0) == 0) {
-      spdlog::set_level(spdlog::level::from_str(args[i].substr(12)));
-      args.erase(args.begin() + static_cast<long>(i));
-      --i;
+      level = args[i].substr(12);
+      taken = 1;
+    } else {
+      continue;
     }
+    if (!SetLogLevel(level)) {
+      std::fprintf(stderr, "cco: --log-level '%s' is not one of: %s\n", level.c_str(), kLogLevels);
+      return cco::kExitUsage;
+    }
+    args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i + taken));
+    --i;
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "ingest/rederive.h"
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "cli/flags.h"
 #include "cli/writer_setup.h"
 #include "src/json_writer.h"
@@ -47,26 +48,24 @@ void PrintJson(const RederiveReport& r) {
 }
 
 void PrintText(const RederiveReport& r) {
-  std::printf("rederived %lld messages and %lld events: %lld API calls, cost %s USD (was %s)\n",
-              static_cast<long long>(r.messages), static_cast<long long>(r.events),
-              static_cast<long long>(r.api_calls), absl::StrFormat("%.2f", Usd(r.cost_after_nanousd)).c_str(),
+  std::printf("rederived %s and %s: %s, cost %s USD (was %s)\n", Plural(r.messages, "message").c_str(),
+              Plural(r.events, "event").c_str(), Plural(r.api_calls, "API call").c_str(),
+              absl::StrFormat("%.2f", Usd(r.cost_after_nanousd)).c_str(),
               absl::StrFormat("%.2f", Usd(r.cost_before_nanousd)).c_str());
   if (r.rows_updated > 0) {
-    std::printf("%lld messages had their searchable text or token columns updated\n",
-                static_cast<long long>(r.rows_updated));
+    std::printf("%s had %s searchable text or token columns updated\n", Plural(r.rows_updated, "message").c_str(),
+                r.rows_updated == 1 ? "its" : "their");
   }
   if (r.unparsable > 0) {
-    std::printf("%lld stored rows could not be parsed again and were left out\n",
-                static_cast<long long>(r.unparsable));
+    std::printf("%s could not be parsed again and %s left out\n", Plural(r.unparsable, "stored row").c_str(),
+                r.unparsable == 1 ? "was" : "were");
   }
   if (r.unpriced_calls == 0) {
     std::printf("every API call has a price\n");
   } else {
-    std::printf("%lld API calls used models without a known price and count 0 USD:\n",
-                static_cast<long long>(r.unpriced_calls));
+    std::printf("%s used models without a known price and count 0 USD:\n", Plural(r.unpriced_calls, "API call").c_str());
     for (const UnpricedModel& m : r.unpriced) {
-      std::printf("  %s: %lld %s, %lld tokens\n", m.model.c_str(), static_cast<long long>(m.calls),
-                  m.calls == 1 ? "call" : "calls", static_cast<long long>(m.tokens));
+      std::printf("  %s: %s, %s\n", m.model.c_str(), Plural(m.calls, "call").c_str(), Plural(m.tokens, "token").c_str());
     }
   }
 }

@@ -120,8 +120,8 @@ absl::Status SqliteReader::AddAgentBreakdown(const ReportFilter& filter, std::ve
   return cco::AddAgentBreakdown(db_, filter, sessions);
 }
 
-absl::StatusOr<std::vector<ToolRow>> SqliteReader::ToolReport(const ReportFilter& filter) {
-  return cco::ToolReport(db_, filter);
+absl::StatusOr<std::vector<ToolRow>> SqliteReader::ToolReport(const ReportFilter& filter, ToolRow* total) {
+  return cco::ToolReport(db_, filter, total);
 }
 
 absl::StatusOr<DatabaseStatus> SqliteReader::Status() {

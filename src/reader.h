@@ -95,7 +95,8 @@ class Reader {
   virtual absl::StatusOr<std::vector<UsageRow>> SessionReport(const ReportFilter& filter) = 0;
   virtual absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) = 0;
   virtual absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) = 0;
-  virtual absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter) = 0;
+  // With `total`, also every call of the range as one row (see report.h).
+  virtual absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) = 0;
 
   // The database's own state, from one snapshot.
   virtual absl::StatusOr<DatabaseStatus> Status() = 0;
@@ -125,7 +126,7 @@ class SqliteReader final : public Reader {
   absl::StatusOr<std::vector<UsageRow>> SessionReport(const ReportFilter& filter) override;
   absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) override;
   absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) override;
-  absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter) override;
+  absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) override;
   absl::StatusOr<DatabaseStatus> Status() override;
 
   // The connection itself, for what only SQLite has (`cco check`'s

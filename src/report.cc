@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -160,10 +161,10 @@ absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const 
 
 absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& filter) {
   std::map<std::string, std::map<std::string, TokenTotals>> grouped;
-  absl::flat_hash_map<std::string, std::string> project_of;
+  absl::flat_hash_map<std::string, std::pair<std::string, std::string>> project_of;  // dir_name, cwd
   {
     ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-        "SELECT s.report_session, p.dir_name, s.model, %s"
+        "SELECT s.report_session, p.dir_name, s.model, %s, coalesce(p.cwd, '')"
         " FROM session_token_rollups s JOIN projects p ON p.id = s.project_id"
         " WHERE 1%s GROUP BY s.report_session, p.dir_name, s.model",
         kTokenSums, ProjectClause(filter, "s.project_id"))));
@@ -171,17 +172,25 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
       std::string key = stmt.ColumnText(0);
-      project_of[key] = stmt.ColumnText(1);
+      project_of[key] = {stmt.ColumnText(1), stmt.ColumnText(10)};
       AddSums(grouped[key][stmt.ColumnText(2)], stmt, 3);
     }
   }
   std::vector<UsageRow> rows = Finish(grouped);
   ASSIGN_OR_RETURN(Stmt span, db.Prepare(
       "SELECT min(timestamp_ms), max(timestamp_ms) FROM usage_winners WHERE report_session = ?1"));
+  // Titles: the conversation of the session's own id; a top-level
+  // agent-*.jsonl session has none of its own, and takes the title of the
+  // conversation its first winning line joined.
+  ASSIGN_OR_RETURN(Stmt title, db.Prepare("SELECT title FROM conversations WHERE session_id = ?1"));
+  ASSIGN_OR_RETURN(Stmt joined_title, db.Prepare(
+      "SELECT c.title FROM usage_winners w JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
+      " JOIN conversations c ON c.id = m.conversation_id"
+      " WHERE w.report_session = ?1 AND c.title IS NOT NULL ORDER BY w.timestamp_ms LIMIT 1"));
   auto [start, end] = Bounds(filter);
   std::vector<UsageRow> out;
   for (UsageRow& row : rows) {
-    row.project = project_of[row.key];
+    std::tie(row.project, row.project_cwd) = project_of[row.key];
     span.Bind(1, row.key);
     ASSIGN_OR_RETURN(bool found, span.Step());
     if (found) {
@@ -190,6 +199,13 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
     }
     span.Reset();
     if (row.last_ms < start || row.last_ms >= end) continue;
+    for (Stmt* lookup : {&title, &joined_title}) {
+      lookup->Bind(1, row.key);
+      ASSIGN_OR_RETURN(bool has_title, lookup->Step());
+      if (has_title && !lookup->ColumnIsNull(0)) row.title = lookup->ColumnText(0);
+      lookup->Reset();
+      if (!row.title.empty()) break;
+    }
     out.push_back(std::move(row));
   }
   // Most expensive first, as the reference orders sessions.
@@ -222,7 +238,7 @@ absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& 
   return rows;
 }
 
-absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter) {
+absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total) {
   auto [start, end] = Bounds(filter);
   // tool_executions is derived data (one row per call), indexed by tool and
   // start time; p95 needs the individual durations.
@@ -234,17 +250,20 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
   stmt.Bind(1, start).Bind(2, end);
   std::vector<ToolRow> out;
   std::vector<int64_t> durations;
+  std::vector<int64_t> all_durations;
+  auto summarize = [](std::vector<int64_t>& d, ToolRow& r) {
+    if (d.empty()) return;
+    std::sort(d.begin(), d.end());
+    double sum = 0;
+    for (int64_t v : d) sum += static_cast<double>(v);
+    r.mean_ms = sum / static_cast<double>(d.size());
+    size_t idx = (d.size() * 95 + 99) / 100;  // nearest-rank p95
+    r.p95_ms = d[std::max<size_t>(idx, 1) - 1];
+  };
   auto close = [&]() {
     if (out.empty()) return;
-    ToolRow& r = out.back();
-    if (!durations.empty()) {
-      std::sort(durations.begin(), durations.end());
-      double sum = 0;
-      for (int64_t d : durations) sum += static_cast<double>(d);
-      r.mean_ms = sum / static_cast<double>(durations.size());
-      size_t idx = (durations.size() * 95 + 99) / 100;  // nearest-rank p95
-      r.p95_ms = durations[std::max<size_t>(idx, 1) - 1];
-    }
+    if (total != nullptr) all_durations.insert(all_durations.end(), durations.begin(), durations.end());
+    summarize(durations, out.back());
     durations.clear();
   };
   while (true) {
@@ -265,6 +284,17 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
     if (!stmt.ColumnIsNull(2)) durations.push_back(stmt.ColumnInt(2));
   }
   close();
+  if (total != nullptr) {
+    *total = ToolRow{"Total"};
+    for (const ToolRow& r : out) {
+      total->calls += r.calls;
+      total->errors += r.errors;
+      total->rejected += r.rejected;
+      total->interrupted += r.interrupted;
+      total->pending += r.pending;
+    }
+    summarize(all_durations, *total);
+  }
   std::sort(out.begin(), out.end(), [](const ToolRow& a, const ToolRow& b) {
     if (a.calls != b.calls) return a.calls > b.calls;
     return a.tool < b.tool;

@@ -48,7 +48,12 @@ struct UsageRow {
   TokenTotals tokens;
   std::vector<ModelTotals> models;  // by cost, then name
   // Sessions only.
-  std::string project;
+  std::string project;      // projects.dir_name
+  std::string project_cwd;  // projects.cwd; "" when none was seen
+  // The conversation's title (conversations.title); for a top-level
+  // agent-*.jsonl session, the title of the conversation its lines joined.
+  // "" when none.
+  std::string title;
   int64_t first_ms = 0;
   int64_t last_ms = 0;
   std::vector<AgentRow> agents;  // filled by AddAgentBreakdown: main first, then by cost
@@ -106,7 +111,9 @@ struct ToolRow {
   double error_rate() const { return calls == 0 ? 0 : static_cast<double>(errors) / static_cast<double>(calls); }
 };
 
-absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter);
+// Per tool, most calls first. With `total`, also every call of the range
+// as one row (tool "Total"; mean and p95 over every duration).
+absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total = nullptr);
 
 }  // namespace cco
 

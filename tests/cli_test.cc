@@ -233,8 +233,8 @@ TEST_F(CliTest, TextSummaryWithoutJson) {
   WriteFile(dir_ / "projects/-home-u-p/s-1.jsonl", kLine);
   CommandResult r = Cco({"rescan", "--root", dir_ / "projects", "--db", dir_ / "cco.db"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.out, "1 files")) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.out, "1 messages")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "1 file,")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "1 message,")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, dir_ / "cco.db")) << r.out;
 }
 

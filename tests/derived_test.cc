@@ -218,7 +218,7 @@ TEST_F(CorpusDb, DailyTokensEqualCcusageInThreeZones) {
 }
 
 TEST_F(CorpusDb, MonthlyEqualsSumOfCcusageDaily) {
-  CommandResult r = RunCco({"report", "monthly", "--db", db_, "--json"});
+  CommandResult r = RunCco({"report", "monthly", "--tz", "UTC", "--db", db_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   PeriodTable ours = ParsePeriods(r.out, "monthly", "month");
   PeriodTable daily = ParsePeriods(ReadFile(Golden("ccusage_daily_UTC.json")), "daily", "date");
@@ -242,7 +242,7 @@ TEST_F(CorpusDb, MonthlyEqualsSumOfCcusageDaily) {
 // uses the daily rule for every report, so monthly is larger by exactly the
 // progress-line winners.
 TEST_F(CorpusDb, MonthlyCountsProgressEmbeddedUsageUnlikeCcusageMonthly) {
-  CommandResult r = RunCco({"report", "monthly", "--db", db_, "--json"});
+  CommandResult r = RunCco({"report", "monthly", "--tz", "UTC", "--db", db_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   PeriodTable ours = ParsePeriods(r.out, "monthly", "month");
   PeriodTable ref = ParsePeriods(ReadFile(Golden("ccusage_monthly_UTC.json")), "monthly", "month");
@@ -272,7 +272,7 @@ std::string Fnv(const std::string& s) {
 }
 
 TEST_F(CorpusDb, SessionReportEqualsCcusageOnItsSessionKey) {
-  CommandResult r = RunCco({"report", "session", "--db", db_, "--json"});
+  CommandResult r = RunCco({"report", "session", "--tz", "UTC", "--db", db_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   simdjson::dom::parser parser;
   std::map<std::string, Tokens> ours;
@@ -448,7 +448,7 @@ std::string UserResultLine(const std::string& session, const std::string& uuid, 
 }
 
 int64_t DailyTotal(const std::string& db, const char* key) {
-  CommandResult r = RunCco({"report", "daily", "--db", db, "--json"});
+  CommandResult r = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   size_t totals = r.out.find("\"totals\"");
   return JsonInt(r.out.substr(totals), key);
@@ -556,7 +556,7 @@ TEST(DerivedTest, ToolResultBeforeItsUseIsPairedWithStatusAndDuration) {
             "Bash|error|3500|{\"command\":\"make\"}");
   EXPECT_EQ(QueryInt(db, "SELECT sum(value) FROM analytics WHERE metric = 'tool_calls:Bash:error'"), 1);
   EXPECT_EQ(QueryInt(db, "SELECT tool_use_count FROM conversations"), 1);
-  CommandResult tools = RunCco({"report", "tools", "--db", db, "--json"});
+  CommandResult tools = RunCco({"report", "tools", "--tz", "UTC", "--db", db, "--json"});
   EXPECT_NE(tools.out.find(R"("tool":"Bash","calls":1,"errors":1)"), std::string::npos) << tools.out;
   EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
 }
@@ -676,21 +676,21 @@ TEST(DerivedTest, LocalNoticesAreNotApiCalls) {
   WriteFile(root + "/-home-u-p/" + kS1 + ".jsonl",
             AssistantLine(kS1, "u0", "msg_K", "req_K", "2026-01-06T09:59:00.000Z", 10, 20, 30) + notice1 + notice2);
   ASSERT_EQ(RunCco({"replay", root, "--db", db}).exit_code, 0);
-  CommandResult json = RunCco({"report", "daily", "--db", db, "--json"});
+  CommandResult json = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_EQ(json.out.find("unpricedCalls"), std::string::npos) << json.out;
   EXPECT_EQ(json.out.find("<synthetic>"), std::string::npos) << json.out;
   EXPECT_EQ(QueryInt(db, "SELECT sum(api_calls) FROM token_rollups"), 1);
-  CommandResult text = RunCco({"report", "daily", "--db", db});
+  CommandResult text = RunCco({"report", "daily", "--tz", "UTC", "--db", db});
   EXPECT_EQ(text.out.find("without a known price"), std::string::npos) << text.out;
 
   // A model the price table does not know is still an unpriced call.
   AppendFile(root + "/-home-u-p/" + kS1 + ".jsonl",
              AssistantLine(kS1, "u3", "msg_U", "req_U", "2026-01-06T10:10:00.000Z", 5, 6, 7, false, "claude-nova-9"));
   ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
-  json = RunCco({"report", "daily", "--db", db, "--json"});
+  json = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   EXPECT_NE(json.out.find("\"unpricedCalls\":1"), std::string::npos) << json.out;
-  text = RunCco({"report", "daily", "--db", db});
+  text = RunCco({"report", "daily", "--tz", "UTC", "--db", db});
   EXPECT_NE(text.out.find("without a known price"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("claude-nova-9"), std::string::npos) << text.out;
   EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
@@ -757,32 +757,32 @@ TEST(DerivedTest, ReportFiltersByDateRangeAndProject) {
   TempDir dir;
   const std::string db = dir / "t.db";
   ASSERT_EQ(RunCco({"replay", CCO_FIXTURES_DIR, "--db", db}).exit_code, 0);
-  CommandResult all = RunCco({"report", "daily", "--db", db, "--json"});
+  CommandResult all = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   ASSERT_EQ(all.exit_code, 0);
   PeriodTable days = ParsePeriods(all.out, "daily", "date");
   ASSERT_GE(days.size(), 3u);
   std::string first = days.begin()->first;
   std::string last = days.rbegin()->first;
-  CommandResult one = RunCco({"report", "daily", "--db", db, "--json", "--since", first, "--until", first});
+  CommandResult one = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json", "--since", first, "--until", first});
   PeriodTable only = ParsePeriods(one.out, "daily", "date");
   ASSERT_EQ(only.size(), 1u);
   EXPECT_EQ(only.begin()->first, first);
-  CommandResult compact = RunCco({"report", "daily", "--db", db, "--json", "--since",
+  CommandResult compact = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json", "--since",
                                   last.substr(0, 4) + last.substr(5, 2) + last.substr(8, 2)});
   EXPECT_EQ(ParsePeriods(compact.out, "daily", "date").size(), 1u);
-  CommandResult project = RunCco({"report", "daily", "--db", db, "--json", "--project", "-home-bob-cli"});
+  CommandResult project = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json", "--project", "-home-bob-cli"});
   PeriodTable bob = ParsePeriods(project.out, "daily", "date");
   EXPECT_FALSE(bob.empty());
   EXPECT_LT(bob.size(), days.size());
   // A name that matches no project is an error, not an empty report.
-  CommandResult none = RunCco({"report", "daily", "--db", db, "--json", "--project", "no-such-project"});
+  CommandResult none = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json", "--project", "no-such-project"});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("no project matches 'no-such-project'"), std::string::npos) << none.err;
 }
 
 TEST(DerivedTest, ReportOnAMissingDatabaseIsAClearError) {
   TempDir dir;
-  CommandResult r = RunCco({"report", "daily", "--db", dir / "nope.db"});
+  CommandResult r = RunCco({"report", "daily", "--tz", "UTC", "--db", dir / "nope.db"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no database"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "nope.db"));

@@ -151,7 +151,7 @@ std::vector<std::pair<double, std::string>> ReportCosts(const std::vector<Case>&
   const std::string db = dir / "t.db";
   CommandResult replay = RunCco({"replay", dir / "projects", "--db", db});
   EXPECT_EQ(replay.exit_code, 0) << replay.err;
-  CommandResult report = RunCco({"report", "daily", "--db", db, "--json"});
+  CommandResult report = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   EXPECT_EQ(report.exit_code, 0) << report.err;
   std::map<std::string, std::pair<double, std::string>> by_day;
   simdjson::dom::parser parser;

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -14,6 +16,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -107,6 +110,112 @@ bool ChildProcess::running() {
 
 void ChildProcess::Signal(int sig) {
   if (running()) ::kill(pid_, sig);
+}
+
+struct PtyProcess::State {
+  std::mutex mu;
+  std::string output;
+  bool closed = false;
+  int master = -1;
+  std::thread reader;
+};
+
+PtyProcess::PtyProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env, int columns)
+    : state_(std::make_shared<State>()) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (const std::string& o : env) overridden |= o.substr(0, o.find('=')) == name;
+    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" || name == "CCO_DB" ||
+        name == "COLUMNS" || name == "NO_COLOR") {
+      continue;
+    }
+    if (!overridden) env_strings.push_back(std::move(entry));
+  }
+  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  struct winsize ws {};
+  ws.ws_col = static_cast<unsigned short>(columns);
+  ws.ws_row = 24;
+  int master = -1;
+  pid_ = ::forkpty(&master, nullptr, nullptr, &ws);
+  if (pid_ == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  if (pid_ < 0) throw std::runtime_error("forkpty failed");
+  state_->master = master;
+  state_->reader = std::thread([state = state_] {
+    char buf[4096];
+    while (true) {
+      const ssize_t n = ::read(state->master, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // EIO: every slave end is closed
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->output.append(buf, static_cast<size_t>(n));
+    }
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->closed = true;
+  });
+}
+
+PtyProcess::~PtyProcess() {
+  if (!exit_code_.has_value()) {
+    ::kill(pid_, SIGKILL);
+    WaitExit(std::chrono::seconds(10));
+  }
+  if (state_->reader.joinable()) state_->reader.join();
+  ::close(state_->master);
+}
+
+void PtyProcess::Signal(int sig) {
+  if (!exit_code_.has_value()) ::kill(pid_, sig);
+}
+
+bool PtyProcess::WaitForOutput(const std::string& needle, std::chrono::milliseconds timeout) {
+  return WaitUntil([&] { return output().find(needle) != std::string::npos; }, timeout);
+}
+
+std::optional<int> PtyProcess::WaitExit(std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (!exit_code_.has_value()) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // The reader ends when the terminal has nothing more (the child and any
+  // descendants closed it).
+  if (state_->reader.joinable()) state_->reader.join();
+  return exit_code_;
+}
+
+std::string PtyProcess::output() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->output;
+}
+
+CommandResult RunCcoInPty(const std::vector<std::string>& args, const std::vector<std::string>& env, int columns) {
+  std::vector<std::string> argv = {CCO_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  PtyProcess child(argv, env, columns);
+  CommandResult r;
+  r.exit_code = child.WaitExit(std::chrono::seconds(60)).value_or(-1);
+  r.out = child.output();
+  return r;
 }
 
 std::optional<int> ChildProcess::WaitExit(std::chrono::milliseconds timeout) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_support.h"
+
 namespace cco::testing {
 
 // A child process running argv (argv[0] a path), stdout and stderr captured
@@ -43,6 +45,38 @@ class ChildProcess {
   std::string err_path_;
   std::string io_dir_;
 };
+
+// A child process running argv on a pseudo-terminal of `columns` x 24
+// (stdin, stdout and stderr all on it, so isatty() holds and TIOCGWINSZ
+// answers), as a user's shell would start it. The terminal's output is
+// read by a thread into output(). Killed and reaped in the destructor.
+class PtyProcess {
+ public:
+  PtyProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}, int columns = 80);
+  ~PtyProcess();
+  PtyProcess(const PtyProcess&) = delete;
+  PtyProcess& operator=(const PtyProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int sig);
+  // True once `needle` appeared in the output, false after `timeout`.
+  bool WaitForOutput(const std::string& needle, std::chrono::milliseconds timeout);
+  // The exit code (128 + signal), or nullopt after `timeout`; the output is
+  // complete once it returns a code.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  std::string output() const;
+
+ private:
+  struct State;
+  pid_t pid_ = -1;
+  std::shared_ptr<State> state_;
+  std::optional<int> exit_code_;
+};
+
+// Runs cco on a pseudo-terminal until it exits (at most 60 s): exit code
+// and everything it wrote (stdout and stderr interleaved, "\r\n" line ends).
+CommandResult RunCcoInPty(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                          int columns = 80);
 
 // Runs the cco binary under test in the background.
 std::unique_ptr<ChildProcess> StartCco(const std::vector<std::string>& args, const std::vector<std::string>& env = {});

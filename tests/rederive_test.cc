@@ -91,12 +91,12 @@ TEST(RederiveTest, UnknownModelIsPricedOnceThePriceTableLearnsIt) {
   const std::string file = root + "/-home-u-p/" + kSession + ".jsonl";
   WriteFile(file, Line("u1", "msg_N", "claude-nova-9", 1000000, "2026-01-06T10:00:00.000Z"));
   ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
-  CommandResult before = RunCco({"report", "daily", "--db", db, "--json"});
+  CommandResult before = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   EXPECT_NE(before.out.find("\"unpricedCalls\":1"), std::string::npos) << before.out;
   EXPECT_NE(before.out.find("\"unpricedModels\":[\"claude-nova-9\"]"), std::string::npos) << before.out;
   CommandResult listed = RunCco({"rederive", "--db", db});
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_NE(listed.out.find("claude-nova-9: 1 call, 1000000 tokens"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("claude-nova-9: 1 call, 1,000,000 tokens"), std::string::npos) << listed.out;
 
   std::filesystem::remove(file);  // 30 days later
   ExecSql(db,
@@ -106,7 +106,7 @@ TEST(RederiveTest, UnknownModelIsPricedOnceThePriceTableLearnsIt) {
           "INSERT INTO rederive_requests(reason) VALUES ('test: claude-nova-9 priced')");
   ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM rederive_requests"), 0);
-  CommandResult after = RunCco({"report", "daily", "--db", db, "--json"});
+  CommandResult after = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   EXPECT_EQ(after.out.find("unpricedCalls"), std::string::npos) << after.out;
   EXPECT_NE(after.out.find("\"totalCost\":7"), std::string::npos) << after.out;
   CommandResult json = RunCco({"rederive", "--db", db, "--json"});
@@ -172,7 +172,7 @@ TEST(RederiveTest, UpgradeRebuildsWithTheNewRulesAndPrices) {
   CommandResult rescan = RunCco({"rescan", "--root", empty_root, "--db", db});
   ASSERT_EQ(rescan.exit_code, 0) << rescan.err;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM rederive_requests"), 0);
-  CommandResult report = RunCco({"report", "daily", "--db", db, "--json"});
+  CommandResult report = RunCco({"report", "daily", "--tz", "UTC", "--db", db, "--json"});
   EXPECT_NE(report.out.find("\"totalCost\":30"), std::string::npos) << report.out;
   EXPECT_EQ(report.out.find("unpricedCalls"), std::string::npos) << report.out;
   EXPECT_EQ(QueryInt(db, "SELECT sum(api_calls) FROM token_rollups_hourly"), 1);

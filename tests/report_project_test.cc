@@ -43,7 +43,7 @@ class ReportProjectTest : public ::testing::Test {
 
   // Input tokens of `cco report project --project <query>`.
   int64_t ProjectInput(const std::string& query) {
-    CommandResult r = RunCco({"report", "project", "--db", db_, "--json", "--project", query});
+    CommandResult r = RunCco({"report", "project", "--tz", "UTC", "--db", db_, "--json", "--project", query});
     EXPECT_EQ(r.exit_code, 0) << query << ": " << r.err;
     const size_t totals = r.out.find("\"totals\"");
     return totals == std::string::npos ? -1 : JsonInt(r.out.substr(totals + 9), "inputTokens");
@@ -63,7 +63,7 @@ TEST_F(ReportProjectTest, EitherPathOfOneEncodedDirectoryFindsItsProject) {
   EXPECT_EQ(ProjectInput("/home/u/deja/vu/src"), 700);
   EXPECT_EQ(ProjectInput("/home/u/other"), 800);
   // The second path's session is in the session report.
-  CommandResult r = RunCco({"report", "session", "--db", db_, "--json", "--project", "/home/u/deja/vu"});
+  CommandResult r = RunCco({"report", "session", "--tz", "UTC", "--db", db_, "--json", "--project", "/home/u/deja/vu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("b0000000-0000-4000-8000-000000000002"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("c0000000-0000-4000-8000-000000000003"), std::string::npos) << r.out;
@@ -72,7 +72,7 @@ TEST_F(ReportProjectTest, EitherPathOfOneEncodedDirectoryFindsItsProject) {
 TEST_F(ReportProjectTest, NoMatchExitsTwoNamingTheClosestProjects) {
   for (const std::string kind : {"daily", "weekly", "monthly", "session", "project", "tools"}) {
     for (const std::string json : {"", "--json"}) {
-      std::vector<std::string> args = {"report", kind, "--db", db_, "--project", "/home/u/deja-vv"};
+      std::vector<std::string> args = {"report", kind, "--tz", "UTC", "--db", db_, "--project", "/home/u/deja-vv"};
       if (!json.empty()) args.push_back(json);
       CommandResult r = RunCco(args);
       EXPECT_EQ(r.exit_code, 2) << kind << " " << json << ": " << r.out;

@@ -246,7 +246,7 @@ TEST_F(ReportTest, AModelWithoutAPriceIsCountedAsAnUnpricedCall) {
   EXPECT_EQ(rows[0].models[1].tokens.api_calls, 1);
   EXPECT_EQ(rows[0].models[1].tokens.unpriced_calls, 1);
   // And the command names it.
-  const CommandResult r = RunCco({"report", "daily", "--db", *tmp_ / "cco.db"});
+  const CommandResult r = RunCco({"report", "daily", "--tz", "UTC", "--db", *tmp_ / "cco.db"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE((r.out + r.err).find(kUnknown), std::string::npos) << r.out << r.err;
 }

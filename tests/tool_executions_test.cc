@@ -112,7 +112,7 @@ TEST(ToolExecutionsTest, DurationIsTheToolsOwnWhereItsResultReportsOne) {
 TEST(ToolExecutionsTest, ReportToolsShowsTheCorrectedDurationsAndStatuses) {
   TempDir dir;
   const std::string db = FixtureDb(dir);
-  CommandResult r = RunCco({"report", "tools", "--db", db, "--json", "--project", "-home-dave-notes"});
+  CommandResult r = RunCco({"report", "tools", "--tz", "UTC", "--db", db, "--json", "--project", "-home-dave-notes"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(R"("tool":"WebSearch","calls":1,"errors":0,"rejected":0,"interrupted":0,"pending":0,)"
                        R"("errorRate":0,"meanDurationMs":13200,"p95DurationMs":13200})"),
@@ -246,7 +246,7 @@ TEST_F(CorpusTools, WebSearchDurationsAreTheToolsOwn) {
   const double gap_mean = std::stod(QueryRows(
       db_, "SELECT avg(completed_ms - started_ms) FROM tool_executions WHERE tool_name = 'WebSearch'"));
   EXPECT_GT(gap_mean, 120000) << "the corpus has searches that waited for approval";
-  CommandResult r = RunCco({"report", "tools", "--db", db_, "--json"});
+  CommandResult r = RunCco({"report", "tools", "--tz", "UTC", "--db", db_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const size_t at = r.out.find(R"("tool":"WebSearch")");
   ASSERT_NE(at, std::string::npos) << r.out;

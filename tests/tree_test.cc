@@ -87,7 +87,7 @@ TEST_F(TreeTest, WorkflowAgentsAtAnyDepthBelongToTheirSession) {
   EXPECT_EQ(JsonInt(replay.out, "files"), 5);
   EXPECT_EQ(JsonInt(replay.out, "lines"), 7);
 
-  CommandResult report = RunCco({"report", "session", "--db", db_, "--json"});
+  CommandResult report = RunCco({"report", "session", "--tz", "UTC", "--db", db_, "--json"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   simdjson::dom::parser parser;
   simdjson::dom::array sessions;
@@ -135,7 +135,7 @@ TEST_F(TreeTest, SidecarWrittenAfterTheFirstLinesIsStoredWithTheNextOnes) {
 TEST_F(TreeTest, ReportSessionByAgentShowsEachAgentWithItsType) {
   WriteAgentTree(root_);
   ASSERT_EQ(RunCco({"replay", root_, "--db", db_}).exit_code, 0);
-  CommandResult json = RunCco({"report", "session", "--by-agent", "--db", db_, "--json"});
+  CommandResult json = RunCco({"report", "session", "--tz", "UTC", "--by-agent", "--db", db_, "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   simdjson::dom::parser parser;
   simdjson::dom::array sessions;
@@ -157,11 +157,11 @@ TEST_F(TreeTest, ReportSessionByAgentShowsEachAgentWithItsType) {
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"main:-:1000:100", "a1:general-purpose:1000:100", "b2:-:1000:100"}));
 
-  CommandResult text = RunCco({"report", "session", "--by-agent", "--db", db_});
+  CommandResult text = RunCco({"report", "session", "--tz", "UTC", "--by-agent", "--db", db_});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("agent a1 (general-purpose)"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("agent b2"), std::string::npos) << text.out;
-  EXPECT_EQ(RunCco({"report", "daily", "--by-agent", "--db", db_}).exit_code, 2);
+  EXPECT_EQ(RunCco({"report", "daily", "--tz", "UTC", "--by-agent", "--db", db_}).exit_code, 2);
 }
 
 // The example: one real project, one project directory that is a
