@@ -2,6 +2,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ingest/roots.h"
@@ -19,10 +23,13 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/flags.h"
+#include "cli/help.h"
+#include "cli/progress.h"
 #include "cli/writer_setup.h"
 #include "src/json_writer.h"
 #include "src/daemon/lock.h"
 #include "src/daemon/paths.h"
+#include "src/daemon/signals.h"
 #include "src/sqlite_store.h"
 #include "src/writer.h"
 
@@ -38,49 +45,30 @@ struct IngestRun {
   int64_t batch_records = 0;  // 0: the writer's default
 };
 
-// A one-line progress bar on stderr: files, bytes, rate, ETA.
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled), start_(absl::Now()) {}
-  void Update(const ScanProgress& p) {
-    if (!enabled_) return;
-    absl::Time now = absl::Now();
-    if (now - last_ < absl::Milliseconds(100) && p.files_done < p.files_total) return;
-    last_ = now;
-    double secs = std::max(1e-3, absl::ToDoubleSeconds(now - start_));
-    double rate = static_cast<double>(p.bytes_done) / secs;
-    double frac = p.bytes_total > 0 ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total)
-                                    : 1.0;
-    frac = std::min(frac, 1.0);
-    int width = 24;
-    int filled = static_cast<int>(frac * width);
-    std::string bar(static_cast<size_t>(filled), '#');
-    bar.append(static_cast<size_t>(width - filled), '.');
-    std::string eta = "--";
-    if (rate > 0 && p.bytes_total > p.bytes_done) {
-      eta = absl::StrFormat("%.0fs", static_cast<double>(p.bytes_total - p.bytes_done) / rate);
-    } else if (p.bytes_done >= p.bytes_total) {
-      eta = "0s";
-    }
-    std::fprintf(stderr, "\r[%s] %3.0f%%  files %lld/%lld  %s/%s  %s/s  ETA %s   ", bar.c_str(), frac * 100,
-                 static_cast<long long>(p.files_done), static_cast<long long>(p.files_total),
-                 HumanBytes(static_cast<double>(p.bytes_done)).c_str(),
-                 HumanBytes(static_cast<double>(p.bytes_total)).c_str(), HumanBytes(rate).c_str(),
-                 eta.c_str());
-    drawn_ = true;
-  }
-  void Finish() {
-    if (drawn_) std::fputs("\r\033[K", stderr);
-  }
-
- private:
-  bool enabled_;
-  bool drawn_ = false;
-  absl::Time start_;
-  absl::Time last_ = absl::InfinitePast();
-};
-
 int Fail(const absl::Status& status) { return ReportFailure(status); }
+
+#ifdef CCO_TEST_HOOKS
+// CCO_TEST_PAUSE_AFTER_FILES=N:PATH (test builds): once N files are read,
+// append "paused\n" to PATH and wait there until a stop signal arrives, so a
+// test can interrupt a pass at a moment it knows.
+std::function<void(const ScanProgress&)> PauseHook(const SignalMonitor& monitor) {
+  const char* spec = std::getenv("CCO_TEST_PAUSE_AFTER_FILES");
+  if (spec == nullptr) return nullptr;
+  std::pair<std::string, std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 1));
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(parts.first, &n) || n < 1 || parts.second.empty()) return nullptr;
+  return [n, path = parts.second, &monitor](const ScanProgress& p) {
+    if (p.files_done != n) return;
+    if (FILE* f = std::fopen(path.c_str(), "a")) {
+      std::fputs("paused\n", f);
+      std::fclose(f);
+    }
+    while (!monitor.stop_requested()) ::usleep(10'000);
+  };
+}
+#else
+std::function<void(const ScanProgress&)> PauseHook(const SignalMonitor&) { return nullptr; }
+#endif
 
 int RunIngest(const IngestRun& run) {
   absl::Time start = absl::Now();
@@ -112,7 +100,24 @@ int RunIngest(const IngestRun& run) {
   options.tail.max_line_bytes = run.max_line_bytes;
   options.tail.take_unterminated_final_line = run.replay;
   ProgressBar bar(!run.replay && ::isatty(STDERR_FILENO) != 0);
-  options.progress = [&bar](const ScanProgress& p) { bar.Update(p); };
+  // Ctrl-C (SIGINT) and SIGTERM end the pass between two chunks; what was
+  // read is committed below, and the next run continues from there.
+  absl::StatusOr<std::unique_ptr<SignalMonitor>> signals = SignalMonitor::Install(nullptr, nullptr);
+  if (!signals.ok()) {
+    (void)writer.Stop();
+    return Fail(signals.status());
+  }
+  const SignalMonitor& monitor = **signals;
+  int64_t files_read = 0;
+  std::function<void(const ScanProgress&)> pause = PauseHook(monitor);
+  options.progress = [&](const ScanProgress& p) {
+    files_read = p.files_done;
+    bar.Update(p);
+    if (pause) pause(p);
+  };
+  options.pace = [&monitor] {
+    return monitor.stop_requested() ? absl::CancelledError("interrupted") : absl::OkStatus();
+  };
   Scanner scanner(writer, std::move(setup->states), options);
   ScanReport report;
   absl::Status scan = scanner.Reconcile(roots.roots, &report);
@@ -120,9 +125,15 @@ int RunIngest(const IngestRun& run) {
   // from what is committed (bounded; the next rescan or `watch` settles the
   // rest).
   if (scan.ok()) scan = scanner.Settle(roots.roots, &report);
+  const bool interrupted = monitor.stop_requested();
   const bool unsettled = scan.ok() && scanner.NeedsResync();
   absl::Status stop = writer.Stop();
   bar.Finish();
+  if (interrupted && (scan.ok() || absl::IsCancelled(scan)) && stop.ok()) {
+    std::fprintf(stderr, "cco: interrupted after %s committed; run again to continue\n",
+                 Plural(files_read, "file").c_str());
+    return kExitInterrupted;
+  }
   if (!scan.ok()) return Fail(scan);
   if (!stop.ok()) return Fail(stop);
 
@@ -185,11 +196,7 @@ int RunIngest(const IngestRun& run) {
 }
 
 absl::StatusOr<IngestRun> ParseIngestFlags(const std::vector<std::string>& argv, bool replay) {
-  FlagSpec spec;
-  spec.value_flags = {"root", "db", "max-line-bytes", "batch-records"};
-  spec.bool_flags = {"json", "rescan"};
-  spec.max_positional = replay ? 1 : 0;
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argv, spec));
+  ASSIGN_OR_RETURN(Args args, ParseArgs(argv, FlagsFor(replay ? "replay" : "rescan")));
   IngestRun run;
   run.replay = replay;
   run.json = args.Has("json");

@@ -2,11 +2,13 @@
 // transcripts until SIGTERM/SIGINT; SIGHUP reconciles every root. Speaks the
 // systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) when run by
 // systemd.
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,9 @@
 #include "spdlog/spdlog.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/format.h"
+#include "cli/help.h"
+#include "cli/progress.h"
 #include "cli/writer_setup.h"
 #include "src/daemon/paths.h"
 #include "src/daemon/sd_notify.h"
@@ -50,10 +55,7 @@ absl::StatusOr<int64_t> PositiveFlag(const Args& args, const std::string& name, 
 }
 
 absl::StatusOr<WatchRun> ParseWatchFlags(const std::vector<std::string>& argv) {
-  FlagSpec spec;
-  spec.value_flags = {"root", "db", "reconcile-every", "batch-delay-ms", "max-line-bytes"};
-  spec.bool_flags = {"poll"};
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argv, spec));
+  ASSIGN_OR_RETURN(Args args, ParseArgs(argv, FlagsFor("watch")));
   WatchRun run;
   run.roots = args.GetAll("root");
   run.poll = args.Has("poll");
@@ -132,6 +134,23 @@ int Watch(const WatchRun& run) {
     return true;
   };
   options.status = [&notify](std::string_view text) { notify(absl::StrCat("STATUS=", AsAbsl(text))); };
+  // On a terminal, a person started it: say what it watches, where it
+  // writes, and how the backfill goes. Under systemd (no terminal) only the
+  // log lines speak.
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  ProgressBar bar(terminal);
+  options.progress = [&bar, &ready](const ScanProgress& p) {
+    if (!ready) bar.Update(p);
+  };
+  if (terminal) {
+    std::fprintf(stderr, "cco watch: database %s\n", run.db_path.c_str());
+    for (const std::string& root : roots) {
+      struct stat st;
+      const bool present = ::stat(root.c_str(), &st) == 0;
+      std::fprintf(stderr, "  root %s%s\n", root.c_str(), present ? "" : " (missing: watched for)");
+    }
+    std::fprintf(stderr, "backfilling what is not yet in the database...\n");
+  }
 
   spdlog::info("cco watch starting pid={} db=\"{}\" roots=\"{}\" reconcile_every_s={}", ::getpid(), run.db_path,
                absl::StrJoin(roots, ","), absl::ToInt64Seconds(run.reconcile_every));
@@ -148,6 +167,11 @@ int Watch(const WatchRun& run) {
 #endif
     notify("READY=1");
     notifier.PingWatchdog(/*force=*/true);
+    bar.Finish();
+    if (terminal) {
+      std::fprintf(stderr, "backfill done: %s in %.1fs; following live (Ctrl-C to stop)\n",
+                   Plural(follower.stats().files, "file").c_str(), absl::ToDoubleSeconds(absl::Now() - start));
+    }
     spdlog::info("backfill done, following files={} took_ms={} watches={}{}", follower.stats().files,
                  absl::ToInt64Milliseconds(absl::Now() - start), (*watcher)->watch_count(),
                  (*watcher)->degraded() ? " (polling)" : "");
@@ -165,6 +189,10 @@ int Watch(const WatchRun& run) {
                stats.lines, stats.messages, stats.events, stats.quarantined, follower.stats().events,
                follower.stats().reconciles, absl::ToInt64Milliseconds(absl::Now() - stopping));
   const bool stopped_by_signal = monitor.stop_requested();
+  bar.Finish();
+  if (terminal && stop.ok()) {
+    std::fprintf(stderr, "stopped: %s committed by this run\n", Plural(stats.lines, "line").c_str());
+  }
   signals->reset();  // before the watcher it wakes goes away
   if (!status.ok() && !(absl::IsCancelled(status) && stopped_by_signal)) return ReportFailure(status);
   if (!stop.ok()) return ReportFailure(stop);

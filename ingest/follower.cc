@@ -27,6 +27,7 @@ ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::
   // a stat per file, never a read.
   scan.verify_unchanged = false;
   scan.pace = std::move(pace);
+  scan.progress = options.progress;
   return scan;
 }
 

@@ -57,6 +57,9 @@ struct FollowerOptions {
   std::function<bool()> take_reload;
   // Human-readable state for systemd's STATUS= (may be empty).
   std::function<void(std::string_view)> status;
+  // After each file a reconcile read (Backfill's, and the later ones): how
+  // far the pass is (may be empty).
+  std::function<void(const ScanProgress&)> progress;
 };
 
 struct FollowerStats {
