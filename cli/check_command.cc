@@ -20,6 +20,7 @@
 #include "src/check.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/help.h"
 #include "src/json_writer.h"
 #include "src/daemon/paths.h"
 #include "src/reader.h"
@@ -129,12 +130,9 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
 }  // namespace
 
 int RunCheck(const std::vector<std::string>& argv) {
-  FlagSpec spec;
-  spec.value_flags = {"db"};
-  spec.bool_flags = {"json", "sources"};
-  auto args = ParseArgs(argv, spec);
+  auto args = ParseArgs(argv, FlagsFor("check"));
   if (!args.ok()) {
-    std::fprintf(stderr, "cco check: %s\nusage: cco check [--db PATH] [--sources] [--json]\n",
+    std::fprintf(stderr, "cco check: %s (see cco help check)\n",
                  std::string(args.status().message()).c_str());
     return kExitUsage;
   }

@@ -17,6 +17,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLocked = 3;
+// Stopped by SIGINT or SIGTERM before the end (128 + SIGINT, as shells
+// report a Ctrl-C).
+inline constexpr int kExitInterrupted = 130;
 
 // The exit code for a failure, chosen here only: from its ErrorKind
 // (errors.h) when it has one, else from its code. kExitLocked for a

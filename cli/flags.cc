@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace cco {
 
@@ -52,9 +53,19 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const FlagS
         if (i + 1 >= argv.size()) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
         value = argv[++i];
       }
+      if (auto it = spec.choices.find(name);
+          it != spec.choices.end() && std::find(it->second.begin(), it->second.end(), value) == it->second.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " '", value, "' is not one of: ", absl::StrJoin(it->second, ", ")));
+      }
       args.values_[name].push_back(value);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option --", name));
+      std::vector<std::string> known;
+      for (const std::string& f : spec.value_flags) known.push_back("--" + f);
+      for (const std::string& f : spec.bool_flags) known.push_back("--" + f);
+      std::sort(known.begin(), known.end());
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown option --", name, " (this command takes: ", absl::StrJoin(known, ", "), ")"));
     }
   }
   if (args.positional_.size() > spec.max_positional) {

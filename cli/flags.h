@@ -16,6 +16,9 @@ struct FlagSpec {
   std::vector<std::string> value_flags;  // take a value; may repeat
   std::vector<std::string> bool_flags;
   size_t max_positional = 0;
+  // Value flags that take only these values (anything else: InvalidArgument
+  // listing them).
+  absl::flat_hash_map<std::string, std::vector<std::string>> choices;
 };
 
 class Args {
@@ -33,7 +36,7 @@ class Args {
 };
 
 // InvalidArgument naming the offending flag for anything the spec does not
-// allow.
+// allow; an unknown flag's message lists the flags the command takes.
 absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const FlagSpec& spec);
 
 }  // namespace cco

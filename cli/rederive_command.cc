@@ -8,6 +8,7 @@
 #include "ingest/rederive.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/help.h"
 #include "cli/flags.h"
 #include "cli/writer_setup.h"
 #include "src/json_writer.h"
@@ -21,7 +22,6 @@
 namespace cco {
 namespace {
 
-constexpr char kRederiveUsage[] = "usage: cco rederive [--db PATH] [--json]";
 
 double Usd(int64_t nanousd) { return static_cast<double>(nanousd) / 1e9; }
 
@@ -73,12 +73,9 @@ void PrintText(const RederiveReport& r) {
 }  // namespace
 
 int RunRederive(const std::vector<std::string>& argv) {
-  FlagSpec spec;
-  spec.value_flags = {"db"};
-  spec.bool_flags = {"json"};
-  auto args = ParseArgs(argv, spec);
+  auto args = ParseArgs(argv, FlagsFor("rederive"));
   if (!args.ok()) {
-    std::fprintf(stderr, "cco rederive: %s\n%s\n", std::string(args.status().message()).c_str(), kRederiveUsage);
+    std::fprintf(stderr, "cco rederive: %s (see cco help rederive)\n", std::string(args.status().message()).c_str());
     return kExitUsage;
   }
   auto db_path = ResolveDbPath(args->Get("db"));

@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/flags.h"
+#include "cli/help.h"
 #include "cli/table.h"
 #include "cli/time_zone.h"
 #include "src/json_writer.h"
@@ -28,10 +29,6 @@
 namespace cco {
 namespace {
 
-constexpr char kReportUsage[] =
-    "usage: cco report daily|weekly|monthly|session|project|tools [--db PATH] [--tz ZONE]\n"
-    "                  [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--project NAME] [--json]\n"
-    "                  [--start-of-week sunday|monday|...] [--by-agent (session)]\n";
 
 double Usd(int64_t nano) { return static_cast<double>(nano) / 1e9; }
 
@@ -355,7 +352,7 @@ std::optional<absl::CivilDay> ParseDay(const std::string& text) {
 }
 
 int Usage(const std::string& message) {
-  std::fprintf(stderr, "cco report: %s\n%s", message.c_str(), kReportUsage);
+  std::fprintf(stderr, "cco report: %s (see cco help report)\n", message.c_str());
   return kExitUsage;
 }
 
@@ -369,11 +366,7 @@ std::string RangeText(const ReportFilter& filter, const ReportView& view, const 
 }  // namespace
 
 int RunReport(const std::vector<std::string>& argv) {
-  FlagSpec spec;
-  spec.value_flags = {"db", "tz", "since", "until", "project", "start-of-week", "order"};
-  spec.bool_flags = {"json", "by-agent", "breakdown", "compact"};
-  spec.max_positional = 1;
-  auto args = ParseArgs(argv, spec);
+  auto args = ParseArgs(argv, FlagsFor("report"));
   if (!args.ok()) return Usage(std::string(args.status().message()));
   if (args->positional().empty()) return Usage("which report? daily, weekly, monthly, session, project or tools");
   const std::string kind = args->positional()[0];
@@ -412,7 +405,6 @@ int RunReport(const std::vector<std::string>& argv) {
   }
   const std::string order = args->Get("order");
   if (args->Has("order")) {
-    if (order != "asc" && order != "desc") return Usage(absl::StrCat("--order '", order, "' is not one of: asc, desc"));
     if (kind == "project" || kind == "tools") return Usage("--order goes with daily, weekly, monthly and session");
   }
   const bool json = args->Has("json");

@@ -29,6 +29,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/flags.h"
+#include "cli/help.h"
 #include "cli/writer_setup.h"
 #include "src/daemon/lock.h"
 #include "src/daemon/paths.h"
@@ -359,10 +360,7 @@ void PrintText(const StatusView& s) {
 }  // namespace
 
 int RunStatus(const std::vector<std::string>& argv) {
-  FlagSpec spec;
-  spec.value_flags = {"db"};
-  spec.bool_flags = {"json"};
-  absl::StatusOr<Args> args = ParseArgs(argv, spec);
+  absl::StatusOr<Args> args = ParseArgs(argv, FlagsFor("status"));
   if (!args.ok()) return ReportFailure(args.status());
   StatusView s;
   absl::StatusOr<std::string> db_path = ResolveDbPath(args->Get("db"));

@@ -1,0 +1,455 @@
+#include "cli/help.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "cli/commands.h"
+
+namespace cco {
+namespace {
+
+FlagHelp Db() {
+  return {"db", "PATH",
+          "The database, in a directory that exists. Default: $CCO_DB, else "
+          "${XDG_DATA_HOME:-~/.local/share}/cco/cco.db (created 0600 in a 0700 directory by the writing commands)."};
+}
+FlagHelp Json(const std::string& what) { return {"json", "", absl::StrCat("Print ", what, " as one JSON object.")}; }
+FlagHelp Root() {
+  FlagHelp f{"root", "DIR",
+             "A projects/ directory, or a directory containing one (repeatable). Default: each entry of "
+             "CLAUDE_CONFIG_DIR (comma-separated) + /projects, else ${XDG_CONFIG_HOME:-~/.config}/claude/projects and "
+             "~/.claude/projects where they exist."};
+  f.repeatable = true;
+  return f;
+}
+FlagHelp MaxLineBytes() {
+  return {"max-line-bytes", "N", "Longest line accepted (default 33554432 = 32 MiB); longer lines are quarantined."};
+}
+FlagHelp BatchRecords() {
+  return {"batch-records", "N", "Close a write transaction after N records (default 20000; tuning and tests)."};
+}
+
+std::vector<CommandHelp> BuildCommands() {
+  std::vector<CommandHelp> c;
+  c.push_back({"rescan", "", {},
+               "ingest everything not yet in the database, then exit",
+               "Ingest every complete line not yet in the database, re-verify every file's identity, archive "
+               "transcripts that disappeared (their history stays), then exit. `cco --rescan` is the same. A progress "
+               "bar on a terminal, a summary at the end. Ctrl-C (SIGINT) or SIGTERM stops it cleanly: what was read "
+               "is committed, and the next run continues from there (exit 130).\n\nSee also: cco replay (a fixture "
+               "tree, deterministically), cco watch (the service).",
+               {Root(), Db(), Json("the summary"), MaxLineBytes(), BatchRecords()}});
+  c.push_back({"replay", "DIR", {},
+               "ingest a fixture tree deterministically",
+               "Ingest the transcripts below DIR (a projects/ directory) deterministically, with no clock: a final "
+               "line without a newline is taken. For CI and golden comparisons. --db is required.\n\nSee also: cco "
+               "rescan (every transcript of this user).",
+               {Db(), Json("the summary"), MaxLineBytes(), BatchRecords()}});
+  c.push_back({"watch", "", {},
+               "the service: backfill, then follow the transcripts live",
+               "Backfill what is pending, then follow the transcripts live (inotify, or polling) until SIGTERM or "
+               "SIGINT, which commit what is queued and exit 0; SIGHUP reconciles every root. Missing roots are waited "
+               "for. On a terminal it prints its roots, its database and the backfill's progress; otherwise (under "
+               "systemd) only log lines on stderr. Speaks the systemd notify protocol (READY, STATUS, WATCHDOG) when "
+               "run by systemd. See docs/service.md.",
+               {Root(),
+                Db(),
+                {"reconcile-every", "SECONDS", "Reconcile every root, stat-only, this often (default 300)."},
+                {"batch-delay-ms", "N", "Longest wait before a batch is committed (default 50): bounds live latency."},
+                {"poll", "", "Poll (a stat-only pass every 2 s) instead of using inotify."},
+                MaxLineBytes()}});
+  c.push_back({"status", "", {},
+               "whether the service runs, and how far behind the database is",
+               "Which command holds the writer lock (watch, rescan or replay; pid, since when), its roots, the last "
+               "commit, files per root, queue depth, quarantined lines, database and WAL size; during a backfill \"N "
+               "of M files, X of Y MB, ETA\"; pending: what the writer's walk found and has not read yet (also after "
+               "an interrupted rescan), else bytes on disk not yet committed; last lines waiting over a minute for "
+               "their newline. Read-only: a missing database is reported (exit 0), never created; one written by a "
+               "newer cco is refused (exit 1).",
+               {Db(), Json("the status")}});
+  {
+    CommandHelp report{"report", "KIND", {"daily", "weekly", "monthly", "session", "project", "tools"},
+                       "token usage and cost per period, session or project; tool calls",
+                       "KIND is daily, weekly, monthly, session, project or tools. Token usage and estimated cost "
+                       "per day, week, month, session or project (counted as `ccusage claude daily` counts; --json "
+                       "has ccusage's shape), or per tool: calls, errors, error rate, mean and p95 duration. Days "
+                       "are cut in the system's time zone unless --tz says otherwise; the table's title names the "
+                       "zone. Tables fit the terminal's width (a compact set of columns when the full one does not "
+                       "fit), with colour on a terminal unless NO_COLOR is set. A range with no usage says so (exit "
+                       "0). Reads the rollups only, through a read-only connection: works while the service writes.",
+                       {}};
+    report.flags = {
+        Db(),
+        {"tz", "ZONE",
+         "Time zone of the days: an IANA name (Asia/Tokyo), utc or UTC, or a fixed offset (+09:00, -03:30). "
+         "Default: the system zone ($TZ, else /etc/localtime)."},
+        {"since", "DATE", "First day included, in the report's zone: YYYY-MM-DD or YYYYMMDD."},
+        {"until", "DATE", "Last day included (YYYY-MM-DD or YYYYMMDD); not before --since."},
+        {"project", "NAME",
+         "Only this project: its directory name (-home-u-app), its path, or any directory its sessions worked in. "
+         "A name that matches nothing is a usage error naming the closest projects."},
+        {"start-of-week", "DAY",
+         "First day of a week (weekly): a day name, its first three letters, or a number 0-7 with 0 (and 7) = "
+         "sunday, 1 = monday, as cron counts. Default: sunday.",
+         {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}},
+        {"order", "ORDER",
+         "asc: oldest first; desc: newest first (periods by date, sessions by last activity). Default: periods "
+         "oldest first, sessions and projects most expensive first.",
+         {"asc", "desc"},
+         true},
+        {"breakdown", "", "One row per model under each row of the table."},
+        {"compact", "", "Only the essential columns, whatever the terminal's width."},
+        {"by-agent", "", "session: each session split by agent (the main transcript and every subagent)."},
+        Json("the report")};
+    c.push_back(std::move(report));
+  }
+  c.push_back({"check", "", {},
+               "verify the database against a recompute",
+               "PRAGMA integrity_check, and every rollup and conversation stat compared with a recompute over the "
+               "stored rows. Exit 1 when anything differs.",
+               {Db(),
+                {"sources", "",
+                 "Also replay the transcripts that still exist into a temporary database and compare everything, "
+                 "session by session."},
+                Json("the verdict")}});
+  c.push_back({"rederive", "", {},
+               "rebuild every derived table with this version's rules and prices",
+               "Rebuild every derived table (usage winners, costs, rollups, tool executions, conversation stats) from "
+               "the stored lines with this version's rules and prices, in one transaction verified like cco check; "
+               "then name the models still without a price. Writing commands do it by themselves after an upgrade "
+               "that changes a rule or a price.",
+               {Db(), Json("the result")}});
+  c.push_back({"help", "[COMMAND]", {},
+               "this help, or a command's",
+               "Without COMMAND, the list of commands; with one, its arguments and every option (the same as "
+               "`cco COMMAND --help`).",
+               {}});
+  c.push_back({"completion", "SHELL", {"bash", "zsh"},
+               "print a shell completion script",
+               "SHELL is bash or zsh. The set-up (.ci/setup) installs both; by hand: `cco completion bash > "
+               "~/.local/share/bash-completion/completions/cco`, or `cco completion zsh > _cco` in a directory of "
+               "zsh's $fpath.",
+               {}});
+  c.push_back({"man", "", {},
+               "print the manual page (roff)",
+               "Print this manual as a man(7) page; the build writes it to build/cco.1 and the set-up installs it. "
+               "Read it without installing: `cco man | man -l -`.",
+               {}});
+  c.push_back({"version", "", {}, "print the version", "Print cco's version.", {}});
+  return c;
+}
+
+std::string Wrap(const std::string& text, size_t indent, size_t width) {
+  std::string out;
+  const std::string pad(indent, ' ');
+  bool first_paragraph = true;
+  for (absl::string_view paragraph : absl::StrSplit(text, "\n\n")) {
+    if (!first_paragraph) out += "\n";
+    first_paragraph = false;
+    std::string line = pad;
+    for (absl::string_view word : absl::StrSplit(paragraph, ' ', absl::SkipEmpty())) {
+      if (line.size() > indent && line.size() + 1 + word.size() > width) {
+        out += line + "\n";
+        line = pad;
+      }
+      if (line.size() > indent) line += ' ';
+      absl::StrAppend(&line, word);
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+// `prefix` then `text` wrapped with every line indented by `indent` (the
+// prefix padded to it, or alone on its line when longer).
+std::string Hanging(const std::string& prefix, const std::string& text, size_t indent, size_t width) {
+  std::string body = Wrap(text, indent, width);
+  if (prefix.size() + 1 > indent) return prefix + "\n" + body;
+  return prefix + std::string(indent - prefix.size(), ' ') + body.substr(indent);
+}
+
+std::string FlagLabel(const FlagHelp& f) {
+  std::string label = absl::StrCat("--", f.name);
+  if (!f.value.empty()) absl::StrAppend(&label, " ", f.value);
+  if (f.repeatable) absl::StrAppend(&label, "...");
+  return label;
+}
+
+std::string Synopsis(const CommandHelp& c) {
+  std::string s = absl::StrCat("cco ", c.name);
+  if (!c.arguments.empty()) absl::StrAppend(&s, " ", c.arguments);
+  for (const FlagHelp& f : c.flags) absl::StrAppend(&s, " [", FlagLabel(f), "]");
+  return s;
+}
+
+std::string FlagList(const std::vector<FlagHelp>& flags) {
+  std::string out;
+  for (const FlagHelp& f : flags) {
+    out += "  " + FlagLabel(f) + "\n";
+    out += Wrap(f.text, 6, 78);
+  }
+  return out;
+}
+
+constexpr char kDates[] = "Dates (--since, --until): YYYY-MM-DD or YYYYMMDD, a day in the report's time zone.";
+
+constexpr char kEnvironment[] =
+    "CCO_DB       the database, when --db is not given\n"
+    "CCO_LOG      log level, when --log-level is not given\n"
+    "CLAUDE_CONFIG_DIR  Claude Code's configuration directories (comma-separated)\n"
+    "XDG_CONFIG_HOME, XDG_DATA_HOME, HOME  where the default roots and database are\n"
+    "TZ           the reports' default time zone (else /etc/localtime)\n"
+    "NO_COLOR     no colour in tables, even on a terminal\n"
+    "COLUMNS      the width of tables when stdout is not a terminal\n";
+
+}  // namespace
+
+const std::vector<CommandHelp>& Commands() {
+  static const std::vector<CommandHelp>* commands = new std::vector<CommandHelp>(BuildCommands());
+  return *commands;
+}
+
+const CommandHelp* FindCommand(const std::string& name) {
+  for (const CommandHelp& c : Commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const std::vector<FlagHelp>& CommonFlags() {
+  static const std::vector<FlagHelp>* flags = new std::vector<FlagHelp>{
+      {"log-level", "LEVEL", "Log level on stderr (default warn; env CCO_LOG). Taken by every command.",
+       {"trace", "debug", "info", "warn", "error", "off"}, true},
+      {"help", "", "This command's help (also -h, and `cco help COMMAND`)."}};
+  return *flags;
+}
+
+const std::vector<ExitCodeHelp>& ExitCodes() {
+  static const std::vector<ExitCodeHelp>* codes = new std::vector<ExitCodeHelp>{
+      {kExitOk, "ok (quarantined lines included; a report with no usage in its range too)"},
+      {kExitFailure,
+       "failure (among them: not a cco database, a database written by a newer cco, one that needs a migration, a "
+       "check that found differences, an I/O error)"},
+      {kExitUsage,
+       "usage error: an unknown command, flag or flag value, a missing root, no database where a reader looks, a "
+       "--db that is a directory or whose directory does not exist, an invalid time zone or date range, a project "
+       "that matches nothing"},
+      {kExitLocked, "the database is in use by another cco writer (its pid is named)"},
+      {kExitInterrupted, "interrupted by Ctrl-C (SIGINT) or SIGTERM: what was read is committed; run it again to "
+                         "continue"}};
+  return *codes;
+}
+
+FlagSpec FlagsFor(const std::string& command) {
+  const CommandHelp* c = FindCommand(command);
+  FlagSpec spec;
+  if (c == nullptr) return spec;
+  for (const FlagHelp& f : c->flags) {
+    (f.value.empty() ? spec.bool_flags : spec.value_flags).push_back(f.name);
+    if (f.strict) spec.choices[f.name] = f.choices;
+  }
+  spec.max_positional = c->arguments.empty() ? 0 : 1;
+  return spec;
+}
+
+std::string GlobalHelp() {
+  std::string out =
+      "cco — Claude Code Observatory: keeps a SQLite database in step with\n"
+      "Claude Code transcripts (~/.claude/projects/**/*.jsonl), exactly once.\n\n"
+      "Usage: cco COMMAND [ARGUMENTS] [OPTIONS]\n"
+      "       cco help COMMAND (or cco COMMAND --help) for a command's options\n\n"
+      "Commands:\n";
+  for (const CommandHelp& c : Commands()) {
+    std::string head = c.name + (c.arguments.empty() ? "" : " " + c.arguments);
+    out += absl::StrCat("  ", head, std::string(head.size() < 18 ? 18 - head.size() : 1, ' '), c.summary, "\n");
+  }
+  out += "\nOptions of every command:\n" + FlagList(CommonFlags());
+  out += "\n" + Wrap(kDates, 0, 78);
+  out += "\nEnvironment:\n";
+  for (absl::string_view line : absl::StrSplit(kEnvironment, '\n', absl::SkipEmpty())) {
+    absl::StrAppend(&out, "  ", line, "\n");
+  }
+  out += "\nExit codes:\n";
+  for (const ExitCodeHelp& e : ExitCodes()) out += Hanging(absl::StrCat("  ", e.code), e.meaning, 7, 78);
+  return out;
+}
+
+std::string CommandHelpText(const CommandHelp& c) {
+  std::string out = Hanging("Usage:", Synopsis(c), 7, 78);
+  out += "\n" + Wrap(c.description, 2, 78);
+  if (!c.flags.empty()) out += "\nOptions:\n" + FlagList(c.flags);
+  out += "\nOptions of every command:\n" + FlagList(CommonFlags());
+  if (c.name == "report") out += "\n" + Wrap(kDates, 0, 78);
+  out += "\nExit codes:";
+  for (const ExitCodeHelp& e : ExitCodes()) absl::StrAppend(&out, " ", e.code);
+  out += " (see cco --help).\n";
+  return out;
+}
+
+namespace {
+
+// Text with roff's special characters escaped; `code` spans (`…`) bold.
+std::string Roff(const std::string& text) {
+  std::string s = absl::StrReplaceAll(text, {{"\\", "\\e"}, {"-", "\\-"}});
+  std::string out;
+  bool bold = false;
+  for (char ch : s) {
+    if (ch == '`') {
+      out += bold ? "\\fR" : "\\fB";
+      bold = !bold;
+    } else {
+      out += ch;
+    }
+  }
+  // A line starting with '.' or '\'' would be a request.
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out = "\\&" + out;
+  return out;
+}
+
+std::string RoffParagraphs(const std::string& text) {
+  std::string out;
+  for (absl::string_view p : absl::StrSplit(text, "\n\n")) out += ".PP\n" + Roff(std::string(p)) + "\n";
+  return out;
+}
+
+std::string RoffFlags(const std::vector<FlagHelp>& flags) {
+  std::string out;
+  for (const FlagHelp& f : flags) {
+    out += ".TP\n\\fB" + Roff("--" + f.name) + "\\fR";
+    if (!f.value.empty()) out += " \\fI" + Roff(f.value) + "\\fR";
+    if (f.repeatable) out += "...";
+    out += "\n" + Roff(f.text) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ManPage() {
+  std::string out = absl::StrCat(".TH CCO 1 \"\" \"cco ", CCO_VERSION, "\" \"User Commands\"\n");
+  out += ".SH NAME\ncco \\- Claude Code Observatory: keeps a SQLite database in step with Claude Code transcripts\n";
+  out += ".SH SYNOPSIS\n";
+  for (const CommandHelp& c : Commands()) out += ".br\n" + Roff(Synopsis(c)) + "\n";
+  out += ".SH DESCRIPTION\n" +
+         RoffParagraphs("cco keeps a SQLite database in step with Claude Code's JSONL transcripts "
+                        "(~/.claude/projects/**/*.jsonl): every complete line of every transcript is committed exactly "
+                        "once, with derived token, cost and tool data, so the history outlives the transcripts and "
+                        "reports take milliseconds.");
+  out += ".SH COMMANDS\n";
+  for (const CommandHelp& c : Commands()) {
+    out += ".SS \"" + Roff(c.name + (c.arguments.empty() ? "" : " " + c.arguments)) + "\"\n";
+    out += Roff(c.summary) + ".\n" + RoffParagraphs(c.description);
+    if (!c.flags.empty()) out += RoffFlags(c.flags);
+  }
+  out += ".SH OPTIONS\nTaken by every command:\n" + RoffFlags(CommonFlags());
+  out += ".SH DATES\n" + Roff(kDates) + "\n";
+  out += ".SH ENVIRONMENT\n";
+  for (absl::string_view line : absl::StrSplit(kEnvironment, '\n', absl::SkipEmpty())) {
+    const size_t gap = line.find("  ");
+    out += ".TP\n\\fB" + Roff(std::string(line.substr(0, gap))) + "\\fR\n" +
+           Roff(std::string(absl::StripLeadingAsciiWhitespace(line.substr(gap)))) + "\n";
+  }
+  out += ".SH EXIT STATUS\n";
+  for (const ExitCodeHelp& e : ExitCodes()) out += absl::StrCat(".TP\n\\fB", e.code, "\\fR\n", Roff(e.meaning), "\n");
+  out += ".SH FILES\n.TP\n\\fI~/.local/share/cco/cco.db\\fR\nThe default database; "
+         "\\fIcco.db.lock\\fR beside it holds the writer's pid.\n"
+         ".SH SEE ALSO\n\\fBsqlite3\\fR(1), \\fBsystemd.service\\fR(5); the project's docs/schema.md (the "
+         "database), docs/service.md (the service).\n";
+  return out;
+}
+
+std::string CompletionScript(const std::string& shell) {
+  // Per command: its flags, and the values of flags and arguments with
+  // choices.
+  if (shell == "bash") {
+    std::string out =
+        "# bash completion for cco (generated by `cco completion bash`)\n"
+        "_cco() {\n"
+        "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd=${COMP_WORDS[1]}\n"
+        "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+        "    COMPREPLY=($(compgen -W \"";
+    std::vector<std::string> names;
+    for (const CommandHelp& c : Commands()) names.push_back(c.name);
+    out += absl::StrJoin(names, " ") + " --help --version --rescan\" -- \"$cur\"))\n    return\n  fi\n";
+    out += "  case \"$prev\" in\n";
+    out += "    --db|--root) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
+    out += "    --log-level) COMPREPLY=($(compgen -W \"" + absl::StrJoin(CommonFlags()[0].choices, " ") +
+           "\" -- \"$cur\")); return ;;\n";
+    for (const CommandHelp& c : Commands()) {
+      for (const FlagHelp& f : c.flags) {
+        if (f.choices.empty()) continue;
+        out += "    --" + f.name + ") COMPREPLY=($(compgen -W \"" + absl::StrJoin(f.choices, " ") +
+               "\" -- \"$cur\")); return ;;\n";
+      }
+    }
+    // A word starting with '-' completes flags, any other the command's
+    // argument.
+    out += "  esac\n  case \"$cmd:$cur\" in\n";
+    for (const CommandHelp& c : Commands()) {
+      std::vector<std::string> flags;
+      for (const FlagHelp& f : c.flags) flags.push_back("--" + f.name);
+      for (const FlagHelp& f : CommonFlags()) flags.push_back("--" + f.name);
+      out += "    " + c.name + ":-*) COMPREPLY=($(compgen -W \"" + absl::StrJoin(flags, " ") + "\" -- \"$cur\")) ;;\n";
+      std::vector<std::string> words = c.argument_choices;
+      if (c.name == "help") {
+        for (const CommandHelp& other : Commands()) words.push_back(other.name);
+      }
+      if (!words.empty()) {
+        out += "    " + c.name + ":*) COMPREPLY=($(compgen -W \"" + absl::StrJoin(words, " ") + "\" -- \"$cur\")) ;;\n";
+      } else if (c.arguments == "DIR") {
+        out += "    " + c.name + ":*) COMPREPLY=($(compgen -d -- \"$cur\")) ;;\n";
+      }
+    }
+    out += "  esac\n}\ncomplete -F _cco cco\n";
+    return out;
+  }
+  if (shell == "zsh") {
+    std::string out =
+        "#compdef cco\n# zsh completion for cco (generated by `cco completion zsh`)\n"
+        "_cco() {\n  local -a commands\n  commands=(\n";
+    for (const CommandHelp& c : Commands()) {
+      out += "    '" + c.name + ":" + absl::StrReplaceAll(c.summary, {{"'", "'\\''"}, {":", "\\:"}}) + "'\n";
+    }
+    out += "  )\n  if (( CURRENT == 2 )); then\n    _describe 'command' commands\n    return\n  fi\n";
+    out += "  case $words[2] in\n";
+    auto zsh_flag = [](const FlagHelp& f) {
+      std::string text = absl::StrReplaceAll(f.text.substr(0, f.text.find(". ")),
+                                             {{"'", "'\\''"}, {"[", "("}, {"]", ")"}, {":", "-"}});
+      std::string spec = absl::StrCat(f.repeatable ? "*" : "", "'--", f.name, "[", text, "]");
+      if (!f.value.empty()) {
+        if (!f.choices.empty()) {
+          absl::StrAppend(&spec, ":", f.value, ":(", absl::StrJoin(f.choices, " "), ")");
+        } else if (f.value == "PATH" || f.value == "DIR") {
+          absl::StrAppend(&spec, ":", f.value, ":_files");
+        } else {
+          absl::StrAppend(&spec, ":", f.value, ": ");
+        }
+      }
+      return spec + "'";
+    };
+    for (const CommandHelp& c : Commands()) {
+      out += "    " + c.name + ")\n      _arguments";
+      for (const FlagHelp& f : c.flags) out += " \\\n        " + zsh_flag(f);
+      for (const FlagHelp& f : CommonFlags()) out += " \\\n        " + zsh_flag(f);
+      if (!c.argument_choices.empty()) {
+        out += " \\\n        '1:" + c.arguments + ":(" + absl::StrJoin(c.argument_choices, " ") + ")'";
+      } else if (c.name == "help") {
+        std::vector<std::string> names;
+        for (const CommandHelp& other : Commands()) names.push_back(other.name);
+        out += " \\\n        '1:command:(" + absl::StrJoin(names, " ") + ")'";
+      } else if (c.arguments == "DIR") {
+        out += " \\\n        '1:directory:_files -/'";
+      }
+      out += "\n      ;;\n";
+    }
+    out += "  esac\n}\n_cco \"$@\"\n";
+    return out;
+  }
+  return "";
+}
+
+}  // namespace cco
