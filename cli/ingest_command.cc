@@ -166,14 +166,15 @@ int RunIngest(const IngestRun& run) {
     j.EndObject();
     std::printf("%s\n", j.str().c_str());
   } else {
-    std::printf("%s %s, %s (%s): %s, %s, %lld quarantined, %lld already stored; %s, %s touched%s\n",
-                run.replay ? "replayed" : "rescanned", Plural(report.files, "file").c_str(),
+    // Short lines: an 80-column terminal shows each whole.
+    std::printf("%s %s, %s (%s)%s\n", run.replay ? "replayed" : "rescanned", Plural(report.files, "file").c_str(),
                 Plural(stats.lines, "line").c_str(), HumanBytes(static_cast<double>(stats.bytes)).c_str(),
-                Plural(stats.messages, "message").c_str(), Plural(stats.events, "event").c_str(),
-                static_cast<long long>(stats.quarantined), static_cast<long long>(stats.duplicates),
-                Plural(static_cast<int64_t>(stats.conversations.size()), "conversation").c_str(),
-                Plural(static_cast<int64_t>(stats.projects.size()), "project").c_str(),
                 run.replay ? "" : absl::StrFormat(" in %.2fs", secs).c_str());
+    std::printf("  %s, %s, %lld quarantined, %lld already stored\n", Plural(stats.messages, "message").c_str(),
+                Plural(stats.events, "event").c_str(), static_cast<long long>(stats.quarantined),
+                static_cast<long long>(stats.duplicates));
+    std::printf("  %s, %s touched\n", Plural(static_cast<int64_t>(stats.conversations.size()), "conversation").c_str(),
+                Plural(static_cast<int64_t>(stats.projects.size()), "project").c_str());
     if (report.removed > 0 || report.renamed > 0 || report.new_generations > 0) {
       std::printf("  %lld transcripts gone (history kept), %lld renamed, %lld re-read from the start\n",
                   static_cast<long long>(report.removed), static_cast<long long>(report.renamed),

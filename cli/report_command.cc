@@ -40,6 +40,18 @@ void WriteTokens(JsonWriter& j, const TokenTotals& t) {
       .Field("totalTokens", t.total());
 }
 
+// The figures of a `tools` row or of its totals.
+void WriteToolFields(JsonWriter& j, const ToolRow& r) {
+  j.Field("calls", r.calls)
+      .Field("errors", r.errors)
+      .Field("rejected", r.rejected)
+      .Field("interrupted", r.interrupted)
+      .Field("pending", r.pending)
+      .Field("errorRate", r.error_rate())
+      .Field("meanDurationMs", r.mean_ms)
+      .Field("p95DurationMs", r.p95_ms);
+}
+
 // modelsUsed and modelBreakdowns of a row or an agent.
 void WriteModels(JsonWriter& j, const std::vector<ModelTotals>& models) {
   j.Key("modelsUsed").BeginArray();
@@ -452,31 +464,13 @@ int RunReport(const std::vector<std::string>& argv) {
       JsonWriter j;
       j.BeginObject().Key("tools").BeginArray();
       for (const ToolRow& r : *rows) {
-        j.BeginObject()
-            .Field("tool", r.tool)
-            .Field("calls", r.calls)
-            .Field("errors", r.errors)
-            .Field("rejected", r.rejected)
-            .Field("interrupted", r.interrupted)
-            .Field("pending", r.pending)
-            .Field("errorRate", r.error_rate())
-            .Field("meanDurationMs", r.mean_ms)
-            .Field("p95DurationMs", r.p95_ms)
-            .EndObject();
+        j.BeginObject().Field("tool", r.tool);
+        WriteToolFields(j, r);
+        j.EndObject();
       }
-      j.EndArray();
-      j.Key("totals")
-          .BeginObject()
-          .Field("calls", total.calls)
-          .Field("errors", total.errors)
-          .Field("rejected", total.rejected)
-          .Field("interrupted", total.interrupted)
-          .Field("pending", total.pending)
-          .Field("errorRate", total.error_rate())
-          .Field("meanDurationMs", total.mean_ms)
-          .Field("p95DurationMs", total.p95_ms)
-          .EndObject();
-      j.EndObject();
+      j.EndArray().Key("totals").BeginObject();
+      WriteToolFields(j, total);
+      j.EndObject().EndObject();
       std::printf("%s\n", j.str().c_str());
     } else if (rows->empty()) {
       std::printf("no tool calls found %s\n", range.c_str());

@@ -39,7 +39,13 @@ std::string TakeCodePoints(const std::string& s, size_t n, bool from_end) {
 std::string Fit(const std::string& s, size_t width, bool cut_left) {
   if (DisplayWidth(s) <= width) return s;
   if (width == 0) return "";
-  return cut_left ? "…" + TakeCodePoints(s, width - 1, true) : TakeCodePoints(s, width - 1, false) + "…";
+  if (!cut_left) return TakeCodePoints(s, width - 1, false) + "…";
+  // A path keeps whole components when it can: "…/src/app", not "…rc/app".
+  std::string tail = TakeCodePoints(s, width - 1, true);
+  if (const size_t slash = tail.find('/'); slash != std::string::npos && slash > 0 && slash + 1 < tail.size()) {
+    tail = tail.substr(slash);
+  }
+  return "…" + tail;
 }
 
 }  // namespace
@@ -127,6 +133,7 @@ std::string Table::Render(const TableStyle& style) const {
         line += columns_[c].right ? pad + cell : (last ? cell : cell + pad);
         if (!last) line += std::string(kSeparator, ' ');
       }
+      while (!line.empty() && line.back() == ' ') line.pop_back();  // empty cells at the end
       if (color != nullptr && style.color) line = color + line + kReset;
       out += line + "\n";
     }

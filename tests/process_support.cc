@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -36,6 +37,25 @@ std::string MakeTempDir() {
   return buf.data();
 }
 
+// This process's environment with `env` ("NAME=value") added or replacing,
+// without the runner's own systemd and cco settings, nor `dropped`.
+std::vector<std::string> ChildEnvironment(const std::vector<std::string>& env,
+                                          const std::vector<std::string>& dropped) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (const std::string& o : env) overridden |= o.substr(0, o.find('=')) == name;
+    // A test must not inherit the runner's own systemd or cco settings.
+    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" || name == "CCO_DB") continue;
+    if (std::find(dropped.begin(), dropped.end(), name) != dropped.end()) continue;
+    if (!overridden) out.push_back(std::move(entry));
+  }
+  out.insert(out.end(), env.begin(), env.end());
+  return out;
+}
+
 }  // namespace
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
@@ -47,17 +67,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    bool overridden = false;
-    for (const std::string& o : env) overridden |= o.substr(0, o.find('=')) == name;
-    // A test must not inherit the runner's own systemd or cco settings.
-    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" || name == "CCO_DB") continue;
-    if (!overridden) env_strings.push_back(std::move(entry));
-  }
-  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<std::string> env_strings = ChildEnvironment(env, {});
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -125,19 +135,8 @@ PtyProcess::PtyProcess(const std::vector<std::string>& argv, const std::vector<s
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    bool overridden = false;
-    for (const std::string& o : env) overridden |= o.substr(0, o.find('=')) == name;
-    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" || name == "CCO_DB" ||
-        name == "COLUMNS" || name == "NO_COLOR") {
-      continue;
-    }
-    if (!overridden) env_strings.push_back(std::move(entry));
-  }
-  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  // The terminal's own width and colour decide, not the runner's.
+  std::vector<std::string> env_strings = ChildEnvironment(env, {"COLUMNS", "NO_COLOR"});
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -355,6 +355,7 @@ TEST_F(ReportOutputTest, PluralsAgreeWithTheirNumber) {
   CommandResult replay = RunCco({"replay", dir / "projects", "--db", dir / "cco.db"});
   ASSERT_EQ(replay.exit_code, 0) << replay.err;
   EXPECT_TRUE(absl::StrContains(replay.out, "replayed 1 file, 1 line ")) << replay.out;
+  EXPECT_TRUE(absl::StrContains(replay.out, "  1 message, 0 events,")) << replay.out;
   CommandResult r = RunCco({"report", "daily", "--db", dir / "cco.db", "--tz", "UTC"});
   EXPECT_TRUE(absl::StrContains(r.out, "1 API call used")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "claude-nova-9: 1 call ")) << r.out;
