@@ -1,14 +1,17 @@
 // live_latency: what the live service costs and how fast it is, measured
 // against a real `cco watch` process.
 //
-//   live_latency --cco PATH [--dir DIR] [--idle-files 20000] [--idle-seconds 60]
+//   live_latency --cco PATH [--dir DIR] [--idle-files 20000] [--tree DIR] [--idle-seconds 60]
 //                [--sessions 50] [--live-seconds 30] [--mean-interval-ms 1000] [--seed 1]
 //
-// 1. Writes --idle-files small transcripts (5 lines each, 200 projects), starts
-//    `cco watch` on them with a private $NOTIFY_SOCKET and waits for READY=1
-//    (backfill committed).
+// 1. Writes --idle-files small transcripts (5 lines each, 200 projects), or
+//    with --tree takes an existing transcript tree as it is (bench/run passes
+//    its generated tree; live transcripts then go to a second root,
+//    DIR/live, so the tree is never written), starts `cco watch` on them with
+//    a private $NOTIFY_SOCKET and waits for READY=1 (backfill committed).
 // 2. Idle: samples the daemon's CPU time (/proc/<pid>/stat utime+stime) over
-//    --idle-seconds, its open fds (/proc/<pid>/fd), RSS and threads.
+//    --idle-seconds, its open fds (/proc/<pid>/fd), RSS and threads; its peak
+//    RSS (VmHWM) right after the backfill and at the end.
 // 3. Reconcile cost: SIGHUP forces the full stat-only reconcile the daemon
 //    runs every 300 s; its CPU time, amortised over that period, is added to
 //    the idle figure.
@@ -59,6 +62,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string cco = CCO_BINARY;
   std::string dir;
+  std::string tree;  // an existing tree instead of generated idle files
   int idle_files = 20000;
   int idle_seconds = 60;
   int sessions = 50;
@@ -125,6 +129,7 @@ void AppendAll(const std::string& path, const std::string& bytes) {
 struct ProcStat {
   double cpu_seconds = 0;
   int64_t rss_kb = 0;
+  int64_t hwm_kb = 0;  // peak RSS so far
   int threads = 0;
   int fds = 0;
 };
@@ -151,6 +156,7 @@ ProcStat Sample(pid_t pid) {
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::atoll(line.c_str() + 6);
+    if (line.rfind("VmHWM:", 0) == 0) s.hwm_kb = std::atoll(line.c_str() + 6);
   }
   if (DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
     while (struct dirent* e = ::readdir(d)) {
@@ -163,7 +169,8 @@ ProcStat Sample(pid_t pid) {
 
 class Daemon {
  public:
-  Daemon(const Options& opt, const std::string& root, const std::string& db, const std::string& sock_path) {
+  Daemon(const Options& opt, const std::vector<std::string>& roots, const std::string& db,
+         const std::string& sock_path) {
     sock_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -177,8 +184,15 @@ class Daemon {
       ::dup2(fd, 2);
       ::setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
       ::setenv("CCO_LOG", "info", 1);
-      ::execl(opt.cco.c_str(), opt.cco.c_str(), "watch", "--root", root.c_str(), "--db", db.c_str(),
-              static_cast<char*>(nullptr));
+      std::vector<std::string> args = {opt.cco, "watch", "--db", db};
+      for (const std::string& r : roots) {
+        args.push_back("--root");
+        args.push_back(r);
+      }
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(opt.cco.c_str(), argv.data());
       ::_exit(127);
     }
   }
@@ -237,6 +251,7 @@ Options Parse(int argc, char** argv) {
     if (a == "--cco") o.cco = next();
     else if (a == "--dir") o.dir = next();
     else if (a == "--idle-files") o.idle_files = std::stoi(next());
+    else if (a == "--tree") o.tree = next();
     else if (a == "--idle-seconds") o.idle_seconds = std::stoi(next());
     else if (a == "--sessions") o.sessions = std::stoi(next());
     else if (a == "--live-seconds") o.live_seconds = std::stoi(next());
@@ -257,14 +272,23 @@ Options Parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const Options opt = Parse(argc, argv);
-  const std::string root = opt.dir + "/projects";
+  // Without --tree the live transcripts sit beside the generated idle ones;
+  // with it, in a root of their own.
+  const std::string root = opt.tree.empty() ? opt.dir + "/projects" : opt.tree;
+  const std::string live_root = opt.tree.empty() ? root : opt.dir + "/live";
   const std::string db = opt.dir + "/data/cco.db";
   fs::remove_all(opt.dir + "/data");
   fs::create_directories(opt.dir + "/data");
   std::mt19937_64 rng(opt.seed);
 
   // 1. Idle transcripts.
-  if (!fs::exists(root)) {
+  int idle_files = opt.idle_files;
+  if (!opt.tree.empty()) {
+    idle_files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      if (e.is_regular_file() && e.path().extension() == ".jsonl") ++idle_files;
+    }
+  } else if (!fs::exists(root)) {
     for (int i = 0; i < opt.idle_files; ++i) {
       const std::string project = root + "/-home-bench-idle" + std::to_string(i % 200);
       fs::create_directories(project);
@@ -278,12 +302,17 @@ int main(int argc, char** argv) {
       AppendAll(project + "/" + session + ".jsonl", lines);
     }
   }
-  fs::remove_all(root + "/-home-bench-live");
+  for (int p = 0; p < 5; ++p) fs::remove_all(live_root + "/-home-bench-live" + std::to_string(p));
+  fs::create_directories(live_root);
+  std::vector<std::string> roots = {root};
+  if (live_root != root) roots.push_back(live_root);
   const auto backfill_start = Clock::now();
-  Daemon daemon(opt, root, db, opt.dir + "/data/notify.sock");
-  if (!daemon.WaitReady(std::chrono::seconds(600))) Die("no READY=1 from cco watch");
+  Daemon daemon(opt, roots, db, opt.dir + "/data/notify.sock");
+  if (!daemon.WaitReady(std::chrono::seconds(7200))) Die("no READY=1 from cco watch");
   const double backfill_s = std::chrono::duration<double>(Clock::now() - backfill_start).count();
-  std::printf("backfill of %d idle transcripts: %.2f s to READY\n", opt.idle_files, backfill_s);
+  const int64_t backfill_peak_kb = Sample(daemon.pid()).hwm_kb;
+  std::printf("backfill of %d idle transcripts: %.2f s to READY, peak rss %lld KB\n", idle_files, backfill_s,
+              static_cast<long long>(backfill_peak_kb));
 
   // 2. Idle.
   std::this_thread::sleep_for(std::chrono::seconds(2));  // let the post-backfill checkpoint pass
@@ -325,7 +354,7 @@ int main(int argc, char** argv) {
   std::vector<double> latencies_ms;
   std::atomic<bool> writers_done{false};
   std::atomic<int64_t> lines_written{0}, bytes_written{0};
-  const std::string live = root + "/-home-bench-live";
+  const std::string live = live_root + "/-home-bench-live";
   for (int p = 0; p < 5; ++p) fs::create_directories(live + std::to_string(p));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // project dirs watched
 
@@ -411,17 +440,18 @@ int main(int argc, char** argv) {
               static_cast<long long>(live_b.rss_kb));
 
   // 5. Shutdown.
+  const int64_t peak_kb = Sample(daemon.pid()).hwm_kb;
   const auto [code, stop_ms] = daemon.Stop();
   std::printf("SIGTERM: exit %d after %lld ms\n", code, static_cast<long long>(stop_ms));
   std::printf(
       "json: {\"idle_files\":%d,\"backfill_s\":%.2f,\"idle_seconds\":%d,\"idle_cpu_pct\":%.4f,\"idle_fds\":%d,"
       "\"idle_rss_kb\":%lld,\"reconcile_cpu_s\":%.3f,\"sessions\":%d,\"live_seconds\":%d,\"lines\":%lld,"
       "\"lost\":%lld,\"p50_ms\":%.1f,\"p90_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f,\"live_cpu_pct\":%.2f,"
-      "\"live_max_fds\":%d,\"stop_exit\":%d,\"stop_ms\":%lld}\n",
-      opt.idle_files, backfill_s, opt.idle_seconds, idle_cpu_pct, idle_b.fds, static_cast<long long>(idle_b.rss_kb),
+      "\"live_max_fds\":%d,\"stop_exit\":%d,\"stop_ms\":%lld,\"backfill_peak_rss_kb\":%lld,\"peak_rss_kb\":%lld}\n",
+      idle_files, backfill_s, opt.idle_seconds, idle_cpu_pct, idle_b.fds, static_cast<long long>(idle_b.rss_kb),
       reconcile_cpu, opt.sessions, opt.live_seconds, static_cast<long long>(lines_written.load()),
       static_cast<long long>(lost), Percentile(latencies_ms, 50), Percentile(latencies_ms, 90),
       Percentile(latencies_ms, 99), Percentile(latencies_ms, 100), live_cpu_pct, max_fds, code,
-      static_cast<long long>(stop_ms));
+      static_cast<long long>(stop_ms), static_cast<long long>(backfill_peak_kb), static_cast<long long>(peak_kb));
   return lost == 0 && code == 0 ? 0 : 1;
 }
