@@ -27,7 +27,7 @@ FlagHelp Root() {
   return f;
 }
 FlagHelp MaxLineBytes() {
-  return {"max-line-bytes", "N", "Longest line accepted (default 33554432 = 32 MiB); longer lines are quarantined."};
+  return {"max-line-bytes", "N", "Longest line accepted (default 4194304 = 4 MiB); longer lines are quarantined (their first 64 KiB kept). Peak memory stays under 80 MiB + 16 x N (docs/memory.md)."};
 }
 FlagHelp BatchRecords() {
   return {"batch-records", "N", "Close a write transaction after N records (default 20000; tuning and tests)."};

@@ -27,6 +27,7 @@
 #include "cli/progress.h"
 #include "cli/writer_setup.h"
 #include "src/json_writer.h"
+#include "src/memory_budget.h"
 #include "src/daemon/lock.h"
 #include "src/daemon/paths.h"
 #include "src/daemon/signals.h"
@@ -41,7 +42,7 @@ struct IngestRun {
   std::string db_path;
   bool json = false;
   bool replay = false;
-  int64_t max_line_bytes = 32 << 20;
+  int64_t max_line_bytes = kDefaultMaxLineBytes;
   int64_t batch_records = 0;  // 0: the writer's default
 };
 

@@ -4,9 +4,6 @@
 // systemd.
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <cstdio>
 #include <string>
@@ -31,6 +28,7 @@
 #include "src/daemon/paths.h"
 #include "src/daemon/sd_notify.h"
 #include "src/daemon/signals.h"
+#include "src/memory_budget.h"
 #include "src/status.h"
 
 namespace cco {
@@ -41,7 +39,7 @@ struct WatchRun {
   std::string db_path;
   absl::Duration reconcile_every = absl::Seconds(300);
   absl::Duration batch_delay = absl::Milliseconds(50);
-  int64_t max_line_bytes = 32 << 20;
+  int64_t max_line_bytes = kDefaultMaxLineBytes;
   bool poll = false;
 };
 
@@ -65,7 +63,7 @@ absl::StatusOr<WatchRun> ParseWatchFlags(const std::vector<std::string>& argv) {
   run.reconcile_every = absl::Seconds(reconcile_s);
   ASSIGN_OR_RETURN(int64_t delay_ms, PositiveFlag(args, "batch-delay-ms", 50, 0));
   run.batch_delay = absl::Milliseconds(delay_ms);
-  ASSIGN_OR_RETURN(run.max_line_bytes, PositiveFlag(args, "max-line-bytes", 32 << 20, 1024));
+  ASSIGN_OR_RETURN(run.max_line_bytes, PositiveFlag(args, "max-line-bytes", kDefaultMaxLineBytes, 1024));
   return run;
 }
 
@@ -75,11 +73,10 @@ int Watch(const WatchRun& run) {
   const std::vector<std::string> roots = CandidateRoots(run.roots);
   if (roots.empty()) return ReportFailure(absl::NotFoundError("no transcript root: set --root or HOME"));
 
-  // A small queue keeps shutdown fast (everything queued is committed before
-  // exit) without slowing ingest: the writer thread is the bottleneck anyway.
+  // The writer's default in-flight budget (src/memory_budget.h) also keeps
+  // shutdown fast: everything queued is committed before exit.
   WriterOptions writer_options;
   writer_options.max_batch_delay = run.batch_delay;
-  writer_options.max_queued_bytes = 32 << 20;
   absl::StatusOr<WriterSetup> setup =
       StartWriter(run.db_path, WriterStart{"watch", roots}, SqliteStoreOptions{}, writer_options);
   if (!setup.ok()) return ReportFailure(setup.status());
@@ -160,11 +157,12 @@ int Watch(const WatchRun& run) {
   absl::Status status = follower.Backfill();
   if (status.ok()) {
     ready = true;
-#ifdef __GLIBC__
-    // A big backfill leaves freed buffers in malloc's arenas; give them back
-    // so the idle daemon's footprint reflects what it keeps (file states).
-    ::malloc_trim(0);
-#endif
+    // A big backfill leaves the page cache full and freed batches in
+    // malloc's arenas: give them back, so the idle daemon's footprint is
+    // what it keeps (file states), before telling systemd it is ready.
+    if (absl::Status released = writer.ReleaseMemory(); !released.ok()) {
+      spdlog::warn("cannot release memory after the backfill error=\"{}\"", released.message());
+    }
     notify("READY=1");
     notifier.PingWatchdog(/*force=*/true);
     bar.Finish();

@@ -69,10 +69,25 @@ void AppendBounded(std::string* out, std::string_view text, size_t limit) {
   out->append(text.substr(0, limit - out->size()));
 }
 
+// Cuts `text` to at most `limit` bytes, before a UTF-8 continuation byte
+// rather than inside a character; releases the memory it no longer needs.
+void TruncateUtf8(std::string* text, size_t limit) {
+  if (text->size() <= limit) return;
+  size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>((*text)[end]) & 0xC0) == 0x80) --end;
+  text->resize(end);
+  text->shrink_to_fit();
+}
+
+// Searchable text is cut at kMaxSearchableText at the end of Parse; what
+// is built before stops a few bytes past it (room to find a character
+// boundary) instead of copying a huge text whole first.
+constexpr size_t kSearchableBuildLimit = kMaxSearchableText + 8;
+
 void AppendText(std::string* out, std::string_view text) {
   if (text.empty()) return;
-  if (!out->empty()) out->push_back('\n');
-  out->append(text);
+  if (!out->empty()) AppendBounded(out, "\n", kSearchableBuildLimit);
+  AppendBounded(out, text, kSearchableBuildLimit);
 }
 
 // Usage as the reference reads it: needs integer input_tokens and
@@ -171,7 +186,7 @@ std::string ToolResultText(element content) {
 void ParseContent(element content, LineRecord& rec) {
   std::string_view s;
   if (content.get(s) == simdjson::SUCCESS) {
-    rec.content.assign(s);
+    rec.content.assign(s.substr(0, kSearchableBuildLimit));
     return;
   }
   array blocks;
@@ -420,6 +435,15 @@ LineRecord OversizedLineRecord(std::string_view prefix, int64_t offset, int64_t 
 
 LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineRecord rec = ParseLine(line, offset);
+  if (line.size() > kParserKeepBytes) {
+    parser_ = simdjson::dom::parser();
+    padded_ = std::string();
+  }
+  return rec;
+}
+
+LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
   const uint64_t hash = StableHash(line);
 
   padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
@@ -539,8 +563,9 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
     rec.kind = RecordKind::kMessage;
     if (rec.content.empty() && has_content) {
       std::string_view s;
-      if (top_content.get(s) == simdjson::SUCCESS) rec.content.assign(s);
+      if (top_content.get(s) == simdjson::SUCCESS) rec.content.assign(s.substr(0, kSearchableBuildLimit));
     }
+    TruncateUtf8(&rec.content, kMaxSearchableText);
     return rec;
   }
 

@@ -3,7 +3,8 @@
 // becomes a kQuarantine record with a reason.
 //
 // Thread-safety: one LineParser per thread; it reuses its simdjson parser and
-// padded buffer across lines, so its memory is bounded by the longest line.
+// padded buffer across lines up to kParserKeepBytes long, and releases them
+// after a longer one, so what it keeps between lines stays small.
 #ifndef CCO_INGEST_LINE_PARSER_H_
 #define CCO_INGEST_LINE_PARSER_H_
 
@@ -21,6 +22,16 @@ namespace cco {
 // Bounds on what a record keeps of long texts. The raw line is always kept.
 inline constexpr size_t kMaxToolResultText = 64 * 1024;
 inline constexpr size_t kQuarantinePrefixBytes = 64 * 1024;
+// A message's searchable text (`content`, indexed by FTS5) keeps its first
+// MiB, cut at a UTF-8 character boundary: indexing one document costs SQLite
+// several times its text in memory (FTS5 collects every term of a row
+// before it writes), so this bounds the writer's memory for any line (see
+// docs/memory.md). The longest real line seen is ~1 MB; the whole line stays
+// in `raw`.
+inline constexpr size_t kMaxSearchableText = 1 << 20;
+// After a line longer than this, the parser's buffers (simdjson's capacity
+// grows to the longest line parsed) are released instead of kept.
+inline constexpr size_t kParserKeepBytes = 1 << 20;
 
 class LineParser {
  public:
@@ -33,6 +44,8 @@ class LineParser {
   LineRecord Parse(std::string_view line, int64_t offset);
 
  private:
+  LineRecord ParseLine(std::string_view line, int64_t offset);
+
   simdjson::dom::parser parser_;
   std::string padded_;
 };

@@ -30,6 +30,8 @@ bool IsBlank(std::string_view line) { return line.empty() || line == "\r"; }
 // The record's offset and length then cover the JSON alone; read_position and
 // the fingerprints still count and hash every byte of the file.
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+// A line buffer grown past this by a long line is shrunk once it is used.
+constexpr size_t kKeepBufferBytes = 4 << 20;
 
 void SkipByteOrderMark(std::string_view& line, int64_t& line_start) {
   if (line_start == 0 && line.substr(0, kUtf8Bom.size()) == kUtf8Bom) {
@@ -134,6 +136,7 @@ absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState
   chunk.Begin(pos, generation, result.new_generation);
 
   std::string buf;        // bytes of the current partial line, from pos
+  const size_t line_buffer_cap = static_cast<size_t>(options.max_line_bytes) + options.read_block + 1;
   size_t scan_from = 0;   // where to look for the next '\n' in buf
   bool skipping = false;  // inside a line longer than max_line_bytes
   std::string oversized_prefix;
@@ -194,13 +197,15 @@ absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState
         if (chunk.Full()) RETURN_IF_ERROR(chunk.Flush(false));
         continue;
       }
-      if (nl == std::string_view::npos) {
-        buf.append(data);
-        data = {};
-      } else {
-        buf.append(data.substr(0, nl + 1));
-        data.remove_prefix(nl + 1);
+      const std::string_view piece = nl == std::string_view::npos ? data : data.substr(0, nl + 1);
+      data.remove_prefix(piece.size());
+      // Grow the line buffer at most to what the longest accepted line
+      // needs (string growth would double past it).
+      if (buf.size() + piece.size() > buf.capacity()) {
+        buf.reserve(std::max(buf.size() + piece.size(),
+                             std::min(2 * buf.capacity(), line_buffer_cap)));
       }
+      buf.append(piece);
       // Lines complete within buf.
       size_t start = 0;
       size_t found;
@@ -225,6 +230,9 @@ absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState
       if (start > 0) {
         pos += static_cast<int64_t>(start);
         buf.erase(0, start);
+        // After a long line, give its buffer back rather than keep it for
+        // the rest of the file.
+        if (buf.capacity() > kKeepBufferBytes && buf.size() < kKeepBufferBytes / 2) buf.shrink_to_fit();
       }
       scan_from = buf.size();
       if (static_cast<int64_t>(buf.size()) > options.max_line_bytes) {

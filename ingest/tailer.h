@@ -18,12 +18,13 @@
 
 #include "absl/status/statusor.h"
 #include "ingest/line_parser.h"
+#include "src/memory_budget.h"
 #include "src/record.h"
 
 namespace cco {
 
 struct TailOptions {
-  int64_t max_line_bytes = 32 << 20;
+  int64_t max_line_bytes = kDefaultMaxLineBytes;  // see src/memory_budget.h
   int64_t chunk_bytes = 4 << 20;     // a chunk closes after this many bytes of lines
   size_t chunk_records = 2048;       // … or this many records
   size_t read_block = 1 << 20;

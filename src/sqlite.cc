@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "src/memory_budget.h"
 
 namespace cco {
 
@@ -98,8 +99,9 @@ absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
     if (absl::Status s = db.Exec("PRAGMA journal_mode=WAL"); !s.ok()) return in_context(s);
     RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
     // The writer's working set: a larger page cache keeps index pages of
-    // big transactions in memory instead of re-reading them.
-    RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=-65536"));
+    // big transactions in memory instead of re-reading them; its size is
+    // part of the memory budget (src/memory_budget.h).
+    RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA cache_size=-", kWriterCacheBytes / 1024)));
     RETURN_IF_ERROR(db.Exec("PRAGMA temp_store=MEMORY"));
     // After a checkpoint, shrink a WAL that a large batch grew.
     RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit=67108864"));

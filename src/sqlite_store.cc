@@ -62,6 +62,7 @@ class SqliteStore : public Store {
   absl::Status RecordStart(const WriterStart& start) override;
   absl::Status RecordWalk(const WalkProgress& walk) override;
   absl::Status Checkpoint() override;
+  void ReleaseMemory() override { sqlite3_db_release_memory(db_.get()); }
 
  private:
   struct FileRow {

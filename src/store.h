@@ -91,6 +91,11 @@ class Store {
   // Checkpoints the write-ahead log and truncates it (called when idle, so
   // the WAL stays bounded while readers come and go).
   virtual absl::Status Checkpoint() = 0;
+
+  // Gives back what the store caches that it can read again (SQLite's page
+  // cache), when the writer goes idle. Never fails; the default has nothing
+  // to give.
+  virtual void ReleaseMemory() {}
 };
 
 }  // namespace cco

@@ -1,5 +1,9 @@
 #include "src/writer.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "absl/base/config.h"
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
@@ -58,10 +62,16 @@ bool AwaitSynced(absl::Mutex* mu, Ready& ready, absl::Duration timeout = absl::I
   return result;
 }
 
+// What a chunk holds in memory, near enough for a budget: each record
+// itself, its long strings (their capacity) and the vector's spare room.
 int64_t RecordBytes(const FileChunk& chunk) {
-  int64_t bytes = 0;
-  for (const LineRecord& r : chunk.records) bytes += static_cast<int64_t>(r.raw.size() + r.content.size()) + 256;
-  return bytes;
+  size_t bytes = sizeof(FileChunk) + chunk.records.capacity() * sizeof(LineRecord);
+  for (const LineRecord& r : chunk.records) {
+    bytes += r.raw.capacity() + r.content.capacity() + r.tool_use_result_text.capacity();
+    for (const ToolUse& use : r.tool_uses) bytes += sizeof(ToolUse) + use.input_json.capacity();
+    for (const ToolResult& result : r.tool_results) bytes += sizeof(ToolResult) + result.text.capacity();
+  }
+  return static_cast<int64_t>(bytes);
 }
 
 }  // namespace
@@ -79,17 +89,20 @@ absl::Status Writer::Submit(FileChunk chunk) {
   const size_t records = chunk.records.size();
   item.chunk = std::move(chunk);
   SyncedLock lock(&mu_);
-  // Back-pressure: wait for room, but always admit into an empty queue so a
-  // single huge chunk cannot deadlock.
+  // Back-pressure: wait for room, but always admit when nothing is in flight
+  // so a single huge chunk cannot deadlock. In flight counts what the writer
+  // is committing too: that memory is held until its commit, so the budget
+  // bounds queue and batch together.
   auto room = [this, &item]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !error_.ok() || stopping_ || queue_.empty() ||
-           queued_bytes_ + item.bytes <= options_.max_queued_bytes;
+    return !error_.ok() || stopping_ || inflight_bytes_ == 0 ||
+           inflight_bytes_ + item.bytes <= options_.max_queued_bytes;
   };
   AwaitSynced(&mu_, room);
   if (!error_.ok()) return error_;
   if (stopping_) return absl::CancelledError("writer is stopping");
   if (queue_.empty()) oldest_ = absl::Now();
   queued_bytes_ += item.bytes;
+  inflight_bytes_ += item.bytes;
   queued_records_ += records;
   queue_.push_back(std::move(item));
   ++submitted_;
@@ -178,6 +191,24 @@ int64_t Writer::refusals() const {
   return refusals_;
 }
 
+absl::Status Writer::ReleaseMemory() {
+  Item item;
+  item.release_memory = true;
+  uint64_t ticket;
+  {
+    SyncedLock lock(&mu_);
+    ASSIGN_OR_RETURN(ticket, EnqueueLocked(std::move(item)));
+  }
+  return WaitCommitted(ticket, absl::InfiniteDuration());
+}
+
+void Writer::GiveBackMemory() {
+  store_->ReleaseMemory();
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+}
+
 absl::StatusOr<uint64_t> Writer::RequestFileStates() {
   Item item;
   item.load_states = true;
@@ -244,6 +275,8 @@ absl::Status Writer::CommitWithRetry(std::vector<FileChunk>& chunks, std::vector
 
 void Writer::Run() {
   absl::Time last_heartbeat = absl::InfinitePast();
+  int64_t committed_since_release = 0;  // bytes of records committed since memory was given back
+  absl::Time drained_at = absl::Now();   // when the last batch was committed
   while (true) {
     std::deque<Item> work;
     {
@@ -252,10 +285,13 @@ void Writer::Run() {
         if (stopping_ && queue_.empty()) break;
         const bool was_empty = queue_.empty();
         if (was_empty && absl::Now() - last_heartbeat >= options_.heartbeat_every) break;
-        // Wake for the first item, a full batch, a flush, a stop, or the
-        // batch deadline.
+        const bool release_due = was_empty && committed_since_release >= kReleaseAfterBytes;
+        if (release_due && absl::Now() - drained_at >= kReleaseWhenIdleFor) break;
+        // Wake for the first item, a full batch, a flush, a stop, the batch
+        // deadline, or the moment to give memory back.
         absl::Duration wait = was_empty ? options_.heartbeat_every
                                         : options_.max_batch_delay - (absl::Now() - oldest_);
+        if (release_due) wait = std::min(wait, kReleaseWhenIdleFor - (absl::Now() - drained_at));
         if (wait < absl::ZeroDuration()) wait = absl::ZeroDuration();
         // A flush waiter only matters while there is something to commit;
         // waking for it with an empty queue would spin and starve it.
@@ -274,6 +310,12 @@ void Writer::Run() {
       }
     }
     if (work.empty()) {
+      // Idle after a burst (a backfill, a big append): the page cache and
+      // the freed batches go back to the system until the next one.
+      if (committed_since_release >= kReleaseAfterBytes && absl::Now() - drained_at >= kReleaseWhenIdleFor) {
+        GiveBackMemory();
+        committed_since_release = 0;
+      }
       if (absl::Now() - last_heartbeat >= options_.heartbeat_every) {
         if (!HeartbeatOk(0)) return;
         last_heartbeat = absl::Now();
@@ -297,7 +339,7 @@ void Writer::Run() {
       while (!work.empty() && (items == 0 || (records < options_.max_batch_records &&
                                               bytes < options_.max_batch_bytes))) {
         Item& item = work.front();
-        if (item.load_states) break;  // answered below, after what precedes it
+        if (item.load_states || item.release_memory) break;  // below, after what precedes it
         if (item.walk.has_value()) {
           // Walk records ride along: one that nothing uncommitted precedes
           // is recorded now; a later one after this batch commits.
@@ -327,7 +369,18 @@ void Writer::Run() {
         work.pop_front();
         ++items;
       }
-      if (items == 0 && (work.empty() || !work.front().load_states)) continue;  // walk records only
+      if (items == 0 && (work.empty() || !(work.front().load_states || work.front().release_memory))) {
+        continue;  // walk records only
+      }
+      if (items == 0 && work.front().release_memory) {
+        // A ReleaseMemory() barrier: everything before it is committed.
+        work.pop_front();
+        GiveBackMemory();
+        committed_since_release = 0;
+        SyncedLock lock(&mu_);
+        ++committed_;
+        continue;
+      }
       if (items == 0) {
         // A RequestFileStates() barrier: everything before it is committed.
         absl::StatusOr<std::vector<FileState>> states = store_->LoadFileStates();
@@ -346,7 +399,11 @@ void Writer::Run() {
           spdlog::warn("chunk refused, its file will be re-read from the committed state reason=\"{}\"", why);
         }
         batch_stats.refusals.clear();
+        // Free the committed records before making room for more.
+        chunks = {};
+        committed_since_release += bytes;
         SyncedLock lock(&mu_);
+        inflight_bytes_ -= bytes;
         refusals_ += batch_stats.refused;
         stats_.Add(batch_stats);
         committed_ += items;
@@ -363,6 +420,7 @@ void Writer::Run() {
       }
       depth = static_cast<int64_t>(queue_.size());
     }
+    drained_at = absl::Now();
     if (absl::Now() - last_heartbeat >= absl::Seconds(1)) {
       if (!HeartbeatOk(depth)) return;
       last_heartbeat = absl::Now();

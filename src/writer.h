@@ -30,15 +30,19 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "src/memory_budget.h"
 #include "src/store.h"
 
 namespace cco {
 
 struct WriterOptions {
   size_t max_batch_records = 20000;
-  int64_t max_batch_bytes = 16 << 20;
+  int64_t max_batch_bytes = kWriterBatchBytes;
   absl::Duration max_batch_delay = absl::Milliseconds(50);
-  int64_t max_queued_bytes = 32 << 20;  // producers block above this
+  // Producers block while the chunks submitted and not yet committed (queued
+  // or in the batch being committed) hold more than this (RecordBytes: the
+  // records' memory); a chunk is always admitted when nothing is in flight.
+  int64_t max_queued_bytes = kWriterInFlightBytes;
   absl::Duration heartbeat_every = absl::Seconds(30);  // idle heartbeat + WAL checkpoint
 };
 
@@ -86,6 +90,15 @@ class Writer {
   // (DeadlineExceeded: not yet; ask again).
   absl::StatusOr<std::vector<FileState>> TakeFileStates(uint64_t ticket, absl::Duration timeout);
 
+  // Waits until everything submitted before the call is committed, then has
+  // the writer thread give back the memory it can (the store's cache, and
+  // freed heap to the system). The daemon calls it after its backfill; the
+  // writer does the same by itself once it has been idle for
+  // kReleaseWhenIdleFor after committing more than kReleaseAfterBytes.
+  absl::Status ReleaseMemory();
+  static constexpr int64_t kReleaseAfterBytes = 4 << 20;
+  static constexpr absl::Duration kReleaseWhenIdleFor = absl::Seconds(1);
+
   // Commits what is queued, then joins the thread. Idempotent.
   absl::Status Stop();
 
@@ -99,6 +112,7 @@ class Writer {
     std::optional<FileRemoval> removal;
     std::optional<WalkProgress> walk;
     bool load_states = false;  // a RequestFileStates() barrier
+    bool release_memory = false;  // a ReleaseMemory() barrier
     int64_t bytes = 0;
   };
 
@@ -113,13 +127,17 @@ class Writer {
   // database was deleted or replaced; other failures are logged.
   bool HeartbeatOk(int64_t queue_depth);
   void RecordWalk(const WalkProgress& walk);
+  // The store's cache and malloc's free memory back to the system. Writer
+  // thread only.
+  void GiveBackMemory();
 
   std::unique_ptr<Store> store_;  // writer thread only
   const WriterOptions options_;
 
   mutable absl::Mutex mu_;
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
-  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;    // queued, not yet taken
+  int64_t inflight_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, not yet committed
   size_t queued_records_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time oldest_ ABSL_GUARDED_BY(mu_);
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;   // items submitted
