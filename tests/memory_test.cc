@@ -5,11 +5,7 @@
 // a line dense in numbers (simdjson's document), a line over the limit — and
 // `cco watch` gives its memory back after the backfill. These are bounds on
 // memory, not timings: nothing here depends on the machine's speed.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -34,33 +30,14 @@ using ::cco::testing::TempDir;
 
 constexpr int64_t kMiB = int64_t{1} << 20;
 
+// Runs the cco binary; its exit code and peak RSS in bytes.
 struct Peak {
   int exit_code = -1;
   int64_t max_rss_bytes = 0;
 };
-
-// Runs the cco binary with its output discarded; its exit code and peak RSS.
 Peak RunCcoPeak(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {CCO_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    std::vector<char*> raw;
-    for (std::string& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  Peak peak;
-  int status = 0;
-  struct rusage usage {};
-  if (::wait4(pid, &status, 0, &usage) != pid) return peak;
-  peak.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  peak.max_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
-  return peak;
+  const testing::RusageResult r = testing::RunCcoMeasured(args);
+  return {r.exit_code, r.max_rss_kb * 1024};  // ru_maxrss is in KiB on Linux
 }
 
 std::string UserLine(const std::string& uuid, const std::string& content_json) {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -77,6 +78,15 @@ class PtyProcess {
 // and everything it wrote (stdout and stderr interleaved, "\r\n" line ends).
 CommandResult RunCcoInPty(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
                           int columns = 80);
+
+// Runs the cco binary under test to its end, stdin, stdout and stderr on
+// /dev/null; its exit code (128 + signal for a signal death) and its peak
+// resident set (ru_maxrss of the reaped child, KiB).
+struct RusageResult {
+  int exit_code = -1;
+  int64_t max_rss_kb = 0;
+};
+RusageResult RunCcoMeasured(const std::vector<std::string>& args);
 
 // Runs the cco binary under test in the background.
 std::unique_ptr<ChildProcess> StartCco(const std::vector<std::string>& args, const std::vector<std::string>& env = {});

@@ -24,6 +24,7 @@
 #include "src/hash.h"
 #include "src/sqlite_store.h"
 #include "src/writer.h"
+#include "tests/process_support.h"
 #include "tests/test_support.h"
 
 namespace cco {
@@ -34,6 +35,8 @@ using ::cco::testing::JsonInt;
 using ::cco::testing::QueryInt;
 using ::cco::testing::QueryRows;
 using ::cco::testing::RunCco;
+using ::cco::testing::RunCcoMeasured;
+using ::cco::testing::RusageResult;
 using ::cco::testing::TempDir;
 using ::cco::testing::WriteFile;
 
@@ -260,7 +263,9 @@ TEST(TailerTest, AcceptsTwoMegabyteLine) {
   EXPECT_EQ(recs[0].kind, RecordKind::kMessage) << recs[0].reason;
   EXPECT_EQ(recs[0].length, static_cast<int64_t>(big.size()));
   EXPECT_EQ(recs[0].raw.size(), big.size());
-  EXPECT_EQ(recs[0].content.size(), static_cast<size_t>(2 << 20));
+  // The searchable text keeps its first MiB (kMaxSearchableText); the line
+  // itself is whole in raw.
+  EXPECT_EQ(recs[0].content, std::string(kMaxSearchableText, 'a'));
   EXPECT_EQ(recs[1].raw, after);
   EXPECT_EQ(tail.state.read_position, static_cast<int64_t>(big.size() + after.size() + 2));
 }
@@ -442,36 +447,6 @@ TEST(TailerTest, LineAboveMaxLineBytesIsQuarantinedAndSkipped) {
   EXPECT_EQ(QueryRows(db, "SELECT uuid FROM messages ORDER BY byte_offset"), "u-before\nu-after");
   EXPECT_EQ(QueryInt(db, "SELECT read_position FROM files"), file_size);
   EXPECT_EQ(QueryInt(db, "SELECT line_count FROM files"), 3);
-}
-
-struct RusageResult {
-  int exit_code = -1;
-  int64_t max_rss_kb = 0;
-};
-
-// Runs cco with stdout/stderr discarded and returns its peak resident set.
-RusageResult RunCcoMeasured(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int devnull = ::open("/dev/null", O_RDWR);
-    ::dup2(devnull, 0);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    std::vector<std::string> argv = {CCO_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> raw;
-    for (std::string& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  struct rusage usage {};
-  ::wait4(pid, &status, 0, &usage);
-  RusageResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.max_rss_kb = usage.ru_maxrss;
-  return r;
 }
 
 TEST(TailerTest, OversizedLineKeepsMemoryBounded) {
