@@ -1,13 +1,12 @@
 #include "ingest/follower.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ingest/env.h"
 #include "spdlog/spdlog.h"
 #include "src/status.h"
 
@@ -15,8 +14,8 @@ namespace cco {
 namespace {
 
 bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  absl::StatusOr<FileInfo> info = Env::Default().Stat(path);
+  return info.ok() && info->is_directory();
 }
 
 ScanOptions MakeScanOptions(const FollowerOptions& options, std::function<absl::Status()> pace) {

@@ -9,11 +9,10 @@
 #ifndef CCO_INGEST_IDENTITY_H_
 #define CCO_INGEST_IDENTITY_H_
 
-#include <sys/stat.h>
-
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "ingest/env.h"
 #include "src/record.h"
 
 namespace cco {
@@ -31,12 +30,13 @@ struct IdentityCheck {
   std::string reason;  // why a new generation: "new", "replaced", "truncated", "rewritten"
 };
 
-// REQUIRES: `fd` is open for reading on the file `st` describes.
-absl::StatusOr<IdentityCheck> CheckIdentity(int fd, const struct stat& st, const FileState& prev);
+// REQUIRES: `info` is `file`'s own Stat().
+absl::StatusOr<IdentityCheck> CheckIdentity(RandomAccessFile& file, const FileInfo& info, const FileState& prev);
 
 // Fingerprints of the bytes [0, min(position, kFingerprintBytes)) and
-// [max(0, position - kFingerprintBytes), position), read from `fd`.
-absl::Status Fingerprint(int fd, int64_t position, FileIdentity* identity);
+// [max(0, position - kFingerprintBytes), position), read from `file`.
+// OutOfRange when the file is shorter than `position`.
+absl::Status Fingerprint(RandomAccessFile& file, int64_t position, FileIdentity* identity);
 
 }  // namespace cco
 

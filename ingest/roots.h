@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ingest/env.h"
 #include "src/record.h"
 
 namespace cco {
@@ -41,25 +42,18 @@ struct TranscriptWalk {
   std::string error;                  // the root itself cannot be listed ("<root>: <why>")
 };
 
-// Every *.jsonl file below `root`, following symbolic links to directories
-// and to files (dotfile managers such as GNU Stow link whole project
-// directories or single transcripts). The walk is loop-safe: a directory is
-// entered at most once, identified by (device, inode), so a link back to an
-// ancestor ends there and is reported as a loop. One file reachable under
-// several paths (symlinks, hard links) is listed once, under the smallest
-// path, comparing paths component by component (the walk visits directories
-// in that order, so the first path reaching a file is the smallest); that
-// path names its project and stream, while its identity (dev, inode) is the
-// target's. A directory reached again through another link is not entered
-// twice: everything below it is already listed under the smaller path.
-// Anything that cannot be taken is in `skipped`.
-TranscriptWalk WalkTranscripts(const std::string& root);
+// Every *.jsonl file below `root`, by the walk and symlink rule of walk.h:
+// one file reachable under several paths (symlinks, hard links) is listed
+// once, under the smallest path, which names its project and stream, while
+// its identity (dev, inode) is the target's. Anything that cannot be taken
+// is in `skipped`.
+TranscriptWalk WalkTranscripts(const std::string& root, Env& env = Env::Default());
 
 // WalkTranscripts' files. A root that cannot be listed goes to `errors`;
 // each skipped entry to `skipped`, as "<path>: <reason>" (to `errors` when
 // `skipped` is null, so nothing goes unnamed).
 std::vector<std::string> ListTranscripts(const std::string& root, std::vector<std::string>* errors,
-                                         std::vector<std::string>* skipped = nullptr);
+                                         std::vector<std::string>* skipped = nullptr, Env& env = Env::Default());
 
 // Project, session and agent of a transcript from its path under `root`:
 //   <root>/<project>/<session>.jsonl                         main session
@@ -69,12 +63,12 @@ std::vector<std::string> ListTranscripts(const std::string& root, std::vector<st
 //       <session>/subagents/workflows/wf_<id>/agent-<id>.jsonl and their journal.jsonl
 // For agent-<id>.jsonl, the agent type is read from the agent-<id>.meta.json
 // sidecar beside it when there is one (Claude Code 2.1; `agentType`).
-FileLocation LocateTranscript(const std::string& root, const std::string& path);
+FileLocation LocateTranscript(const std::string& root, const std::string& path, Env& env = Env::Default());
 
 // The `agentType` of the sidecar `<dir>/agent-<id>.meta.json` beside the
 // transcript `<dir>/agent-<id>.jsonl`; "" when there is none or it is not a
 // JSON object with a string `agentType`.
-std::string ReadAgentType(const std::string& transcript_path);
+std::string ReadAgentType(const std::string& transcript_path, Env& env = Env::Default());
 
 }  // namespace cco
 

@@ -1,19 +1,14 @@
 #include "ingest/scanner.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ingest/identity.h"
+#include "ingest/fs_util.h"
 #include "ingest/roots.h"
 #include "spdlog/spdlog.h"
 #include "src/hash.h"
@@ -26,43 +21,37 @@ bool UnderRoot(const std::string& path, const std::string& root) {
   return absl::StartsWith(path, root) && path.size() > root.size() && path[root.size()] == '/';
 }
 
-int64_t MtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-// True when the open file `fd` holds the bytes `state` read (CheckIdentity
-// would resume). A matching (dev, inode) alone is not enough to call a new
-// path a rename: file systems hand a freed inode to the next new file at once.
 // Whether another *.jsonl in the directory of `path` is the file (dev, inode).
-bool FileIsBeside(const std::string& path, int64_t dev, int64_t inode) {
+bool FileIsBeside(Env& env, const std::string& path, int64_t dev, int64_t inode) {
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos) return false;
   const std::string dir = path.substr(0, slash);
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return false;
-  absl::Cleanup close_dir = [d] { ::closedir(d); };
-  while (const struct dirent* e = ::readdir(d)) {
-    const std::string_view name = e->d_name;
-    if (!absl::EndsWith(AsAbsl(name), ".jsonl") || name == std::string_view(path).substr(slash + 1)) continue;
-    if (static_cast<int64_t>(e->d_ino) != inode) continue;
-    struct stat st;
-    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        static_cast<int64_t>(st.st_dev) == dev && static_cast<int64_t>(st.st_ino) == inode) {
-      return true;
-    }
+  absl::StatusOr<std::vector<DirEntry>> entries = env.ListDir(dir);
+  if (!entries.ok()) return false;
+  for (const DirEntry& e : *entries) {
+    if (!IsJsonlName(e.name) || e.name == std::string_view(path).substr(slash + 1)) continue;
+    if (e.inode != inode) continue;
+    absl::StatusOr<FileInfo> info = env.LinkStat(JoinPath(dir, e.name));
+    if (info.ok() && info->dev == dev && info->inode == inode) return true;
   }
   return false;
 }
 
-bool HoldsSameBytes(int fd, const struct stat& st, const FileState& state) {
-  absl::StatusOr<IdentityCheck> check = CheckIdentity(fd, st, state);
+// True when the open `file` holds the bytes `state` read (CheckIdentity
+// would resume). A matching (dev, inode) alone is not enough to call a new
+// path a rename: file systems hand a freed inode to the next new file at once.
+bool HoldsSameBytes(RandomAccessFile& file, const FileInfo& info, const FileState& state) {
+  absl::StatusOr<IdentityCheck> check = CheckIdentity(file, info, state);
   return check.ok() && check->decision == ResumeDecision::kResume;
 }
 
 }  // namespace
 
 Scanner::Scanner(Writer& writer, std::vector<FileState> states, ScanOptions options)
-    : writer_(writer), options_(std::move(options)), refusals_seen_(writer.refusals()) {
+    : writer_(writer),
+      options_(std::move(options)),
+      env_(options_.env != nullptr ? *options_.env : Env::Default()),
+      refusals_seen_(writer.refusals()) {
   for (FileState& s : states) {
     std::string path = s.location.path;
     states_.emplace(std::move(path), std::move(s));
@@ -106,16 +95,17 @@ absl::Status Scanner::Settle(const std::vector<std::string>& roots, ScanReport* 
   return writer_.Flush();
 }
 
-absl::Status Scanner::TailOne(const std::string& root, const std::string& path, int fd, const struct stat& st,
+absl::Status Scanner::TailOne(const std::string& root, const std::string& path, RandomAccessFile& file,
+                              const FileInfo& info,
                               const std::string& renamed_from, const std::string& displaced_to,
                               const MoveUndo* before_move, ScanReport* report, int64_t* bytes_read) {
   FileState& state = states_[path];
   if (state.generation == 0 || state.location.path.empty()) {
-    state.location = LocateTranscript(root, path);
+    state.location = LocateTranscript(root, path, env_);
   } else if (!state.location.agent_id.empty() && state.location.agent_type.empty()) {
     // An agent's sidecar may be written after its first lines: stored with
     // the next ones.
-    state.location.agent_type = ReadAgentType(path);
+    state.location.agent_type = ReadAgentType(path, env_);
   }
   state.location.root = root;
   bool rename_pending = !renamed_from.empty() || !displaced_to.empty();
@@ -133,7 +123,7 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
     writer_status = writer_.Submit(std::move(chunk));
     return writer_status;
   };
-  absl::StatusOr<TailResult> result = TailOpenFile(fd, st, state, options_.tail, parser_, sink);
+  absl::StatusOr<TailResult> result = TailOpenFile(file, info, state, options_.tail, parser_, sink);
   // The writer's failure is fatal; a file's own problem is reported and the
   // pass goes on.
   RETURN_IF_ERROR(writer_status);
@@ -191,31 +181,31 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
                             ScanReport* report, int64_t* bytes_read) {
   // Everything below looks at this one open file, never at the path again:
   // under a storm of renames the path may name another file a moment later.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    if (errno == ENOENT) {
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> opened = env_.Open(path);
+  if (!opened.ok()) {
+    if (absl::IsNotFound(opened.status())) {
       // Gone between the event (or the walk) and the open: renamed on or
       // removed; the watcher's next hint or the next reconcile says which.
       spdlog::debug("transcript vanished before it was read path=\"{}\"", path);
       return absl::OkStatus();
     }
-    report->errors.push_back(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
-    spdlog::warn("cannot read transcript path=\"{}\" error=\"{}\"", path, std::strerror(errno));
+    report->errors.push_back(std::string(opened.status().message()));
+    spdlog::warn("cannot read transcript path=\"{}\" error=\"{}\"", path, opened.status().message());
     return absl::OkStatus();
   }
-  absl::Cleanup close_fd = [fd] { ::close(fd); };
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return absl::OkStatus();
+  RandomAccessFile& file = **opened;
+  absl::StatusOr<FileInfo> stat = file.Stat();
+  if (!stat.ok() || !stat->is_regular()) return absl::OkStatus();
+  const FileInfo& st = *stat;
 
   std::string renamed_from;
   std::string displaced_to;
   auto own = states_.find(path);
   const bool own_file = own != states_.end() && own->second.generation > 0 &&
-                        own->second.identity.dev == static_cast<int64_t>(st.st_dev) &&
-                        own->second.identity.inode == static_cast<int64_t>(st.st_ino);
+                        own->second.identity.dev == st.dev && own->second.identity.inode == st.inode;
   bool displace_own = false;
   if (search_moves && !own_file) {
-    MoveSource source = FindMoveSource(path, fd, st);
+    MoveSource source = FindMoveSource(path, file, st);
     renamed_from = source.key;
     // Whether the file still starts with its path's own row's first bytes:
     // a file replaced in place, read again as a new generation of that row.
@@ -223,7 +213,7 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
     bool own_head = own_row;
     if (own_row && own->second.identity.head_len > 0) {
       FileIdentity now;
-      own_head = Fingerprint(fd, own->second.identity.head_len, &now).ok() &&
+      own_head = Fingerprint(file, own->second.identity.head_len, &now).ok() &&
                  now.head_checksum == own->second.identity.head_checksum;
     }
     // Only the same file (inode) takes the path from a row it replaced.
@@ -234,7 +224,7 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
     // file is read as a new one. A file replaced in place by other content
     // stays a new generation of its path's row.
     displace_own = renamed_from.empty() && own_row && !own_head &&
-                   FileIsBeside(path, own->second.identity.dev, own->second.identity.inode);
+                   FileIsBeside(env_, path, own->second.identity.dev, own->second.identity.inode);
   }
   std::optional<MoveUndo> undo;
   if (!renamed_from.empty() || displace_own) {
@@ -255,13 +245,13 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
     if (!renamed_from.empty()) {
       FileState moved = std::move(states_[renamed_from]);
       states_.erase(renamed_from);
-      moved.location = LocateTranscript(root, path);
+      moved.location = LocateTranscript(root, path, env_);
       states_[path] = std::move(moved);
       ++report->renamed;
       spdlog::info("transcript renamed from=\"{}\" to=\"{}\"", renamed_from, path);
     }
   }
-  return TailOne(root, path, fd, st, renamed_from, displaced_to, undo.has_value() ? &*undo : nullptr, report,
+  return TailOne(root, path, file, st, renamed_from, displaced_to, undo.has_value() ? &*undo : nullptr, report,
                  bytes_read);
 }
 
@@ -269,7 +259,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   struct Candidate {
     std::string root;
     std::string path;
-    struct stat st;
+    FileInfo st;
   };
   std::vector<Candidate> candidates;
   absl::flat_hash_map<std::string, bool> on_disk;
@@ -278,12 +268,12 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   // if one does: two files rows for one file would race on its bytes.
   absl::flat_hash_map<std::pair<int64_t, int64_t>, size_t> by_inode;
   for (const std::string& root : roots) {
-    for (std::string& path : ListTranscripts(root, &report->errors, &report->skipped)) {
-      Candidate c{root, std::move(path), {}};
-      if (::stat(c.path.c_str(), &c.st) != 0) continue;  // vanished meanwhile
+    for (std::string& path : ListTranscripts(root, &report->errors, &report->skipped, env_)) {
+      absl::StatusOr<FileInfo> st = env_.Stat(path);
+      if (!st.ok()) continue;  // vanished meanwhile
+      Candidate c{root, std::move(path), *st};
       on_disk[c.path] = true;
-      auto [slot, inserted] = by_inode.try_emplace(
-          {static_cast<int64_t>(c.st.st_dev), static_cast<int64_t>(c.st.st_ino)}, candidates.size());
+      auto [slot, inserted] = by_inode.try_emplace({c.st.dev, c.st.inode}, candidates.size());
       if (inserted) {
         candidates.push_back(std::move(c));
         continue;
@@ -319,9 +309,9 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     int64_t pos = 0;
     if (it != states_.end()) {
       pos = it->second.read_position;
-      if (it->second.identity.inode != static_cast<int64_t>(c.st.st_ino)) any_gone = true;
+      if (it->second.identity.inode != c.st.inode) any_gone = true;
     }
-    progress.bytes_total += std::max<int64_t>(0, c.st.st_size - pos);
+    progress.bytes_total += std::max<int64_t>(0, c.st.size - pos);
   }
   // The walk's totals, then its progress after each file read, go to the
   // database through the writer, for `cco status` from any shell. A walk
@@ -341,9 +331,8 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     if (options_.pace) RETURN_IF_ERROR(options_.pace());
     auto it = states_.find(c.path);
     if (it != states_.end() && !options_.verify_unchanged && !it->second.archived &&
-        it->second.identity.dev == static_cast<int64_t>(c.st.st_dev) &&
-        it->second.identity.inode == static_cast<int64_t>(c.st.st_ino) &&
-        it->second.read_position == c.st.st_size && it->second.identity.mtime_ns == MtimeNs(c.st)) {
+        it->second.identity.dev == c.st.dev && it->second.identity.inode == c.st.inode &&
+        it->second.read_position == c.st.size && it->second.identity.mtime_ns == c.st.mtime_ns) {
       ++report->files;
       ++progress.files_done;
       continue;  // unchanged since we last read it
@@ -351,7 +340,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     // A file with several names (hard links) is read under the name that
     // already has a live row, whichever name the walk listed.
     std::string path = c.path;
-    if (c.st.st_nlink > 1 && (it == states_.end() || it->second.archived)) {
+    if (c.st.nlink > 1 && (it == states_.end() || it->second.archived)) {
       if (std::string alias = LiveAlias(c.path, c.st); !alias.empty()) {
         path = alias;
         on_disk[alias] = true;
@@ -388,13 +377,14 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
 }
 
 absl::Status Scanner::CheckPath(const std::string& root, const std::string& path, ScanReport* report) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Archive(path, report);
-    report->errors.push_back(absl::StrCat(path, ": ", std::strerror(errno)));
+  absl::StatusOr<FileInfo> stat = env_.Stat(path);
+  if (!stat.ok()) {
+    if (absl::IsNotFound(stat.status())) return Archive(path, report);
+    report->errors.push_back(std::string(stat.status().message()));
     return absl::OkStatus();
   }
-  if (!S_ISREG(st.st_mode)) return absl::OkStatus();
+  const FileInfo& st = *stat;
+  if (!st.is_regular()) return absl::OkStatus();
   // Another name of a file already read under a live path (a hard link):
   // read under that path only, as Reconcile does.
   auto known = states_.find(path);
@@ -405,7 +395,8 @@ absl::Status Scanner::CheckPath(const std::string& root, const std::string& path
   return Visit(root, path, /*search_moves=*/true, report, &bytes);
 }
 
-Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, const struct stat& st) const {
+Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, RandomAccessFile& file,
+                                            const FileInfo& st) const {
   // Linear in the rows, but only for a path that is new or holds another
   // file than its row's, and cheap per row until a candidate matches.
   std::string head;  // the first bytes of the file at `path`, read once
@@ -415,8 +406,7 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
   int best_rank = -1;
   for (const auto& [known, state] : states_) {
     if (known == path || state.generation == 0) continue;
-    const bool same_inode = state.identity.dev == static_cast<int64_t>(st.st_dev) &&
-                            state.identity.inode == static_cast<int64_t>(st.st_ino);
+    const bool same_inode = state.identity.dev == st.dev && state.identity.inode == st.inode;
     // A row that has read nothing yet (its file was empty when seen) holds
     // no lines and no first bytes to compare: a new file in the same
     // directory may continue it (a rename chain that outran the reader from
@@ -426,15 +416,15 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
       const size_t a = known.rfind('/'), b = path.rfind('/');
       if (a == std::string::npos || a != b || known.compare(0, a, path, 0, b) != 0) continue;
       // Its file must be gone, not merely under another name beside it.
-      if (FileIsBeside(path, state.identity.dev, state.identity.inode)) continue;
+      if (FileIsBeside(env_, path, state.identity.dev, state.identity.inode)) continue;
     } else if (!same_inode) {
       const int64_t len = state.identity.head_len;
       if (len <= 0) continue;
       if (!head_read) {
         head_read = true;
-        head.resize(static_cast<size_t>(kFingerprintBytes));
-        ssize_t n = ::pread(fd, head.data(), head.size(), 0);
-        head.resize(n > 0 ? static_cast<size_t>(n) : 0);
+        // A short file leaves what it has (OutOfRange); an error, nothing.
+        absl::Status read = ReadFully(file, 0, static_cast<size_t>(kFingerprintBytes), &head);
+        if (!read.ok() && !absl::IsOutOfRange(read)) head.clear();
       }
       if (len > static_cast<int64_t>(head.size())) continue;
       auto [slot, inserted] = head_hash.try_emplace(len, 0);
@@ -445,14 +435,11 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
     // is a second name (a hard link) or a copy, not a move. A file with one
     // name cannot be at both paths: what the row's path showed a moment ago
     // does not matter then (names swapped back and forth meanwhile).
-    if (!same_inode || st.st_nlink > 1) {
-      struct stat old;
-      if (::lstat(known.c_str(), &old) == 0 && static_cast<int64_t>(old.st_dev) == state.identity.dev &&
-          static_cast<int64_t>(old.st_ino) == state.identity.inode) {
-        continue;
-      }
+    if (!same_inode || st.nlink > 1) {
+      absl::StatusOr<FileInfo> old = env_.LinkStat(known);
+      if (old.ok() && old->dev == state.identity.dev && old->inode == state.identity.inode) continue;
     }
-    if (same_inode && !HoldsSameBytes(fd, st, state)) continue;  // a new file that got a freed inode
+    if (same_inode && !HoldsSameBytes(file, st, state)) continue;  // a new file that got a freed inode
     const int rank = (same_inode ? 4 : empty_row ? 0 : 2) + (state.archived ? 0 : 1);
     if (rank > best_rank || (rank == best_rank && known < best.key)) {
       best = MoveSource{known, same_inode};
@@ -462,14 +449,13 @@ Scanner::MoveSource Scanner::FindMoveSource(const std::string& path, int fd, con
   return best;
 }
 
-std::string Scanner::LiveAlias(const std::string& path, const struct stat& st) const {
+std::string Scanner::LiveAlias(const std::string& path, const FileInfo& st) const {
   for (const auto& [known, state] : states_) {
-    if (known == path || state.archived || state.identity.dev != static_cast<int64_t>(st.st_dev) ||
-        state.identity.inode != static_cast<int64_t>(st.st_ino)) {
+    if (known == path || state.archived || state.identity.dev != st.dev || state.identity.inode != st.inode) {
       continue;
     }
-    struct stat other;
-    if (::stat(known.c_str(), &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino) return known;
+    absl::StatusOr<FileInfo> other = env_.Stat(known);
+    if (other.ok() && other->SameFile(st)) return known;
   }
   return "";
 }

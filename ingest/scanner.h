@@ -8,8 +8,6 @@
 #ifndef CCO_INGEST_SCANNER_H_
 #define CCO_INGEST_SCANNER_H_
 
-#include <sys/stat.h>
-
 #include <functional>
 #include <optional>
 #include <string>
@@ -17,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "ingest/env.h"
 #include "ingest/line_parser.h"
 #include "ingest/tailer.h"
 #include "src/writer.h"
@@ -32,6 +31,9 @@ struct ScanProgress {
 
 struct ScanOptions {
   TailOptions tail;
+  // Where files are read and listed; null: Env::Default(). Must outlive the
+  // scanner.
+  Env* env = nullptr;
   // Re-verify the fingerprints of files whose size and mtime did not change
   // (rescan does; the daemon's periodic reconcile trusts stat).
   bool verify_unchanged = true;
@@ -105,7 +107,7 @@ class Scanner {
     FileState source;                    // the moved row, under renamed_from
     std::optional<FileState> displaced;  // the row that held the path
   };
-  absl::Status TailOne(const std::string& root, const std::string& path, int fd, const struct stat& st,
+  absl::Status TailOne(const std::string& root, const std::string& path, RandomAccessFile& file, const FileInfo& info,
                        const std::string& renamed_from, const std::string& displaced_to,
                        const MoveUndo* before_move, ScanReport* report, int64_t* bytes_read);
   absl::Status Archive(const std::string& path, ScanReport* report);
@@ -114,13 +116,14 @@ class Scanner {
     bool same_inode = false;  // found by (dev, inode), not by first bytes
   };
   // The row whose file moved to `path` (see Visit).
-  MoveSource FindMoveSource(const std::string& path, int fd, const struct stat& st) const;
+  MoveSource FindMoveSource(const std::string& path, RandomAccessFile& file, const FileInfo& st) const;
   // The path of a live row that is another name (hard link) of the file
   // `st` found at `path`, or "".
-  std::string LiveAlias(const std::string& path, const struct stat& st) const;
+  std::string LiveAlias(const std::string& path, const FileInfo& st) const;
 
   Writer& writer_;
   ScanOptions options_;
+  Env& env_;
   LineParser parser_;
   absl::flat_hash_map<std::string, FileState> states_;  // by path
   int64_t refusals_seen_ = 0;

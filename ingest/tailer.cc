@@ -1,26 +1,16 @@
 #include "ingest/tailer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <string_view>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "ingest/identity.h"
+#include "ingest/line_splitter.h"
 #include "src/hash.h"
 #include "src/status.h"
 
 namespace cco {
 namespace {
-
-int64_t MtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
 
 bool IsBlank(std::string_view line) { return line.empty() || line == "\r"; }
 
@@ -30,8 +20,6 @@ bool IsBlank(std::string_view line) { return line.empty() || line == "\r"; }
 // The record's offset and length then cover the JSON alone; read_position and
 // the fingerprints still count and hash every byte of the file.
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-// A line buffer grown past this by a long line is shrunk once it is used.
-constexpr size_t kKeepBufferBytes = 4 << 20;
 
 void SkipByteOrderMark(std::string_view& line, int64_t& line_start) {
   if (line_start == 0 && line.substr(0, kUtf8Bom.size()) == kUtf8Bom) {
@@ -42,9 +30,9 @@ void SkipByteOrderMark(std::string_view& line, int64_t& line_start) {
 
 class ChunkBuilder {
  public:
-  ChunkBuilder(FileState& state, int fd, const struct stat& st, const TailOptions& options,
+  ChunkBuilder(FileState& state, RandomAccessFile& file, const FileInfo& info, const TailOptions& options,
                const ChunkSink& sink)
-      : state_(state), fd_(fd), st_(st), options_(options), sink_(sink) {}
+      : state_(state), file_(file), info_(info), options_(options), sink_(sink) {}
 
   void Begin(int64_t start, int64_t generation, bool new_generation) {
     chunk_ = FileChunk();
@@ -58,12 +46,26 @@ class ChunkBuilder {
     lines_ = 0;
   }
 
-  void Add(LineRecord&& rec, int64_t end) {
-    chunk_.records.push_back(std::move(rec));
-    chunk_.end = end;
-    ++lines_;
+  // Adds what `line` becomes (nothing for a blank line) and hands the chunk
+  // on when it is full.
+  absl::Status Take(const SplitLine& line, LineParser& parser) {
+    chunk_.end = line.end;
+    if (line.oversized) {
+      chunk_.records.push_back(OversizedLineRecord(line.text, line.start, line.length,
+                                                   StableHash(line.text) ^ static_cast<uint64_t>(line.length),
+                                                   static_cast<size_t>(options_.max_line_bytes)));
+      ++lines_;
+    } else {
+      std::string_view text = line.text;
+      int64_t start = line.start;
+      SkipByteOrderMark(text, start);
+      if (!IsBlank(text)) {
+        chunk_.records.push_back(parser.Parse(text, start));
+        ++lines_;
+      }
+    }
+    return Full() ? Flush(false) : absl::OkStatus();
   }
-  void Skip(int64_t end) { chunk_.end = end; }
 
   bool Full() const {
     return chunk_.records.size() >= options_.chunk_records ||
@@ -74,11 +76,11 @@ class ChunkBuilder {
   absl::Status Flush(bool force) {
     if (!force && chunk_.end == chunk_.start) return absl::OkStatus();
     FileIdentity& id = chunk_.identity;
-    id.dev = static_cast<int64_t>(st_.st_dev);
-    id.inode = static_cast<int64_t>(st_.st_ino);
-    id.size = std::max<int64_t>(st_.st_size, chunk_.end);
-    id.mtime_ns = MtimeNs(st_);
-    RETURN_IF_ERROR(Fingerprint(fd_, chunk_.end, &id));
+    id.dev = info_.dev;
+    id.inode = info_.inode;
+    id.size = std::max<int64_t>(info_.size, chunk_.end);
+    id.mtime_ns = info_.mtime_ns;
+    RETURN_IF_ERROR(Fingerprint(file_, chunk_.end, &id));
     const int64_t end = chunk_.end;
     const int64_t generation = chunk_.generation;
     state_.identity = id;
@@ -93,8 +95,8 @@ class ChunkBuilder {
 
  private:
   FileState& state_;
-  int fd_;
-  const struct stat& st_;
+  RandomAccessFile& file_;
+  const FileInfo& info_;
   const TailOptions& options_;
   const ChunkSink& sink_;
   FileChunk chunk_;
@@ -103,26 +105,21 @@ class ChunkBuilder {
 
 }  // namespace
 
-absl::StatusOr<TailResult> TailFile(FileState& state, const TailOptions& options,
-                                    LineParser& parser, const ChunkSink& sink) {
-  const std::string& path = state.location.path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open ", path));
-  absl::Cleanup close_fd = [fd] { ::close(fd); };
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, absl::StrCat("cannot stat ", path));
-  return TailOpenFile(fd, st, state, options, parser, sink);
+absl::StatusOr<TailResult> TailFile(Env& env, FileState& state, const TailOptions& options, LineParser& parser,
+                                    const ChunkSink& sink) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env.Open(state.location.path));
+  ASSIGN_OR_RETURN(FileInfo info, file->Stat());
+  return TailOpenFile(*file, info, state, options, parser, sink);
 }
 
-absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState& state,
-                                        const TailOptions& options, LineParser& parser,
-                                        const ChunkSink& sink) {
+absl::StatusOr<TailResult> TailOpenFile(RandomAccessFile& file, const FileInfo& info, FileState& state,
+                                        const TailOptions& options, LineParser& parser, const ChunkSink& sink) {
   const std::string& path = state.location.path;
-  if (!S_ISREG(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  if (!info.is_regular()) return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
 
-  ASSIGN_OR_RETURN(IdentityCheck check, CheckIdentity(fd, st, state));
+  ASSIGN_OR_RETURN(IdentityCheck check, CheckIdentity(file, info, state));
   TailResult result;
-  int64_t pos = state.read_position;  // file offset of buf[0]
+  int64_t pos = state.read_position;
   int64_t generation = state.generation;
   if (check.decision == ResumeDecision::kNewGeneration) {
     result.new_generation = true;
@@ -132,134 +129,29 @@ absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState
   }
   const int64_t start_position = pos;
 
-  ChunkBuilder chunk(state, fd, st, options, sink);
+  ChunkBuilder chunk(state, file, info, options, sink);
   chunk.Begin(pos, generation, result.new_generation);
+  LineSplitter splitter(pos, options.max_line_bytes, kQuarantinePrefixBytes);
+  auto on_line = [&](const SplitLine& line) { return chunk.Take(line, parser); };
 
-  std::string buf;        // bytes of the current partial line, from pos
-  const size_t line_buffer_cap = static_cast<size_t>(options.max_line_bytes) + options.read_block + 1;
-  size_t scan_from = 0;   // where to look for the next '\n' in buf
-  bool skipping = false;  // inside a line longer than max_line_bytes
-  std::string oversized_prefix;
-  int64_t oversized_len = 0;
   // Sized for what fstat says is pending, not always read_block: most calls
   // read a few appended lines, and a zero-filled 1 MiB block per call was
   // most of the cost of a reconcile over thousands of small files (and, under
   // TSan, ~100x more). Bytes appended meanwhile are still read, in more steps.
-  const int64_t pending = std::max<int64_t>(st.st_size - pos, 0);
+  const int64_t pending = std::max<int64_t>(info.size - pos, 0);
   std::string block(static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(options.read_block),
                                                           std::max<int64_t>(pending, 4096))),
                     '\0');
-  int64_t read_at = pos;
-  bool eof = false;
-
-  auto consume_line = [&](std::string_view line, int64_t line_start, int64_t line_end) {
-    SkipByteOrderMark(line, line_start);
-    if (!IsBlank(line)) {
-      chunk.Add(parser.Parse(line, line_start), line_end);
-      ++result.lines;
-    } else {
-      chunk.Skip(line_end);
-    }
-  };
-
-  while (!eof) {
-    ssize_t n = ::pread(fd, block.data(), block.size(), read_at);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, absl::StrCat("cannot read ", path));
-    }
-    if (n == 0) {
-      eof = true;
-      break;
-    }
-    read_at += n;
-    std::string_view data(block.data(), static_cast<size_t>(n));
-    while (!data.empty()) {
-      size_t nl = data.find('\n');
-      if (skipping) {
-        size_t take = nl == std::string_view::npos ? data.size() : nl;
-        if (oversized_prefix.size() < kQuarantinePrefixBytes) {
-          oversized_prefix.append(data.substr(0, std::min(take, kQuarantinePrefixBytes - oversized_prefix.size())));
-        }
-        oversized_len += static_cast<int64_t>(take);
-        if (nl == std::string_view::npos) break;
-        int64_t line_end = pos + oversized_len + 1;
-        chunk.Add(OversizedLineRecord(oversized_prefix, pos, oversized_len,
-                                      StableHash(oversized_prefix) ^ static_cast<uint64_t>(oversized_len),
-                                      static_cast<size_t>(options.max_line_bytes)),
-                  line_end);
-        ++result.lines;
-        pos = line_end;
-        skipping = false;
-        oversized_prefix.clear();
-        oversized_len = 0;
-        data.remove_prefix(nl + 1);
-        if (chunk.Full()) RETURN_IF_ERROR(chunk.Flush(false));
-        continue;
-      }
-      const std::string_view piece = nl == std::string_view::npos ? data : data.substr(0, nl + 1);
-      data.remove_prefix(piece.size());
-      // Grow the line buffer at most to what the longest accepted line
-      // needs (string growth would double past it).
-      if (buf.size() + piece.size() > buf.capacity()) {
-        buf.reserve(std::max(buf.size() + piece.size(),
-                             std::min(2 * buf.capacity(), line_buffer_cap)));
-      }
-      buf.append(piece);
-      // Lines complete within buf.
-      size_t start = 0;
-      size_t found;
-      while ((found = buf.find('\n', scan_from)) != std::string::npos) {
-        std::string_view line(buf.data() + start, found - start);
-        int64_t line_start = pos + static_cast<int64_t>(start);
-        int64_t line_end = pos + static_cast<int64_t>(found) + 1;
-        if (static_cast<int64_t>(line.size()) > options.max_line_bytes) {
-          chunk.Add(OversizedLineRecord(line.substr(0, kQuarantinePrefixBytes), line_start,
-                                        static_cast<int64_t>(line.size()),
-                                        StableHash(line.substr(0, kQuarantinePrefixBytes)) ^ line.size(),
-                                        static_cast<size_t>(options.max_line_bytes)),
-                    line_end);
-          ++result.lines;
-        } else {
-          consume_line(line, line_start, line_end);
-        }
-        start = found + 1;
-        scan_from = start;
-        if (chunk.Full()) RETURN_IF_ERROR(chunk.Flush(false));
-      }
-      if (start > 0) {
-        pos += static_cast<int64_t>(start);
-        buf.erase(0, start);
-        // After a long line, give its buffer back rather than keep it for
-        // the rest of the file.
-        if (buf.capacity() > kKeepBufferBytes && buf.size() < kKeepBufferBytes / 2) buf.shrink_to_fit();
-      }
-      scan_from = buf.size();
-      if (static_cast<int64_t>(buf.size()) > options.max_line_bytes) {
-        // No '\n' within the limit: skip the rest of this line in bounded steps.
-        skipping = true;
-        oversized_prefix.assign(buf.data(), std::min(buf.size(), kQuarantinePrefixBytes));
-        oversized_len = static_cast<int64_t>(buf.size());
-        buf.clear();
-        buf.shrink_to_fit();
-        scan_from = 0;
-      }
-    }
+  // A read error ends the call: the chunks handed on so far stand (the state
+  // is theirs), the lines after them are read again by the next call.
+  for (int64_t read_at = pos;;) {
+    ASSIGN_OR_RETURN(size_t n, file.Read(read_at, block.size(), block.data()));
+    if (n == 0) break;
+    read_at += static_cast<int64_t>(n);
+    RETURN_IF_ERROR(splitter.Feed(std::string_view(block.data(), n), on_line));
   }
-
-  if (options.take_unterminated_final_line) {
-    if (skipping) {
-      chunk.Add(OversizedLineRecord(oversized_prefix, pos, oversized_len,
-                                    StableHash(oversized_prefix) ^ static_cast<uint64_t>(oversized_len),
-                                    static_cast<size_t>(options.max_line_bytes)),
-                pos + oversized_len);
-      ++result.lines;
-    } else if (!buf.empty()) {
-      consume_line(buf, pos, pos + static_cast<int64_t>(buf.size()));
-    }
-  }
-  const bool must_record = result.new_generation;
-  RETURN_IF_ERROR(chunk.Flush(must_record));
+  if (options.take_unterminated_final_line) RETURN_IF_ERROR(splitter.Finish(on_line));
+  RETURN_IF_ERROR(chunk.Flush(/*force=*/result.new_generation));
   result.bytes = state.read_position - start_position;
   return result;
 }

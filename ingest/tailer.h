@@ -10,13 +10,12 @@
 #ifndef CCO_INGEST_TAILER_H_
 #define CCO_INGEST_TAILER_H_
 
-#include <sys/stat.h>
-
 #include <cstdint>
 #include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "ingest/env.h"
 #include "ingest/line_parser.h"
 #include "src/memory_budget.h"
 #include "src/record.h"
@@ -32,7 +31,6 @@ struct TailOptions {
 };
 
 struct TailResult {
-  int64_t lines = 0;       // non-empty lines consumed
   int64_t bytes = 0;       // bytes consumed
   bool new_generation = false;
   std::string reason;      // why a new generation
@@ -40,19 +38,21 @@ struct TailResult {
 
 using ChunkSink = std::function<absl::Status(FileChunk&&)>;
 
-// Tails `state.location.path`. `state` is the stored state (generation 0 for
-// a file never seen) and is advanced to the state after the last chunk handed
-// to `sink`. A chunk with no records is still handed on for a new file or a
-// new generation, so the files table knows it.
-absl::StatusOr<TailResult> TailFile(FileState& state, const TailOptions& options,
-                                    LineParser& parser, const ChunkSink& sink);
+// Tails `state.location.path`, opened through `env`. `state` is the stored
+// state (generation 0 for a file never seen) and is advanced to the state
+// after the last chunk handed to `sink`. A chunk with no records is still
+// handed on for a new file or a new generation, so the files table knows it.
+// Errors: the file's (open, stat, read: the chunks handed on before a read
+// error stand, and `state` is theirs, so the next call reads on from there
+// and no line is lost or handed on twice) and the sink's.
+absl::StatusOr<TailResult> TailFile(Env& env, FileState& state, const TailOptions& options, LineParser& parser,
+                                    const ChunkSink& sink);
 
-// The same on a file already open: `fd` (read from, never closed here) and
-// its fstat `st`. The caller that chose the row by this very fd's inode
-// reads the same file it chose, however fast its path changes meanwhile.
-absl::StatusOr<TailResult> TailOpenFile(int fd, const struct stat& st, FileState& state,
-                                        const TailOptions& options, LineParser& parser,
-                                        const ChunkSink& sink);
+// The same on a file already open: `file` and its own Stat() `info`. The
+// caller that chose the row by this very file's inode reads the same file
+// it chose, however fast its path changes meanwhile.
+absl::StatusOr<TailResult> TailOpenFile(RandomAccessFile& file, const FileInfo& info, FileState& state,
+                                        const TailOptions& options, LineParser& parser, const ChunkSink& sink);
 
 }  // namespace cco
 

@@ -19,17 +19,17 @@
 //    first path, and subdirectories are visited in name order, so that path
 //    is the smallest, the one the scanner reads it under.
 
+#include "ingest/env.h"
 #include "ingest/fs_util.h"
+#include "ingest/walk.h"
 #include "ingest/watcher.h"
 
 #ifdef __linux__
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -49,6 +49,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "spdlog/spdlog.h"
+#include "src/status.h"
 
 #endif  // __linux__
 
@@ -117,7 +118,8 @@ class Deadline {
 class InotifyWatcher final : public Watcher {
  public:
   InotifyWatcher(UniqueFd inotify_fd, UniqueFd wake_fd)
-      : inotify_fd_(std::move(inotify_fd)),
+      : env_(Env::Default()),
+        inotify_fd_(std::move(inotify_fd)),
         wake_fd_(std::move(wake_fd)),
         read_buffer_(new char[kReadBufferSize]) {}
 
@@ -158,7 +160,6 @@ class InotifyWatcher final : public Watcher {
   // Returns false if `wd` already belongs to another path (the same directory
   // reached twice through a symlinked or bind-mounted root).
   bool RegisterDir(int wd, const std::string& path);
-  void ScanDir(Dir& dir, bool emit, std::vector<std::string>* subdirs);
   // Watches the directory of the file `link` (a symlink to a transcript)
   // points to, so that appends to the target produce events for `link`.
   void WatchLinkTarget(const std::string& link);
@@ -183,6 +184,7 @@ class InotifyWatcher final : public Watcher {
   void HandleEvent(const struct inotify_event& ev);
   void DrainWake();
 
+  Env& env_;
   UniqueFd inotify_fd_;
   UniqueFd wake_fd_;
   std::unique_ptr<char[]> read_buffer_;
@@ -245,52 +247,59 @@ absl::Status InotifyWatcher::AddRoot(const std::string& dir) {
 
 absl::Status InotifyWatcher::WatchTree(const std::string& top, bool emit,
                                        std::set<int>* visited) {
-  std::vector<std::string> stack{top};
-  bool at_top = true;
-  while (!stack.empty()) {
-    std::string path = std::move(stack.back());
-    stack.pop_back();
-    const bool top_level = std::exchange(at_top, false);
-    // Symlinks are followed (a relocated ~/.claude, a project directory
-    // linked by a dotfile manager). A loop ends at RegisterDir: the kernel
-    // hands out one watch per directory, and a watch already held under
-    // another live path is not entered again.
+  // The scanner's walk and symlink rule (walk.h): a directory is watched
+  // first and listed second, so nothing created in between is missed.
+  absl::Status result;
+  WalkVisitor visitor;
+  visitor.enter_directory = [&](const std::string& path, const FileInfo&) {
+    const bool top_level = path == top;
+    // The watch is on the target of a linked directory. A directory reached
+    // twice (a loop, or a watch held under another live path) ends at
+    // RegisterDir: the kernel hands out one watch per directory.
     int wd = ::inotify_add_watch(inotify_fd_.get(), path.c_str(), kDirMask);
     if (wd < 0) {
-      int err = errno;
+      const int err = errno;
       if (err == ENOSPC || err == EMFILE || err == ENOMEM) {
         OnWatchLimit(path, err);
-        return absl::OkStatus();
+        return WalkVisitor::Enter::kStop;
       }
       if (err == ENOENT || err == ENOTDIR) {
         // Raced with a delete or rename; the event for it follows.
-        if (top_level) return absl::NotFoundError(path);
-        continue;
+        if (top_level) result = absl::NotFoundError(path);
+        return WalkVisitor::Enter::kSkip;
       }
       if (top_level) {
-        return absl::ErrnoToStatus(err, absl::StrCat("inotify_add_watch ", path));
+        result = FileError(err, absl::StrCat("inotify_add_watch ", path));
+        return WalkVisitor::Enter::kStop;
       }
-      spdlog::warn("watcher: cannot watch directory path={} error={}", path,
-                   std::strerror(err));
-      continue;
+      spdlog::warn("watcher: cannot watch directory path={} error={}", path, std::strerror(err));
+      return WalkVisitor::Enter::kSkip;
     }
-    if (!RegisterDir(wd, path)) continue;
+    if (!RegisterDir(wd, path)) return WalkVisitor::Enter::kSkip;
     if (visited != nullptr) visited->insert(wd);
-    // Children in name order: pushed in reverse, the smallest is entered
-    // first, and the walk is depth-first in component order.
-    std::vector<std::string> subdirs;
-    ScanDir(dirs_[wd], emit, &subdirs);
-    std::sort(subdirs.begin(), subdirs.end());
-    stack.insert(stack.end(), subdirs.rbegin(), subdirs.rend());
-  }
-  return absl::OkStatus();
+    dirs_[wd].jsonl.clear();  // listed afresh now
+    return WalkVisitor::Enter::kEnter;
+  };
+  visitor.file = [&](const std::string& path, const FileInfo&, bool via_link) {
+    const size_t slash = path.rfind('/');
+    if (auto it = wd_by_path_.find(path.substr(0, slash)); it != wd_by_path_.end()) {
+      dirs_[it->second].jsonl.insert(path.substr(slash + 1));
+    }
+    if (via_link) WatchLinkTarget(path);
+    if (emit) Emit(WatchEvent::Kind::kFileChanged, path);
+  };
+  visitor.each_name = true;
+  absl::Status walk = WalkTree(env_, top, visitor);
+  if (absl::IsNotFound(walk) || absl::IsFailedPrecondition(walk)) return absl::NotFoundError(top);
+  RETURN_IF_ERROR(walk);
+  return result;
 }
 
 bool InotifyWatcher::RegisterDir(int wd, const std::string& path) {
   auto [dir_it, inserted] = dirs_.try_emplace(wd);
   if (!inserted && dir_it->second.path != path) {
     if (wd_by_path_.count(dir_it->second.path) != 0 &&
-        ::access(dir_it->second.path.c_str(), F_OK) == 0) {
+        env_.Stat(dir_it->second.path).ok()) {
       spdlog::debug("watcher: directory reached twice path={} first={}", path,
                     dir_it->second.path);
       return false;
@@ -309,43 +318,10 @@ bool InotifyWatcher::RegisterDir(int wd, const std::string& path) {
   return true;
 }
 
-void InotifyWatcher::ScanDir(Dir& dir, bool emit,
-                             std::vector<std::string>* subdirs) {
-  UniqueDir d(::opendir(dir.path.c_str()));
-  if (d == nullptr) {
-    if (errno != ENOENT && errno != ENOTDIR) {
-      spdlog::warn("watcher: cannot list directory path={} error={}", dir.path,
-                   std::strerror(errno));
-    }
-    return;
-  }
-  std::set<std::string> found;
-  while (struct dirent* ent = ::readdir(d.get())) {
-    absl::string_view name = ent->d_name;
-    if (name == "." || name == "..") continue;
-    bool is_dir = ent->d_type == DT_DIR;
-    const bool is_link = ent->d_type == DT_LNK;
-    if (ent->d_type == DT_UNKNOWN || is_link) {
-      // Follows the link: its target decides (a dangling one is neither).
-      struct stat st;
-      is_dir = ::fstatat(::dirfd(d.get()), ent->d_name, &st, 0) == 0 &&
-               S_ISDIR(st.st_mode);
-    }
-    if (is_dir) {
-      subdirs->push_back(JoinPath(dir.path, name));
-    } else if (IsJsonlName(name)) {
-      found.emplace(name);
-      if (is_link) WatchLinkTarget(JoinPath(dir.path, name));
-      if (emit) Emit(WatchEvent::Kind::kFileChanged, JoinPath(dir.path, name));
-    }
-  }
-  dir.jsonl = std::move(found);
-}
-
 void InotifyWatcher::WatchLinkTarget(const std::string& link) {
-  std::unique_ptr<char, decltype(&std::free)> target(::realpath(link.c_str(), nullptr), &std::free);
-  if (target == nullptr) return;  // dangling: nothing to watch (the scanner names it)
-  const std::string resolved = target.get();
+  absl::StatusOr<std::string> target = env_.RealPath(link);
+  if (!target.ok()) return;  // dangling: nothing to watch (the scanner names it)
+  const std::string& resolved = *target;
   const size_t slash = resolved.rfind('/');
   if (slash == std::string::npos) return;
   const std::string dir = slash == 0 ? "/" : resolved.substr(0, slash);
@@ -441,8 +417,8 @@ void InotifyWatcher::CheckFilesystem(const std::string& root) {
 void InotifyWatcher::CheckMissingRoots() {
   for (Root& root : roots_) {
     if (root.present) continue;
-    struct stat st;
-    if (::stat(root.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    absl::StatusOr<FileInfo> st = env_.Stat(root.path);
+    if (!st.ok() || !st->is_directory()) continue;
     // Emit for everything inside: files may have been written before (or
     // while) the watches were added.
     absl::Status s =
@@ -544,10 +520,12 @@ void InotifyWatcher::HandleEvent(const struct inotify_event& ev) {
   if (ev.mask & (IN_CREATE | IN_MOVED_TO)) {
     // A symlink arriving: to a directory, watch it like one created here; to
     // a transcript, watch its target too.
-    struct stat lst;
-    struct stat st;
-    if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode) && ::stat(path.c_str(), &st) == 0) {
-      if (S_ISDIR(st.st_mode)) {
+    absl::StatusOr<FileInfo> lst = env_.LinkStat(path);
+    absl::StatusOr<FileInfo> st = lst.ok() && lst->type == FileType::kSymlink
+                                      ? env_.Stat(path)
+                                      : absl::StatusOr<FileInfo>(absl::NotFoundError(path));
+    if (st.ok()) {
+      if (st->is_directory()) {
         WatchTree(path, /*emit=*/true, nullptr).IgnoreError();
         return;
       }

@@ -6,11 +6,8 @@
 // fallback for systems without inotify, not the default on Linux. Wake() uses
 // a self-pipe (async-signal-safe, unlike a condition variable).
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,9 +26,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ingest/env.h"
 #include "ingest/fs_util.h"
+#include "ingest/walk.h"
 #include "ingest/watcher.h"
 #include "spdlog/spdlog.h"
+#include "src/status.h"
 
 namespace cco {
 namespace {
@@ -53,24 +53,15 @@ bool SetNonBlockingCloexec(int fd) {
 #endif
 
 struct FileState {
-  dev_t dev;
-  ino_t ino;
-  off_t size;
+  int64_t dev;
+  int64_t ino;
+  int64_t size;
   int64_t mtime_ns;
 
   friend bool operator==(const FileState&, const FileState&) = default;
 };
 
-FileState StateOf(const struct stat& st) {
-#ifdef __APPLE__
-  const struct timespec& mtime = st.st_mtimespec;
-#else
-  const struct timespec& mtime = st.st_mtim;
-#endif
-  return FileState{st.st_dev, st.st_ino, st.st_size,
-                   static_cast<int64_t>(mtime.tv_sec) * 1000000000 +
-                       mtime.tv_nsec};
-}
+FileState StateOf(const FileInfo& info) { return FileState{info.dev, info.inode, info.size, info.mtime_ns}; }
 
 // Path -> state of every *.jsonl file below the roots. Ordered, so that a
 // directory's contents are a contiguous range of keys.
@@ -80,7 +71,8 @@ using Snapshot = std::map<std::string, FileState>;
 class PollWatcher final : public Watcher {
  public:
   PollWatcher(absl::Duration interval, UniqueFd wake_read, UniqueFd wake_write)
-      : interval_(std::max(interval, kMinPollInterval)),
+      : env_(Env::Default()),
+        interval_(std::max(interval, kMinPollInterval)),
         wake_read_(std::move(wake_read)),
         wake_write_(std::move(wake_write)) {}
 
@@ -103,6 +95,7 @@ class PollWatcher final : public Watcher {
   void Emit(WatchEvent::Kind kind, std::string path);
   void DrainWake();
 
+  Env& env_;
   const absl::Duration interval_;
   UniqueFd wake_read_;
   UniqueFd wake_write_;
@@ -144,61 +137,28 @@ void PollWatcher::CarryOver(const std::string& dir, Snapshot* out) const {
 }
 
 size_t PollWatcher::WalkTree(const std::string& root, Snapshot* out) const {
+  // The scanner's walk and symlink rule (walk.h), so that a file is seen
+  // under the path the scanner reads it under.
   size_t dirs = 0;
-  std::vector<std::string> stack{root};
-  // Symlinks are followed, as the scanner's walk follows them
-  // (ingest/roots.h). Each directory is entered once, by (dev, inode), which
-  // ends loops; subdirectories are entered in name order, depth first, so a
-  // directory reached through two links is seen under the smallest path, the
-  // one the scanner reads it under.
-  std::set<std::pair<dev_t, ino_t>> entered;
-  while (!stack.empty()) {
-    std::string dir = std::move(stack.back());
-    stack.pop_back();
-    UniqueDir d(::opendir(dir.c_str()));
-    if (d == nullptr) {
-      if (errno != ENOENT && errno != ENOTDIR) {
-        spdlog::debug("watcher: cannot list directory path={} error={}", dir,
-                      errno);
-        CarryOver(dir, out);
-      }
-      continue;
-    }
-    struct stat dir_st;
-    if (::fstat(::dirfd(d.get()), &dir_st) != 0 ||
-        !entered.emplace(dir_st.st_dev, dir_st.st_ino).second) {
-      continue;  // a loop, or reached before under a smaller path
-    }
+  WalkVisitor visitor;
+  visitor.enter_directory = [&dirs](const std::string&, const FileInfo&) {
     ++dirs;
-    std::vector<std::string> subdirs;
-    while (struct dirent* ent = ::readdir(d.get())) {
-      absl::string_view name = ent->d_name;
-      if (name == "." || name == "..") continue;
-      bool is_dir = ent->d_type == DT_DIR;
-      if (ent->d_type == DT_UNKNOWN || ent->d_type == DT_LNK) {
-        struct stat target;  // follows a link; a dangling one is neither
-        is_dir = ::fstatat(::dirfd(d.get()), ent->d_name, &target, 0) == 0 &&
-                 S_ISDIR(target.st_mode);
-      }
-      if (is_dir) {
-        subdirs.push_back(JoinPath(dir, name));
-        continue;
-      }
-      if (!IsJsonlName(name)) continue;
-      std::string path = JoinPath(dir, name);
-      struct stat st;
-      if (::fstatat(::dirfd(d.get()), ent->d_name, &st, 0) == 0) {
-        if (S_ISREG(st.st_mode)) (*out)[std::move(path)] = StateOf(st);
-      } else if (errno != ENOENT) {
-        // Unknown rather than gone: keep what we knew.
-        if (auto it = snapshot_.find(path); it != snapshot_.end()) {
-          out->insert(*it);
-        }
-      }
-    }
-    std::sort(subdirs.begin(), subdirs.end());
-    stack.insert(stack.end(), std::make_move_iterator(subdirs.rbegin()),
-                 std::make_move_iterator(subdirs.rend()));
+    return WalkVisitor::Enter::kEnter;
+  };
+  visitor.file = [out](const std::string& path, const FileInfo& info, bool) {
+    (*out)[path] = StateOf(info);
+  };
+  visitor.each_name = true;
+  // Unknown rather than gone (a directory or file we transiently fail to
+  // read: EMFILE, EACCES): keep what we knew, so it does not look deleted.
+  visitor.skipped = [this, out](const std::string& path, const std::string&) {
+    if (auto it = snapshot_.find(path); it != snapshot_.end()) out->insert(*it);
+    CarryOver(path, out);
+  };
+  absl::Status s = ::cco::WalkTree(env_, root, visitor);
+  if (!s.ok() && !absl::IsNotFound(s)) {
+    spdlog::debug("watcher: cannot walk root path={} error={}", root, s.message());
+    CarryOver(root, out);
   }
   return dirs;
 }

@@ -5,10 +5,10 @@
 #include "ingest/identity.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -24,29 +24,27 @@ using ::cco::testing::WriteFile;
 
 // The state the store would remember after reading `path` up to `position`.
 FileState StateAfterReading(const std::string& path, int64_t position) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  EXPECT_GE(fd, 0);
-  struct stat st;
-  EXPECT_EQ(::fstat(fd, &st), 0);
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> file = Env::Default().Open(path);
+  EXPECT_TRUE(file.ok()) << file.status();
+  absl::StatusOr<FileInfo> info = (*file)->Stat();
+  EXPECT_TRUE(info.ok()) << info.status();
   FileState state;
   state.location.path = path;
   state.generation = 1;
   state.read_position = position;
-  state.identity.dev = static_cast<int64_t>(st.st_dev);
-  state.identity.inode = static_cast<int64_t>(st.st_ino);
-  state.identity.size = st.st_size;
-  EXPECT_TRUE(Fingerprint(fd, position, &state.identity).ok());
-  ::close(fd);
+  state.identity.dev = info->dev;
+  state.identity.inode = info->inode;
+  state.identity.size = info->size;
+  EXPECT_TRUE(Fingerprint(**file, position, &state.identity).ok());
   return state;
 }
 
 IdentityCheck Check(const std::string& path, const FileState& prev) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  EXPECT_GE(fd, 0);
-  struct stat st;
-  EXPECT_EQ(::fstat(fd, &st), 0);
-  absl::StatusOr<IdentityCheck> check = CheckIdentity(fd, st, prev);
-  ::close(fd);
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> file = Env::Default().Open(path);
+  EXPECT_TRUE(file.ok()) << file.status();
+  absl::StatusOr<FileInfo> info = (*file)->Stat();
+  EXPECT_TRUE(info.ok()) << info.status();
+  absl::StatusOr<IdentityCheck> check = CheckIdentity(**file, *info, prev);
   EXPECT_TRUE(check.ok()) << check.status();
   return check.ok() ? *check : IdentityCheck{};
 }

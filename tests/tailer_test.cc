@@ -55,7 +55,7 @@ struct Tail {
 
   TailResult Run(const TailOptions& options = TailOptions()) {
     chunks.clear();
-    absl::StatusOr<TailResult> result = TailFile(state, options, parser, [this](FileChunk&& c) {
+    absl::StatusOr<TailResult> result = TailFile(Env::Default(), state, options, parser, [this](FileChunk&& c) {
       chunks.push_back(std::move(c));
       return absl::OkStatus();
     });
@@ -77,7 +77,6 @@ TEST(TailerTest, NewFileIsReadToItsLastNewline) {
   Tail tail(dir / "s.jsonl");
   TailResult result = tail.Run();
   EXPECT_TRUE(result.new_generation);
-  EXPECT_EQ(result.lines, 2);
   std::vector<LineRecord> recs = tail.Records();
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].offset, 0);
@@ -104,7 +103,6 @@ TEST(TailerTest, ResumesAfterPartialLine) {
 
   // Nothing new: the fragment still waits, nothing is handed on.
   TailResult idle = tail.Run();
-  EXPECT_EQ(idle.lines, 0);
   EXPECT_FALSE(idle.new_generation);
   EXPECT_TRUE(tail.Records().empty());
 
@@ -163,8 +161,7 @@ TEST(TailerTest, ByteOrderMarkAtOffsetZeroIsPassedOver) {
   const std::string a = UserLine("u-1", "one"), b = UserLine("u-2", "two"), c = UserLine("u-3", "three");
   WriteFile(path, bom + a + "\n" + b + "\n");
   Tail tail(path);
-  TailResult first = tail.Run();
-  EXPECT_EQ(first.lines, 2);
+  tail.Run();
   std::vector<LineRecord> recs = tail.Records();
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].kind, RecordKind::kMessage) << recs[0].reason;
@@ -205,9 +202,8 @@ TEST(TailerTest, ByteOrderMarkElsewhereIsLineContent) {
 
   WriteFile(dir / "only.jsonl", bom + "\n" + a + "\n");
   Tail only(dir / "only.jsonl");
-  TailResult result = only.Run();
-  EXPECT_EQ(result.lines, 1) << "a mark alone on the first line leaves a blank line";
-  ASSERT_EQ(only.Records().size(), 1u);
+  only.Run();
+  ASSERT_EQ(only.Records().size(), 1u) << "a mark alone on the first line leaves a blank line";
   EXPECT_EQ(only.Records()[0].offset, 4);
   EXPECT_EQ(only.state.read_position, static_cast<int64_t>(4 + a.size() + 1));
 }
@@ -219,7 +215,6 @@ TEST(TailerTest, BlankLinesAreSkippedButConsumed) {
   WriteFile(dir / "s.jsonl", content);
   Tail tail(dir / "s.jsonl");
   TailResult result = tail.Run();
-  EXPECT_EQ(result.lines, 2);
   std::vector<LineRecord> recs = tail.Records();
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].offset, 2);
@@ -232,8 +227,7 @@ TEST(TailerTest, OnlyBlankLinesMoveThePositionWithoutRecords) {
   TempDir dir;
   WriteFile(dir / "s.jsonl", "\n\n\r\n");
   Tail tail(dir / "s.jsonl");
-  TailResult result = tail.Run();
-  EXPECT_EQ(result.lines, 0);
+  tail.Run();
   EXPECT_TRUE(tail.Records().empty());
   EXPECT_EQ(tail.state.read_position, 4);
 }
