@@ -121,14 +121,6 @@ std::optional<Usage> ParseUsage(element e) {
   return usage;
 }
 
-// Claude Code's own notices (an API error, a usage limit, an interruption)
-// are written as assistant lines with model "<synthetic>" or
-// isApiErrorMessage, and zero usage: no model was called, so they are not
-// API calls (never an unpriced one).
-bool IsLocalNotice(std::string_view model, bool api_error_message, const Usage& usage) {
-  return (model == "<synthetic>" || api_error_message) && usage.total() == 0;
-}
-
 std::optional<double> DoubleValue(element e) {
   double d = 0;
   if (e.type() == element_type::DOUBLE && e.get(d) == simdjson::SUCCESS) return d;
@@ -259,8 +251,8 @@ void ParseProgressData(object data, LineRecord& rec) {
   std::optional<Usage> usage = ParseUsage(usage_el);
   std::optional<int64_t> ts = ParseTimestampMs(StringField(outer, "timestamp"));
   if (!usage.has_value() || !ts.has_value()) return;
-  if (IsLocalNotice(StringField(inner, "model"), BoolField(outer, "isApiErrorMessage"), *usage)) return;
-  UsageCopy copy;
+  EmbeddedResponse embedded;
+  UsageCopy& copy = embedded.copy;
   copy.usage = *usage;
   copy.api_message_id = StringField(inner, "id");
   copy.model = StringField(inner, "model");
@@ -269,8 +261,8 @@ void ParseProgressData(object data, LineRecord& rec) {
   copy.is_sidechain = BoolField(outer, "isSidechain");
   element cost;
   if (outer.at_key("costUSD").get(cost) == simdjson::SUCCESS) copy.cost_usd = DoubleValue(cost);
-  copy.embedded = true;
-  rec.usage_copy = std::move(copy);
+  embedded.api_error_message = BoolField(outer, "isApiErrorMessage");
+  rec.embedded = std::move(embedded);
 }
 
 bool HexUnit(const char* data, size_t size, size_t at, uint32_t* unit) {
@@ -473,8 +465,6 @@ LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
   element message, data, top_content, attachment;
   bool has_message = false, has_data = false, has_content = false, has_attachment = false;
   std::string_view operation;
-  std::optional<double> cost_usd;
-  bool api_error_message = false;
   std::optional<int64_t> tool_duration_ms;
   for (auto field : top) {
     std::string_view key = field.key;
@@ -503,7 +493,7 @@ LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
       rec.request_id = StringOr(v);
     } else if (key == "isApiErrorMessage") {
       bool b = false;
-      api_error_message = v.get(b) == simdjson::SUCCESS && b;
+      rec.api_error_message = v.get(b) == simdjson::SUCCESS && b;
     } else if (key == "subtype") {
       rec.subtype = StringOr(v);
     } else if (key == "message") {
@@ -523,7 +513,7 @@ LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
     } else if (key == "summary" || key == "title" || key == "aiTitle" || key == "customTitle") {
       rec.title = StringOr(v);
     } else if (key == "costUSD") {
-      cost_usd = DoubleValue(v);
+      rec.cost_usd = DoubleValue(v);
     } else if (key == "leafUuid") {
       rec.leaf_uuid = StringOr(v);
     } else if (key == "toolUseResult") {
@@ -538,26 +528,14 @@ LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
     }
   }
 
-  // message.usage counts whatever the line's type (as in the reference);
-  // content is kept for conversational lines.
+  // message.usage is read whatever the line's type (which usage counts is
+  // CountedUsage's choice); content is kept for conversational lines.
   object m;
   const bool message_object = has_message && message.get(m) == simdjson::SUCCESS;
   if (message_object) ParseMessage(m, rec);
   // toolUseResult describes the line's one tool_result (Claude Code writes
   // one per line); with several it is not known whose time it is.
   if (rec.tool_results.size() == 1) rec.tool_results.front().duration_ms = tool_duration_ms;
-  if (rec.usage.has_value() && rec.timestamp_ms.has_value() &&
-      !IsLocalNotice(rec.model, api_error_message, *rec.usage)) {
-    UsageCopy copy;
-    copy.api_message_id = rec.api_message_id;
-    copy.request_id = rec.request_id;
-    copy.model = rec.model;
-    copy.usage = *rec.usage;
-    copy.timestamp_ms = *rec.timestamp_ms;
-    copy.is_sidechain = rec.is_sidechain;
-    copy.cost_usd = cost_usd;
-    rec.usage_copy = std::move(copy);
-  }
 
   if (IsMessageType(rec.type)) {
     rec.kind = RecordKind::kMessage;
@@ -573,12 +551,9 @@ LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
   rec.content.clear();
   rec.tool_uses.clear();
   rec.tool_results.clear();
-  if (rec.type == "progress" && has_data && !rec.usage.has_value()) {
+  if (rec.type == "progress" && has_data) {
     object d;
     if (data.get(d) == simdjson::SUCCESS) ParseProgressData(d, rec);
-  } else if (rec.type == "progress" && has_data) {
-    object d;
-    if (data.get(d) == simdjson::SUCCESS) rec.subtype = StringField(d, "type");
   } else if (rec.type == "attachment" && has_attachment) {
     object a;
     if (attachment.get(a) == simdjson::SUCCESS) rec.subtype = StringField(a, "type");

@@ -7,6 +7,7 @@
 #include "ingest/line_parser.h"
 #include "spdlog/spdlog.h"
 #include "src/check.h"
+#include "src/derive.h"
 #include "src/migrate.h"
 #include "src/record.h"
 #include "src/sqlite_deriver.h"
@@ -117,7 +118,10 @@ absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, const absl::flat_hash_m
     for (const StoredRow& row : rows) {
       auto file = files.find(row.file_id);
       LineRecord rec;
-      if (!row.raw.empty()) rec = parser.Parse(row.raw, row.byte_offset);
+      if (!row.raw.empty()) {
+        rec = parser.Parse(row.raw, row.byte_offset);
+        rec.usage_copy = CountedUsage(rec);
+      }
       if (file == files.end() || row.raw.empty() || rec.kind == RecordKind::kQuarantine) {
         ++report->unparsable;
         continue;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ingest/identity.h"
 #include "ingest/line_splitter.h"
+#include "src/derive.h"
 #include "src/hash.h"
 #include "src/status.h"
 
@@ -60,7 +61,9 @@ class ChunkBuilder {
       int64_t start = line.start;
       SkipByteOrderMark(text, start);
       if (!IsBlank(text)) {
-        chunk_.records.push_back(parser.Parse(text, start));
+        LineRecord rec = parser.Parse(text, start);
+        rec.usage_copy = CountedUsage(rec);
+        chunk_.records.push_back(std::move(rec));
         ++lines_;
       }
     }

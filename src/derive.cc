@@ -94,4 +94,30 @@ std::string DedupKey(std::string_view api_message_id, std::string_view request_i
   return absl::StrCat("m:", AsAbsl(api_message_id));
 }
 
+bool IsLocalNotice(std::string_view model, bool api_error_message, const Usage& usage) {
+  return (model == "<synthetic>" || api_error_message) && usage.total() == 0;
+}
+
+std::optional<UsageCopy> CountedUsage(const LineRecord& rec) {
+  if (rec.usage.has_value()) {
+    if (!rec.timestamp_ms.has_value() || IsLocalNotice(rec.model, rec.api_error_message, *rec.usage)) {
+      return std::nullopt;
+    }
+    UsageCopy copy;
+    copy.api_message_id = rec.api_message_id;
+    copy.request_id = rec.request_id;
+    copy.model = rec.model;
+    copy.usage = *rec.usage;
+    copy.timestamp_ms = *rec.timestamp_ms;
+    copy.is_sidechain = rec.is_sidechain;
+    copy.cost_usd = rec.cost_usd;
+    return copy;
+  }
+  if (rec.embedded.has_value() &&
+      !IsLocalNotice(rec.embedded->copy.model, rec.embedded->api_error_message, rec.embedded->copy.usage)) {
+    return rec.embedded->copy;
+  }
+  return std::nullopt;
+}
+
 }  // namespace cco

@@ -5,6 +5,7 @@
 #define CCO_SRC_DERIVE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,19 @@ inline constexpr char kToolInterrupted[] = "interrupted";
 // for inside a result: a file or command output may quote them.
 const char* ClassifyToolResult(const ToolResult& result, std::string_view tool_use_result_text,
                                bool tool_use_result_interrupted);
+
+// Claude Code's own notices (an API error, a usage limit, an interruption)
+// are written as assistant lines with model "<synthetic>" or
+// isApiErrorMessage, and zero usage: no model was called, so they are not
+// API calls (never an unpriced one).
+bool IsLocalNotice(std::string_view model, bool api_error_message, const Usage& usage);
+
+// The usage a parsed line offers for token accounting, or nullopt: its own
+// message.usage when it has one (whatever the line's type, as in the
+// reference), with the line's timestamp, requestId, message.id, model,
+// isSidechain and costUSD; failing that, a progress line's embedded
+// response. Neither counts without a timestamp or when it is a local notice.
+std::optional<UsageCopy> CountedUsage(const LineRecord& rec);
 
 // One copy of an API response's usage, with what decides between copies.
 struct UsageCandidate {

@@ -26,7 +26,8 @@ struct Usage {
 };
 
 // A usage-bearing copy of an API response: a line's own message.usage, or an
-// assistant message embedded in a progress line (agent_progress).
+// assistant message embedded in a progress line (agent_progress). Which one
+// counts for a line is token accounting's choice (CountedUsage, derive.h).
 struct UsageCopy {
   std::string api_message_id;  // message.id; empty when absent (never deduplicated)
   std::string request_id;      // empty when absent
@@ -35,7 +36,14 @@ struct UsageCopy {
   int64_t timestamp_ms = 0;
   bool is_sidechain = false;
   std::optional<double> cost_usd;  // the line's own costUSD, which overrides the price table
-  bool embedded = false;           // from a progress line's data.message
+};
+
+// An assistant response embedded in a progress line's data.message, as
+// written: usage, model and id from data.message.message; time, requestId,
+// isSidechain, costUSD and isApiErrorMessage from data.message.
+struct EmbeddedResponse {
+  UsageCopy copy;
+  bool api_error_message = false;
 };
 
 struct ToolUse {
@@ -81,7 +89,13 @@ struct LineRecord {
   std::string stop_reason;  // message.stop_reason; empty when null or absent (a streamed block)
   std::string content;  // searchable text
   std::optional<Usage> usage;            // the line's own message.usage
-  std::optional<UsageCopy> usage_copy;   // what counts for tokens (own or embedded), with a timestamp
+  std::optional<double> cost_usd;        // the line's own costUSD
+  bool api_error_message = false;        // isApiErrorMessage
+  // A progress line's embedded response with usage and a timestamp.
+  std::optional<EmbeddedResponse> embedded;
+  // What counts for tokens (own or embedded), with a timestamp: set by
+  // CountedUsage (derive.h) after parsing, never by the parser.
+  std::optional<UsageCopy> usage_copy;
   std::vector<ToolUse> tool_uses;
   std::vector<ToolResult> tool_results;
   std::string tool_use_result_text;  // toolUseResult when it is a string ("User rejected tool use", …)

@@ -6,6 +6,7 @@
 // looked up, how copies are keyed, and how a tool result's status is read.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -310,6 +311,87 @@ TEST(RevisionBeatsTest, IdenticalLinesNeverBeatAndDifferentOnesAreStrictlyOrdere
       }
     }
   }
+}
+
+// Which usage of a parsed line counts (CountedUsage): the rule lives with
+// token accounting, not in the parser.
+LineRecord AssistantLine(int64_t input, int64_t output) {
+  LineRecord rec;
+  rec.type = "assistant";
+  rec.model = "claude-sonnet-4-5";
+  rec.api_message_id = "msg_1";
+  rec.request_id = "req_1";
+  rec.timestamp_ms = 1772445600000;
+  rec.is_sidechain = true;
+  rec.cost_usd = 0.25;
+  rec.usage = Usage{.input = input, .output = output};
+  return rec;
+}
+
+EmbeddedResponse Embedded(int64_t input, std::string model = "claude-haiku-4-5") {
+  EmbeddedResponse e;
+  e.copy.api_message_id = "msg_agent";
+  e.copy.request_id = "req_agent";
+  e.copy.model = std::move(model);
+  e.copy.usage = Usage{.input = input, .output = 1};
+  e.copy.timestamp_ms = 1772445700000;
+  return e;
+}
+
+TEST(CountedUsageTest, TheLinesOwnUsageCountsWithTheLinesFacts) {
+  std::optional<UsageCopy> copy = CountedUsage(AssistantLine(10, 20));
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(copy->usage.input, 10);
+  EXPECT_EQ(copy->usage.output, 20);
+  EXPECT_EQ(copy->api_message_id, "msg_1");
+  EXPECT_EQ(copy->request_id, "req_1");
+  EXPECT_EQ(copy->model, "claude-sonnet-4-5");
+  EXPECT_EQ(copy->timestamp_ms, 1772445600000);
+  EXPECT_TRUE(copy->is_sidechain);
+  EXPECT_EQ(copy->cost_usd, 0.25);
+}
+
+TEST(CountedUsageTest, NoTimestampNoCount) {
+  LineRecord rec = AssistantLine(10, 20);
+  rec.timestamp_ms.reset();
+  EXPECT_FALSE(CountedUsage(rec).has_value());
+}
+
+TEST(CountedUsageTest, LocalNoticesAreNotApiCalls) {
+  LineRecord synthetic = AssistantLine(0, 0);
+  synthetic.model = "<synthetic>";
+  EXPECT_FALSE(CountedUsage(synthetic).has_value());
+  LineRecord api_error = AssistantLine(0, 0);
+  api_error.api_error_message = true;
+  EXPECT_FALSE(CountedUsage(api_error).has_value());
+  // With tokens it was a call after all.
+  api_error.usage->input = 5;
+  EXPECT_TRUE(CountedUsage(api_error).has_value());
+  // A zero-usage line of a real model is still a call.
+  EXPECT_TRUE(CountedUsage(AssistantLine(0, 0)).has_value());
+}
+
+TEST(CountedUsageTest, AProgressLinesEmbeddedResponseCountsWhenTheLineHasNoUsageOfItsOwn) {
+  LineRecord progress;
+  progress.type = "progress";
+  progress.timestamp_ms = 1772445600000;
+  progress.embedded = Embedded(7);
+  std::optional<UsageCopy> copy = CountedUsage(progress);
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(copy->api_message_id, "msg_agent");
+  EXPECT_EQ(copy->model, "claude-haiku-4-5");
+  EXPECT_EQ(copy->usage.input, 7);
+  EXPECT_EQ(copy->timestamp_ms, 1772445700000) << "the embedded message's own time";
+
+  LineRecord both = AssistantLine(10, 20);
+  both.embedded = Embedded(7);
+  ASSERT_TRUE(CountedUsage(both).has_value());
+  EXPECT_EQ(CountedUsage(both)->api_message_id, "msg_1") << "the line's own usage first";
+
+  LineRecord notice;
+  notice.embedded = Embedded(0, "<synthetic>");
+  notice.embedded->copy.usage = Usage{};
+  EXPECT_FALSE(CountedUsage(notice).has_value());
 }
 
 }  // namespace
