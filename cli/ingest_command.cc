@@ -89,6 +89,11 @@ int RunIngest(const IngestRun& run) {
     }
   }
 
+  // Every run says where it read (with --json, in the summary's "roots").
+  if (!run.json && !roots.roots.empty()) {
+    std::fprintf(stderr, "cco: roots: %s\n", absl::StrJoin(roots.roots, ", ").c_str());
+  }
+
   SqliteStoreOptions store_options;
   if (run.replay) store_options.now_ms = [] { return int64_t{0}; };
   WriterOptions writer_options;
@@ -158,7 +163,8 @@ int RunIngest(const IngestRun& run) {
         .Field("archived", report.removed)
         .Field("renamed", report.renamed)
         .Field("errors", static_cast<int64_t>(report.errors.size()))
-        .Field("skipped", static_cast<int64_t>(report.skipped.size()));
+        .Field("skipped", static_cast<int64_t>(report.skipped.size()))
+        .Field("waiting", report.waiting);
     if (!run.replay) j.Field("elapsed_ms", static_cast<int64_t>(secs * 1000));
     j.Key("roots").BeginArray();
     for (const std::string& r : roots.roots) j.String(r);
@@ -183,6 +189,10 @@ int RunIngest(const IngestRun& run) {
     }
     if (!report.skipped.empty()) {
       std::printf("  %zu paths below the roots skipped (named in the warnings)\n", report.skipped.size());
+    }
+    if (report.waiting > 0) {
+      std::printf("  %lld files with no complete first line yet (empty or just started), read once they have one\n",
+                  static_cast<long long>(report.waiting));
     }
     std::printf("  database: %s\n", run.db_path.c_str());
   }

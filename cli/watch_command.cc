@@ -70,7 +70,9 @@ absl::StatusOr<WatchRun> ParseWatchFlags(const std::vector<std::string>& argv) {
 void WakeWatcher(void* watcher) { static_cast<Watcher*>(watcher)->Wake(); }
 
 int Watch(const WatchRun& run) {
-  const std::vector<std::string> roots = CandidateRoots(run.roots);
+  absl::StatusOr<std::vector<std::string>> candidates = CandidateRoots(run.roots);
+  if (!candidates.ok()) return ReportFailure(candidates.status());
+  const std::vector<std::string>& roots = *candidates;
   if (roots.empty()) return ReportFailure(absl::NotFoundError("no transcript root: set --root or HOME"));
 
   // The writer's default in-flight budget (src/memory_budget.h) also keeps

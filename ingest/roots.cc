@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -11,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "ingest/line_splitter.h"
 #include "ingest/walk.h"
+#include "src/status.h"
 #include "simdjson.h"
 
 namespace cco {
@@ -35,11 +39,29 @@ std::string Canonical(const fs::path& p) {
   return ec ? fs::absolute(p, ec).lexically_normal().string() : c.string();
 }
 
-// A directory given by the user: a projects/ directory itself, or a config
-// directory that contains one.
-fs::path ProjectsDirOf(const fs::path& dir) {
-  if (dir.filename() != "projects" && IsDir(dir / "projects")) return dir / "projects";
-  return dir;
+bool NamedProjects(const fs::path& p) { return p.filename() == "projects"; }
+
+// The projects/ directory a --root names (see ResolveRoots), or why it is
+// refused. `must_exist` false (watch) takes a missing one as to be waited
+// for: a projects/ directory itself, else the config directory's projects/.
+absl::StatusOr<std::string> ProjectsDirOf(const std::string& given, bool must_exist) {
+  fs::path dir = fs::path(given).lexically_normal();
+  if (dir.has_parent_path() && dir.filename().empty()) dir = dir.parent_path();  // a trailing '/'
+  if (!IsDir(dir)) {
+    if (must_exist) return absl::NotFoundError(absl::StrCat("root ", given, " does not exist or is not a directory"));
+    return Canonical(NamedProjects(dir) ? dir : dir / "projects");
+  }
+  const fs::path real(Canonical(dir));
+  if (NamedProjects(dir) || NamedProjects(real)) return real.string();
+  if (IsDir(dir / "projects")) return Canonical(dir / "projects");
+  if (NamedProjects(real.parent_path())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "root ", given, " is a project directory, not a root; pass its parent: --root ",
+        real.parent_path().string()));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "root ", given, " holds no Claude Code transcripts: a root is a Claude config directory (one with a "
+      "projects/ directory, like ~/.claude) or a projects/ directory itself (like ~/.claude/projects)"));
 }
 
 void AddUnique(std::vector<std::string>* out, const std::string& path) {
@@ -69,8 +91,8 @@ absl::StatusOr<RootSet> ResolveRoots(const std::vector<std::string>& explicit_ro
   RootSet set;
   if (!explicit_roots.empty()) {
     for (const std::string& r : explicit_roots) {
-      if (!IsDir(r)) return absl::NotFoundError(absl::StrCat("root ", r, " does not exist or is not a directory"));
-      AddUnique(&set.roots, Canonical(ProjectsDirOf(r)));
+      ASSIGN_OR_RETURN(std::string projects, ProjectsDirOf(r, /*must_exist=*/true));
+      AddUnique(&set.roots, projects);
     }
     return set;
   }
@@ -84,10 +106,13 @@ absl::StatusOr<RootSet> ResolveRoots(const std::vector<std::string>& explicit_ro
   return set;
 }
 
-std::vector<std::string> CandidateRoots(const std::vector<std::string>& explicit_roots) {
+absl::StatusOr<std::vector<std::string>> CandidateRoots(const std::vector<std::string>& explicit_roots) {
   std::vector<std::string> out;
   if (!explicit_roots.empty()) {
-    for (const std::string& r : explicit_roots) AddUnique(&out, Canonical(ProjectsDirOf(r)));
+    for (const std::string& r : explicit_roots) {
+      ASSIGN_OR_RETURN(std::string projects, ProjectsDirOf(r, /*must_exist=*/false));
+      AddUnique(&out, projects);
+    }
     return out;
   }
   for (const fs::path& candidate : DefaultCandidates()) AddUnique(&out, Canonical(candidate));
@@ -115,6 +140,63 @@ std::vector<std::string> ListTranscripts(const std::string& root, std::vector<st
     for (const SkippedPath& s : walk.skipped) named->push_back(absl::StrCat(s.path, ": ", s.reason));
   }
   return std::move(walk.files);
+}
+
+bool IsTranscriptLine(std::string_view line) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(simdjson::padded_string(line)).get(object) != simdjson::SUCCESS) return false;
+  simdjson::dom::element value;
+  if (object["type"].get(value) != simdjson::SUCCESS) return false;
+  for (const char* key : {"sessionId", "uuid", "leafUuid", "messageId"}) {
+    if (object[key].get(value) == simdjson::SUCCESS) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<TranscriptJudgement> JudgeTranscript(const std::string& root, const std::string& path,
+                                                    RandomAccessFile& file, bool complete, int64_t max_line_bytes) {
+  const fs::path rel = fs::path(path).lexically_relative(root);
+  if (std::distance(rel.begin(), rel.end()) < 2) {
+    return TranscriptJudgement{TranscriptVerdict::kNotTranscript, "not inside a project directory"};
+  }
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  std::optional<TranscriptJudgement> found;
+  auto judge_line = [&](const SplitLine& line) {
+    std::string_view text = line.text;
+    if (line.start == 0 && text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(3);
+    if (text.empty() || text == "\r") return absl::OkStatus();  // blank: the next line decides
+    if (line.oversized) {
+      found = TranscriptJudgement{TranscriptVerdict::kNotTranscript,
+                                  absl::StrCat("first line longer than ", max_line_bytes, " bytes")};
+    } else if (IsTranscriptLine(text)) {
+      found = TranscriptJudgement{TranscriptVerdict::kTranscript, ""};
+    } else {
+      found = TranscriptJudgement{TranscriptVerdict::kNotTranscript,
+                                  "first line is not a JSON object with type and sessionId, uuid, leafUuid or "
+                                  "messageId"};
+    }
+    return absl::CancelledError("judged");  // stops the splitter
+  };
+  LineSplitter splitter(0, max_line_bytes, /*keep_prefix_bytes=*/0);
+  std::string block(64 << 10, '\0');
+  int64_t at = 0;
+  while (!found.has_value()) {
+    ASSIGN_OR_RETURN(size_t n, file.Read(at, block.size(), block.data()));
+    if (n == 0) {
+      if (complete) splitter.Finish(judge_line).IgnoreError();
+      break;
+    }
+    at += static_cast<int64_t>(n);
+    splitter.Feed(std::string_view(block.data(), n), judge_line).IgnoreError();
+    // No need to read a long first line to its end: past the limit it is
+    // too long whatever follows.
+    if (!found.has_value() && at - splitter.consumed() > max_line_bytes + 1) {
+      found = TranscriptJudgement{TranscriptVerdict::kNotTranscript,
+                                  absl::StrCat("first line longer than ", max_line_bytes, " bytes")};
+    }
+  }
+  return found.value_or(TranscriptJudgement{TranscriptVerdict::kWaiting, ""});
 }
 
 std::string ReadAgentType(const std::string& transcript_path, Env& env) {

@@ -4,6 +4,7 @@
 #define CCO_INGEST_ROOTS_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -17,16 +18,24 @@ struct RootSet {
   std::vector<std::string> missing;   // default locations that do not exist (informational)
 };
 
-// Resolves the roots. With explicit `--root` values: each is a projects/
-// directory or a directory containing one; a missing one is NotFound. Without:
+// Resolves the roots. With explicit `--root` values, each must be a Claude
+// config directory (one holding projects/, which is then the root) or a
+// projects/ directory itself (by its name, or its target's when it is a
+// symlink). Errors: NotFound for a missing one; InvalidArgument for any other
+// directory, saying what a root must look like, and for a project directory
+// (a directory inside a projects/ directory) with a hint to pass its parent:
+// anything else would file unrelated *.jsonl files as events of made-up
+// projects, permanently. Without:
 // each entry of CLAUDE_CONFIG_DIR (comma-separated) + /projects, else
 // ${XDG_CONFIG_HOME:-~/.config}/claude/projects and ~/.claude/projects where
 // they exist. Duplicates (same real path) are dropped.
 absl::StatusOr<RootSet> ResolveRoots(const std::vector<std::string>& explicit_roots);
 
 // Like ResolveRoots for the daemon: roots that do not exist yet are kept, so
-// they can be watched for and picked up when they appear.
-std::vector<std::string> CandidateRoots(const std::vector<std::string>& explicit_roots);
+// they can be watched for and picked up when they appear (a missing --root
+// not named projects is taken as a config directory: its projects/ is
+// waited for). Errors: as ResolveRoots for an existing --root.
+absl::StatusOr<std::vector<std::string>> CandidateRoots(const std::vector<std::string>& explicit_roots);
 
 // A directory entry below a root that the walk could not take: a symlink
 // loop, a dangling symlink, an unreadable directory or transcript, or a
@@ -64,6 +73,35 @@ std::vector<std::string> ListTranscripts(const std::string& root, std::vector<st
 // For agent-<id>.jsonl, the agent type is read from the agent-<id>.meta.json
 // sidecar beside it when there is one (Claude Code 2.1; `agentType`).
 FileLocation LocateTranscript(const std::string& root, const std::string& path, Env& env = Env::Default());
+
+// Whether a file is a Claude Code transcript, judged by its place and its
+// first complete line.
+enum class TranscriptVerdict {
+  kTranscript,     // read it
+  kWaiting,        // empty, or its first line is not complete yet: judge again when it changes
+  kNotTranscript,  // skip it (counted and named with the reason)
+};
+struct TranscriptJudgement {
+  TranscriptVerdict verdict = TranscriptVerdict::kWaiting;
+  std::string reason;  // for kNotTranscript
+};
+
+// A transcript is a *.jsonl at <root>/<project>/… (at any depth below a
+// project directory: agent trees below a session included) whose first
+// complete, non-blank line (after a UTF-8 byte-order mark) is a JSON object
+// with "type" and one of "sessionId", "uuid", "leafUuid", "messageId" (file
+// names are not always uuids, so the content decides). A file with no
+// complete line yet is kWaiting, never rejected: a session that just
+// started writes its first line a moment later. With `complete` (replay:
+// files are whole) a last line without '\n' counts as complete. A first
+// line longer than `max_line_bytes` is kNotTranscript; reading stops there.
+// Errors: the file's read errors.
+absl::StatusOr<TranscriptJudgement> JudgeTranscript(const std::string& root, const std::string& path,
+                                                    RandomAccessFile& file, bool complete, int64_t max_line_bytes);
+
+// Whether `line` (one complete line without its '\n') is a JSON object with
+// "type" and one of "sessionId", "uuid", "leafUuid", "messageId".
+bool IsTranscriptLine(std::string_view line);
 
 // The `agentType` of the sidecar `<dir>/agent-<id>.meta.json` beside the
 // transcript `<dir>/agent-<id>.jsonl`; "" when there is none or it is not a

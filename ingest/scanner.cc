@@ -226,6 +226,13 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
     displace_own = renamed_from.empty() && own_row && !own_head &&
                    FileIsBeside(env_, path, own->second.identity.dev, own->second.identity.inode);
   }
+  // A file no row continues is read only once it shows itself a transcript
+  // (JudgeTranscript); until then nothing of it reaches the writer.
+  const bool as_new = renamed_from.empty() && (own == states_.end() || own->second.generation == 0 || displace_own);
+  if (as_new) {
+    ASSIGN_OR_RETURN(TranscriptVerdict verdict, Judge(root, path, file, st, report));
+    if (verdict != TranscriptVerdict::kTranscript) return absl::OkStatus();
+  }
   std::optional<MoveUndo> undo;
   if (!renamed_from.empty() || displace_own) {
     undo.emplace();
@@ -253,6 +260,41 @@ absl::Status Scanner::Visit(const std::string& root, const std::string& path, bo
   }
   return TailOne(root, path, file, st, renamed_from, displaced_to, undo.has_value() ? &*undo : nullptr, report,
                  bytes_read);
+}
+
+absl::StatusOr<TranscriptVerdict> Scanner::Judge(const std::string& root, const std::string& path,
+                                                 RandomAccessFile& file, const FileInfo& st, ScanReport* report) {
+  auto cached = judged_.find(path);
+  const bool unchanged = cached != judged_.end() && cached->second.info.SameFile(st) &&
+                         cached->second.info.size == st.size && cached->second.info.mtime_ns == st.mtime_ns;
+  TranscriptJudgement judgement;
+  if (unchanged) {
+    judgement = cached->second.judgement;
+  } else {
+    absl::StatusOr<TranscriptJudgement> judged = JudgeTranscript(
+        root, path, file, options_.tail.take_unterminated_final_line, options_.tail.max_line_bytes);
+    if (!judged.ok()) {
+      report->errors.push_back(std::string(judged.status().message()));
+      spdlog::warn("cannot read transcript path=\"{}\" error=\"{}\"", path, judged.status().message());
+      return TranscriptVerdict::kWaiting;
+    }
+    judgement = *std::move(judged);
+  }
+  switch (judgement.verdict) {
+    case TranscriptVerdict::kTranscript:
+      judged_.erase(path);
+      break;
+    case TranscriptVerdict::kWaiting:
+      ++report->waiting;
+      if (!unchanged) spdlog::debug("waiting for the first complete line path=\"{}\"", path);
+      break;
+    case TranscriptVerdict::kNotTranscript:
+      report->skipped.push_back(absl::StrCat(path, ": not a transcript (", judgement.reason, ")"));
+      if (!unchanged) spdlog::info("not a transcript, skipped path=\"{}\" reason=\"{}\"", path, judgement.reason);
+      break;
+  }
+  if (judgement.verdict != TranscriptVerdict::kTranscript) judged_[path] = Judged{st, judgement};
+  return judgement.verdict;
 }
 
 absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanReport* report) {
@@ -367,6 +409,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   }
   std::sort(missing.begin(), missing.end());
   for (const std::string& path : missing) RETURN_IF_ERROR(Archive(path, report));
+  absl::erase_if(judged_, [&](const auto& entry) { return !on_disk.contains(entry.first) && in_roots(entry.first); });
   if (record_walk) {
     walk.done = true;
     walk.files_read = progress.files_total;

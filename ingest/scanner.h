@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "ingest/env.h"
 #include "ingest/line_parser.h"
+#include "ingest/roots.h"
 #include "ingest/tailer.h"
 #include "src/writer.h"
 
@@ -52,9 +53,15 @@ struct ScanReport {
   int64_t removed = 0;        // paths that disappeared (archived)
   int64_t renamed = 0;
   std::vector<std::string> errors;  // per-file problems; the pass went on
-  // Entries below the roots the walk could not take (a symlink loop, a
-  // dangling symlink, unreadable), as "<path>: <reason>" (see WalkTranscripts).
+  // Entries below the roots not taken, as "<path>: <reason>": what the walk
+  // could not take (a symlink loop, a dangling symlink, unreadable; see
+  // WalkTranscripts) and *.jsonl files that are not transcripts (see
+  // JudgeTranscript).
   std::vector<std::string> skipped;
+  // *.jsonl files with no complete first line yet (empty, or a session
+  // that just started): not read, not rejected; judged again when they
+  // change.
+  int64_t waiting = 0;
 };
 
 class Scanner {
@@ -111,6 +118,12 @@ class Scanner {
                        const std::string& renamed_from, const std::string& displaced_to,
                        const MoveUndo* before_move, ScanReport* report, int64_t* bytes_read);
   absl::Status Archive(const std::string& path, ScanReport* report);
+  // Whether the file at `path`, which no row continues, is a transcript
+  // (JudgeTranscript), counted in `report` as waiting or skipped when it is
+  // not. Remembered per path while the file's (dev, inode, size, mtime)
+  // stay, so an unchanged non-transcript is not read again every pass.
+  absl::StatusOr<TranscriptVerdict> Judge(const std::string& root, const std::string& path, RandomAccessFile& file,
+                                          const FileInfo& st, ScanReport* report);
   struct MoveSource {
     std::string key;          // the row's path here; "" when none
     bool same_inode = false;  // found by (dev, inode), not by first bytes
@@ -128,6 +141,11 @@ class Scanner {
   absl::flat_hash_map<std::string, FileState> states_;  // by path
   int64_t refusals_seen_ = 0;
   int64_t displaced_ = 0;  // placeholders handed out
+  struct Judged {
+    FileInfo info;
+    TranscriptJudgement judgement;
+  };
+  absl::flat_hash_map<std::string, Judged> judged_;  // files not (yet) transcripts, by path
   bool walk_recorded_ = false;  // a walk of this scanner's is in the database
 };
 

@@ -63,6 +63,7 @@ std::string Join(const std::vector<std::string>& lines) {
 struct Summary {
   int64_t files = 0, lines = 0, messages = 0, events = 0, quarantined = 0, duplicates = 0;
   int64_t conversations = 0, projects = 0, bytes = 0, new_generations = 0, archived = 0, renamed = 0;
+  int64_t waiting = 0, skipped = 0;
   std::string json;
 };
 
@@ -81,6 +82,8 @@ Summary ParseSummary(const std::string& json) {
   s.new_generations = JsonInt(json, "new_generations");
   s.archived = JsonInt(json, "archived");
   s.renamed = JsonInt(json, "renamed");
+  s.waiting = JsonInt(json, "waiting");
+  s.skipped = JsonInt(json, "skipped");
   return s;
 }
 
@@ -684,7 +687,9 @@ void ExpectSummaryMatches(const Summary& s, const Expected& expected) {
                                                                  {"quarantined", s.quarantined},
                                                                  {"bytes", s.bytes},
                                                                  {"conversations", s.conversations},
-                                                                 {"projects", s.projects}}) {
+                                                                 {"projects", s.projects},
+                                                                 {"waiting", s.waiting},
+                                                                 {"skipped", s.skipped}}) {
     ASSERT_TRUE(expected.totals.contains(key)) << key;
     EXPECT_EQ(value, expected.totals.at(key)) << key << " in " << s.json;
   }
