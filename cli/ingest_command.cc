@@ -89,11 +89,6 @@ int RunIngest(const IngestRun& run) {
     }
   }
 
-  // Every run says where it read (with --json, in the summary's "roots").
-  if (!run.json && !roots.roots.empty()) {
-    std::fprintf(stderr, "cco: roots: %s\n", absl::StrJoin(roots.roots, ", ").c_str());
-  }
-
   SqliteStoreOptions store_options;
   if (run.replay) store_options.now_ms = [] { return int64_t{0}; };
   WriterOptions writer_options;
@@ -102,6 +97,10 @@ int RunIngest(const IngestRun& run) {
       run.db_path, WriterStart{run.replay ? "replay" : "rescan", roots.roots}, store_options, writer_options);
   if (!setup.ok()) return Fail(setup.status());
   Writer& writer = *setup->writer;
+  // Every run says where it reads (with --json, in the summary's "roots").
+  if (!run.json && !roots.roots.empty()) {
+    std::fprintf(stderr, "cco: roots: %s\n", absl::StrJoin(roots.roots, ", ").c_str());
+  }
   ScanOptions options;
   options.tail.max_line_bytes = run.max_line_bytes;
   options.tail.take_unterminated_final_line = run.replay;

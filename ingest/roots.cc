@@ -148,7 +148,9 @@ bool IsTranscriptLine(std::string_view line) {
   if (parser.parse(simdjson::padded_string(line)).get(object) != simdjson::SUCCESS) return false;
   simdjson::dom::element value;
   if (object["type"].get(value) != simdjson::SUCCESS) return false;
-  for (const char* key : {"sessionId", "uuid", "leafUuid", "messageId"}) {
+  // runId and agentId: a workflow journal's lines carry neither sessionId
+  // nor uuid ({"type":"started","runId":…}, {"type":"result","agentId":…}).
+  for (const char* key : {"sessionId", "uuid", "leafUuid", "messageId", "runId", "agentId"}) {
     if (object[key].get(value) == simdjson::SUCCESS) return true;
   }
   return false;
@@ -165,16 +167,15 @@ absl::StatusOr<TranscriptJudgement> JudgeTranscript(const std::string& root, con
   auto judge_line = [&](const SplitLine& line) {
     std::string_view text = line.text;
     if (line.start == 0 && text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(3);
-    if (text.empty() || text == "\r") return absl::OkStatus();  // blank: the next line decides
-    if (line.oversized) {
-      found = TranscriptJudgement{TranscriptVerdict::kNotTranscript,
-                                  absl::StrCat("first line longer than ", max_line_bytes, " bytes")};
-    } else if (IsTranscriptLine(text)) {
+    // A blank line, or one too long to parse (a session may well start with
+    // a huge paste, quarantined when read): the next line decides.
+    if (text.empty() || text == "\r" || line.oversized) return absl::OkStatus();
+    if (IsTranscriptLine(text)) {
       found = TranscriptJudgement{TranscriptVerdict::kTranscript, ""};
     } else {
       found = TranscriptJudgement{TranscriptVerdict::kNotTranscript,
-                                  "first line is not a JSON object with type and sessionId, uuid, leafUuid or "
-                                  "messageId"};
+                                  "first line is not a JSON object with type and sessionId, uuid, leafUuid, "
+                                  "messageId, runId or agentId"};
     }
     return absl::CancelledError("judged");  // stops the splitter
   };
@@ -189,12 +190,6 @@ absl::StatusOr<TranscriptJudgement> JudgeTranscript(const std::string& root, con
     }
     at += static_cast<int64_t>(n);
     splitter.Feed(std::string_view(block.data(), n), judge_line).IgnoreError();
-    // No need to read a long first line to its end: past the limit it is
-    // too long whatever follows.
-    if (!found.has_value() && at - splitter.consumed() > max_line_bytes + 1) {
-      found = TranscriptJudgement{TranscriptVerdict::kNotTranscript,
-                                  absl::StrCat("first line longer than ", max_line_bytes, " bytes")};
-    }
   }
   return found.value_or(TranscriptJudgement{TranscriptVerdict::kWaiting, ""});
 }

@@ -88,19 +88,22 @@ struct TranscriptJudgement {
 
 // A transcript is a *.jsonl at <root>/<project>/… (at any depth below a
 // project directory: agent trees below a session included) whose first
-// complete, non-blank line (after a UTF-8 byte-order mark) is a JSON object
-// with "type" and one of "sessionId", "uuid", "leafUuid", "messageId" (file
-// names are not always uuids, so the content decides). A file with no
+// complete, non-blank line (after a UTF-8 byte-order mark; a line longer than
+// `max_line_bytes` cannot be parsed and is passed over too) is a JSON object
+// with "type" and one of "sessionId", "uuid", "leafUuid", "messageId", or
+// "runId"/"agentId" (a workflow journal's lines) (file names are not always
+// uuids, so the content decides). A file with no
 // complete line yet is kWaiting, never rejected: a session that just
 // started writes its first line a moment later. With `complete` (replay:
-// files are whole) a last line without '\n' counts as complete. A first
-// line longer than `max_line_bytes` is kNotTranscript; reading stops there.
-// Errors: the file's read errors.
+// files are whole) a last line without '\n' counts as complete. Memory stays
+// bounded (an over-long line is skipped through, not held). Errors: the
+// file's read errors.
 absl::StatusOr<TranscriptJudgement> JudgeTranscript(const std::string& root, const std::string& path,
                                                     RandomAccessFile& file, bool complete, int64_t max_line_bytes);
 
 // Whether `line` (one complete line without its '\n') is a JSON object with
-// "type" and one of "sessionId", "uuid", "leafUuid", "messageId".
+// "type" and one of "sessionId", "uuid", "leafUuid", "messageId", "runId",
+// "agentId".
 bool IsTranscriptLine(std::string_view line);
 
 // The `agentType` of the sidecar `<dir>/agent-<id>.meta.json` beside the
