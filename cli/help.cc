@@ -20,7 +20,9 @@ FlagHelp Db() {
 FlagHelp Json(const std::string& what) { return {"json", "", absl::StrCat("Print ", what, " as one JSON object.")}; }
 FlagHelp Root() {
   FlagHelp f{"root", "DIR",
-             "A projects/ directory, or a directory containing one (repeatable). Default: each entry of "
+             "A Claude config directory holding projects/ (like ~/.claude) or a projects/ directory (repeatable); any "
+             "other directory is refused (exit 2), a project directory with a hint to pass its parent. Only "
+             "transcripts below it are read: other *.jsonl files are skipped and named. Default: each entry of "
              "CLAUDE_CONFIG_DIR (comma-separated) + /projects, else ${XDG_CONFIG_HOME:-~/.config}/claude/projects and "
              "~/.claude/projects where they exist."};
   f.repeatable = true;
@@ -235,7 +237,7 @@ const std::vector<ExitCodeHelp>& ExitCodes() {
        "failure (among them: not a cco database, a database written by a newer cco, one that needs a migration, a "
        "check that found differences, an I/O error)"},
       {kExitUsage,
-       "usage error: an unknown command, flag or flag value, a missing root, no database where a reader looks, a "
+       "usage error: an unknown command, flag or flag value, a missing root or a directory that is not one, no database where a reader looks, a "
        "--db that is a directory or whose directory does not exist, an invalid time zone or date range, a project "
        "that matches nothing"},
       {kExitLocked, "the database is in use by another cco writer (its pid is named)"},

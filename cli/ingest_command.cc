@@ -190,8 +190,8 @@ int RunIngest(const IngestRun& run) {
       std::printf("  %zu paths below the roots skipped (named in the warnings)\n", report.skipped.size());
     }
     if (report.waiting > 0) {
-      std::printf("  %lld files with no complete first line yet (empty or just started), read once they have one\n",
-                  static_cast<long long>(report.waiting));
+      std::printf("  %s waiting for a first line (read once it is complete)\n",
+                  Plural(report.waiting, "file").c_str());
     }
     std::printf("  database: %s\n", run.db_path.c_str());
   }
