@@ -426,6 +426,10 @@ LineRecord OversizedLineRecord(std::string_view prefix, int64_t offset, int64_t 
 }
 
 LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
+  // A CRLF line is parsed and keyed without its '\r' (so its hash is the
+  // same as the LF line's), but stored with it: raw is the bytes between the
+  // two newlines, exactly.
+  const std::string_view exact = line;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   LineRecord rec = ParseLine(line, offset);
   if (line.size() > kParserKeepBytes) {
@@ -447,18 +451,18 @@ LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
   }
   if (err != simdjson::SUCCESS) {
     const char* reason = err == simdjson::UTF8_ERROR ? "invalid_utf8" : "invalid_json";
-    return Quarantine(line, offset, hash, absl::StrCat(reason, ": ", simdjson::error_message(err)));
+    return Quarantine(exact, offset, hash, absl::StrCat(reason, ": ", simdjson::error_message(err)));
   }
   object top;
   if (root.get(top) != simdjson::SUCCESS) {
-    return Quarantine(line, offset, hash, "not_an_object: the line is valid JSON but not an object");
+    return Quarantine(exact, offset, hash, "not_an_object: the line is valid JSON but not an object");
   }
 
   LineRecord rec;
   rec.offset = offset;
   rec.length = static_cast<int64_t>(line.size());
   rec.line_hash = hash;
-  rec.raw.assign(line);
+  rec.raw.assign(exact);
 
   // One pass over the top-level fields; message/data are handled after the
   // type is known.

@@ -4,9 +4,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ingest/line_parser.h"
 #include "spdlog/spdlog.h"
+#include "src/change_sequence.h"
 #include "src/check.h"
+#include "src/compressor.h"
 #include "src/derive.h"
 #include "src/migrate.h"
 #include "src/record.h"
@@ -31,7 +35,7 @@ constexpr char kClearDerived[] =
 // rederive should leave nothing that a recompute would not give).
 constexpr char kResetConversations[] =
     "UPDATE conversations SET tool_use_count = 0, total_tokens = 0, title = NULL, title_source = NULL,"
-    " title_event_id = NULL,"
+    " title_event_id = NULL, change_seq = cco_change_seq(),"
     " message_count = (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id),"
     " started_ms = (SELECT min(timestamp_ms) FROM messages m WHERE m.conversation_id = conversations.id),"
     " ended_ms = (SELECT max(timestamp_ms) FROM messages m WHERE m.conversation_id = conversations.id)";
@@ -100,15 +104,15 @@ bool SameTokens(const StoredRow& row, const std::optional<Usage>& usage) {
 }
 
 // Parses and derives every row of `table` in id order.
-absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, const absl::flat_hash_map<int64_t, FileInfo>& files,
-                         bool messages, RederiveReport* report) {
+absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, Compressor& compressor,
+                         const absl::flat_hash_map<int64_t, FileInfo>& files, bool messages, RederiveReport* report) {
   ASSIGN_OR_RETURN(Stmt select, db.Prepare(messages
-      ? "SELECT id, conversation_id, file_id, byte_offset, raw, content, input_tokens, output_tokens,"
+      ? "SELECT id, conversation_id, file_id, byte_offset, cco_raw(raw), cco_text(content), input_tokens, output_tokens,"
         " cache_creation_tokens, cache_read_tokens FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2"
-      : "SELECT id, conversation_id, file_id, byte_offset, raw FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"));
+      : "SELECT id, conversation_id, file_id, byte_offset, cco_raw(raw) FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"));
   ASSIGN_OR_RETURN(Stmt update, db.Prepare(
       "UPDATE messages SET content = ?2, input_tokens = ?3, output_tokens = ?4, cache_creation_tokens = ?5,"
-      " cache_read_tokens = ?6, stop_reason = ?7 WHERE id = ?1"));
+      " cache_read_tokens = ?6, stop_reason = ?7, change_seq = cco_change_seq() WHERE id = ?1"));
   LineParser parser;
   int64_t after = 0;
   while (true) {
@@ -139,7 +143,12 @@ absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, const absl::flat_hash_m
       }
       ++report->messages;
       if (rec.content != row.content || !SameTokens(row, rec.usage)) {
-        update.Bind(1, row.id).Bind(2, rec.content).BindTextOrNull(7, rec.stop_reason);
+        update.Bind(1, row.id).BindTextOrNull(7, rec.stop_reason);
+        if (const Encoded content = compressor.Encode(ValueKind::kText, rec.content); content.compressed) {
+          update.BindBlob(2, content.bytes);
+        } else {
+          update.Bind(2, content.bytes);
+        }
         if (rec.usage.has_value()) {
           update.Bind(3, rec.usage->input).Bind(4, rec.usage->output).Bind(5, rec.usage->cache_creation)
               .Bind(6, rec.usage->cache_read);
@@ -173,15 +182,23 @@ absl::StatusOr<RederiveReport> Rederive(Db& db) {
     }));
   }
   ASSIGN_OR_RETURN(report.cost_before_nanousd, Int(db, "SELECT coalesce(sum(cost_nanousd), 0) FROM usage_winners"));
+  ASSIGN_OR_RETURN(std::unique_ptr<ChangeSequence> change_seq, ChangeSequence::Attach(db));
+  ASSIGN_OR_RETURN(std::unique_ptr<Compressor> compressor, Compressor::Load(db, CompressorOptions{}));
   RETURN_IF_ERROR(db.Exec(kClearDerived));
+  // Replicas drop every derived row written before the rebuild.
+  for (const char* table : {"usage_winners", "tool_executions"}) {
+    ASSIGN_OR_RETURN(Stmt t, db.Prepare("INSERT INTO tombstones(change_seq, kind, table_name, created_ms)"
+                                        " VALUES (cco_change_seq(), 'rederive', ?1, ?2)"));
+    RETURN_IF_ERROR(t.Bind(1, table).Bind(2, absl::ToUnixMillis(absl::Now())).Run());
+  }
   RETURN_IF_ERROR(db.Exec(kResetConversations));
   {
     // The deriver's statements must be finalized before the transaction
     // ends, so it lives in this scope.
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteDeriver> deriver, SqliteDeriver::Create(db));
     ASSIGN_OR_RETURN(auto files, LoadFiles(db));
-    RETURN_IF_ERROR(DeriveTable(db, *deriver, files, /*messages=*/true, &report));
-    RETURN_IF_ERROR(DeriveTable(db, *deriver, files, /*messages=*/false, &report));
+    RETURN_IF_ERROR(DeriveTable(db, *deriver, *compressor, files, /*messages=*/true, &report));
+    RETURN_IF_ERROR(DeriveTable(db, *deriver, *compressor, files, /*messages=*/false, &report));
   }
   ASSIGN_OR_RETURN(report.cost_after_nanousd, Int(db, "SELECT coalesce(sum(cost_nanousd), 0) FROM usage_winners"));
   ASSIGN_OR_RETURN(report.api_calls, Int(db, "SELECT count(*) FROM usage_winners"));
@@ -205,6 +222,7 @@ absl::StatusOr<RederiveReport> Rederive(Db& db) {
         " conversation mismatches; integrity ", check.integrity, "); nothing was changed"));
   }
   RETURN_IF_ERROR(db.Exec("DELETE FROM rederive_requests"));
+  RETURN_IF_ERROR(change_seq->Save());
   RETURN_IF_ERROR(txn.Commit());
   return report;
 }

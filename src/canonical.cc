@@ -31,9 +31,9 @@ constexpr Section kSections[] = {
     {"message", true,
      "SELECT c.session_id, " LINE_KEY("m") ", m.type, m.subtype, m.timestamp_ms, m.model, m.stop_reason,"
      " m.input_tokens, m.output_tokens, m.cache_creation_tokens, m.cache_read_tokens, m.is_sidechain,"
-     " m.content, m.raw FROM messages m JOIN conversations c ON c.id = m.conversation_id"},
+     " cco_text(m.content), cco_raw(m.raw) FROM messages m JOIN conversations c ON c.id = m.conversation_id"},
     {"event", true,
-     "SELECT c.session_id, " LINE_KEY("e") ", e.type, e.subtype, e.timestamp_ms, e.raw"
+     "SELECT c.session_id, " LINE_KEY("e") ", e.type, e.subtype, e.timestamp_ms, cco_raw(e.raw)"
      " FROM events e JOIN conversations c ON c.id = e.conversation_id"},
     {"usage", true,
      "SELECT c.session_id, w.dedup_key, w.api_message_id, w.request_id, w.source, w.report_session,"
@@ -47,7 +47,7 @@ constexpr Section kSections[] = {
      " LEFT JOIN messages um ON um.id = t.use_message_id LEFT JOIN messages rm ON rm.id = t.result_message_id"},
     {"quarantine", false,
      "SELECT (SELECT name FROM streams WHERE id = q.stream_id), q.line_hash, q.occurrence, q.reason, q.length,"
-     " hex(q.raw) FROM quarantine q"},
+     " hex(cco_raw(q.raw)) FROM quarantine q"},
     {"token_rollup", false,
      "SELECT r.bucket_ms, p.dir_name, r.model, r.input_tokens, r.output_tokens, r.cache_creation_tokens,"
      " r.cache_read_tokens, r.cost_nanousd, r.api_calls, r.unpriced_calls FROM token_rollups r"

@@ -88,6 +88,18 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
     report.integrity = row ? stmt.ColumnText(0) : "no answer";
     report.integrity_ok = report.integrity == "ok";
   }
+  if (report.integrity_ok) {
+    // Every stored line and text decodes (a damaged compressed value, or
+    // one naming a missing dictionary, is an error of cco_raw()).
+    absl::StatusOr<std::optional<int64_t>> decoded = db.QueryInt(
+        "SELECT (SELECT count(*) FROM messages WHERE cco_raw(raw) IS NULL OR cco_text(content) IS NULL)"
+        " + (SELECT count(*) FROM events WHERE cco_raw(raw) IS NULL)"
+        " + (SELECT count(*) FROM quarantine WHERE cco_raw(raw) IS NULL)");
+    if (!decoded.ok()) {
+      report.integrity_ok = false;
+      report.integrity = absl::StrCat("stored lines do not decode: ", decoded.status().message());
+    }
+  }
   ASSIGN_OR_RETURN(report.rollup_mismatches,
                    CountDifferences(db,
                                     absl::StrCat("SELECT b, p, m, k, sum(v) FROM (", kExpectedAnalytics,

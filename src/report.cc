@@ -378,7 +378,7 @@ absl::Status AddAgentBreakdown(Db& db, const ReportFilter& filter, std::vector<U
   // from; a copy embedded in a progress line of the main transcript names
   // its agent in data.agentId.
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "SELECT coalesce(f.agent_id, CASE WHEN w.source = 'event' THEN json_extract(e.raw, '$.data.agentId') END, ''),"
+      "SELECT coalesce(f.agent_id, CASE WHEN w.source = 'event' THEN json_extract(cco_raw(e.raw), '$.data.agentId') END, ''),"
       " w.model, sum(w.input_tokens), sum(w.output_tokens), sum(w.cache_creation_tokens), sum(w.cache_read_tokens),"
       " sum(w.cost_nanousd), count(*), sum(w.priced = 0)"
       " FROM usage_winners w"

@@ -1,5 +1,7 @@
 #include "src/sqlite.h"
 
+#include "src/sql_functions.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,6 +91,10 @@ absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
   Db db(raw, path);  // owns the handle even on error
   if (rc != SQLITE_OK) return SqliteStatus(rc, raw, absl::StrCat("cannot open database ", path));
   sqlite3_extended_result_codes(raw, 1);
+  // Stored values are read through cco_raw()/cco_text() (sql_functions.h).
+  if (int frc = RegisterSqlFunctions(raw); frc != SQLITE_OK) {
+    return SqliteStatus(frc, raw, "cannot register cco's SQL functions");
+  }
   sqlite3_busy_timeout(raw, 5000);
   // The first statements read the file: name it when they fail (a file that
   // is not a database fails here).
@@ -233,6 +239,11 @@ std::string Stmt::ColumnText(int col) const {
   const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
   int n = sqlite3_column_bytes(stmt_.get(), col);
   return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), n);
+}
+std::string_view Stmt::ColumnView(int col) const {
+  const void* bytes = sqlite3_column_blob(stmt_.get(), col);
+  int n = sqlite3_column_bytes(stmt_.get(), col);
+  return bytes == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(bytes), n);
 }
 int Stmt::ColumnCount() const { return sqlite3_column_count(stmt_.get()); }
 

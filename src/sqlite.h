@@ -98,6 +98,10 @@ class Stmt {
   int64_t ColumnInt(int col) const;
   double ColumnDouble(int col) const;
   std::string ColumnText(int col) const;
+  // The column's bytes as stored (a BLOB's bytes, or a TEXT's without
+  // conversion); the view is valid until the next Step or Reset.
+  std::string_view ColumnView(int col) const;
+  std::string ColumnBlob(int col) const { return std::string(ColumnView(col)); }
   bool ColumnIsNull(int col) const;
   std::optional<int64_t> ColumnOptionalInt(int col) const;
   int ColumnCount() const;

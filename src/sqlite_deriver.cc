@@ -50,7 +50,10 @@ struct SqliteDeriver::Execution {
 
 namespace {
 
-constexpr size_t kMaxToolOutput = 16 * 1024;
+// Tool inputs and outputs are kept as bounded previews (UTF-8 safe, in
+// bytes); the whole text is in the messages the execution references
+// (use_message_id, result_message_id), stored once.
+constexpr size_t kToolPreviewBytes = 256;
 
 constexpr char kWinnerColumns[] =
     "dedup_key, api_message_id, request_id, dsids, source, source_id, conversation_id, project_id,"
@@ -102,14 +105,16 @@ absl::Status SqliteDeriver::Prepare() {
   RETURN_IF_ERROR(prep(select_winner_, absl::StrCat("SELECT ", kWinnerColumns,
                                                     " FROM usage_winners WHERE dedup_key = ?1")));
   RETURN_IF_ERROR(prep(insert_winner_, absl::StrCat("INSERT OR REPLACE INTO usage_winners(", kWinnerColumns,
-                                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                                                    " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)")));
+                                                    ", change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                                                    " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
+                                                    " cco_change_seq())")));
   RETURN_IF_ERROR(prep(select_slots_by_api_id_, absl::StrCat(
       "SELECT ", kWinnerColumns, " FROM usage_winners WHERE api_message_id = ?1 ORDER BY dedup_key")));
   RETURN_IF_ERROR(prep(add_conversation_tokens_,
-                       "UPDATE conversations SET total_tokens = total_tokens + ?2 WHERE id = ?1"));
+                       "UPDATE conversations SET total_tokens = total_tokens + ?2, change_seq = cco_change_seq() WHERE id = ?1"));
   RETURN_IF_ERROR(prep(add_conversation_tools_,
-                       "UPDATE conversations SET tool_use_count = tool_use_count + ?2 WHERE id = ?1"));
+                       "UPDATE conversations SET tool_use_count = tool_use_count + ?2, change_seq = cco_change_seq()"
+                       " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(select_execution_,
                        "SELECT id, conversation_id, project_id, use_message_id, result_message_id,"
                        " tool_name, model, input, status, output, started_ms, completed_ms, duration_ms,"
@@ -117,15 +122,15 @@ absl::Status SqliteDeriver::Prepare() {
   RETURN_IF_ERROR(prep(upsert_execution_,
                        "INSERT INTO tool_executions(tool_use_id, conversation_id, project_id,"
                        " use_message_id, result_message_id, tool_name, model, input, status, output,"
-                       " started_ms, completed_ms, duration_ms, tool_duration_ms)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                       " started_ms, completed_ms, duration_ms, tool_duration_ms, change_seq)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, cco_change_seq())"
                        " ON CONFLICT(tool_use_id) DO UPDATE SET conversation_id = excluded.conversation_id,"
                        " project_id = excluded.project_id, use_message_id = excluded.use_message_id,"
                        " result_message_id = excluded.result_message_id, tool_name = excluded.tool_name,"
                        " model = excluded.model, input = excluded.input, status = excluded.status,"
                        " output = excluded.output, started_ms = excluded.started_ms,"
                        " completed_ms = excluded.completed_ms, duration_ms = excluded.duration_ms,"
-                       " tool_duration_ms = excluded.tool_duration_ms"));
+                       " tool_duration_ms = excluded.tool_duration_ms, change_seq = excluded.change_seq"));
   RETURN_IF_ERROR(prep(insert_pending_title_,
                        "INSERT OR IGNORE INTO pending_titles(leaf_uuid, title, source, event_id)"
                        " VALUES (?1, ?2, ?3, ?4)"));
@@ -136,8 +141,8 @@ absl::Status SqliteDeriver::Prepare() {
   RETURN_IF_ERROR(prep(select_title_,
                        "SELECT title_source, title_event_id FROM conversations WHERE id = ?1"));
   RETURN_IF_ERROR(prep(update_title_,
-                       "UPDATE conversations SET title = ?2, title_source = ?3, title_event_id = ?4"
-                       " WHERE id = ?1"));
+                       "UPDATE conversations SET title = ?2, title_source = ?3, title_event_id = ?4,"
+                       " change_seq = cco_change_seq() WHERE id = ?1"));
   return absl::OkStatus();
 }
 
@@ -559,7 +564,7 @@ absl::Status SqliteDeriver::OnToolUse(const ToolUse& use, const LineRecord& rec,
   e.use_message_id = ctx.row_id;
   e.tool_name = use.name;
   e.model = rec.model;
-  e.input = use.input_json;
+  e.input = TruncateUtf8(use.input_json, kToolPreviewBytes);
   e.started_ms = rec.timestamp_ms;
   e.duration_ms = Duration(e.tool_duration_ms, e.started_ms, e.completed_ms);
   RETURN_IF_ERROR(SaveExecution(e));
@@ -586,7 +591,7 @@ absl::Status SqliteDeriver::OnToolResult(const ToolResult& result, const LineRec
   }
   e.result_message_id = ctx.row_id;
   e.status = ClassifyToolResult(result, rec.tool_use_result_text, rec.tool_use_result_interrupted);
-  e.output = TruncateUtf8(result.text, kMaxToolOutput);
+  e.output = TruncateUtf8(result.text, kToolPreviewBytes);
   e.completed_ms = rec.timestamp_ms;
   e.tool_duration_ms = result.duration_ms;
   e.duration_ms = Duration(e.tool_duration_ms, e.started_ms, e.completed_ms);

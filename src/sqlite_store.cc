@@ -8,10 +8,13 @@
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "spdlog/spdlog.h"
+#include "src/change_sequence.h"
+#include "src/compressor.h"
 #include "src/hash.h"
 #include "src/migrate.h"
 #include "src/sqlite.h"
@@ -49,6 +52,11 @@ const char* KindName(RecordKind kind) {
   return "event";
 }
 
+// Rows recompressed per commit (a backfill finishes the few thousand stored
+// before its dictionary within a few batches) and per idle maintenance step.
+constexpr int64_t kRecompressPerCommit = 2000;
+constexpr int64_t kRecompressPerMaintain = 20000;
+
 class SqliteStore : public Store {
  public:
   SqliteStore(Db db, SqliteStoreOptions options) : db_(std::move(db)), options_(std::move(options)) {}
@@ -63,6 +71,7 @@ class SqliteStore : public Store {
   absl::Status RecordWalk(const WalkProgress& walk) override;
   absl::Status Checkpoint() override;
   void ReleaseMemory() override { sqlite3_db_release_memory(db_.get()); }
+  absl::StatusOr<bool> Maintain() override;
 
  private:
   struct FileRow {
@@ -96,8 +105,21 @@ class SqliteStore : public Store {
 
   int64_t Now() const { return options_.now_ms ? options_.now_ms() : absl::ToUnixMillis(absl::Now()); }
 
+  // After a rolled-back transaction: what was handed out or trained in it is
+  // forgotten.
+  absl::Status ForgetRolledBack();
+  // In the open transaction: trains a dictionary when enough is stored,
+  // recompresses up to `budget` older rows, saves the change sequence.
+  // Returns true while older rows remain to recompress.
+  absl::StatusOr<bool> MaintainStorage(int64_t budget);
+  // Recompresses up to `budget` rows of each table stored before the newest
+  // line dictionary (storage_state.recompress_*).
+  absl::StatusOr<bool> Recompress(int64_t budget);
+
   Db db_;  // declared before the statements: they must die first
   SqliteStoreOptions options_;
+  std::unique_ptr<ChangeSequence> change_seq_;
+  std::unique_ptr<Compressor> compressor_;
   std::unique_ptr<SqliteDeriver> deriver_;
   int64_t started_ms_ = 0;  // this writer's start, for writer_state
   int64_t db_dev_ = 0, db_inode_ = 0;  // the file opened, to notice it being replaced
@@ -114,6 +136,8 @@ class SqliteStore : public Store {
   std::optional<Stmt> select_message_revision_, update_message_revision_, count_message_revision_;
   std::optional<Stmt> select_event_revision_, update_event_revision_, count_event_revision_;
   std::optional<Stmt> insert_old_revision_, refresh_conversation_times_;
+  std::optional<Stmt> insert_project_cwd_;
+  absl::flat_hash_set<std::pair<int64_t, std::string>> project_cwds_;  // known (project, cwd)
 };
 
 absl::Status SqliteStore::Prepare() {
@@ -121,6 +145,8 @@ absl::Status SqliteStore::Prepare() {
   if (::stat(db_.path().c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("cannot stat ", db_.path()));
   db_dev_ = static_cast<int64_t>(st.st_dev);
   db_inode_ = static_cast<int64_t>(st.st_ino);
+  ASSIGN_OR_RETURN(change_seq_, ChangeSequence::Attach(db_));
+  ASSIGN_OR_RETURN(compressor_, Compressor::Load(db_, options_.compression));
   ASSIGN_OR_RETURN(deriver_, SqliteDeriver::Create(db_));
   auto prep = [&](std::optional<Stmt>& slot, std::string_view sql) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, db_.Prepare(sql, /*persistent=*/true));
@@ -129,14 +155,14 @@ absl::Status SqliteStore::Prepare() {
   };
   RETURN_IF_ERROR(prep(select_project_, "SELECT id FROM projects WHERE dir_name = ?1"));
   RETURN_IF_ERROR(prep(insert_project_,
-                       "INSERT INTO projects(dir_name, cwd, first_seen_ms) VALUES (?1, ?2, ?3)"));
+                       "INSERT INTO projects(dir_name, cwd, first_seen_ms, change_seq) VALUES (?1, ?2, ?3, cco_change_seq())"));
   RETURN_IF_ERROR(prep(update_project_cwd_,
-                       "UPDATE projects SET cwd = ?2 WHERE id = ?1 AND cwd IS NULL"));
+                       "UPDATE projects SET cwd = ?2, change_seq = cco_change_seq() WHERE id = ?1 AND cwd IS NULL"));
   RETURN_IF_ERROR(prep(select_conversation_, "SELECT id FROM conversations WHERE session_id = ?1"));
   RETURN_IF_ERROR(prep(insert_conversation_,
-                       "INSERT INTO conversations(session_id, project_id) VALUES (?1, ?2)"));
+                       "INSERT INTO conversations(session_id, project_id, change_seq) VALUES (?1, ?2, cco_change_seq())"));
   RETURN_IF_ERROR(prep(update_conversation_stats_,
-                       "UPDATE conversations SET message_count = message_count + 1,"
+                       "UPDATE conversations SET message_count = message_count + 1, change_seq = cco_change_seq(),"
                        " started_ms = CASE WHEN ?2 IS NULL THEN started_ms"
                        "   WHEN started_ms IS NULL OR ?2 < started_ms THEN ?2 ELSE started_ms END,"
                        " ended_ms = CASE WHEN ?2 IS NULL THEN ended_ms"
@@ -168,11 +194,11 @@ absl::Status SqliteStore::Prepare() {
                        " line_hash, occurrence, uuid, parent_uuid, type, subtype, timestamp_ms, model,"
                        " api_message_id, request_id, is_sidechain, is_meta, agent_id, input_tokens,"
                        " output_tokens, cache_creation_tokens, cache_read_tokens, content, raw, stream_id,"
-                       " stop_reason)"
+                       " stop_reason, change_seq)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"));
+                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, cco_change_seq())"));
   RETURN_IF_ERROR(prep(select_message_revision_,
-                       "SELECT id, file_id, generation, byte_offset, line_hash, raw, stop_reason IS NOT NULL,"
+                       "SELECT id, file_id, generation, byte_offset, line_hash, cco_raw(raw), stop_reason IS NOT NULL,"
                        " coalesce(input_tokens, 0) + coalesce(output_tokens, 0)"
                        " + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),"
                        " type, model, timestamp_ms FROM messages WHERE conversation_id = ?1 AND uuid = ?2"));
@@ -182,28 +208,32 @@ absl::Status SqliteStore::Prepare() {
                        " model = ?11, api_message_id = ?12, request_id = ?13, is_sidechain = ?14, is_meta = ?15,"
                        " agent_id = ?16, input_tokens = ?17, output_tokens = ?18, cache_creation_tokens = ?19,"
                        " cache_read_tokens = ?20, content = ?21, raw = ?22, stop_reason = ?23,"
-                       " revisions = revisions + 1 WHERE id = ?1"));
-  RETURN_IF_ERROR(prep(count_message_revision_, "UPDATE messages SET revisions = revisions + 1 WHERE id = ?1"));
+                       " revisions = revisions + 1, change_seq = cco_change_seq() WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(count_message_revision_,
+                       "UPDATE messages SET revisions = revisions + 1, change_seq = cco_change_seq() WHERE id = ?1"));
   RETURN_IF_ERROR(prep(select_event_revision_,
-                       "SELECT id, file_id, generation, byte_offset, line_hash, raw FROM events"
+                       "SELECT id, file_id, generation, byte_offset, line_hash, cco_raw(raw) FROM events"
                        " WHERE conversation_id = ?1 AND uuid = ?2"));
   RETURN_IF_ERROR(prep(update_event_revision_,
                        "UPDATE events SET file_id = ?2, generation = ?3, byte_offset = ?4, line_hash = ?5,"
                        " stream_id = ?6, type = ?7, subtype = ?8, timestamp_ms = ?9, raw = ?10,"
-                       " revisions = revisions + 1 WHERE id = ?1"));
-  RETURN_IF_ERROR(prep(count_event_revision_, "UPDATE events SET revisions = revisions + 1 WHERE id = ?1"));
+                       " revisions = revisions + 1, change_seq = cco_change_seq() WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(count_event_revision_,
+                       "UPDATE events SET revisions = revisions + 1, change_seq = cco_change_seq() WHERE id = ?1"));
   RETURN_IF_ERROR(prep(insert_old_revision_,
                        "INSERT OR IGNORE INTO duplicates(file_id, generation, byte_offset, line_hash, kind)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)"));
   RETURN_IF_ERROR(prep(refresh_conversation_times_,
-                       "UPDATE conversations SET"
+                       "UPDATE conversations SET change_seq = cco_change_seq(),"
                        " started_ms = (SELECT min(timestamp_ms) FROM messages WHERE conversation_id = ?1),"
                        " ended_ms = (SELECT max(timestamp_ms) FROM messages WHERE conversation_id = ?1)"
                        " WHERE id = ?1"));
+  RETURN_IF_ERROR(prep(insert_project_cwd_,
+                       "INSERT OR IGNORE INTO project_cwds(project_id, cwd) VALUES (?1, ?2)"));
   RETURN_IF_ERROR(prep(insert_event_,
                        "INSERT OR IGNORE INTO events(conversation_id, file_id, generation, byte_offset,"
-                       " line_hash, occurrence, uuid, type, subtype, timestamp_ms, raw, stream_id)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+                       " line_hash, occurrence, uuid, type, subtype, timestamp_ms, raw, stream_id, change_seq)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, cco_change_seq())"));
   RETURN_IF_ERROR(prep(insert_quarantine_,
                        "INSERT OR IGNORE INTO quarantine(file_id, generation, byte_offset, length,"
                        " line_hash, occurrence, reason, raw, raw_truncated, quarantined_ms, stream_id)"
@@ -356,7 +386,16 @@ namespace {
 // order, to ?base … ?base+15: parent_uuid, type, subtype, timestamp_ms,
 // model, api_message_id, request_id, is_sidechain, is_meta, agent_id, the
 // four token counts, content, raw.
-void BindMessageFields(Stmt& s, int base, const LineRecord& rec) {
+// Binds a stored value: a compressed one as a BLOB, else as TEXT.
+void BindValue(Stmt& s, int index, Encoded value) {
+  if (value.compressed) {
+    s.BindBlob(index, value.bytes);
+  } else {
+    s.Bind(index, value.bytes);
+  }
+}
+
+void BindMessageFields(Stmt& s, int base, const LineRecord& rec, Compressor& compressor) {
   s.BindTextOrNull(base, rec.parent_uuid)
       .Bind(base + 1, rec.type)
       .BindTextOrNull(base + 2, rec.subtype)
@@ -373,7 +412,8 @@ void BindMessageFields(Stmt& s, int base, const LineRecord& rec) {
   } else {
     s.BindNull(base + 10).BindNull(base + 11).BindNull(base + 12).BindNull(base + 13);
   }
-  s.Bind(base + 14, rec.content).Bind(base + 15, rec.raw);
+  BindValue(s, base + 14, compressor.Encode(ValueKind::kText, rec.content));
+  BindValue(s, base + 15, compressor.Encode(ValueKind::kLine, rec.raw));
 }
 
 }  // namespace
@@ -430,7 +470,7 @@ absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow&
       .Bind(4, rec.offset)
       .Bind(5, ToSqlInt(rec.line_hash))
       .Bind(6, file.stream_id);
-  BindMessageFields(u, 7, rec);
+  BindMessageFields(u, 7, rec, *compressor_);
   u.BindTextOrNull(23, rec.stop_reason);
   RETURN_IF_ERROR(u.Run());
   if (old.timestamp_ms != rec.timestamp_ms) {
@@ -470,17 +510,18 @@ absl::Status SqliteStore::EventSeenAgain(const LineRecord& rec, const FileRow& f
   } else {
     RETURN_IF_ERROR(insert_old_revision_->Bind(1, old_file).Bind(2, old_generation).Bind(3, old_offset)
                         .Bind(4, old_hash).Bind(5, KindName(rec.kind)).Run());
-    RETURN_IF_ERROR(update_event_revision_->Bind(1, id)
-                        .Bind(2, file.id)
-                        .Bind(3, generation)
-                        .Bind(4, rec.offset)
-                        .Bind(5, ToSqlInt(rec.line_hash))
-                        .Bind(6, file.stream_id)
-                        .Bind(7, rec.type)
-                        .BindTextOrNull(8, rec.subtype)
-                        .BindOptional(9, rec.timestamp_ms)
-                        .Bind(10, rec.raw)
-                        .Run());
+    Stmt& u = *update_event_revision_;
+    u.Bind(1, id)
+        .Bind(2, file.id)
+        .Bind(3, generation)
+        .Bind(4, rec.offset)
+        .Bind(5, ToSqlInt(rec.line_hash))
+        .Bind(6, file.stream_id)
+        .Bind(7, rec.type)
+        .BindTextOrNull(8, rec.subtype)
+        .BindOptional(9, rec.timestamp_ms);
+    BindValue(u, 10, compressor_->Encode(ValueKind::kLine, rec.raw));
+    RETURN_IF_ERROR(u.Run());
     ++stats->revisions;
   }
   return deriver_->OnEventRevised(rec, ctx, shown);
@@ -509,7 +550,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
           .Bind(5, ToSqlInt(rec.line_hash))
           .BindOptional(6, occurrence)
           .BindTextOrNull(7, rec.uuid);
-      BindMessageFields(s, 8, rec);
+      BindMessageFields(s, 8, rec, *compressor_);
       s.Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason);
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
@@ -521,22 +562,26 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
       ctx.row_id = db_.last_insert_rowid();
       RETURN_IF_ERROR(
           update_conversation_stats_->Bind(1, conversation_id).BindOptional(2, rec.timestamp_ms).Run());
+      if (!rec.cwd.empty() && project_cwds_.emplace(project_id, rec.cwd).second) {
+        RETURN_IF_ERROR(insert_project_cwd_->Bind(1, project_id).Bind(2, rec.cwd).Run());
+      }
       return deriver_->OnMessage(rec, ctx);
     }
     case RecordKind::kEvent: {
-      RETURN_IF_ERROR(insert_event_->Bind(1, conversation_id)
-                          .Bind(2, file.id)
-                          .Bind(3, generation)
-                          .Bind(4, rec.offset)
-                          .Bind(5, ToSqlInt(rec.line_hash))
-                          .BindOptional(6, occurrence)
-                          .BindTextOrNull(7, rec.uuid)
-                          .Bind(8, rec.type)
-                          .BindTextOrNull(9, rec.subtype)
-                          .BindOptional(10, rec.timestamp_ms)
-                          .Bind(11, rec.raw)
-                          .Bind(12, file.stream_id)
-                          .Run());
+      Stmt& s = *insert_event_;
+      s.Bind(1, conversation_id)
+          .Bind(2, file.id)
+          .Bind(3, generation)
+          .Bind(4, rec.offset)
+          .Bind(5, ToSqlInt(rec.line_hash))
+          .BindOptional(6, occurrence)
+          .BindTextOrNull(7, rec.uuid)
+          .Bind(8, rec.type)
+          .BindTextOrNull(9, rec.subtype)
+          .BindOptional(10, rec.timestamp_ms)
+          .Bind(12, file.stream_id);
+      BindValue(s, 11, compressor_->Encode(ValueKind::kLine, rec.raw));
+      RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
         if (!rec.uuid.empty()) return EventSeenAgain(rec, file, generation, ctx, stats);
         ++stats->duplicates;
@@ -547,18 +592,19 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
       return deriver_->OnEvent(rec, ctx);
     }
     case RecordKind::kQuarantine: {
-      RETURN_IF_ERROR(insert_quarantine_->Bind(1, file.id)
-                          .Bind(2, generation)
-                          .Bind(3, rec.offset)
-                          .Bind(4, rec.length)
-                          .Bind(5, ToSqlInt(rec.line_hash))
-                          .BindOptional(6, occurrence)
-                          .Bind(7, rec.reason)
-                          .BindBlob(8, rec.raw)
-                          .Bind(9, rec.raw_truncated ? 1 : 0)
-                          .Bind(10, Now())
-                          .Bind(11, file.stream_id)
-                          .Run());
+      Stmt& s = *insert_quarantine_;
+      s.Bind(1, file.id)
+          .Bind(2, generation)
+          .Bind(3, rec.offset)
+          .Bind(4, rec.length)
+          .Bind(5, ToSqlInt(rec.line_hash))
+          .BindOptional(6, occurrence)
+          .Bind(7, rec.reason)
+          .Bind(9, rec.raw_truncated ? 1 : 0)
+          .Bind(10, Now())
+          .Bind(11, file.stream_id);
+      BindValue(s, 8, compressor_->Encode(ValueKind::kLine, rec.raw));
+      RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
         ++stats->duplicates;
         return RecordDuplicate(rec, file.id, generation);
@@ -703,35 +749,113 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
 absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
                                  const std::vector<FileRemoval>& removals, CommitStats* stats) {
   CommitStats local;
-  ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
   absl::Status status;
-  for (const FileChunk& chunk : chunks) {
-    status = ApplyChunk(chunk, &local);
-    if (absl::IsAborted(status)) {
-      // Refused: that file's reader was out of step. The rest goes on.
-      ++local.refused;
-      local.refusals.push_back(std::string(status.message()));
-      status = RecordRefusal(std::string(status.message()));
-    }
-    if (!status.ok()) break;
-  }
-  if (status.ok()) {
-    for (const FileRemoval& removal : removals) {
-      status = archive_file_->Bind(1, removal.path).Bind(2, Now()).Run();
+  {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+    for (const FileChunk& chunk : chunks) {
+      status = ApplyChunk(chunk, &local);
+      if (absl::IsAborted(status)) {
+        // Refused: that file's reader was out of step. The rest goes on.
+        ++local.refused;
+        local.refusals.push_back(std::string(status.message()));
+        status = RecordRefusal(std::string(status.message()));
+      }
       if (!status.ok()) break;
     }
-  }
-  if (status.ok() && local.lines > 0 && options_.inside_open_batch) options_.inside_open_batch();
-  if (status.ok()) status = txn.Commit();
+    if (status.ok()) {
+      for (const FileRemoval& removal : removals) {
+        status = archive_file_->Bind(1, removal.path).Bind(2, Now()).Run();
+        if (!status.ok()) break;
+      }
+    }
+    if (status.ok()) status = MaintainStorage(kRecompressPerCommit).status();
+    if (status.ok() && local.lines > 0 && options_.inside_open_batch) options_.inside_open_batch();
+    if (status.ok()) status = txn.Commit();
+  }  // rolled back here unless committed
   if (!status.ok()) {
-    // Rolled back (by the Transaction's destructor): forget ids that may
-    // have been created inside it.
-    project_ids_.clear();
-    conversation_ids_.clear();
+    RETURN_IF_ERROR(ForgetRolledBack());
     return status;
   }
   stats->Add(local);
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SqliteStore::Maintain() {
+  bool more = false;
+  absl::Status status;
+  {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+    absl::StatusOr<bool> r = MaintainStorage(kRecompressPerMaintain);
+    status = r.status();
+    if (status.ok()) more = *r;
+    if (status.ok()) status = txn.Commit();
+  }
+  if (!status.ok()) {
+    RETURN_IF_ERROR(ForgetRolledBack());
+    return status;
+  }
+  return more;
+}
+
+absl::StatusOr<bool> SqliteStore::MaintainStorage(int64_t budget) {
+  // A dictionary trained now compresses what follows; rows stored before it
+  // are recompressed `budget` at a time.
+  ASSIGN_OR_RETURN(bool trained, compressor_->MaybeTrain(db_, Now()));
+  if (trained && compressor_->has_dictionary(ValueKind::kLine)) {
+    RETURN_IF_ERROR(db_.Exec(
+        "UPDATE storage_state SET recompress_messages_next = 0,"
+        " recompress_messages_below = (SELECT coalesce(max(id), 0) + 1 FROM messages),"
+        " recompress_events_next = 0, recompress_events_below = (SELECT coalesce(max(id), 0) + 1 FROM events)"));
+  }
+  ASSIGN_OR_RETURN(bool more, Recompress(budget));
+  RETURN_IF_ERROR(change_seq_->Save());
+  return more;
+}
+
+absl::StatusOr<bool> SqliteStore::Recompress(int64_t budget) {
+  if (!compressor_->has_dictionary(ValueKind::kLine)) return false;
+  bool more = false;
+  for (const char* table : {"messages", "events"}) {
+    ASSIGN_OR_RETURN(Stmt state, db_.Prepare(absl::StrCat("SELECT recompress_", table, "_next, recompress_", table,
+                                                          "_below FROM storage_state WHERE id = 1"), true));
+    ASSIGN_OR_RETURN(bool row, state.Step());
+    if (!row) continue;
+    const int64_t next = state.ColumnInt(0), below = state.ColumnInt(1);
+    state.Reset();
+    if (next >= below) continue;
+    std::vector<std::pair<int64_t, std::string>> rows;
+    ASSIGN_OR_RETURN(Stmt sel, db_.Prepare(absl::StrCat("SELECT id, cco_raw(raw) FROM ", table,
+                                                        " WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3"), true));
+    sel.Bind(1, next).Bind(2, below).Bind(3, budget);
+    RETURN_IF_ERROR(sel.ForEachRow([&rows](const Stmt& r) {
+      rows.emplace_back(r.ColumnInt(0), r.ColumnText(1));
+      return true;
+    }));
+    // The logical value does not change, so neither does change_seq.
+    ASSIGN_OR_RETURN(Stmt upd, db_.Prepare(absl::StrCat("UPDATE ", table, " SET raw = ?2 WHERE id = ?1"), true));
+    for (const auto& [id, raw] : rows) {
+      const Encoded e = compressor_->Encode(ValueKind::kLine, raw);
+      if (!e.compressed) continue;
+      upd.Bind(1, id).BindBlob(2, e.bytes);
+      RETURN_IF_ERROR(upd.Run());
+    }
+    const int64_t done = static_cast<int64_t>(rows.size()) < budget ? below : rows.back().first + 1;
+    ASSIGN_OR_RETURN(Stmt save, db_.Prepare(absl::StrCat("UPDATE storage_state SET recompress_", table,
+                                                         "_next = ?1 WHERE id = 1"), true));
+    RETURN_IF_ERROR(save.Bind(1, done).Run());
+    more = more || done < below;
+  }
+  return more;
+}
+
+absl::Status SqliteStore::ForgetRolledBack() {
+  // Ids, numbers and dictionaries created inside the rolled-back
+  // transaction are gone with it.
+  project_ids_.clear();
+  conversation_ids_.clear();
+  project_cwds_.clear();
+  RETURN_IF_ERROR(change_seq_->Load());
+  return compressor_->Reload(db_);
 }
 
 absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "src/compressor.h"
 #include "src/store.h"
 
 namespace cco {
@@ -19,6 +20,8 @@ struct SqliteStoreOptions {
   // Test hook: called inside each transaction that holds rows, after they
   // are applied and before COMMIT (an open batch). Empty in normal runs.
   std::function<void()> inside_open_batch;
+  // Stored-value compression (compressor.h).
+  CompressorOptions compression;
 };
 
 // Opens (creating if needed) and migrates the database at `path`.

@@ -91,6 +91,10 @@ class Store {
   // Checkpoints the write-ahead log and truncates it (called when idle, so
   // the WAL stays bounded while readers come and go).
   virtual absl::Status Checkpoint() = 0;
+  // Storage upkeep while idle, one bounded transaction per call
+  // (recompressing rows stored before a compression dictionary existed).
+  // Returns true while more remains.
+  virtual absl::StatusOr<bool> Maintain() = 0;
 
   // Gives back what the store caches that it can read again (SQLite's page
   // cache), when the writer goes idle. Never fails; the default has nothing

@@ -284,6 +284,7 @@ void Writer::Run() {
       while (!BatchReady()) {
         if (stopping_ && queue_.empty()) break;
         const bool was_empty = queue_.empty();
+        if (was_empty && maintenance_pending_) break;  // idle: storage upkeep first
         if (was_empty && absl::Now() - last_heartbeat >= options_.heartbeat_every) break;
         const bool release_due = was_empty && committed_since_release >= kReleaseAfterBytes;
         if (release_due && absl::Now() - drained_at >= kReleaseWhenIdleFor) break;
@@ -310,6 +311,13 @@ void Writer::Run() {
       }
     }
     if (work.empty()) {
+      if (maintenance_pending_) {
+        // One bounded transaction, then the queue is looked at again.
+        absl::StatusOr<bool> more = store_->Maintain();
+        if (!more.ok()) spdlog::warn("storage upkeep failed error=\"{}\"", more.status().message());
+        maintenance_pending_ = more.ok() && *more;
+        continue;
+      }
       // Idle after a burst (a backfill, a big append): the page cache and
       // the freed batches go back to the system until the next one.
       if (committed_since_release >= kReleaseAfterBytes && absl::Now() - drained_at >= kReleaseWhenIdleFor) {
@@ -402,6 +410,7 @@ void Writer::Run() {
         // Free the committed records before making room for more.
         chunks = {};
         committed_since_release += bytes;
+        maintenance_pending_ = true;
         SyncedLock lock(&mu_);
         inflight_bytes_ -= bytes;
         refusals_ += batch_stats.refused;

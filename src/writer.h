@@ -132,6 +132,7 @@ class Writer {
   void GiveBackMemory();
 
   std::unique_ptr<Store> store_;  // writer thread only
+  bool maintenance_pending_ = true;  // writer thread only: Store::Maintain has more to do
   const WriterOptions options_;
 
   mutable absl::Mutex mu_;

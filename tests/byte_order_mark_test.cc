@@ -40,7 +40,7 @@ TEST(ByteOrderMarkTest, RescanStoresEveryLineAndResumesAfterIt) {
   EXPECT_EQ(JsonInt(r.out, "quarantined"), 0) << r.out;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM quarantine"), 0);
   // The first row is the line's JSON, at the byte after the mark.
-  EXPECT_EQ(QueryRows(db, "SELECT uuid, byte_offset, json_valid(raw), substr(raw, 1, 1) FROM messages ORDER BY id"),
+  EXPECT_EQ(QueryRows(db, "SELECT uuid, byte_offset, json_valid(cco_raw(raw)), substr(cco_raw(raw), 1, 1) FROM messages ORDER BY id"),
             "u1|3|1|{\nu2|" + std::to_string(3 + first.size()) + "|1|{");
   EXPECT_EQ(QueryInt(db, "SELECT read_position FROM files"), static_cast<int64_t>(fs::file_size(path)));
 

@@ -126,10 +126,10 @@ TEST_F(CorpusTest, ReplayStoresEveryNonEmptyLineExactlyOnce) {
 TEST_F(CorpusTest, EveryStoredRawLineIsValidJson) {
   const std::string db = dir_ / "corpus.db";
   ASSERT_EQ(RunCco({"replay", corpus_ + "/projects", "--db", db}).exit_code, 0);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE NOT json_valid(raw)"), 0);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE NOT json_valid(raw)"), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE NOT json_valid(cco_raw(raw))"), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE NOT json_valid(cco_raw(raw))"), 0);
   // Images are placeholders in the searchable text, never base64.
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE content LIKE '%iVBORw0KGgo%'"
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE cco_text(content) LIKE '%iVBORw0KGgo%'"
                          " OR content LIKE '%/9j/4AAQSkZJRg%'"),
             0);
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "src/sql_functions.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -128,7 +129,7 @@ class CorpusDb : public ::testing::Test {
         db_,
         "SELECT w.timestamp_ms, w.model, w.input_tokens, w.output_tokens, w.cache_creation_tokens,"
         " w.cache_read_tokens FROM usage_winners w JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
-        " WHERE length(json_extract(m.raw, '$.timestamp')) > 24");
+        " WHERE length(json_extract(cco_raw(m.raw), '$.timestamp')) > 24");
     PeriodTable adj;
     std::istringstream in(rows);
     std::string line;
@@ -306,7 +307,7 @@ TEST_F(CorpusDb, SessionReportEqualsCcusageOnItsSessionKey) {
       db_,
       "SELECT DISTINCT p.dir_name || '/' || w.report_session FROM usage_winners w"
       " JOIN projects p ON p.id = w.project_id LEFT JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
-      " WHERE w.source = 'event' OR length(json_extract(m.raw, '$.timestamp')) > 24"));
+      " WHERE w.source = 'event' OR length(json_extract(cco_raw(m.raw), '$.timestamp')) > 24"));
   std::string line;
   while (std::getline(rows, line)) differ_by_design.insert(Fnv(line));
   ASSERT_FALSE(differ_by_design.empty());
@@ -332,7 +333,7 @@ TEST_F(CorpusDb, ToolExecutionsAreOnePerToolUseWithKnownStatuses) {
                           " ('pending','success','error','rejected','interrupted')"), 0);
   // Every tool_use block in an assistant line is exactly one execution.
   int64_t uses = QueryInt(db_, "SELECT count(DISTINCT json_extract(b.value, '$.id')) FROM messages m,"
-                               " json_each(m.raw, '$.message.content') b WHERE m.type = 'assistant'"
+                               " json_each(cco_raw(m.raw), '$.message.content') b WHERE m.type = 'assistant'"
                                " AND json_extract(b.value, '$.type') = 'tool_use'");
   EXPECT_GT(uses, 1000);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tool_executions WHERE use_message_id IS NOT NULL"), uses);
@@ -735,6 +736,7 @@ TEST(DerivedTest, CheckDetectsATamperedRollup) {
     fs::copy_file(db, copy, fs::copy_options::overwrite_existing);
     sqlite3* conn = nullptr;
     ASSERT_EQ(sqlite3_open(copy.c_str(), &conn), SQLITE_OK);
+    cco::RegisterSqlFunctions(conn);
     EXPECT_EQ(sqlite3_exec(conn, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(conn);
     EXPECT_EQ(sqlite3_changes(conn), 1);
     sqlite3_close(conn);

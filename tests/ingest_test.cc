@@ -553,7 +553,7 @@ TEST_F(RescanTest, BadLinesBecomeQuarantineRowsWithReasons) {
                          "|not_an_object|0\n", o3, "|", bad_utf8.size(), "|invalid_utf8|0"));
   std::string hex;
   for (unsigned char c : bad_utf8) absl::StrAppend(&hex, absl::Hex(c, absl::kZeroPad2));
-  EXPECT_EQ(QueryInt(db(), absl::StrCat("SELECT raw = x'", hex, "' FROM quarantine WHERE reason LIKE 'invalid_utf8%'")),
+  EXPECT_EQ(QueryInt(db(), absl::StrCat("SELECT CAST(cco_raw(raw) AS BLOB) = x'", hex, "' FROM quarantine WHERE reason LIKE 'invalid_utf8%'")),
             1)
       << "the raw bytes are kept exactly";
 }
@@ -565,16 +565,16 @@ TEST_F(RescanTest, UnknownTypeIsStoredAsEventWithRawJsonIntact) {
   Summary s = Rescan();
   EXPECT_EQ(s.events, 1) << s.json;
   EXPECT_EQ(s.quarantined, 0);
-  EXPECT_EQ(QueryRows(db(), "SELECT type, uuid, raw FROM events"), absl::StrCat("teleport-beacon|t-1|", unknown));
-  EXPECT_EQ(Count("SELECT json_valid(raw) FROM events"), 1);
+  EXPECT_EQ(QueryRows(db(), "SELECT type, uuid, cco_raw(raw) FROM events"), absl::StrCat("teleport-beacon|t-1|", unknown));
+  EXPECT_EQ(Count("SELECT json_valid(cco_raw(raw)) FROM events"), 1);
 }
 
 TEST_F(RescanTest, EveryStoredRawLineIsValidJson) {
   WriteFile(file(), Join({UserLine("u-1", "one"), AssistantLine("a-1", "two"), PermissionModeLine(), kSnapshotLine,
                           kSummaryLine}));
   Rescan();
-  EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE NOT json_valid(raw)"), 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE NOT json_valid(raw)"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE NOT json_valid(cco_raw(raw))"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE NOT json_valid(cco_raw(raw))"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE timestamp_ms IS NULL"), 0);
 }
 
@@ -747,20 +747,20 @@ TEST_F(FixtureTest, ReplayedRowsAreSane) {
   const std::string db = dir_ / "replay.db";
   ASSERT_EQ(RunCco({"replay", FixtureRoot(), "--db", db}).exit_code, 0);
   // The pasted screenshot: a placeholder, never its base64.
-  EXPECT_GE(QueryInt(db, "SELECT count(*) FROM messages WHERE raw LIKE '%\"type\":\"image\"%'"), 1);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE raw LIKE '%\"type\":\"image\"%'"
-                         " AND content LIKE '%[image]%' AND content NOT LIKE '%iVBORw0KGgo%'"),
-            QueryInt(db, "SELECT count(*) FROM messages WHERE raw LIKE '%\"type\":\"image\"%'"));
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE content LIKE '%iVBORw0KGgo%'"), 0);
+  EXPECT_GE(QueryInt(db, "SELECT count(*) FROM messages WHERE cco_raw(raw) LIKE '%\"type\":\"image\"%'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE cco_raw(raw) LIKE '%\"type\":\"image\"%'"
+                         " AND cco_text(content) LIKE '%[image]%' AND cco_text(content) NOT LIKE '%iVBORw0KGgo%'"),
+            QueryInt(db, "SELECT count(*) FROM messages WHERE cco_raw(raw) LIKE '%\"type\":\"image\"%'"));
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE cco_text(content) LIKE '%iVBORw0KGgo%'"), 0);
   // Raw JSON kept and valid for every stored row; quarantine keeps its bytes.
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE NOT json_valid(raw)"), 0);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE NOT json_valid(raw)"), 0);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM quarantine WHERE length(raw) = 0 OR length(raw) > length"), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE NOT json_valid(cco_raw(raw))"), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE NOT json_valid(cco_raw(raw))"), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM quarantine WHERE length(CAST(cco_raw(raw) AS BLOB)) = 0 OR length(CAST(cco_raw(raw) AS BLOB)) > length"), 0);
   // Every user/assistant line of the fixtures has a uuid and a timestamp.
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE type IN ('user','assistant') AND uuid IS NULL"), 0);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages WHERE timestamp_ms < 1700000000000"), 0);
   // Tool uses are searchable by tool name; agent files carry their agent id.
-  EXPECT_GT(QueryInt(db, "SELECT count(*) FROM messages WHERE content LIKE '%[tool_use %'"), 0);
+  EXPECT_GT(QueryInt(db, "SELECT count(*) FROM messages WHERE cco_text(content) LIKE '%[tool_use %'"), 0);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM files WHERE path LIKE '%/agent-%' AND agent_id IS NULL"), 0);
   // Project cwd from the lines, not from the encoded directory name.
   EXPECT_EQ(QueryRows(db, "SELECT cwd FROM projects WHERE dir_name = '-home-alice-webapp'"), "/home/alice/webapp");

@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "src/sql_functions.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -83,6 +84,7 @@ Digest DigestOf(const std::string& db_path, const std::string& sql) {
     sqlite3_close(db);
     return d;
   }
+  cco::RegisterSqlFunctions(db);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
     ADD_FAILURE() << "bad query " << sql << ": " << sqlite3_errmsg(db);
@@ -124,10 +126,10 @@ std::map<std::string, std::string> Queries(const std::string& db) {
   std::map<std::string, std::string> q = {
       {"messages",
        "SELECT c.session_id, m.uuid, m.line_hash, f.path, m.generation, m.byte_offset, m.occurrence, m.type,"
-       " m.timestamp_ms, m.content, m.raw FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+       " m.timestamp_ms, cco_text(m.content), cco_raw(m.raw) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
        " JOIN files f ON f.id = m.file_id"},
       {"events",
-       "SELECT c.session_id, e.uuid, e.line_hash, f.path, e.generation, e.byte_offset, e.occurrence, e.type, e.raw"
+       "SELECT c.session_id, e.uuid, e.line_hash, f.path, e.generation, e.byte_offset, e.occurrence, e.type, cco_raw(e.raw)"
        " FROM events e JOIN conversations c ON c.id = e.conversation_id JOIN files f ON f.id = e.file_id"},
       {"quarantine",
        "SELECT f.path, q.generation, q.byte_offset, q.length, q.line_hash, q.occurrence, q.reason, q.raw,"

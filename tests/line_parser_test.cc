@@ -259,12 +259,14 @@ TEST(LineParserTest, LoneSurrogateEscapeIsValidJson) {
   EXPECT_EQ(parser.Parse(R"({"type":"user","message":{"content":"\ud83d)", 0).kind, RecordKind::kQuarantine);
 }
 
-TEST(LineParserTest, TrailingCarriageReturnIsStripped) {
+// A CRLF line is keyed like its LF copy but stored byte-exact, '\r' included
+// (an export gives the transcript back as it was written).
+TEST(LineParserTest, TrailingCarriageReturnIsKeptInRawButNotInTheKey) {
   const std::string body = R"({"type":"user","uuid":"u-5","message":{"content":"crlf"}})";
   LineParser parser;
   LineRecord rec = parser.Parse(body + "\r", 0);
   EXPECT_EQ(rec.kind, RecordKind::kMessage);
-  EXPECT_EQ(rec.raw, body);
+  EXPECT_EQ(rec.raw, body + "\r");
   EXPECT_EQ(rec.length, static_cast<int64_t>(body.size()));
   EXPECT_EQ(rec.line_hash, StableHash(body)) << "CRLF and LF copies of a line have the same key";
 }

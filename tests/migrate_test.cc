@@ -4,6 +4,7 @@
 // is not a database is refused without being touched, and a new database is
 // created 0600 in a 0700 directory.
 
+#include "src/sql_functions.h"
 #include "src/migrate.h"
 
 #include <sqlite3.h>
@@ -37,6 +38,7 @@ constexpr char kMigrationsDump[] = "SELECT name, checksum, applied_ms FROM schem
 void ExecSql(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  cco::RegisterSqlFunctions(db);
   char* err = nullptr;
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");

@@ -215,7 +215,7 @@ TEST_F(StoreTest, ANewGenerationStartsFromZeroAndCountsItsOwnLines) {
   EXPECT_EQ(QueryRows(db_, "SELECT generation, read_position, line_count FROM files"), "1|24|3");
   Commit({Next(name, {Line(RecordKind::kEvent, R"({"n":4})")}, /*new_generation=*/true)});
   EXPECT_EQ(QueryRows(db_, "SELECT generation, read_position, line_count FROM files"), "2|8|1");
-  EXPECT_EQ(QueryRows(db_, "SELECT generation, byte_offset FROM events WHERE raw = '{\"n\":4}'"), "2|0");
+  EXPECT_EQ(QueryRows(db_, "SELECT generation, byte_offset FROM events WHERE cco_raw(raw) = '{\"n\":4}'"), "2|0");
 
   // A new generation that does not start at 0, or skips one, is refused.
   FileChunk midway = Next(name, {Line(RecordKind::kEvent, R"({"n":5})")}, true);
@@ -363,7 +363,7 @@ TEST_F(StoreTest, ACommitThatFailsHalfWayLeavesNothingBehindAndTheNextOneWorks) 
                            " JOIN projects p ON p.id = f.project_id GROUP BY 1 ORDER BY 1"),
             "-p|1\n-q|2");
   EXPECT_EQ(QueryRows(db_, "SELECT c.session_id FROM events e JOIN conversations c ON c.id = e.conversation_id"
-                           " WHERE e.raw = '{\"fail\":1}'"),
+                           " WHERE cco_raw(e.raw) = '{\"fail\":1}'"),
             session2);
   EXPECT_EQ(QueryInt(db_, "PRAGMA foreign_key_check"), -1) << "no row points to a rolled-back id";
 }

@@ -136,7 +136,7 @@ TEST(TailerTest, FinalLineWithoutNewlineIsTakenOnlyInReplay) {
   EXPECT_EQ(replay.state.read_position, static_cast<int64_t>(a.size() + 1 + b.size()));
 }
 
-TEST(TailerTest, CrlfLineIsOneLineWithoutItsCarriageReturn) {
+TEST(TailerTest, CrlfLineIsOneLineWithItsCarriageReturnStored) {
   TempDir dir;
   const std::string a = UserLine("u-1", "windows"), b = UserLine("u-2", "unix");
   WriteFile(dir / "s.jsonl", a + "\r\n" + b + "\n");
@@ -145,7 +145,7 @@ TEST(TailerTest, CrlfLineIsOneLineWithoutItsCarriageReturn) {
   std::vector<LineRecord> recs = tail.Records();
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].kind, RecordKind::kMessage);
-  EXPECT_EQ(recs[0].raw, a);
+  EXPECT_EQ(recs[0].raw, a + "\r");
   EXPECT_EQ(recs[0].content, "windows");
   EXPECT_EQ(recs[1].offset, static_cast<int64_t>(a.size() + 2));
   EXPECT_EQ(tail.state.read_position, static_cast<int64_t>(a.size() + b.size() + 3));
@@ -431,10 +431,10 @@ TEST(TailerTest, LineAboveMaxLineBytesIsQuarantinedAndSkipped) {
     EXPECT_EQ(stats.quarantined, 1);
     EXPECT_EQ(stats.bytes, file_size);
   }
-  EXPECT_EQ(QueryRows(db, "SELECT byte_offset, length, raw_truncated, length(raw) FROM quarantine"),
+  EXPECT_EQ(QueryRows(db, "SELECT byte_offset, length, raw_truncated, length(CAST(cco_raw(raw) AS BLOB)) FROM quarantine"),
             absl::StrCat(before.size() + 1, "|", long_len, "|1|", kQuarantinePrefixBytes));
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM quarantine WHERE reason LIKE 'line_too_long%'"), 1);
-  EXPECT_EQ(QueryInt(db, "SELECT substr(CAST(raw AS TEXT), 1, 40) = '" + long_head.substr(0, 40) +
+  EXPECT_EQ(QueryInt(db, "SELECT substr(cco_raw(raw), 1, 40) = '" + long_head.substr(0, 40) +
                              "' FROM quarantine"),
             1)
       << "the kept prefix is the line's first bytes";

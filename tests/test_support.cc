@@ -1,5 +1,7 @@
 #include "tests/test_support.h"
 
+#include "src/sql_functions.h"
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -106,6 +108,7 @@ std::string QueryRows(const std::string& db_path, const std::string& sql) {
     return out;
   }
   sqlite3_busy_timeout(db, 10000);
+  cco::RegisterSqlFunctions(db);  // cco_raw()/cco_text(), as every cco connection has
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
     ADD_FAILURE() << "bad query: " << sql << ": " << sqlite3_errmsg(db);

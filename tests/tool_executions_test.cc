@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "src/sql_functions.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "src/derive.h"
@@ -125,24 +126,22 @@ TEST(ToolExecutionsTest, ReportToolsShowsTheCorrectedDurationsAndStatuses) {
   EXPECT_NE(r.out.find(R"("tool":"Edit","calls":1,"errors":0,"rejected":1)"), std::string::npos) << r.out;
 }
 
-// A database built by the version before migration 0008 (old durations and
-// statuses, no tool_duration_ms): the upgrade rebuilds its executions.
+// A database whose executions were derived by the rules before migration
+// 0008 (old durations and statuses, no tool's own duration), with the
+// rederive request that migration 0008 leaves: the next writer rebuilds its
+// executions. (Later migrations change the schema further, so the test
+// rewinds the rows and the request, not the whole schema.)
 TEST(ToolExecutionsTest, UpgradedDatabaseGetsTheNewDurationsAndStatuses) {
   TempDir dir;
   const std::string db = FixtureDb(dir);
   sqlite3* conn = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &conn), SQLITE_OK);
+  cco::RegisterSqlFunctions(conn);
   const char* kDowngrade =
       "UPDATE tool_executions SET duration_ms = completed_ms - started_ms WHERE tool_duration_ms IS NOT NULL;"
       "UPDATE tool_executions SET status = 'rejected' WHERE tool_use_id IN ('toolu_01DaveRead', 'toolu_01DaveCat');"
-      "ALTER TABLE tool_executions DROP COLUMN tool_duration_ms;"
-      "DELETE FROM schema_migrations WHERE name LIKE '0008%';"
-      // and what later migrations added, so that they apply again after 0008.
-      "ALTER TABLE writer_state DROP COLUMN command; ALTER TABLE writer_state DROP COLUMN walk_started_ms;"
-      "ALTER TABLE writer_state DROP COLUMN walk_updated_ms; ALTER TABLE writer_state DROP COLUMN walk_done_ms;"
-      "ALTER TABLE writer_state DROP COLUMN walk_files; ALTER TABLE writer_state DROP COLUMN walk_files_read;"
-      "ALTER TABLE writer_state DROP COLUMN walk_bytes; ALTER TABLE writer_state DROP COLUMN walk_bytes_read;"
-      "DROP TABLE writer_roots; DELETE FROM schema_migrations WHERE name LIKE '0010%';";
+      "UPDATE tool_executions SET tool_duration_ms = NULL;"
+      "INSERT INTO rederive_requests(reason) VALUES ('0008: tools'' own durations');";
   EXPECT_EQ(sqlite3_exec(conn, kDowngrade, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(conn);
   sqlite3_close(conn);
   ASSERT_EQ(QueryRows(db, "SELECT status, duration_ms FROM tool_executions WHERE tool_use_id IN"
@@ -236,10 +235,10 @@ TEST_F(CorpusTools, WebSearchDurationsAreTheToolsOwn) {
   // fall back to the gap between the lines).
   const std::string own = "SELECT count(*) FROM tool_executions t JOIN messages m ON m.id = t.result_message_id"
                           " WHERE t.tool_name = 'WebSearch'"
-                          " AND json_type(m.raw, '$.toolUseResult.durationSeconds') IN ('integer', 'real')";
+                          " AND json_type(cco_raw(m.raw), '$.toolUseResult.durationSeconds') IN ('integer', 'real')";
   ASSERT_GT(QueryInt(db_, own), 10);
   EXPECT_EQ(QueryInt(db_, own + " AND t.duration_ms IS NOT"
-                                " round(json_extract(m.raw, '$.toolUseResult.durationSeconds') * 1000)"),
+                                " round(json_extract(cco_raw(m.raw), '$.toolUseResult.durationSeconds') * 1000)"),
             0);
   // Seconds, where the lines are minutes apart on average (waits for
   // approval): the report's mean is the tools' own time.
@@ -265,13 +264,16 @@ TEST_F(CorpusTools, RejectedAndInterruptedOnlyFromErrorResults) {
   // The result block of each execution, with its is_error.
   const std::string not_error =
       "SELECT count(*) FROM tool_executions t JOIN messages m ON m.id = t.result_message_id,"
-      " json_each(m.raw, '$.message.content') b WHERE json_extract(b.value, '$.tool_use_id') = t.tool_use_id"
+      " json_each(cco_raw(m.raw), '$.message.content') b WHERE json_extract(b.value, '$.tool_use_id') = t.tool_use_id"
       " AND t.status IN ('rejected', 'interrupted') AND coalesce(json_extract(b.value, '$.is_error'), 0) = 0"
-      " AND coalesce(json_extract(m.raw, '$.toolUseResult.interrupted'), 0) = 0";
+      " AND coalesce(json_extract(cco_raw(m.raw), '$.toolUseResult.interrupted'), 0) = 0";
   EXPECT_EQ(QueryInt(db_, not_error), 0);
   // The Read whose file quotes the rejection text is a success.
-  EXPECT_GE(QueryInt(db_, "SELECT count(*) FROM tool_executions WHERE tool_name = 'Read' AND status = 'success'"
-                          " AND output LIKE '%The user doesn''t want to proceed with this tool use%'"),
+  // (The execution keeps a preview of its output; the whole result is in
+  // its result message.)
+  EXPECT_GE(QueryInt(db_, "SELECT count(*) FROM tool_executions t JOIN messages m ON m.id = t.result_message_id"
+                          " WHERE t.tool_name = 'Read' AND t.status = 'success'"
+                          " AND cco_text(m.content) LIKE '%The user doesn''t want to proceed with this tool use%'"),
             1);
   EXPECT_GT(QueryInt(db_, "SELECT count(*) FROM tool_executions WHERE status = 'rejected'"), 10);
 }

@@ -1,0 +1,152 @@
+#include "src/compressor.h"
+
+#include <zdict.h>
+#include <zstd.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "spdlog/spdlog.h"
+#include "src/status.h"
+
+namespace cco {
+
+namespace {
+constexpr size_t kMinCompressible = 64;     // shorter values gain nothing after the frame header
+constexpr size_t kMaxSampleBytes = 16384;   // of one value, for training
+const char* const kKindNames[2] = {"line", "text"};
+// The newest values of a kind, decoded, newest first.
+const char* const kSampleSql[2] = {
+    "SELECT cco_raw(raw) FROM (SELECT raw FROM messages ORDER BY id DESC LIMIT ?1)"
+    " UNION ALL SELECT cco_raw(raw) FROM (SELECT raw FROM events ORDER BY id DESC LIMIT ?1)",
+    "SELECT cco_text(content) FROM (SELECT content FROM messages ORDER BY id DESC LIMIT ?1)"};
+}  // namespace
+
+struct Compressor::Kind {
+  uint32_t dict_id = 0;
+  ZSTD_CDict* cdict = nullptr;
+  int64_t stored_since_attempt = 0;  // bytes encoded since the last training attempt
+  int64_t next_attempt_at = 0;
+  ~Kind() { ZSTD_freeCDict(cdict); }
+};
+
+Compressor::Compressor(CompressorOptions options) : options_(options) {
+  for (auto& k : kinds_) k = std::make_unique<Kind>();
+  cctx_ = ZSTD_createCCtx();
+}
+
+Compressor::~Compressor() { ZSTD_freeCCtx(cctx_); }
+
+absl::StatusOr<std::unique_ptr<Compressor>> Compressor::Load(Db& db, CompressorOptions options) {
+  std::unique_ptr<Compressor> c(new Compressor(options));
+  RETURN_IF_ERROR(c->Reload(db));
+  return c;
+}
+
+absl::Status Compressor::Reload(Db& db) {
+  for (int k = 0; k < 2; ++k) {
+    kinds_[k] = std::make_unique<Kind>();
+    // A database that holds data but no dictionary (written before
+    // compression, or small so far) tries at the first chance.
+    kinds_[k]->next_attempt_at = options_.sample_bytes;
+    ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT id, dict FROM zstd_dictionaries WHERE kind = ?1"
+                                        " ORDER BY created_seq DESC LIMIT 1"));
+    s.Bind(1, kKindNames[k]);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) {
+      ASSIGN_OR_RETURN(std::optional<int64_t> stored, db.QueryInt(k == 0 ? "SELECT (SELECT count(*) FROM messages) + "
+                                                           "(SELECT count(*) FROM events)"
+                                                         : "SELECT count(*) FROM messages"));
+      // Roughly: each stored row counts as a kilobyte towards the threshold.
+      kinds_[k]->stored_since_attempt = stored.value_or(0) * 1024;
+      continue;
+    }
+    const std::string dict = s.ColumnBlob(1);
+    kinds_[k]->dict_id = static_cast<uint32_t>(s.ColumnInt(0));
+    kinds_[k]->cdict = ZSTD_createCDict(dict.data(), dict.size(), options_.level);
+    if (kinds_[k]->cdict == nullptr) return absl::InternalError("cannot load a compression dictionary");
+  }
+  return absl::OkStatus();
+}
+
+bool Compressor::has_dictionary(ValueKind kind) const { return kinds_[static_cast<int>(kind)]->cdict != nullptr; }
+
+Encoded Compressor::Encode(ValueKind kind, std::string_view value) {
+  Kind& k = *kinds_[static_cast<int>(kind)];
+  if (k.cdict == nullptr) k.stored_since_attempt += static_cast<int64_t>(value.size());
+  if (value.size() < kMinCompressible) return Encoded{false, value};
+  buffer_.resize(ZSTD_compressBound(value.size()));
+  const size_t n = k.cdict != nullptr
+                       ? ZSTD_compress_usingCDict(cctx_, buffer_.data(), buffer_.size(), value.data(), value.size(),
+                                                  k.cdict)
+                       : ZSTD_compressCCtx(cctx_, buffer_.data(), buffer_.size(), value.data(), value.size(),
+                                           options_.level);
+  if (ZSTD_isError(n) || n >= value.size()) return Encoded{false, value};
+  return Encoded{true, std::string_view(buffer_.data(), n)};
+}
+
+absl::StatusOr<bool> Compressor::MaybeTrain(Db& db, int64_t now_ms) {
+  bool added = false;
+  for (int k = 0; k < 2; ++k) {
+    Kind& kind = *kinds_[k];
+    if (kind.cdict != nullptr || kind.stored_since_attempt < kind.next_attempt_at) continue;
+    ASSIGN_OR_RETURN(bool ok, Train(db, static_cast<ValueKind>(k), now_ms));
+    added = added || ok;
+  }
+  return added;
+}
+
+absl::StatusOr<bool> Compressor::Train(Db& db, ValueKind which, int64_t now_ms) {
+  Kind& kind = *kinds_[static_cast<int>(which)];
+  const char* name = kKindNames[static_cast<int>(which)];
+  // Samples: the newest values, each cut to kMaxSampleBytes, up to
+  // sample_bytes in all.
+  std::string samples;
+  std::vector<size_t> sizes;
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare(kSampleSql[static_cast<int>(which)]));
+  s.Bind(1, static_cast<int64_t>(1) << 20);
+  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& row) {
+    std::string_view v = row.ColumnView(0);
+    if (v.size() > kMaxSampleBytes) v = v.substr(0, kMaxSampleBytes);
+    if (v.size() < 8) return true;
+    samples.append(v);
+    sizes.push_back(v.size());
+    return static_cast<int64_t>(samples.size()) < options_.sample_bytes;
+  }));
+  kind.next_attempt_at = kind.stored_since_attempt + options_.sample_bytes;
+  if (static_cast<int64_t>(samples.size()) < options_.sample_bytes / 2) return false;
+  std::string dict(options_.dictionary_bytes, '\0');
+  const absl::Time start = absl::Now();
+  const size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), samples.data(), sizes.data(),
+                                         static_cast<unsigned>(sizes.size()));
+  if (ZDICT_isError(n)) {
+    spdlog::info("compression dictionary not trained yet kind={} samples={} reason=\"{}\"", name, sizes.size(),
+                 ZDICT_getErrorName(n));
+    return false;
+  }
+  dict.resize(n);
+  const uint32_t id = ZDICT_getDictID(dict.data(), dict.size());
+  ASSIGN_OR_RETURN(std::optional<int64_t> taken,
+                   db.QueryInt(absl::StrCat("SELECT count(*) FROM zstd_dictionaries WHERE id = ", id)));
+  if (id == 0 || taken.value_or(0) != 0) return false;  // a 32-bit id collision: try again later
+  ASSIGN_OR_RETURN(Stmt ins, db.Prepare("INSERT INTO zstd_dictionaries(id, kind, created_ms, created_seq, samples,"
+                                        " sample_bytes, dict) VALUES (?1, ?2, ?3,"
+                                        " (SELECT coalesce(max(created_seq), 0) + 1 FROM zstd_dictionaries),"
+                                        " ?4, ?5, ?6)"));
+  RETURN_IF_ERROR(ins.Bind(1, static_cast<int64_t>(id))
+                      .Bind(2, name)
+                      .Bind(3, now_ms)
+                      .Bind(4, static_cast<int64_t>(sizes.size()))
+                      .Bind(5, static_cast<int64_t>(samples.size()))
+                      .BindBlob(6, dict)
+                      .Run());
+  kind.cdict = ZSTD_createCDict(dict.data(), dict.size(), options_.level);
+  kind.dict_id = id;
+  spdlog::info("compression dictionary trained kind={} id={} bytes={} samples={} sample_bytes={} ms={}", name, id,
+               n, sizes.size(), samples.size(), absl::ToInt64Milliseconds(absl::Now() - start));
+  return true;
+}
+
+}  // namespace cco

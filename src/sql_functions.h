@@ -1,0 +1,32 @@
+// SQL functions that read cco's stored values. Registered on every
+// connection cco opens (sqlite.cc), and built into the loadable extension
+// (`.load libcco_sqlite` in the sqlite3 shell, or Datasette's
+// --load-extension), so the database stays readable with plain SQL.
+//
+// Stored value encoding (messages.raw, messages.content, events.raw,
+// quarantine.raw; see docs/schema.md "Compression"):
+//   TEXT  the bytes as they are (rows written before a dictionary existed,
+//         or values that compression would not shrink);
+//   BLOB  one zstd frame. Its header names the dictionary it was compressed
+//         with (zstd_dictionaries.id; 0 = none) and the decompressed size.
+//
+//   cco_raw(value)   the stored bytes, as TEXT (byte-exact: a quarantined
+//                    line's invalid UTF-8 is returned as it was read)
+//   cco_text(value)  the same function under the name that reads better for
+//                    searchable text (messages.content)
+// NULL gives NULL; a TEXT or numeric value is returned as it is. A BLOB that
+// is not a zstd frame, names a dictionary the database does not hold, or
+// would decompress past 1 GiB is an SQL error naming the cause.
+#ifndef CCO_SRC_SQL_FUNCTIONS_H_
+#define CCO_SRC_SQL_FUNCTIONS_H_
+
+struct sqlite3;
+
+namespace cco {
+
+// Returns an SQLite result code (SQLITE_OK on success).
+int RegisterSqlFunctions(sqlite3* db);
+
+}  // namespace cco
+
+#endif  // CCO_SRC_SQL_FUNCTIONS_H_
