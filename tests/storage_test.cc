@@ -213,7 +213,7 @@ TEST(StorageTest, DatabaseWrittenBeforeCompressionIsMigratedInPlace) {
     ASSERT_TRUE(db.ok()) << db.status();
     std::vector<Migration> before;
     for (const Migration& m : EmbeddedMigrations()) {
-      if (m.name < "0009") before.push_back(m);
+      if (m.name < "0011") before.push_back(m);
     }
     ASSERT_TRUE(Migrate(*db, before).ok());
     const std::string size = std::to_string(line.size() + 1);
@@ -238,7 +238,7 @@ TEST(StorageTest, DatabaseWrittenBeforeCompressionIsMigratedInPlace) {
   EXPECT_EQ(QueryRows(db_path, "SELECT cco_raw(raw) FROM messages"), line);
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'searchable'"), 1);
   EXPECT_EQ(QueryRows(db_path, "SELECT hex(cco_raw(raw)) FROM quarantine"), "41FF42");
-  EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM schema_migrations WHERE name LIKE '0009%'"), 1);
+  EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM schema_migrations WHERE name LIKE '0011%'"), 1);
   CommandResult check = RunCco({"check", "--db", db_path});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }

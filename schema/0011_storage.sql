@@ -92,5 +92,5 @@ DROP TRIGGER project_cwds_insert;
 -- bytes each); the full text is in the messages they reference
 -- (use_message_id, result_message_id).
 INSERT INTO rederive_requests(reason)
-  SELECT '0009: tool inputs and outputs kept as 256-byte previews; change sequence'
+  SELECT '0011: tool inputs and outputs kept as 256-byte previews; change sequence'
    WHERE EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM events);
