@@ -431,7 +431,7 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   // two newlines, exactly.
   const std::string_view exact = line;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  LineRecord rec = ParseLine(line, offset);
+  LineRecord rec = ParseLine(exact, line, offset);
   if (line.size() > kParserKeepBytes) {
     parser_ = simdjson::dom::parser();
     padded_ = std::string();
@@ -439,7 +439,7 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
   return rec;
 }
 
-LineRecord LineParser::ParseLine(std::string_view line, int64_t offset) {
+LineRecord LineParser::ParseLine(std::string_view exact, std::string_view line, int64_t offset) {
   const uint64_t hash = StableHash(line);
 
   padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);

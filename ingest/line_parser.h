@@ -39,12 +39,14 @@ class LineParser {
   LineParser(const LineParser&) = delete;
   LineParser& operator=(const LineParser&) = delete;
 
-  // `line` excludes the '\n'; a trailing '\r' is stripped here. REQUIRES:
-  // `line` is not empty after stripping.
+  // `line` excludes the '\n'. A trailing '\r' is not parsed nor hashed (a
+  // CRLF line has its LF copy's key) but is kept in `raw`, which holds the
+  // bytes exactly. REQUIRES: `line` is not empty after stripping.
   LineRecord Parse(std::string_view line, int64_t offset);
 
  private:
-  LineRecord ParseLine(std::string_view line, int64_t offset);
+  // `line` is `exact` without its '\r'.
+  LineRecord ParseLine(std::string_view exact, std::string_view line, int64_t offset);
 
   simdjson::dom::parser parser_;
   std::string padded_;
