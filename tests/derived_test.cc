@@ -105,11 +105,13 @@ PeriodTable ParsePeriods(const std::string& json, const char* list, const char* 
 class CorpusDb : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // EXPECT, not ASSERT: a fatal failure here makes gtest skip every test
+    // of the suite, which the test runner reports as skipped, not failed.
     if (CorpusDir().empty()) return;
     dir_ = new TempDir();
     db_ = *dir_ / "corpus.db";
     CommandResult r = RunCco({"replay", CorpusDir(), "--db", db_, "--json"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() {
     delete dir_;

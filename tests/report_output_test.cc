@@ -51,6 +51,8 @@ std::string ToolResult(const std::string& session, const std::string& cwd, const
 class ReportOutputTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // EXPECT, not ASSERT: a fatal failure here makes gtest skip every test
+    // of the suite, which the test runner reports as skipped, not failed.
     tmp_ = new TempDir;
     const std::string root = *tmp_ / "projects";
     WriteFile(root + "/-home-u-app/" + kA + ".jsonl",
@@ -65,11 +67,12 @@ class ReportOutputTest : public ::testing::Test {
                             R"({"type":"text","text":"ok"})"));
     db_ = new std::string(*tmp_ / "cco.db");
     CommandResult r = RunCco({"replay", root, "--db", *db_});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    WriteFile(*tmp_ / "empty/.keep", "");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // A root must be a projects/ directory (or a config directory holding one).
+    WriteFile(*tmp_ / "empty/projects/.keep", "");
     empty_db_ = new std::string(*tmp_ / "empty.db");
-    r = RunCco({"replay", *tmp_ / "empty", "--db", *empty_db_});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = RunCco({"replay", *tmp_ / "empty/projects", "--db", *empty_db_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() {
     delete db_;
