@@ -540,16 +540,21 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
     ASSIGN_OR_RETURN(int64_t occ, Occurrence(rec.kind, file, generation, rec.line_hash));
     occurrence = occ;
   }
+  // Messages and events share their first seven columns: where the line is
+  // and its key.
+  auto bind_key = [&](Stmt& s) {
+    s.Bind(1, conversation_id)
+        .Bind(2, file.id)
+        .Bind(3, generation)
+        .Bind(4, rec.offset)
+        .Bind(5, ToSqlInt(rec.line_hash))
+        .BindOptional(6, occurrence)
+        .BindTextOrNull(7, rec.uuid);
+  };
   switch (rec.kind) {
     case RecordKind::kMessage: {
       Stmt& s = *insert_message_;
-      s.Bind(1, conversation_id)
-          .Bind(2, file.id)
-          .Bind(3, generation)
-          .Bind(4, rec.offset)
-          .Bind(5, ToSqlInt(rec.line_hash))
-          .BindOptional(6, occurrence)
-          .BindTextOrNull(7, rec.uuid);
+      bind_key(s);
       BindMessageFields(s, 8, rec, *compressor_);
       s.Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason);
       RETURN_IF_ERROR(s.Run());
@@ -569,14 +574,8 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
     }
     case RecordKind::kEvent: {
       Stmt& s = *insert_event_;
-      s.Bind(1, conversation_id)
-          .Bind(2, file.id)
-          .Bind(3, generation)
-          .Bind(4, rec.offset)
-          .Bind(5, ToSqlInt(rec.line_hash))
-          .BindOptional(6, occurrence)
-          .BindTextOrNull(7, rec.uuid)
-          .Bind(8, rec.type)
+      bind_key(s);
+      s.Bind(8, rec.type)
           .BindTextOrNull(9, rec.subtype)
           .BindOptional(10, rec.timestamp_ms)
           .Bind(12, file.stream_id);
