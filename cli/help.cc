@@ -118,6 +118,31 @@ std::vector<CommandHelp> BuildCommands() {
                  "Also replay the transcripts that still exist into a temporary database and compare everything, "
                  "session by session."},
                 Json("the verdict")}});
+  // Conversations and operations (show, export; backup, restore, optimize, forget).
+  c.push_back({"show", "SESSION", {},
+               "read a conversation in the terminal",
+               "The conversation SESSION (its id, or a unique prefix of at least 4 characters) as text: prompts and "
+               "responses in full; thinking, tool calls and tool results folded to one line each; sidechain lines "
+               "marked, each agent's transcript after the main one under its own heading. Times in UTC. Paged through "
+               "$PAGER (default less) when stdout is a terminal.",
+               {Db(), {"at", "UUID", "Start at this message (its uuid, as `cco search` prints it); the earlier ones "
+                                     "are counted, not shown. An unknown uuid is an error (exit 2)."}}});
+  c.push_back({"export", "[SESSION]", {},
+               "a session or a project as JSONL, Markdown or HTML",
+               "Write the session SESSION (its id or a unique prefix), or with --project every session of a "
+               "project, oldest first. jsonl gives the stored lines back byte-exact, each followed by a newline: the "
+               "main transcript's lines in file order, then each agent transcript's, ordered by their first line's "
+               "time; a line stored once under another file (a copy) is given from where it was stored, at its place; "
+               "one copy of a transcript found under two roots. Left out, and counted on stderr: blank lines (never "
+               "stored), a line over the max line size (only its first 64 KiB are stored), an earlier revision of a "
+               "rewritten line (only its hash is kept), lines of an earlier generation of a file that was replaced. md "
+               "and html are documents for people (the transcripts' text in code blocks or escaped; HTML "
+               "self-contained, no script).",
+               {Db(),
+                {"project", "NAME", "Every session of this project (as `cco report --project` matches it)."},
+                {"format", "FORMAT", "jsonl (default), md or html.", {"jsonl", "md", "html"}, true},
+                {"output", "FILE", "Write to FILE (also -o FILE; replaced whole, through a temporary file) instead "
+                                   "of stdout."}}});
   c.push_back({"rederive", "", {},
                "rebuild every derived table with this version's rules and prices",
                "Rebuild every derived table (usage winners, costs, rollups, tool executions, conversation stats) from "

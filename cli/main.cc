@@ -127,6 +127,8 @@ int main(int argc, char** argv) {
   if (command == "report") return cco::RunReport(rest);
   if (command == "check") return cco::RunCheck(rest);
   if (command == "rederive") return cco::RunRederive(rest);
+  if (command == "show") return cco::RunShow(rest);
+  if (command == "export") return cco::RunExport(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

@@ -1,0 +1,314 @@
+#include "src/conversation.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+// The blocks of one stored line, through SQLite's JSON functions: a content
+// array's blocks in order (a tool result's content as text: its text blocks
+// joined, other blocks as [type]), or the content string, or a system
+// line's top-level content.
+constexpr char kBlocks[] =
+    "SELECT b.value ->> '$.type', coalesce(b.value ->> '$.text', ''), coalesce(b.value ->> '$.thinking', ''),"
+    " coalesce(b.value ->> '$.name', ''), coalesce(b.value ->> '$.id', b.value ->> '$.tool_use_id', ''),"
+    " coalesce(json(b.value -> '$.input'), ''),"
+    " CASE json_type(b.value, '$.content') WHEN 'text' THEN b.value ->> '$.content'"
+    "   WHEN 'array' THEN (SELECT group_concat(CASE c.value ->> '$.type' WHEN 'text' THEN c.value ->> '$.text'"
+    "     WHEN 'tool_reference' THEN coalesce(c.value ->> '$.tool_name', '[tool_reference]')"
+    "     ELSE '[' || coalesce(c.value ->> '$.type', '?') || ']' END, char(10))"
+    "     FROM json_each(b.value, '$.content') c) ELSE '' END,"
+    " coalesce(b.value ->> '$.is_error', 0) IN (1, 'true'),"
+    " coalesce(b.value ->> '$.input.command', b.value ->> '$.input.file_path', b.value ->> '$.input.path',"
+    "   b.value ->> '$.input.pattern', b.value ->> '$.input.url', b.value ->> '$.input.query',"
+    "   b.value ->> '$.input.description', b.value ->> '$.input.prompt', ''),"
+    " json_type(b.value)"
+    " FROM json_each(?1, '$.message.content') b WHERE json_type(?1, '$.message.content') = 'array'"
+    " ORDER BY b.key";
+
+constexpr char kPlainContent[] =
+    "SELECT CASE json_type(?1, '$.message.content') WHEN 'text' THEN ?1 ->> '$.message.content' END,"
+    " CASE json_type(?1, '$.content') WHEN 'text' THEN ?1 ->> '$.content' END";
+
+BlockKind KindOfType(std::string_view type) {
+  if (type == "text") return BlockKind::kText;
+  if (type == "thinking" || type == "redacted_thinking") return BlockKind::kThinking;
+  if (type == "tool_use" || type == "server_tool_use") return BlockKind::kToolUse;
+  if (type == "tool_result" || type == "web_search_tool_result") return BlockKind::kToolResult;
+  if (type == "image") return BlockKind::kImage;
+  return BlockKind::kOther;
+}
+
+absl::Status ReadBlocks(Stmt& blocks, Stmt& plain, const std::string& raw, ConversationMessage* m) {
+  blocks.Bind(1, raw);
+  RETURN_IF_ERROR(blocks.ForEachRow([m](const Stmt& r) {
+    Block b;
+    if (r.ColumnText(9) != "object") {
+      // A bare string in a content array is text.
+      if (r.ColumnText(9) == "text") {
+        b.text = r.ColumnText(1);
+      }
+      m->blocks.push_back(std::move(b));
+      return true;
+    }
+    b.type = r.ColumnText(0);
+    b.kind = KindOfType(b.type);
+    switch (b.kind) {
+      case BlockKind::kText:
+        b.text = r.ColumnText(1);
+        break;
+      case BlockKind::kThinking:
+        b.text = b.type == "redacted_thinking" ? "[redacted thinking]" : r.ColumnText(2);
+        break;
+      case BlockKind::kToolUse:
+        b.tool_name = r.ColumnText(3);
+        b.tool_use_id = r.ColumnText(4);
+        b.text = r.ColumnText(5);
+        b.summary = r.ColumnText(8);
+        break;
+      case BlockKind::kToolResult:
+        b.tool_use_id = r.ColumnText(4);
+        b.text = r.ColumnText(6);
+        b.is_error = r.ColumnInt(7) != 0;
+        break;
+      case BlockKind::kImage:
+        b.text = "[image]";
+        break;
+      case BlockKind::kOther:
+        b.text = absl::StrCat("[", b.type, "]");
+        break;
+    }
+    m->blocks.push_back(std::move(b));
+    return true;
+  }));
+  if (!m->blocks.empty()) return absl::OkStatus();
+  plain.Bind(1, raw);
+  ASSIGN_OR_RETURN(bool row, plain.Step());
+  if (row) {
+    std::string text = !plain.ColumnIsNull(0) ? plain.ColumnText(0) : plain.ColumnText(1);
+    if (!plain.ColumnIsNull(0) || !plain.ColumnIsNull(1)) {
+      Block b;
+      b.text = std::move(text);
+      m->blocks.push_back(std::move(b));
+    }
+  }
+  plain.Reset();
+  return absl::OkStatus();
+}
+
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+bool ConversationMessage::IsPrompt() const {
+  if (type != "user" || is_meta) return false;
+  bool text = false;
+  for (const Block& b : blocks) {
+    if (b.kind == BlockKind::kToolResult) return false;
+    if (b.kind == BlockKind::kText && !b.text.empty()) text = true;
+  }
+  return text;
+}
+
+std::string ConversationMessage::Speaker() const {
+  if (type == "user") return IsPrompt() ? "you" : "user";
+  if (type == "assistant") return "claude";
+  return type;
+}
+
+absl::StatusOr<std::string> ResolveSession(Db& db, const std::string& id_or_prefix) {
+  if (id_or_prefix.empty()) return absl::InvalidArgumentError("no session given");
+  {
+    ASSIGN_OR_RETURN(Stmt exact, db.Prepare("SELECT session_id FROM conversations WHERE session_id = ?1"));
+    exact.Bind(1, id_or_prefix);
+    ASSIGN_OR_RETURN(bool row, exact.Step());
+    if (row) return exact.ColumnText(0);
+  }
+  if (id_or_prefix.size() < 4) {
+    return absl::NotFoundError(absl::StrCat("no session '", id_or_prefix,
+                                            "' (a prefix needs at least 4 characters)"));
+  }
+  // A range on the unique index: prefix <= id < prefix + U+10FFFF.
+  ASSIGN_OR_RETURN(Stmt prefix, db.Prepare("SELECT session_id FROM conversations WHERE session_id >= ?1"
+                                           " AND session_id < ?1 || char(1114111) ORDER BY 1 LIMIT 6"));
+  prefix.Bind(1, id_or_prefix);
+  std::vector<std::string> found;
+  RETURN_IF_ERROR(prefix.ForEachRow([&found](const Stmt& r) {
+    found.push_back(r.ColumnText(0));
+    return true;
+  }));
+  if (found.empty()) return absl::NotFoundError(absl::StrCat("no session '", id_or_prefix, "' in the database"));
+  if (found.size() > 1) {
+    if (found.size() > 5) found.back() = "…";
+    return absl::InvalidArgumentError(absl::StrCat("session prefix '", id_or_prefix,
+                                                    "' is ambiguous: ", absl::StrJoin(found, ", ")));
+  }
+  return found[0];
+}
+
+absl::StatusOr<std::vector<SessionFile>> SessionFiles(Db& db, const std::string& session_id) {
+  ASSIGN_OR_RETURN(
+      Stmt s,
+      db.Prepare("WITH c AS (SELECT id FROM conversations WHERE session_id = ?1),"
+                 " r AS (SELECT file_id FROM messages WHERE conversation_id IN c"
+                 "       UNION SELECT file_id FROM events WHERE conversation_id IN c),"
+                 " cand AS (SELECT id, stream_id FROM files WHERE id IN r OR session_id = ?1),"
+                 " one AS (SELECT min(id) AS id FROM cand GROUP BY stream_id)"
+                 " SELECT f.id, f.path, coalesce(f.agent_id, ''), coalesce(f.agent_type, ''),"
+                 "  (SELECT t FROM (SELECT byte_offset AS o, timestamp_ms AS t FROM messages"
+                 "     WHERE file_id = f.id AND generation = f.generation AND timestamp_ms IS NOT NULL"
+                 "   UNION ALL SELECT byte_offset, timestamp_ms FROM events"
+                 "     WHERE file_id = f.id AND generation = f.generation AND timestamp_ms IS NOT NULL)"
+                 "   ORDER BY o LIMIT 1)"
+                 " FROM files f WHERE f.id IN (SELECT id FROM one) ORDER BY f.path"));
+  s.Bind(1, session_id);
+  std::vector<SessionFile> files;
+  RETURN_IF_ERROR(s.ForEachRow([&files](const Stmt& r) {
+    SessionFile f;
+    f.file_id = r.ColumnInt(0);
+    f.path = r.ColumnText(1);
+    f.agent_id = r.ColumnText(2);
+    f.agent_type = r.ColumnText(3);
+    f.first_ms = r.ColumnOptionalInt(4);
+    files.push_back(std::move(f));
+    return true;
+  }));
+  if (files.empty()) return files;
+  // The main transcript: the file named after the session, else the
+  // earliest one that is not an agent's.
+  auto earlier = [](const SessionFile& a, const SessionFile& b) {
+    const int64_t ta = a.first_ms.value_or(INT64_MAX), tb = b.first_ms.value_or(INT64_MAX);
+    return ta != tb ? ta < tb : a.path < b.path;
+  };
+  auto main = std::find_if(files.begin(), files.end(), [&session_id](const SessionFile& f) {
+    return f.agent_id.empty() && Basename(f.path) == session_id + ".jsonl";
+  });
+  if (main == files.end()) {
+    for (auto it = files.begin(); it != files.end(); ++it) {
+      if (it->agent_id.empty() && (main == files.end() || earlier(*it, *main))) main = it;
+    }
+  }
+  if (main == files.end()) main = std::min_element(files.begin(), files.end(), earlier);
+  main->main = true;
+  std::iter_swap(files.begin(), main);
+  std::sort(files.begin() + 1, files.end(), earlier);
+  return files;
+}
+
+absl::StatusOr<std::vector<std::string>> SessionsOfProjects(Db& db, const std::vector<int64_t>& project_ids) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT session_id FROM conversations WHERE project_id = ?1"
+                                      " ORDER BY started_ms IS NULL, started_ms, session_id"));
+  std::vector<std::string> out;
+  for (int64_t id : project_ids) {
+    s.Bind(1, id);
+    RETURN_IF_ERROR(s.ForEachRow([&out](const Stmt& r) {
+      out.push_back(r.ColumnText(0));
+      return true;
+    }));
+  }
+  return out;
+}
+
+absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id) {
+  Conversation c;
+  int64_t conversation_id = 0;
+  {
+    ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT c.id, c.session_id, coalesce(p.dir_name, ''), coalesce(p.cwd, ''),"
+                                        " coalesce(c.title, ''), c.started_ms, c.ended_ms, c.message_count"
+                                        " FROM conversations c LEFT JOIN projects p ON p.id = c.project_id"
+                                        " WHERE c.session_id = ?1"));
+    s.Bind(1, session_id);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("no session '", session_id, "' in the database"));
+    conversation_id = s.ColumnInt(0);
+    c.session_id = s.ColumnText(1);
+    c.project = s.ColumnText(2);
+    c.cwd = s.ColumnText(3);
+    c.title = s.ColumnText(4);
+    c.started_ms = s.ColumnOptionalInt(5);
+    c.ended_ms = s.ColumnOptionalInt(6);
+    c.message_count = s.ColumnInt(7);
+  }
+  ASSIGN_OR_RETURN(std::vector<SessionFile> files, SessionFiles(db, session_id));
+  std::map<int64_t, size_t> part_of;
+  for (SessionFile& f : files) {
+    part_of[f.file_id] = c.parts.size();
+    c.parts.push_back(ConversationPart{std::move(f), {}});
+  }
+  ASSIGN_OR_RETURN(Stmt blocks, db.Prepare(kBlocks));
+  ASSIGN_OR_RETURN(Stmt plain, db.Prepare(kPlainContent));
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT m.id, coalesce(m.uuid, ''), m.type, coalesce(m.subtype, ''),"
+                                      " m.timestamp_ms, m.is_sidechain, m.is_meta, coalesce(m.model, ''), m.file_id,"
+                                      " CAST(cco_raw(m.raw) AS TEXT), f.path, coalesce(f.agent_id, ''),"
+                                      " coalesce(f.agent_type, '')"
+                                      " FROM messages m JOIN files f ON f.id = m.file_id"
+                                      " WHERE m.conversation_id = ?1 ORDER BY m.file_id, m.generation, m.byte_offset"));
+  s.Bind(1, conversation_id);
+  absl::Status failed;
+  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
+    ConversationMessage m;
+    m.id = r.ColumnInt(0);
+    m.uuid = r.ColumnText(1);
+    m.type = r.ColumnText(2);
+    m.subtype = r.ColumnText(3);
+    m.timestamp_ms = r.ColumnOptionalInt(4);
+    m.is_sidechain = r.ColumnInt(5) != 0;
+    m.is_meta = r.ColumnInt(6) != 0;
+    m.model = r.ColumnText(7);
+    failed = ReadBlocks(blocks, plain, r.ColumnText(9), &m);
+    if (!failed.ok()) return false;
+    const int64_t file_id = r.ColumnInt(8);
+    auto it = part_of.find(file_id);
+    if (it == part_of.end()) {
+      // A file left out as a second copy of a stream still holds rows of
+      // its own (its first copy was replaced): give it its own part.
+      SessionFile f;
+      f.file_id = file_id;
+      f.path = r.ColumnText(10);
+      f.agent_id = r.ColumnText(11);
+      f.agent_type = r.ColumnText(12);
+      f.first_ms = m.timestamp_ms;
+      it = part_of.emplace(file_id, c.parts.size()).first;
+      c.parts.push_back(ConversationPart{std::move(f), {}});
+    }
+    c.parts[it->second].messages.push_back(std::move(m));
+    return true;
+  }));
+  RETURN_IF_ERROR(failed);
+  return c;
+}
+
+std::string OneLine(std::string_view s, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes + 3));
+  bool space = false;
+  for (char ch : s) {
+    const bool blank = ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ';
+    if (blank) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) {
+      out += ' ';
+      space = false;
+    }
+    out += ch;
+    if (out.size() > max_bytes) break;
+  }
+  if (out.size() <= max_bytes) return out;
+  size_t cut = max_bytes;
+  // Back to the first byte of a UTF-8 character.
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  out.resize(cut);
+  return out + "…";
+}
+
+}  // namespace cco

@@ -1,0 +1,106 @@
+// A conversation read back from the database, for people: the session's
+// transcripts (the main one, then each agent's), their messages in file
+// order, and each message's content blocks (text, thinking, tool calls and
+// their results). Shared by `cco show`, `cco export` and the web pages, which
+// render it (render_text.h, render_html.h).
+//
+// Blocks come from the stored raw line (messages.raw) through SQLite's JSON
+// functions, so the core stays free of a JSON parser. Errors: NotFound for an
+// unknown session, InvalidArgument for an ambiguous prefix (the candidates
+// are named); SQLite errors as they come.
+#ifndef CCO_SRC_CONVERSATION_H_
+#define CCO_SRC_CONVERSATION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/sqlite.h"
+
+namespace cco {
+
+// One transcript file of a session, in export order.
+struct SessionFile {
+  int64_t file_id = 0;
+  std::string path;
+  std::string agent_id;    // "" for the main transcript
+  std::string agent_type;  // from the agent's sidecar; "" when unknown
+  bool main = false;
+  std::optional<int64_t> first_ms;  // time of its first timestamped line
+};
+
+// The session named by `id_or_prefix`: an exact conversations.session_id,
+// else the only one starting with it (at least 4 characters). NotFound when
+// none matches; InvalidArgument naming a few candidates when several do.
+absl::StatusOr<std::string> ResolveSession(Db& db, const std::string& id_or_prefix);
+
+// The files whose lines make up `session_id`, in export order: the main
+// transcript first (the file named after the session, else the earliest
+// file that is not an agent's), then the others by their first line's time
+// (then path). Every file with a row of the conversation is included, and
+// files whose path names the session; of several copies of one transcript
+// (the same stream under two roots) only the first seen.
+absl::StatusOr<std::vector<SessionFile>> SessionFiles(Db& db, const std::string& session_id);
+
+// The sessions of the projects `project_ids`, oldest first.
+absl::StatusOr<std::vector<std::string>> SessionsOfProjects(Db& db, const std::vector<int64_t>& project_ids);
+
+enum class BlockKind { kText, kThinking, kToolUse, kToolResult, kImage, kOther };
+
+struct Block {
+  BlockKind kind = BlockKind::kText;
+  std::string text;         // text, thinking, a tool result's text, a tool call's input JSON
+  std::string tool_name;    // kToolUse
+  // kToolUse: the input's most telling field for people (command,
+  // file_path, path, pattern, url, query, description, prompt), else "".
+  std::string summary;
+  std::string tool_use_id;  // kToolUse, kToolResult
+  bool is_error = false;    // kToolResult with is_error: true
+  std::string type;         // the block's own type (kOther: e.g. "document")
+};
+
+struct ConversationMessage {
+  int64_t id = 0;  // messages.id
+  std::string uuid;
+  std::string type;     // user, assistant, system
+  std::string subtype;  // e.g. compact_boundary
+  std::optional<int64_t> timestamp_ms;
+  bool is_sidechain = false;
+  bool is_meta = false;
+  std::string model;
+  std::vector<Block> blocks;
+  // A user line that someone typed: text, and no tool result.
+  bool IsPrompt() const;
+  // Who speaks, for people: "you" (a prompt), "user" (tool results and
+  // other user lines), "claude", or the type.
+  std::string Speaker() const;
+};
+
+struct ConversationPart {
+  SessionFile file;
+  std::vector<ConversationMessage> messages;  // in file order
+};
+
+struct Conversation {
+  std::string session_id;
+  std::string project;  // the project's directory name
+  std::string cwd;      // the project's working directory; "" when unknown
+  std::string title;    // "" when none
+  std::optional<int64_t> started_ms, ended_ms;
+  int64_t message_count = 0;
+  std::vector<ConversationPart> parts;  // the main transcript first, as SessionFiles
+};
+
+// The whole conversation `session_id` (exact id; see ResolveSession).
+absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id);
+
+// `s` cut to at most `max_bytes` at a UTF-8 character boundary, "…" added
+// when cut; newlines and tabs become spaces.
+std::string OneLine(std::string_view s, size_t max_bytes);
+
+}  // namespace cco
+
+#endif  // CCO_SRC_CONVERSATION_H_
