@@ -74,7 +74,7 @@ std::vector<CommandHelp> BuildCommands() {
                "newer cco is refused (exit 1).",
                {Db(), Json("the status")}});
   {
-    CommandHelp report{"report", "KIND", {"daily", "weekly", "monthly", "session", "project", "tools"},
+    CommandHelp report{"report", "KIND", {"daily", "weekly", "monthly", "session", "project", "tools", "blocks"},
                        "token usage and cost per period, session or project; tool calls",
                        "KIND is daily, weekly, monthly, session, project or tools. Token usage and estimated cost "
                        "per day, week, month, session or project (counted as `ccusage claude daily` counts; --json "
@@ -82,7 +82,12 @@ std::vector<CommandHelp> BuildCommands() {
                        "are cut in the system's time zone unless --tz says otherwise; the table's title names the "
                        "zone. Tables fit the terminal's width (a compact set of columns when the full one does not "
                        "fit), with colour on a terminal unless NO_COLOR is set. A range with no usage says so (exit "
-                       "0). Reads the rollups only, through a read-only connection: works while the service writes.",
+                       "0). Reads the rollups only, through a read-only connection: works while the service writes."
+                       "\n\nblocks: 5-hour billing blocks with the rules of `ccusage claude blocks` v20.0.24 (a block "
+                       "starts at its first API response floored to the UTC hour and ends 5 hours later; gaps of more "
+                       "than 5 hours are shown as gap blocks; the active block with its burn rate and a projection "
+                       "to its end), read from the usage winners' time index; --json has ccusage's shape. Now is "
+                       "$CCO_NOW when set.",
                        {}};
     report.flags = {
         Db(),
@@ -106,6 +111,12 @@ std::vector<CommandHelp> BuildCommands() {
         {"breakdown", "", "One row per model under each row of the table."},
         {"compact", "", "Only the essential columns, whatever the terminal's width."},
         {"by-agent", "", "session: each session split by agent (the main transcript and every subagent)."},
+        {"active", "", "blocks: only the active block, with its burn rate and projection."},
+        {"recent", "", "blocks: only blocks started in the last 3 days, and the active one."},
+        {"token-limit", "N",
+         "blocks: tokens allowed per block, or max (the most any completed block used): a % column, and a "
+         "warning when the active block is projected above 80 % of it."},
+        {"session-length", "HOURS", "blocks: length of a billing block in hours (default 5)."},
         Json("the report")};
     c.push_back(std::move(report));
   }
@@ -231,7 +242,8 @@ constexpr char kEnvironment[] =
     "XDG_CONFIG_HOME, XDG_DATA_HOME, HOME  where the default roots and database are\n"
     "TZ           the reports' default time zone (else /etc/localtime)\n"
     "NO_COLOR     no colour in tables, even on a terminal\n"
-    "COLUMNS      the width of tables when stdout is not a terminal\n";
+    "COLUMNS      the width of tables when stdout is not a terminal\n"
+    "CCO_NOW      the time taken as now by report blocks, statusline and top (ISO 8601 or ms since the epoch; for tests)\n";
 
 }  // namespace
 

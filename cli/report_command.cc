@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "cli/blocks_command.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/flags.h"
@@ -380,9 +381,12 @@ std::string RangeText(const ReportFilter& filter, const ReportView& view, const 
 int RunReport(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, FlagsFor("report"));
   if (!args.ok()) return Usage(std::string(args.status().message()));
-  if (args->positional().empty()) return Usage("which report? daily, weekly, monthly, session, project or tools");
+  if (args->positional().empty()) {
+    return Usage("which report? daily, weekly, monthly, session, project, tools or blocks");
+  }
   const std::string kind = args->positional()[0];
-  static const std::vector<std::string> kKinds = {"daily", "weekly", "monthly", "session", "project", "tools"};
+  static const std::vector<std::string> kKinds = {"daily", "weekly", "monthly", "session", "project", "tools",
+                                                  "blocks"};
   if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
     return Usage(absl::StrCat("unknown report '", kind, "' (one of: ", absl::StrJoin(kKinds, ", "), ")"));
   }
@@ -415,6 +419,11 @@ int RunReport(const std::vector<std::string>& argv) {
     }
     filter.week_start = *day;
   }
+  if (kind != "blocks") {
+    for (const char* flag : {"active", "recent", "token-limit", "session-length"}) {
+      if (args->Has(flag)) return Usage(absl::StrCat("--", flag, " goes with the blocks report"));
+    }
+  }
   const std::string order = args->Get("order");
   if (args->Has("order")) {
     if (kind == "project" || kind == "tools") return Usage("--order goes with daily, weekly, monthly and session");
@@ -429,6 +438,13 @@ int RunReport(const std::vector<std::string>& argv) {
   absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
   if (!opened.ok()) return ReportFailure(opened.status(), "cco report");
   Reader& db = **opened;
+  if (kind == "blocks") {
+    BlocksView blocks_view;
+    blocks_view.tz = zone->tz;
+    blocks_view.zone_name = zone->name;
+    blocks_view.style = StdoutStyle(args->Has("compact"));
+    return RunBlocksReport(*args, blocks_view, filter, db);
+  }
   if (args->Has("project")) {
     // A name that matches nothing is a mistake to show, not an empty report.
     const std::string query = args->Get("project");

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/blocks.h"
 #include "src/report.h"
 #include "src/sqlite.h"
 
@@ -97,6 +98,13 @@ class Reader {
   virtual absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) = 0;
   // With `total`, also every call of the range as one row (see report.h).
   virtual absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) = 0;
+  // Billing blocks (blocks.h). A reader without them says so (Unimplemented).
+  virtual absl::StatusOr<std::vector<Block>> Blocks(const BlocksQuery& /*query*/) {
+    return absl::UnimplementedError("billing blocks are not available from " + location());
+  }
+  virtual absl::StatusOr<std::optional<Block>> ActiveBlock(int64_t /*now_ms*/, int64_t /*session_ms*/) {
+    return absl::UnimplementedError("billing blocks are not available from " + location());
+  }
 
   // The database's own state, from one snapshot.
   virtual absl::StatusOr<DatabaseStatus> Status() = 0;
@@ -127,6 +135,10 @@ class SqliteReader final : public Reader {
   absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) override;
   absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) override;
   absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) override;
+  absl::StatusOr<std::vector<Block>> Blocks(const BlocksQuery& query) override { return LoadBlocks(db_, query); }
+  absl::StatusOr<std::optional<Block>> ActiveBlock(int64_t now_ms, int64_t session_ms) override {
+    return LoadActiveBlock(db_, now_ms, session_ms);
+  }
   absl::StatusOr<DatabaseStatus> Status() override;
 
   // The connection itself, for what only SQLite has (`cco check`'s

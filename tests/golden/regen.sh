@@ -137,4 +137,25 @@ ccu session --json --offline -z UTC | node -e '
   process.stdout.write(JSON.stringify({sessions, totals}, null, 1) + "\n");
 ' > "$here/ccusage_session_UTC_keyed.json"
 
+# Billing blocks. The corpus in UTC and a half-hour zone (blocks are cut in
+# UTC whatever the zone; the zone must change nothing).
+for tz in UTC Asia/Kolkata; do
+  ccu blocks --json --offline -z "$tz" > "$here/ccusage_blocks_${tz//\//-}.json"
+done
+# A generated tree (blocks_cases.js) with usage up to a few minutes before
+# now, so that one block is active: the tree is kept beside the goldens
+# (blocks_tree/) with the "now" it was written for, which tests pass as
+# CCO_NOW. ccusage reads its own clock a moment later: its projection may
+# differ by that moment (tests allow a minute).
+rm -rf "$here/blocks_tree"
+now_ms=$(node -e 'process.stdout.write(String(Date.now()))')
+node "$here/blocks_cases.js" "$now_ms" "$here/blocks_tree"
+corpus_arg=$corpus
+corpus="$here/blocks_tree"
+ccu blocks --json --offline -z UTC --token-limit max | node -e '
+  const doc = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  process.stdout.write(JSON.stringify({now: Number(process.argv[1]), blocks: doc.blocks}, null, 2) + "\n");
+' "$now_ms" > "$here/ccusage_blocks_generated.json"
+corpus=$corpus_arg
+
 echo "regenerated golden files with ccusage $CCUSAGE_VERSION from $corpus"

@@ -1,0 +1,275 @@
+#include "src/blocks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "src/json_writer.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+constexpr int64_t kHourMs = 3600 * 1000;
+constexpr int64_t kRecentMs = 3 * 24 * kHourMs;  // ccusage's DEFAULT_RECENT_DAYS
+
+int64_t FloorToHour(int64_t ms) { return ms - (((ms % kHourMs) + kHourMs) % kHourMs); }
+
+// JavaScript's Math.round (ties toward +infinity), which ccusage's numbers follow.
+double JsRound(double x) { return std::floor(x + 0.5); }
+
+Block MakeBlock(int64_t start_ms, const BlockEntry* first, const BlockEntry* last, int64_t now_ms,
+                int64_t session_ms) {
+  Block b;
+  b.id = IsoUtcMs(start_ms);
+  b.start_ms = start_ms;
+  b.end_ms = start_ms + session_ms;
+  b.first_entry_ms = first->timestamp_ms;
+  b.actual_end_ms = (last - 1)->timestamp_ms;
+  b.is_active = now_ms - *b.actual_end_ms < session_ms && now_ms < b.end_ms;
+  for (const BlockEntry* e = first; e != last; ++e) {
+    ++b.entries;
+    b.tokens.Add(e->tokens);
+    if (!e->model.empty() && std::find(b.models.begin(), b.models.end(), e->model) == b.models.end()) {
+      b.models.push_back(e->model);
+    }
+  }
+  if (b.is_active) {
+    b.burn_rate = BurnRateOf(b);
+    b.projection = ProjectionOf(b, now_ms);
+  }
+  return b;
+}
+
+Block MakeGap(int64_t last_activity_ms, int64_t next_activity_ms, int64_t session_ms) {
+  Block g;
+  g.start_ms = last_activity_ms + session_ms;
+  g.end_ms = next_activity_ms;
+  g.id = absl::StrCat("gap-", IsoUtcMs(g.start_ms));
+  g.is_gap = true;
+  return g;
+}
+
+// The winners from `from_ms` on (all of them for the minimum), in time order.
+absl::StatusOr<std::vector<BlockEntry>> ReadEntries(Db& db, int64_t from_ms) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare(
+                               "SELECT timestamp_ms, model, input_tokens, output_tokens, cache_creation_tokens,"
+                               " cache_read_tokens, cost_nanousd, priced FROM usage_winners INDEXED BY "
+                               "usage_winners_time WHERE timestamp_ms >= ? ORDER BY timestamp_ms"));
+  s.Bind(1, from_ms);
+  std::vector<BlockEntry> out;
+  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
+    BlockEntry e;
+    e.timestamp_ms = r.ColumnInt(0);
+    e.model = r.ColumnText(1);
+    e.tokens.input = r.ColumnInt(2);
+    e.tokens.output = r.ColumnInt(3);
+    e.tokens.cache_creation = r.ColumnInt(4);
+    e.tokens.cache_read = r.ColumnInt(5);
+    e.tokens.cost_nanousd = r.ColumnInt(6);
+    e.tokens.api_calls = 1;
+    e.tokens.unpriced_calls = r.ColumnInt(7) == 0 ? 1 : 0;
+    out.push_back(std::move(e));
+    return true;
+  }));
+  return out;
+}
+
+}  // namespace
+
+std::string IsoUtcMs(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+}
+
+std::vector<Block> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t now_ms, int64_t session_ms) {
+  std::vector<Block> blocks;
+  if (sorted.empty()) return blocks;
+  const BlockEntry* begin = sorted.data();
+  const BlockEntry* end = begin + sorted.size();
+  const BlockEntry* block_first = begin;
+  int64_t block_start = FloorToHour(begin->timestamp_ms);
+  for (const BlockEntry* e = begin + 1; e != end; ++e) {
+    const int64_t since_start = e->timestamp_ms - block_start;
+    const int64_t since_last = e->timestamp_ms - (e - 1)->timestamp_ms;
+    if (since_start > session_ms || since_last > session_ms) {
+      blocks.push_back(MakeBlock(block_start, block_first, e, now_ms, session_ms));
+      if (since_last > session_ms) blocks.push_back(MakeGap((e - 1)->timestamp_ms, e->timestamp_ms, session_ms));
+      block_start = FloorToHour(e->timestamp_ms);
+      block_first = e;
+    }
+  }
+  blocks.push_back(MakeBlock(block_start, block_first, end, now_ms, session_ms));
+  return blocks;
+}
+
+std::optional<BurnRate> BurnRateOf(const Block& block) {
+  if (block.is_gap || block.entries == 0 || !block.first_entry_ms || !block.actual_end_ms) return std::nullopt;
+  const double minutes = static_cast<double>(*block.actual_end_ms - *block.first_entry_ms) / 60000.0;
+  if (minutes <= 0) return std::nullopt;
+  BurnRate r;
+  r.tokens_per_minute = static_cast<double>(block.tokens.total()) / minutes;
+  r.tokens_per_minute_for_indicator = static_cast<double>(block.tokens.input + block.tokens.output) / minutes;
+  r.cost_per_hour_usd = static_cast<double>(block.tokens.cost_nanousd) / 1e9 / minutes * 60;
+  return r;
+}
+
+std::optional<Projection> ProjectionOf(const Block& block, int64_t now_ms) {
+  std::optional<BurnRate> rate = BurnRateOf(block);
+  if (!rate.has_value()) return std::nullopt;
+  Projection p;
+  const double remaining = std::max(0.0, static_cast<double>(block.end_ms - now_ms) / 60000.0);
+  // ccusage carries the rate over the rounded remaining minutes.
+  p.remaining_minutes = static_cast<int64_t>(JsRound(remaining));
+  const double minutes = static_cast<double>(p.remaining_minutes);
+  p.total_tokens = static_cast<int64_t>(JsRound(static_cast<double>(block.tokens.total()) + rate->tokens_per_minute * minutes));
+  const double cost = static_cast<double>(block.tokens.cost_nanousd) / 1e9 + rate->cost_per_hour_usd / 60 * minutes;
+  p.total_cost_usd = JsRound(cost * 100) / 100;
+  return p;
+}
+
+absl::StatusOr<std::vector<Block>> LoadBlocks(Db& db, const BlocksQuery& q) {
+  ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, std::numeric_limits<int64_t>::min()));
+  std::vector<Block> all = IdentifyBlocks(entries, q.now_ms, q.session_ms);
+  std::vector<Block> out;
+  for (Block& b : all) {
+    const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(b.start_ms), q.tz);
+    if (q.since && day < *q.since) continue;
+    if (q.until && day > *q.until) continue;
+    if (q.recent && !(b.start_ms >= q.now_ms - kRecentMs || b.is_active)) continue;
+    if (q.active_only && !b.is_active) continue;
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<Block>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms) {
+  // A block chain restarts at an entry more than session_ms after the one
+  // before it (or at the first entry). Read back from now until such an
+  // entry is in view; the blocks from there on are exactly the full
+  // history's, and no block before it can be active (its last entry is
+  // more than session_ms before that entry, which is not after now).
+  ASSIGN_OR_RETURN(std::optional<int64_t> first_ms,
+                   db.QueryInt("SELECT min(timestamp_ms) FROM usage_winners INDEXED BY usage_winners_time"));
+  if (!first_ms.has_value()) return std::nullopt;
+  ASSIGN_OR_RETURN(Stmt before, db.Prepare("SELECT max(timestamp_ms) FROM usage_winners INDEXED BY "
+                                           "usage_winners_time WHERE timestamp_ms < ?"));
+  int64_t window = std::max<int64_t>(4 * session_ms, 24 * kHourMs);
+  for (;;) {
+    const bool everything = now_ms - window <= *first_ms;
+    const int64_t from = everything ? *first_ms : now_ms - window;
+    ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, from));
+    std::optional<int64_t> previous;
+    if (!everything) {
+      before.Bind(1, from);
+      ASSIGN_OR_RETURN(bool row, before.Step());
+      if (row && !before.ColumnIsNull(0)) previous = before.ColumnInt(0);
+      before.Reset();
+    }
+    // The last chain start at or before now in view (entries after now, a
+    // clock set wrong, still belong to its chain).
+    std::optional<size_t> start;
+    for (size_t i = entries.size(); i-- > 0;) {
+      if (entries[i].timestamp_ms > now_ms) continue;
+      const std::optional<int64_t> prior = i > 0 ? std::optional<int64_t>(entries[i - 1].timestamp_ms) : previous;
+      if (!prior.has_value() || entries[i].timestamp_ms - *prior > session_ms) {
+        start = i;
+        break;
+      }
+    }
+    if (start.has_value() || everything) {
+      std::vector<BlockEntry> chain(entries.begin() + static_cast<std::ptrdiff_t>(start.value_or(0)), entries.end());
+      for (Block& b : IdentifyBlocks(chain, now_ms, session_ms)) {
+        if (b.is_active) return std::move(b);
+      }
+      return std::nullopt;
+    }
+    window *= 4;
+  }
+}
+
+int64_t MaxCompletedBlockTokens(const std::vector<Block>& blocks) {
+  int64_t max = 0;
+  for (const Block& b : blocks) {
+    if (!b.is_gap && !b.is_active) max = std::max(max, b.tokens.total());
+  }
+  return max;
+}
+
+std::optional<TokenLimitStatus> LimitStatus(const Block& block, std::optional<int64_t> limit) {
+  if (!limit.has_value() || *limit <= 0 || !block.projection.has_value()) return std::nullopt;
+  TokenLimitStatus s;
+  s.limit = *limit;
+  s.projected = block.projection->total_tokens;
+  s.percent_used = static_cast<double>(s.projected) / static_cast<double>(s.limit) * 100;
+  s.status = s.projected > s.limit                                       ? "exceeds"
+             : static_cast<double>(s.projected) > static_cast<double>(s.limit) * 0.8 ? "warning"
+                                                                                    : "ok";
+  return s;
+}
+
+std::string BlocksJson(const std::vector<Block>& blocks, std::optional<int64_t> token_limit) {
+  JsonWriter j;
+  j.BeginObject().Key("blocks").BeginArray();
+  for (const Block& b : blocks) {
+    j.BeginObject();
+    if (b.actual_end_ms.has_value()) {
+      j.Field("actualEndTime", IsoUtcMs(*b.actual_end_ms));
+    } else {
+      j.Key("actualEndTime").Null();
+    }
+    j.Key("burnRate");
+    if (b.burn_rate.has_value()) {
+      j.BeginObject()
+          .Field("costPerHour", b.burn_rate->cost_per_hour_usd)
+          .Field("tokensPerMinute", b.burn_rate->tokens_per_minute)
+          .Field("tokensPerMinuteForIndicator", b.burn_rate->tokens_per_minute_for_indicator)
+          .EndObject();
+    } else {
+      j.Null();
+    }
+    j.Field("costUSD", static_cast<double>(b.tokens.cost_nanousd) / 1e9)
+        .Field("endTime", IsoUtcMs(b.end_ms))
+        .Field("entries", b.entries)
+        .Field("id", b.id)
+        .Field("isActive", b.is_active)
+        .Field("isGap", b.is_gap);
+    j.Key("models").BeginArray();
+    for (const std::string& m : b.models) j.String(m);
+    j.EndArray();
+    j.Key("projection");
+    if (b.projection.has_value()) {
+      j.BeginObject()
+          .Field("remainingMinutes", b.projection->remaining_minutes)
+          .Field("totalCost", b.projection->total_cost_usd)
+          .Field("totalTokens", b.projection->total_tokens)
+          .EndObject();
+    } else {
+      j.Null();
+    }
+    j.Field("startTime", IsoUtcMs(b.start_ms));
+    j.Key("tokenCounts")
+        .BeginObject()
+        .Field("cacheCreationInputTokens", b.tokens.cache_creation)
+        .Field("cacheReadInputTokens", b.tokens.cache_read)
+        .Field("inputTokens", b.tokens.input)
+        .Field("outputTokens", b.tokens.output)
+        .EndObject();
+    if (std::optional<TokenLimitStatus> s = LimitStatus(b, token_limit); s.has_value()) {
+      j.Key("tokenLimitStatus")
+          .BeginObject()
+          .Field("limit", s->limit)
+          .Field("percentUsed", s->percent_used)
+          .Field("projectedUsage", s->projected)
+          .Field("status", s->status)
+          .EndObject();
+    }
+    j.Field("totalTokens", b.tokens.total());
+    if (b.usage_limit_reset_ms.has_value()) j.Field("usageLimitResetTime", IsoUtcMs(*b.usage_limit_reset_ms));
+    j.EndObject();
+  }
+  j.EndArray().EndObject();
+  return j.str();
+}
+
+}  // namespace cco
