@@ -42,9 +42,9 @@ std::string Percent(int64_t tokens, int64_t limit) {
   return absl::StrFormat("%.1f%%", static_cast<double>(tokens) / static_cast<double>(limit) * 100);
 }
 
-void PrintBlocks(const std::vector<Block>& blocks, const BlocksView& view, std::optional<int64_t> limit,
+void PrintBlocks(const std::vector<BillingBlock>& blocks, const BlocksView& view, std::optional<int64_t> limit,
                  int64_t now_ms) {
-  std::vector<TableColumn> columns = {{"Block start", false, true},
+  std::vector<TableColumn> columns = {{"BillingBlock start", false, true},
                                       {"Duration/status", false, true},
                                       {"Models", false, false, true},
                                       {"Tokens", true, true}};
@@ -57,8 +57,8 @@ void PrintBlocks(const std::vector<Block>& blocks, const BlocksView& view, std::
     cells.push_back(cost);
     table.AddRow(std::move(cells), kind);
   };
-  const Block* active = nullptr;
-  for (const Block& b : blocks) {
+  const BillingBlock* active = nullptr;
+  for (const BillingBlock& b : blocks) {
     const std::string start = LocalTime(b.start_ms, view.tz);
     if (b.is_gap) {
       row({start, absl::StrCat("gap of ", HumanDuration(static_cast<double>(b.end_ms - b.start_ms))), "-", "-"}, "-",
@@ -149,12 +149,12 @@ int RunBlocksReport(const Args& args, const BlocksView& view_in, const ReportFil
     all.since.reset();
     all.until.reset();
     all.recent = all.active_only = false;
-    absl::StatusOr<std::vector<Block>> every = db.Blocks(all);
+    absl::StatusOr<std::vector<BillingBlock>> every = db.Blocks(all);
     if (!every.ok()) return ReportFailure(every.status(), "cco report");
     if (int64_t max = MaxCompletedBlockTokens(*every); max > 0) limit = max;
   }
 
-  absl::StatusOr<std::vector<Block>> blocks = db.Blocks(query);
+  absl::StatusOr<std::vector<BillingBlock>> blocks = db.Blocks(query);
   if (!blocks.ok()) return ReportFailure(blocks.status(), "cco report");
   if (args.Get("order") == "desc") std::reverse(blocks->begin(), blocks->end());
   if (args.Has("json")) {

@@ -19,9 +19,9 @@ int64_t FloorToHour(int64_t ms) { return ms - (((ms % kHourMs) + kHourMs) % kHou
 // JavaScript's Math.round (ties toward +infinity), which ccusage's numbers follow.
 double JsRound(double x) { return std::floor(x + 0.5); }
 
-Block MakeBlock(int64_t start_ms, const BlockEntry* first, const BlockEntry* last, int64_t now_ms,
+BillingBlock MakeBlock(int64_t start_ms, const BlockEntry* first, const BlockEntry* last, int64_t now_ms,
                 int64_t session_ms) {
-  Block b;
+  BillingBlock b;
   b.id = IsoUtcMs(start_ms);
   b.start_ms = start_ms;
   b.end_ms = start_ms + session_ms;
@@ -42,8 +42,8 @@ Block MakeBlock(int64_t start_ms, const BlockEntry* first, const BlockEntry* las
   return b;
 }
 
-Block MakeGap(int64_t last_activity_ms, int64_t next_activity_ms, int64_t session_ms) {
-  Block g;
+BillingBlock MakeGap(int64_t last_activity_ms, int64_t next_activity_ms, int64_t session_ms) {
+  BillingBlock g;
   g.start_ms = last_activity_ms + session_ms;
   g.end_ms = next_activity_ms;
   g.id = absl::StrCat("gap-", IsoUtcMs(g.start_ms));
@@ -82,8 +82,8 @@ std::string IsoUtcMs(int64_t ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
 }
 
-std::vector<Block> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t now_ms, int64_t session_ms) {
-  std::vector<Block> blocks;
+std::vector<BillingBlock> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t now_ms, int64_t session_ms) {
+  std::vector<BillingBlock> blocks;
   if (sorted.empty()) return blocks;
   const BlockEntry* begin = sorted.data();
   const BlockEntry* end = begin + sorted.size();
@@ -103,7 +103,7 @@ std::vector<Block> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t
   return blocks;
 }
 
-std::optional<BurnRate> BurnRateOf(const Block& block) {
+std::optional<BurnRate> BurnRateOf(const BillingBlock& block) {
   if (block.is_gap || block.entries == 0 || !block.first_entry_ms || !block.actual_end_ms) return std::nullopt;
   const double minutes = static_cast<double>(*block.actual_end_ms - *block.first_entry_ms) / 60000.0;
   if (minutes <= 0) return std::nullopt;
@@ -114,7 +114,7 @@ std::optional<BurnRate> BurnRateOf(const Block& block) {
   return r;
 }
 
-std::optional<Projection> ProjectionOf(const Block& block, int64_t now_ms) {
+std::optional<Projection> ProjectionOf(const BillingBlock& block, int64_t now_ms) {
   std::optional<BurnRate> rate = BurnRateOf(block);
   if (!rate.has_value()) return std::nullopt;
   Projection p;
@@ -128,11 +128,11 @@ std::optional<Projection> ProjectionOf(const Block& block, int64_t now_ms) {
   return p;
 }
 
-absl::StatusOr<std::vector<Block>> LoadBlocks(Db& db, const BlocksQuery& q) {
+absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& q) {
   ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, std::numeric_limits<int64_t>::min()));
-  std::vector<Block> all = IdentifyBlocks(entries, q.now_ms, q.session_ms);
-  std::vector<Block> out;
-  for (Block& b : all) {
+  std::vector<BillingBlock> all = IdentifyBlocks(entries, q.now_ms, q.session_ms);
+  std::vector<BillingBlock> out;
+  for (BillingBlock& b : all) {
     const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(b.start_ms), q.tz);
     if (q.since && day < *q.since) continue;
     if (q.until && day > *q.until) continue;
@@ -143,7 +143,7 @@ absl::StatusOr<std::vector<Block>> LoadBlocks(Db& db, const BlocksQuery& q) {
   return out;
 }
 
-absl::StatusOr<std::optional<Block>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms) {
+absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms) {
   // A block chain restarts at an entry more than session_ms after the one
   // before it (or at the first entry). Read back from now until such an
   // entry is in view; the blocks from there on are exactly the full
@@ -179,7 +179,7 @@ absl::StatusOr<std::optional<Block>> LoadActiveBlock(Db& db, int64_t now_ms, int
     }
     if (start.has_value() || everything) {
       std::vector<BlockEntry> chain(entries.begin() + static_cast<std::ptrdiff_t>(start.value_or(0)), entries.end());
-      for (Block& b : IdentifyBlocks(chain, now_ms, session_ms)) {
+      for (BillingBlock& b : IdentifyBlocks(chain, now_ms, session_ms)) {
         if (b.is_active) return std::move(b);
       }
       return std::nullopt;
@@ -188,15 +188,15 @@ absl::StatusOr<std::optional<Block>> LoadActiveBlock(Db& db, int64_t now_ms, int
   }
 }
 
-int64_t MaxCompletedBlockTokens(const std::vector<Block>& blocks) {
+int64_t MaxCompletedBlockTokens(const std::vector<BillingBlock>& blocks) {
   int64_t max = 0;
-  for (const Block& b : blocks) {
+  for (const BillingBlock& b : blocks) {
     if (!b.is_gap && !b.is_active) max = std::max(max, b.tokens.total());
   }
   return max;
 }
 
-std::optional<TokenLimitStatus> LimitStatus(const Block& block, std::optional<int64_t> limit) {
+std::optional<TokenLimitStatus> LimitStatus(const BillingBlock& block, std::optional<int64_t> limit) {
   if (!limit.has_value() || *limit <= 0 || !block.projection.has_value()) return std::nullopt;
   TokenLimitStatus s;
   s.limit = *limit;
@@ -208,10 +208,10 @@ std::optional<TokenLimitStatus> LimitStatus(const Block& block, std::optional<in
   return s;
 }
 
-std::string BlocksJson(const std::vector<Block>& blocks, std::optional<int64_t> token_limit) {
+std::string BlocksJson(const std::vector<BillingBlock>& blocks, std::optional<int64_t> token_limit) {
   JsonWriter j;
   j.BeginObject().Key("blocks").BeginArray();
-  for (const Block& b : blocks) {
+  for (const BillingBlock& b : blocks) {
     j.BeginObject();
     if (b.actual_end_ms.has_value()) {
       j.Field("actualEndTime", IsoUtcMs(*b.actual_end_ms));

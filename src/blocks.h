@@ -58,7 +58,7 @@ struct Projection {
   int64_t remaining_minutes = 0;
 };
 
-struct Block {
+struct BillingBlock {
   std::string id;  // ISO start time ("2026-01-01T10:00:00.000Z"), "gap-<ISO start>" for a gap
   int64_t start_ms = 0;
   int64_t end_ms = 0;
@@ -77,14 +77,14 @@ struct Block {
 };
 
 // The pure rule over entries sorted by time (ties in any fixed order).
-std::vector<Block> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t now_ms,
+std::vector<BillingBlock> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t now_ms,
                                   int64_t session_ms = kDefaultSessionMs);
 
 // Burn rate of a block (also of an inactive one), nullopt for a gap or when
 // its first and last entry coincide.
-std::optional<BurnRate> BurnRateOf(const Block& block);
+std::optional<BurnRate> BurnRateOf(const BillingBlock& block);
 // Projection of a block at `now_ms` to its end; nullopt without a burn rate.
-std::optional<Projection> ProjectionOf(const Block& block, int64_t now_ms);
+std::optional<Projection> ProjectionOf(const BillingBlock& block, int64_t now_ms);
 
 struct BlocksQuery {
   int64_t now_ms = 0;
@@ -99,16 +99,16 @@ struct BlocksQuery {
 };
 
 // Every block of the history, filtered; oldest first.
-absl::StatusOr<std::vector<Block>> LoadBlocks(Db& db, const BlocksQuery& query);
+absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& query);
 
 // The active block at `now_ms`, if any, reading only the entries since the
 // last gap of more than `session_ms` (a few hours of winners, not the
 // history): what `cco statusline` and `cco top` ask every second.
-absl::StatusOr<std::optional<Block>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms = kDefaultSessionMs);
+absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms = kDefaultSessionMs);
 
 // `--token-limit max`: the most tokens of any completed (not active, not
 // gap) block; 0 when there is none.
-int64_t MaxCompletedBlockTokens(const std::vector<Block>& blocks);
+int64_t MaxCompletedBlockTokens(const std::vector<BillingBlock>& blocks);
 
 // What a projection says against a token limit (ccusage's tokenLimitStatus):
 // "exceeds" above the limit, "warning" above 80 % of it, else "ok".
@@ -118,13 +118,13 @@ struct TokenLimitStatus {
   double percent_used = 0;  // of the projection
   std::string status;
 };
-std::optional<TokenLimitStatus> LimitStatus(const Block& block, std::optional<int64_t> limit);
+std::optional<TokenLimitStatus> LimitStatus(const BillingBlock& block, std::optional<int64_t> limit);
 
 // ccusage's `blocks --json` shape: {"blocks":[…]} with id, startTime,
 // endTime, actualEndTime, isActive, isGap, entries, tokenCounts, totalTokens,
 // costUSD, models, burnRate, projection, tokenLimitStatus (with a limit) and
 // usageLimitResetTime (when known); keys in ccusage's (alphabetical) order.
-std::string BlocksJson(const std::vector<Block>& blocks, std::optional<int64_t> token_limit);
+std::string BlocksJson(const std::vector<BillingBlock>& blocks, std::optional<int64_t> token_limit);
 
 // The given time as ISO 8601 UTC with milliseconds.
 std::string IsoUtcMs(int64_t ms);

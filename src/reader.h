@@ -99,10 +99,10 @@ class Reader {
   // With `total`, also every call of the range as one row (see report.h).
   virtual absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) = 0;
   // Billing blocks (blocks.h). A reader without them says so (Unimplemented).
-  virtual absl::StatusOr<std::vector<Block>> Blocks(const BlocksQuery& /*query*/) {
+  virtual absl::StatusOr<std::vector<BillingBlock>> Blocks(const BlocksQuery& /*query*/) {
     return absl::UnimplementedError("billing blocks are not available from " + location());
   }
-  virtual absl::StatusOr<std::optional<Block>> ActiveBlock(int64_t /*now_ms*/, int64_t /*session_ms*/) {
+  virtual absl::StatusOr<std::optional<BillingBlock>> ActiveBlock(int64_t /*now_ms*/, int64_t /*session_ms*/) {
     return absl::UnimplementedError("billing blocks are not available from " + location());
   }
 
@@ -135,8 +135,8 @@ class SqliteReader final : public Reader {
   absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) override;
   absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) override;
   absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) override;
-  absl::StatusOr<std::vector<Block>> Blocks(const BlocksQuery& query) override { return LoadBlocks(db_, query); }
-  absl::StatusOr<std::optional<Block>> ActiveBlock(int64_t now_ms, int64_t session_ms) override {
+  absl::StatusOr<std::vector<BillingBlock>> Blocks(const BlocksQuery& query) override { return LoadBlocks(db_, query); }
+  absl::StatusOr<std::optional<BillingBlock>> ActiveBlock(int64_t now_ms, int64_t session_ms) override {
     return LoadActiveBlock(db_, now_ms, session_ms);
   }
   absl::StatusOr<DatabaseStatus> Status() override;

@@ -247,7 +247,7 @@ constexpr int64_t kHour = 60 * kMin;
 constexpr int64_t kT0 = 1'767'261'600'000;  // 2026-01-01T10:00:00Z
 
 TEST(BlocksRule, StartsFlooredToTheHourAndEndsFiveHoursLater) {
-  std::vector<Block> b = IdentifyBlocks({At(kT0 + 55 * kMin), At(kT0 + 3 * kHour)}, kT0 + 100 * kHour);
+  std::vector<BillingBlock> b = IdentifyBlocks({At(kT0 + 55 * kMin), At(kT0 + 3 * kHour)}, kT0 + 100 * kHour);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0].id, "2026-01-01T10:00:00.000Z");
   EXPECT_EQ(b[0].end_ms, kT0 + 5 * kHour);
@@ -257,7 +257,7 @@ TEST(BlocksRule, StartsFlooredToTheHourAndEndsFiveHoursLater) {
 }
 
 TEST(BlocksRule, PastTheEndOpensABlockAndALongSilenceAGap) {
-  std::vector<Block> b = IdentifyBlocks(
+  std::vector<BillingBlock> b = IdentifyBlocks(
       {At(kT0), At(kT0 + 4 * kHour + 50 * kMin), At(kT0 + 5 * kHour + 1), At(kT0 + 10 * kHour + 2 * kMin)},
       kT0 + 100 * kHour);
   ASSERT_EQ(b.size(), 4u);
@@ -272,7 +272,7 @@ TEST(BlocksRule, PastTheEndOpensABlockAndALongSilenceAGap) {
 
 TEST(BlocksRule, ActiveBlockHasBurnRateAndProjection) {
   const int64_t now = kT0 + 2 * kHour;
-  std::vector<Block> b = IdentifyBlocks({At(kT0, 100, 20), At(kT0 + 60 * kMin, 200, 80)}, now);
+  std::vector<BillingBlock> b = IdentifyBlocks({At(kT0, 100, 20), At(kT0 + 60 * kMin, 200, 80)}, now);
   ASSERT_EQ(b.size(), 1u);
   ASSERT_TRUE(b[0].is_active);
   ASSERT_TRUE(b[0].burn_rate.has_value());
@@ -286,7 +286,7 @@ TEST(BlocksRule, ActiveBlockHasBurnRateAndProjection) {
 }
 
 TEST(BlocksRule, MaxIsTheLargestCompletedBlock) {
-  std::vector<Block> b = IdentifyBlocks(
+  std::vector<BillingBlock> b = IdentifyBlocks(
       {At(kT0, 1000), At(kT0 + 20 * kHour, 50), At(kT0 + 40 * kHour, 500), At(kT0 + 40 * kHour + kMin, 500)},
       kT0 + 41 * kHour);
   ASSERT_TRUE(b.back().is_active);
@@ -334,9 +334,9 @@ TEST(BlocksQuery, ActiveBlockReadBackEqualsTheFullHistorysAtEveryMoment) {
     BlocksQuery q;
     q.now_ms = now;
     q.active_only = true;
-    absl::StatusOr<std::vector<Block>> all = LoadBlocks(*db, q);
+    absl::StatusOr<std::vector<BillingBlock>> all = LoadBlocks(*db, q);
     ASSERT_TRUE(all.ok()) << all.status();
-    absl::StatusOr<std::optional<Block>> one = LoadActiveBlock(*db, now);
+    absl::StatusOr<std::optional<BillingBlock>> one = LoadActiveBlock(*db, now);
     ASSERT_TRUE(one.ok()) << one.status();
     ASSERT_EQ(one->has_value(), !all->empty()) << now;
     if (all->empty()) continue;
