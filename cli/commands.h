@@ -41,6 +41,8 @@ int RunRederive(const std::vector<std::string>& args);
 // Conversations and operations (conversation_commands.cc, ops_commands.cc).
 int RunShow(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
+int RunPush(const std::vector<std::string>& args);
+int RunTeamInit(const std::vector<std::string>& args);
 
 }  // namespace cco
 

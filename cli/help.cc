@@ -31,6 +31,13 @@ FlagHelp Root() {
 FlagHelp MaxLineBytes() {
   return {"max-line-bytes", "N", "Longest line accepted (default 4194304 = 4 MiB); longer lines are quarantined (their first 64 KiB kept). Peak memory stays under 80 MiB + 16 x N (docs/memory.md)."};
 }
+FlagHelp PushExclude() {
+  FlagHelp f{"exclude-project", "P",
+             "Keep project P (its directory name or working directory) local: none of its rows is pushed "
+             "(repeatable; remembered for the server)."};
+  f.repeatable = true;
+  return f;
+}
 FlagHelp BatchRecords() {
   return {"batch-records", "N", "Close a write transaction after N records (default 20000; tuning and tests)."};
 }
@@ -161,6 +168,30 @@ std::vector<CommandHelp> BuildCommands() {
                "then name the models still without a price. Writing commands do it by themselves after an upgrade "
                "that changes a rule or a price.",
                {Db(), Json("the result")}});
+  // The team server (docs/team.md).
+  c.push_back({"push", "", {},
+               "copy this database's rows to a team's PostgreSQL server",
+               "Copy every row committed since the last push (projects, conversations, messages with their raw "
+               "lines, events, tool executions, usage) into the team server, in batches, exactly once: each server "
+               "transaction holds a batch and this machine's high-water mark, so a push stopped at any moment "
+               "continues where it stopped. Revisions and deletions follow. Runs beside a writer (the local commit "
+               "never waits). Credentials come from the URL, PGPASSFILE (~/.pgpass) or PGPASSWORD, and are never "
+               "stored or printed. --usage-only and --exclude-project are remembered for the server and enforced "
+               "on every later push to it (cco status shows them). See docs/team.md.",
+               {{"to", "URL", "The server: postgresql://ROLE@HOST[:PORT]/DATABASE (required)."},
+                Db(),
+                {"machine", "NAME", "The machine name to push as, when the server registers several for this role."},
+                {"usage-only", "", "Send usage, tool executions and metadata only: no message text, raw lines, "
+                                   "titles or tool input/output."},
+                PushExclude(),
+                {"batch-rows", "N", "Rows per server transaction (default 5000)."},
+                Json("the result")}});
+  c.push_back({"team-init", "", {},
+               "create or upgrade the team server's schema",
+               "Apply the team server's schema migrations (tables, roles cco_machine, cco_member and cco_lead, "
+               "row-level security) as the database's owner; run once, and again after upgrading cco. Checksummed: "
+               "a changed applied migration is refused. See docs/team.md.",
+               {{"db", "URL", "The server: postgresql://OWNER@HOST[:PORT]/DATABASE (required)."}}});
   c.push_back({"help", "[COMMAND]", {},
                "this help, or a command's",
                "Without COMMAND, the list of commands; with one, its arguments and every option (the same as "

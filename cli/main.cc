@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
   if (command == "rederive") return cco::RunRederive(rest);
   if (command == "show") return cco::RunShow(rest);
   if (command == "export") return cco::RunExport(rest);
+  if (command == "push") return cco::RunPush(rest);
+  if (command == "team-init") return cco::RunTeamInit(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

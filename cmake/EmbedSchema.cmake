@@ -1,6 +1,12 @@
 # Generates a C++ source holding every schema/NNNN_*.sql file as a string, in
 # name order, so the binary carries its migrations. Re-runs when a file changes.
+# An optional third argument names the function that returns them (default
+# EmbeddedMigrations; the PostgreSQL schema uses its own).
 function(cco_embed_schema schema_dir out_file)
+  set(fn EmbeddedMigrations)
+  if(ARGC GREATER 2)
+    set(fn ${ARGV2})
+  endif()
   file(GLOB sql_files CONFIGURE_DEPENDS "${schema_dir}/[0-9][0-9][0-9][0-9]_*.sql")
   list(SORT sql_files)
   set(body "")
@@ -10,7 +16,7 @@ function(cco_embed_schema schema_dir out_file)
     file(READ "${f}" sql)
     string(APPEND body "    {\"${name}\", R\"cco_sql(${sql})cco_sql\"},\n")
   endforeach()
-  set(content "// Generated from schema/*.sql by cmake/EmbedSchema.cmake. Do not edit.\n#include \"src/migrate.h\"\n\nnamespace cco {\n\nconst std::vector<Migration>& EmbeddedMigrations() {\n  static const std::vector<Migration> kMigrations = {\n${body}  };\n  return kMigrations;\n}\n\n}  // namespace cco\n")
+  set(content "// Generated from schema/*.sql by cmake/EmbedSchema.cmake. Do not edit.\n#include \"src/migrate.h\"\n\nnamespace cco {\n\nconst std::vector<Migration>& ${fn}() {\n  static const std::vector<Migration> kMigrations = {\n${body}  };\n  return kMigrations;\n}\n\n}  // namespace cco\n")
   if(EXISTS "${out_file}")
     file(READ "${out_file}" old)
   endif()

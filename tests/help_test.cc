@@ -71,7 +71,8 @@ std::set<std::string> OptionFlags(const std::string& help) {
 
 // The man page's section for one command: from its .SS line to the next.
 std::string ManSection(const std::string& man, const std::string& command) {
-  const size_t start = man.find(absl::StrCat(".SS \"", command));
+  // roff spells a command's '-' as "\-" (cco team-init).
+  const size_t start = man.find(absl::StrCat(".SS \"", absl::StrReplaceAll(command, {{"-", "\\-"}})));
   if (start == std::string::npos) return "";
   const size_t end = man.find("\n.S", start + 1);
   std::string section = man.substr(start, end == std::string::npos ? std::string::npos : end - start);

@@ -1,0 +1,257 @@
+// The team server (docs/team.md) against a real PostgreSQL 15 server: two
+// machines push into one server; totals, exact rows, row-level security,
+// pushes killed inside an open server transaction, privacy settings.
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/pg_support.h"
+#include "tests/test_support.h"
+
+namespace cco::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Two machines with different transcripts: alice's laptop holds two corpus
+// projects, bob's two others.
+const std::vector<std::string> kProjectsA = {"-Users-chip-dev-ai-music", "-experiments-ideas"};
+const std::vector<std::string> kProjectsB = {"-Users-dain-workspace-JSSoundRecorder", "-src-deep-manifest"};
+
+class TeamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(CorpusDir().empty()) << "the corpus is missing";
+    ASSERT_EQ(server_.error(), "");
+    server_.Admin(
+        "CREATE ROLE m_alice LOGIN PASSWORD 'pa' IN ROLE cco_machine;"
+        "CREATE ROLE m_bob LOGIN PASSWORD 'pb' IN ROLE cco_machine;"
+        "CREATE ROLE alice LOGIN PASSWORD 'ra' IN ROLE cco_member;"
+        "CREATE ROLE bob LOGIN PASSWORD 'rb' IN ROLE cco_member;"
+        "CREATE ROLE lead LOGIN PASSWORD 'rl' IN ROLE cco_lead;"
+        "INSERT INTO cco_machines VALUES ('laptop-a', 'alice', 'm_alice'), ('laptop-b', 'bob', 'm_bob');"
+        "INSERT INTO cco_members VALUES ('alice', 'alice'), ('bob', 'bob');");
+    db_a_ = Local(kProjectsA, "a");
+    db_b_ = Local(kProjectsB, "b");
+  }
+
+  // A local database replayed from corpus projects.
+  std::string Local(const std::vector<std::string>& projects, const std::string& name) {
+    const std::string root = dir_ / (name + "/projects");
+    for (const std::string& p : projects) {
+      fs::create_directories(root + "/" + p);
+      fs::copy(CorpusDir() + "/projects/" + p, root + "/" + p, fs::copy_options::recursive);
+    }
+    const std::string db = dir_ / (name + ".db");
+    CommandResult r = RunCco({"replay", root, "--db", db});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return db;
+  }
+
+  CommandResult Push(const std::string& db, const std::string& url, std::vector<std::string> extra = {},
+                     std::vector<std::string> env = {}) {
+    std::vector<std::string> args = {"push", "--to", url, "--db", db, "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCco(args, env);
+  }
+  std::string UrlA() const { return server_.Url("m_alice", "pa"); }
+  std::string UrlB() const { return server_.Url("m_bob", "pb"); }
+
+  // usage per UTC day and model, as "day|model|input|output|cache_w|cache_r|cost|calls" rows.
+  static std::string LocalSums(const std::vector<std::string>& dbs) {
+    std::map<std::string, std::vector<int64_t>> sums;
+    for (const std::string& db : dbs) {
+      std::string rows = QueryRows(db,
+          "SELECT date(timestamp_ms / 1000, 'unixepoch') || '|' || model, sum(input_tokens), sum(output_tokens),"
+          " sum(cache_creation_tokens), sum(cache_read_tokens), sum(cost_nanousd), count(*) FROM usage_winners"
+          " GROUP BY 1");
+      for (absl::string_view line : absl::StrSplit(rows, '\n', absl::SkipEmpty())) {
+        std::vector<std::string> f = absl::StrSplit(line, '|');
+        const std::string key = f[0] + "|" + f[1];
+        auto& v = sums[key];
+        v.resize(6);
+        for (int i = 0; i < 6; ++i) v[i] += std::stoll(f[2 + i]);
+      }
+    }
+    std::string out;
+    for (const auto& [key, v] : sums) {
+      absl::StrAppend(&out, key);
+      for (int64_t x : v) absl::StrAppend(&out, "|", x);
+      out += "\n";
+    }
+    return out;
+  }
+  std::string ServerSums(const std::string& url) const {
+    CommandResult r = server_.Psql(url,
+        "SELECT to_char(to_timestamp(bucket_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') || '|' || model,"
+        " sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens), sum(cache_read_tokens),"
+        " sum(cost_nanousd), sum(api_calls) FROM token_rollups GROUP BY 1 ORDER BY 1");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  // Every pushed table of one machine, row by row, local and server, in the
+  // same text form (raw lines as hex).
+  static std::string LocalRows(const std::string& db) {
+    return QueryRows(db, "SELECT 'm', id, change_seq, coalesce(uuid, ''), hex(cco_raw(raw)), hex(cco_text(content))"
+                         " FROM messages ORDER BY id") +
+           "\n" + QueryRows(db, "SELECT 'e', id, change_seq, hex(cco_raw(raw)) FROM events ORDER BY id") + "\n" +
+           QueryRows(db, "SELECT 'w', dedup_key, change_seq, input_tokens, output_tokens, cost_nanousd FROM usage_winners"
+                         " ORDER BY dedup_key COLLATE BINARY") +
+           "\n" + QueryRows(db, "SELECT 't', id, change_seq, status, coalesce(duration_ms, '') FROM tool_executions ORDER BY id") +
+           "\n" + QueryRows(db, "SELECT 'c', id, change_seq, session_id, coalesce(title, '') FROM conversations ORDER BY id") +
+           "\n" + QueryRows(db, "SELECT 'p', id, change_seq, dir_name FROM projects ORDER BY id");
+  }
+  std::string ServerRows(const std::string& machine) const {
+    auto q = [&](const std::string& sql) {
+      CommandResult r = server_.Psql(server_.AdminUrl(), sql);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      std::string out = r.out;
+      if (!out.empty() && out.back() == '\n') out.pop_back();
+      return out;
+    };
+    const std::string m = "'" + machine + "'";
+    return q("SELECT 'm', id, change_seq, coalesce(uuid, ''), upper(encode(raw, 'hex')),"
+             " upper(encode(convert_to(content, 'UTF8'), 'hex')) FROM messages WHERE machine = " + m + " ORDER BY id") +
+           "\n" + q("SELECT 'e', id, change_seq, upper(encode(raw, 'hex')) FROM events WHERE machine = " + m + " ORDER BY id") +
+           "\n" + q("SELECT 'w', dedup_key, change_seq, input_tokens, output_tokens, cost_nanousd FROM usage_winners"
+                    " WHERE machine = " + m + " ORDER BY dedup_key COLLATE \"C\"") +
+           "\n" + q("SELECT 't', id, change_seq, status, coalesce(duration_ms::text, '') FROM tool_executions WHERE machine = " +
+                    m + " ORDER BY id") +
+           "\n" + q("SELECT 'c', id, change_seq, session_id, coalesce(title, '') FROM conversations WHERE machine = " + m +
+                    " ORDER BY id") +
+           "\n" + q("SELECT 'p', id, change_seq, project FROM projects WHERE machine = " + m + " ORDER BY id");
+  }
+
+  TempDir dir_;
+  PgServer server_;
+  std::string db_a_, db_b_;
+};
+
+TEST_F(TeamTest, TwoMachinesPushAndTeamTotalsAreTheSumOfTheirOwn) {
+  CommandResult a = Push(db_a_, UrlA());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_GT(JsonInt(a.out, "rows"), 0);
+  CommandResult b = Push(db_b_, UrlB());
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+
+  const std::string local = LocalSums({db_a_, db_b_});
+  ASSERT_FALSE(local.empty());
+  EXPECT_EQ(ServerSums(server_.Url("lead", "rl")), local);
+  // Each machine's rows arrive exactly as stored locally.
+  EXPECT_EQ(ServerRows("laptop-a"), LocalRows(db_a_));
+  EXPECT_EQ(ServerRows("laptop-b"), LocalRows(db_b_));
+  EXPECT_EQ(server_.Admin("SELECT DISTINCT user_name FROM messages WHERE machine = 'laptop-b'"), "bob\n");
+
+  // Nothing new: nothing sent, nothing duplicated.
+  CommandResult again = Push(db_a_, UrlA());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(JsonInt(again.out, "rows"), 0);
+  EXPECT_EQ(ServerRows("laptop-a"), LocalRows(db_a_));
+  // The server has full-text search on the text.
+  EXPECT_NE(server_.Admin("SELECT count(*) FROM messages WHERE content_tsv @@ plainto_tsquery('simple', 'the')"), "0\n");
+}
+
+TEST_F(TeamTest, EachRoleSeesAndWritesOnlyWhatThePoliciesAllow) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  ASSERT_EQ(Push(db_b_, UrlB()).exit_code, 0);
+  const std::string count = "SELECT count(*) FROM messages";
+  const int64_t a = QueryInt(db_a_, count), b = QueryInt(db_b_, count);
+  auto server_count = [&](const std::string& url, const std::string& sql) {
+    CommandResult r = server_.Psql(url, sql);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::stoll(r.out);
+  };
+  EXPECT_EQ(server_count(server_.Url("lead", "rl"), count), a + b);
+  EXPECT_EQ(server_count(server_.Url("alice", "ra"), count), a);
+  EXPECT_EQ(server_count(server_.Url("bob", "rb"), count), b);
+  // A machine role reads only its own rows.
+  EXPECT_EQ(server_count(UrlA(), count + " WHERE machine = 'laptop-b'"), 0);
+  // Sharing a project with alice shows her its rows, and only those.
+  const std::string shared = "-src-deep-manifest";
+  server_.Admin("INSERT INTO cco_shared_projects VALUES ('" + shared + "', 'alice')");
+  EXPECT_EQ(server_count(server_.Url("alice", "ra"), count + " WHERE machine = 'laptop-b'"),
+            server_count(server_.Url("lead", "rl"), count + " WHERE machine = 'laptop-b' AND project = '" + shared + "'"));
+
+  // Inserting or changing another machine's rows is refused.
+  CommandResult forged = server_.Psql(UrlA(),
+      "INSERT INTO projects (machine, user_name, id, project, change_seq) VALUES ('laptop-b', 'bob', 999, 'x', 1)");
+  EXPECT_NE(forged.exit_code, 0);
+  EXPECT_NE(forged.err.find("row-level security"), std::string::npos) << forged.err;
+  CommandResult as_alice = server_.Psql(UrlA(),
+      "INSERT INTO projects (machine, user_name, id, project, change_seq) VALUES ('laptop-a', 'bob', 999, 'x', 1)");
+  EXPECT_NE(as_alice.exit_code, 0) << "a machine may not tag rows with another user";
+  CommandResult changed = server_.Psql(UrlA(), "UPDATE messages SET type = 'x' WHERE machine = 'laptop-b' RETURNING id");
+  EXPECT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(changed.out, "") << "no row of another machine is visible to update";
+  CommandResult member_write = server_.Psql(server_.Url("alice", "ra"), "DELETE FROM messages");
+  EXPECT_NE(member_write.exit_code, 0);
+  // Pushing as another machine is refused before anything is sent.
+  CommandResult impostor = Push(db_a_, UrlA(), {"--machine", "laptop-b"});
+  EXPECT_EQ(impostor.exit_code, 1);
+  EXPECT_NE(impostor.err.find("may not push as machine 'laptop-b'"), std::string::npos) << impostor.err;
+  EXPECT_EQ(impostor.err.find("pa@"), std::string::npos) << "the password is never printed: " << impostor.err;
+}
+
+TEST_F(TeamTest, PushKilledInsideOpenServerTransactionsResumesExactly) {
+  // Small batches, killed inside a random batch's open transaction (after
+  // its rows and mark are written, before COMMIT), several times.
+  std::random_device seed_source;
+  const unsigned seed = seed_source();
+  std::mt19937 random(seed);
+  SCOPED_TRACE(absl::StrCat("seed ", seed));
+  const std::vector<std::string> small = {"--batch-rows", "40"};
+  int kills = 0;
+  for (int round = 0; round < 4; ++round) {
+    const int at = std::uniform_int_distribution<int>(1, 4)(random);
+    const std::string before = server_.Admin("SELECT coalesce(max(pushed_seq), -1) FROM push_marks");
+    CommandResult killed = Push(db_a_, UrlA(), small, {"CCO_TEST_KILL_IN_PUSH=" + std::to_string(at)});
+    if (killed.exit_code == 0) break;  // everything fit in fewer batches
+    ASSERT_EQ(killed.exit_code, 128 + 9) << killed.err;
+    ++kills;
+    // The killed batch left nothing: the mark is that of the batch before.
+    const int64_t mark = std::stoll(server_.Admin("SELECT coalesce(max(pushed_seq), -1) FROM push_marks"));
+    EXPECT_EQ(std::stoll(server_.Admin("SELECT count(*) FROM messages WHERE change_seq > " + std::to_string(mark))), 0);
+    EXPECT_GE(mark, std::stoll(before));
+  }
+  EXPECT_GE(kills, 1);
+  CommandResult finished = Push(db_a_, UrlA(), small);
+  ASSERT_EQ(finished.exit_code, 0) << finished.err;
+  EXPECT_EQ(ServerRows("laptop-a"), LocalRows(db_a_));
+}
+
+TEST_F(TeamTest, UsageOnlyAndExcludedProjectsAreEnforcedOnEveryLaterPush) {
+  CommandResult first = Push(db_a_, UrlA(), {"--usage-only", "--exclude-project", "-experiments-ideas"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE content IS NOT NULL OR raw IS NOT NULL"), "0\n");
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE project = '-experiments-ideas'"), "0\n");
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM usage_winners WHERE project = '-experiments-ideas'"), "0\n");
+  EXPECT_NE(server_.Admin("SELECT count(*) FROM usage_winners"), "0\n");
+  // A later push without the flags keeps them: new rows of the excluded
+  // project stay local and no text is sent.
+  for (const std::string& project : kProjectsA) {
+    std::string path;
+    for (const auto& e : fs::directory_iterator(dir_ / ("a/projects/" + project))) {
+      if (e.path().extension() == ".jsonl") path = e.path().string();
+    }
+    ASSERT_FALSE(path.empty());
+    const std::string session = fs::path(path).stem().string();
+    AppendFile(path, "{\"type\":\"user\",\"sessionId\":\"" + session + "\",\"uuid\":\"new-" + project +
+                         "\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"message\":{\"role\":\"user\","
+                         "\"content\":\"secret words\"}}\n");
+  }
+  ASSERT_EQ(RunCco({"replay", dir_ / "a/projects", "--db", db_a_}).exit_code, 0);
+  CommandResult later = Push(db_a_, UrlA());
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  EXPECT_NE(later.out.find("\"usage_only\":true"), std::string::npos) << later.out;
+  EXPECT_NE(later.out.find("-experiments-ideas"), std::string::npos) << later.out;
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE project = '-experiments-ideas' OR content IS NOT NULL"),
+            "0\n");
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE uuid = 'new--Users-chip-dev-ai-music'"), "1\n");
+}
+
+}  // namespace
+}  // namespace cco::testing
