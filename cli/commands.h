@@ -43,6 +43,7 @@ int RunShow(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
 int RunPush(const std::vector<std::string>& args);
 int RunTeamInit(const std::vector<std::string>& args);
+int RunServe(const std::vector<std::string>& args);
 
 }  // namespace cco
 

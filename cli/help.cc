@@ -70,7 +70,10 @@ std::vector<CommandHelp> BuildCommands() {
                 {"reconcile-every", "SECONDS", "Reconcile every root, stat-only, this often (default 300)."},
                 {"batch-delay-ms", "N", "Longest wait before a batch is committed (default 50): bounds live latency."},
                 {"poll", "", "Poll (a stat-only pass every 2 s) instead of using inotify."},
-                MaxLineBytes()}});
+                MaxLineBytes(),
+                {"serve", "", "Also serve the dashboard (as cco serve does) from this process, once the database is open."},
+                {"port", "N", "With --serve: TCP port (default 8787; 0: any free port)."},
+                {"listen", "ADDR", "With --serve: IP address (default 127.0.0.1; beyond loopback a token is required)."}}});
   c.push_back({"status", "", {},
                "whether the service runs, and how far behind the database is",
                "Which command holds the writer lock (watch, rescan or replay; pid, since when), its roots, the last "
@@ -127,6 +130,25 @@ std::vector<CommandHelp> BuildCommands() {
         Json("the report")};
     c.push_back(std::move(report));
   }
+  c.push_back({"serve", "", {},
+               "the dashboard: usage charts, sessions, tools and status in a browser",
+               "Serve a local dashboard and a JSON API over the database, read-only, until SIGTERM or SIGINT (exit "
+               "0). Prints its URL (http://127.0.0.1:8787/ by default). Pages: overview (tokens and cost per day, "
+               "week or month stacked by model, by project, today so far; period, range, zone and project pickers), "
+               "sessions (sortable, filterable, 50 a page), tools (calls, errors, error rate, p95 duration), status "
+               "(writer, lag, backlog, quarantine); they follow new lines while a writer runs. Every chart has its "
+               "numbers in a table beside it. The API under /api/ answers with the --json of the same command: "
+               "/api/report/KIND (KIND as for cco report; parameters tz, since, until, project, start-of-week, "
+               "order, by-agent, breakdown mean what the flags mean), /api/sessions (= report session), "
+               "/api/status (= status --json), /api/changes (the change sequence: a number that grows with every "
+               "stored change). Only GET; no CORS; a strict Content-Security-Policy; the Host header must name the "
+               "listen address. A missing database is exit 2. See also: cco watch --serve (one service process).",
+               {Db(),
+                {"port", "N", "TCP port (default 8787; 0: any free port, printed in the URL)."},
+                {"listen", "ADDR",
+                 "IP address to listen on (default 127.0.0.1). Anything but a loopback address prints a warning "
+                 "and requires a token on every request: $CCO_SERVE_TOKEN, else a new one printed in the URL "
+                 "(?token=…, then kept in a cookie)."}}});
   c.push_back({"check", "", {},
                "verify the database against a recompute",
                "PRAGMA integrity_check, and every rollup and conversation stat compared with a recompute over the "

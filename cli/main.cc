@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   if (command == "export") return cco::RunExport(rest);
   if (command == "push") return cco::RunPush(rest);
   if (command == "team-init") return cco::RunTeamInit(rest);
+  if (command == "serve") return cco::RunServe(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

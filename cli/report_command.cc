@@ -21,6 +21,7 @@
 #include "cli/format.h"
 #include "cli/flags.h"
 #include "cli/help.h"
+#include "cli/report_query.h"
 #include "cli/table.h"
 #include "cli/time_zone.h"
 #include "src/json_writer.h"
@@ -30,123 +31,7 @@
 namespace cco {
 namespace {
 
-
 double Usd(int64_t nano) { return static_cast<double>(nano) / 1e9; }
-
-void WriteTokens(JsonWriter& j, const TokenTotals& t) {
-  j.Field("inputTokens", t.input)
-      .Field("outputTokens", t.output)
-      .Field("cacheCreationTokens", t.cache_creation)
-      .Field("cacheReadTokens", t.cache_read)
-      .Field("totalTokens", t.total());
-}
-
-// The figures of a `tools` row or of its totals.
-void WriteToolFields(JsonWriter& j, const ToolRow& r) {
-  j.Field("calls", r.calls)
-      .Field("errors", r.errors)
-      .Field("rejected", r.rejected)
-      .Field("interrupted", r.interrupted)
-      .Field("pending", r.pending)
-      .Field("errorRate", r.error_rate())
-      .Field("meanDurationMs", r.mean_ms)
-      .Field("p95DurationMs", r.p95_ms);
-}
-
-// modelsUsed and modelBreakdowns of a row or an agent.
-void WriteModels(JsonWriter& j, const std::vector<ModelTotals>& models) {
-  j.Key("modelsUsed").BeginArray();
-  for (const ModelTotals& m : models) j.String(m.model);
-  j.EndArray();
-  j.Key("modelBreakdowns").BeginArray();
-  for (const ModelTotals& m : models) {
-    j.BeginObject().Field("modelName", m.model);
-    j.Field("inputTokens", m.tokens.input)
-        .Field("outputTokens", m.tokens.output)
-        .Field("cacheCreationTokens", m.tokens.cache_creation)
-        .Field("cacheReadTokens", m.tokens.cache_read)
-        .Field("cost", Usd(m.tokens.cost_nanousd));
-    if (m.tokens.unpriced_calls > 0) {
-      j.Field("missingPricing", true).Field("unpricedCalls", m.tokens.unpriced_calls);
-    }
-    j.EndObject();
-  }
-  j.EndArray();
-}
-
-void WriteUsageRow(JsonWriter& j, const UsageRow& row, const char* key_name, bool session) {
-  j.BeginObject();
-  j.Field(key_name, row.key);
-  if (session) {
-    j.Field("projectPath", row.project);
-    j.Field("firstActivity", IsoMs(row.first_ms));
-    j.Field("lastActivity", IsoMs(row.last_ms));
-  }
-  WriteTokens(j, row.tokens);
-  j.Field("totalCost", Usd(row.tokens.cost_nanousd));
-  WriteModels(j, row.models);
-  if (!row.agents.empty()) {
-    // --by-agent: the session per agent; agentId null is the main transcript.
-    j.Key("agents").BeginArray();
-    for (const AgentRow& a : row.agents) {
-      j.BeginObject();
-      if (a.agent_id.empty()) {
-        j.Key("agentId").Null();
-      } else {
-        j.Field("agentId", a.agent_id);
-      }
-      if (a.agent_type.empty()) {
-        j.Key("agentType").Null();
-      } else {
-        j.Field("agentType", a.agent_type);
-      }
-      WriteTokens(j, a.tokens);
-      j.Field("totalCost", Usd(a.tokens.cost_nanousd));
-      WriteModels(j, a.models);
-      j.EndObject();
-    }
-    j.EndArray();
-  }
-  j.EndObject();
-}
-
-// Models with unpriced calls: how many, and the rows (days, sessions…) they
-// fall in, so a user sees which figures are low.
-std::map<std::string, std::pair<int64_t, std::vector<std::string>>> UnpricedModels(
-    const std::vector<UsageRow>& rows) {
-  std::map<std::string, std::pair<int64_t, std::vector<std::string>>> out;
-  for (const UsageRow& row : rows) {
-    for (const ModelTotals& m : row.models) {
-      if (m.tokens.unpriced_calls == 0) continue;
-      auto& [calls, keys] = out[m.model];
-      calls += m.tokens.unpriced_calls;
-      keys.push_back(row.key);
-    }
-  }
-  return out;
-}
-
-std::string UsageJson(const std::vector<UsageRow>& rows, const char* array_name, const char* key_name,
-                      bool session) {
-  TokenTotals totals;
-  JsonWriter j;
-  j.BeginObject().Key(array_name).BeginArray();
-  for (const UsageRow& row : rows) {
-    WriteUsageRow(j, row, key_name, session);
-    totals.Add(row.tokens);
-  }
-  j.EndArray().Key("totals").BeginObject();
-  WriteTokens(j, totals);
-  j.Field("totalCost", Usd(totals.cost_nanousd));
-  if (totals.unpriced_calls > 0) {
-    j.Field("unpricedCalls", totals.unpriced_calls);
-    j.Key("unpricedModels").BeginArray();
-    for (const auto& entry : UnpricedModels(rows)) j.String(entry.first);
-    j.EndArray();
-  }
-  j.EndObject().EndObject();
-  return j.str();
-}
 
 // "opus-4-6" for claude-opus-4-6-20260101: the family and version a reader
 // recognises, as ccusage shows them.
@@ -256,31 +141,6 @@ std::vector<std::string> UsageCells(const ReportView& view, const std::string& l
   return cells;
 }
 
-constexpr const char* kWeekdays[] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
-constexpr absl::Weekday kWeekdayValues[] = {absl::Weekday::sunday,   absl::Weekday::monday, absl::Weekday::tuesday,
-                                            absl::Weekday::wednesday, absl::Weekday::thursday, absl::Weekday::friday,
-                                            absl::Weekday::saturday};
-
-std::string WeekdayName(absl::Weekday day) {
-  for (int i = 0; i < 7; ++i) {
-    if (kWeekdayValues[i] == day) return kWeekdays[i];
-  }
-  return "";
-}
-
-// A day name ("monday"), its first three letters ("mon"), any case, or a
-// number 0-7 counted as cron and JavaScript's Date.getDay() do: 0 (and 7)
-// sunday, 1 monday … 6 saturday.
-std::optional<absl::Weekday> ParseWeekday(const std::string& text) {
-  const std::string lower = absl::AsciiStrToLower(text);
-  int number = 0;
-  if (absl::SimpleAtoi(lower, &number) && number >= 0 && number <= 7) return kWeekdayValues[number % 7];
-  for (int i = 0; i < 7; ++i) {
-    if (lower == kWeekdays[i] || lower == std::string(kWeekdays[i]).substr(0, 3)) return kWeekdayValues[i];
-  }
-  return std::nullopt;
-}
-
 std::string Title(const ReportView& view, const ReportFilter& filter) {
   std::string what = view.kind == "daily"     ? "per day"
                      : view.kind == "weekly"  ? absl::StrCat("per week (from ", WeekdayName(filter.week_start), ")")
@@ -355,15 +215,6 @@ void PrintTools(const std::vector<ToolRow>& rows, const ToolRow& total, const Re
   std::printf("Tool calls, errors and durations, %s\n\n%s", view.zone.name.c_str(), table.Render(style).c_str());
 }
 
-std::optional<absl::CivilDay> ParseDay(const std::string& text) {
-  std::string s = text;
-  if (s.size() == 8 && s.find('-') == std::string::npos) s = s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6);
-  if (s.size() != 10) return std::nullopt;
-  absl::CivilDay day;
-  if (!absl::ParseCivilTime(s, &day) || absl::FormatCivilTime(day) != s) return std::nullopt;
-  return day;
-}
-
 int Usage(const std::string& message) {
   std::fprintf(stderr, "cco report: %s (see cco help report)\n", message.c_str());
   return kExitUsage;
@@ -381,152 +232,57 @@ std::string RangeText(const ReportFilter& filter, const ReportView& view, const 
 int RunReport(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, FlagsFor("report"));
   if (!args.ok()) return Usage(std::string(args.status().message()));
-  if (args->positional().empty()) {
-    return Usage("which report? daily, weekly, monthly, session, project, tools or blocks");
-  }
-  const std::string kind = args->positional()[0];
-  static const std::vector<std::string> kKinds = {"daily", "weekly", "monthly", "session", "project", "tools",
-                                                  "blocks"};
-  if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
-    return Usage(absl::StrCat("unknown report '", kind, "' (one of: ", absl::StrJoin(kKinds, ", "), ")"));
-  }
-
-  ReportFilter filter;
-  auto zone = ResolveReportZone(args->Get("tz"));
-  if (!zone.ok()) {
-    std::fprintf(stderr, "cco report: %s\n", std::string(zone.status().message()).c_str());
-    return kExitUsage;
-  }
-  filter.tz = zone->tz;
-  for (const char* flag : {"since", "until"}) {
-    if (!args->Has(flag)) continue;
-    auto day = ParseDay(args->Get(flag));
-    if (!day.has_value()) {
-      return Usage(absl::StrCat("--", flag, " '", args->Get(flag), "' is not a date (YYYY-MM-DD or YYYYMMDD)"));
-    }
-    (std::string(flag) == "since" ? filter.since : filter.until) = day;
-  }
-  if (filter.since && filter.until && *filter.since > *filter.until) {
-    return Usage(absl::StrCat("--since ", absl::FormatCivilTime(*filter.since), " is after --until ",
-                              absl::FormatCivilTime(*filter.until)));
-  }
-  if (args->Has("start-of-week")) {
-    auto day = ParseWeekday(args->Get("start-of-week"));
-    if (!day.has_value()) {
-      return Usage(absl::StrCat("--start-of-week '", args->Get("start-of-week"),
-                                "' is not a day (one of: sunday, monday, tuesday, wednesday, thursday, friday, "
-                                "saturday; sun … sat; 0-6 with 0 = sunday)"));
-    }
-    filter.week_start = *day;
-  }
-  if (kind != "blocks") {
-    for (const char* flag : {"active", "recent", "token-limit", "session-length"}) {
-      if (args->Has(flag)) return Usage(absl::StrCat("--", flag, " goes with the blocks report"));
-    }
-  }
-  const std::string order = args->Get("order");
-  if (args->Has("order")) {
-    if (kind == "project" || kind == "tools") return Usage("--order goes with daily, weekly, monthly and session");
-  }
+  absl::StatusOr<ReportQuery> query = ParseReportQuery(*args);
+  if (!query.ok()) return Usage(std::string(query.status().message()));
   const bool json = args->Has("json");
-  const bool by_agent = args->Has("by-agent");
-  if (by_agent && kind != "session") return Usage("--by-agent goes with the session report");
-  if (args->Has("breakdown") && kind == "tools") return Usage("--breakdown goes with the usage reports, not tools");
 
   auto db_path = ResolveDbPath(args->Get("db"));
   if (!db_path.ok()) return Usage(std::string(db_path.status().message()));
   absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
   if (!opened.ok()) return ReportFailure(opened.status(), "cco report");
   Reader& db = **opened;
-  if (kind == "blocks") {
+  if (query->kind == "blocks") {
     BlocksView blocks_view;
-    blocks_view.tz = zone->tz;
-    blocks_view.zone_name = zone->name;
+    blocks_view.tz = query->zone.tz;
+    blocks_view.zone_name = query->zone.name;
     blocks_view.style = StdoutStyle(args->Has("compact"));
-    return RunBlocksReport(*args, blocks_view, filter, db);
+    return RunBlocksReport(*args, blocks_view, query->filter, db);
   }
-  if (args->Has("project")) {
-    // A name that matches nothing is a mistake to show, not an empty report.
-    const std::string query = args->Get("project");
-    auto match = db.MatchProjects(query);
-    if (!match.ok()) return ReportFailure(match.status(), "cco report");
-    if (match->ids.empty()) {
-      std::fprintf(stderr, "cco report: no project matches '%s'\n", query.c_str());
-      if (!match->closest.empty()) {
-        std::fprintf(stderr, "closest known projects:\n");
-        for (const std::string& name : match->closest) std::fprintf(stderr, "  %s\n", name.c_str());
-      }
-      return kExitUsage;
+  std::vector<std::string> closest;
+  if (absl::Status s = ResolveReportProject(db, &*query, &closest); !s.ok()) {
+    if (!absl::IsNotFound(s)) return ReportFailure(s, "cco report");
+    std::fprintf(stderr, "cco report: %s\n", std::string(s.message()).c_str());
+    if (!closest.empty()) {
+      std::fprintf(stderr, "closest known projects:\n");
+      for (const std::string& name : closest) std::fprintf(stderr, "  %s\n", name.c_str());
     }
-    filter.restrict_projects = true;
-    filter.project_ids = std::move(match->ids);
+    return kExitUsage;
   }
 
   ReportView view;
-  view.kind = kind;
-  view.zone = *zone;
-  view.breakdown = args->Has("breakdown");
+  view.kind = query->kind;
+  view.zone = query->zone;
+  view.breakdown = query->breakdown;
   if (const char* home = std::getenv("HOME"); home != nullptr) view.home = home;
   while (view.home.size() > 1 && view.home.back() == '/') view.home.pop_back();
   const TableStyle style = StdoutStyle(args->Has("compact"));
-  const std::string range = RangeText(filter, view, args->Get("project"));
+  const std::string range = RangeText(query->filter, view, query->project);
 
-  auto fail = [](const absl::Status& s) { return ReportFailure(s, "cco report"); };
-  if (kind == "tools") {
-    ToolRow total;
-    auto rows = db.ToolReport(filter, &total);
-    if (!rows.ok()) return fail(rows.status());
-    if (json) {
-      JsonWriter j;
-      j.BeginObject().Key("tools").BeginArray();
-      for (const ToolRow& r : *rows) {
-        j.BeginObject().Field("tool", r.tool);
-        WriteToolFields(j, r);
-        j.EndObject();
-      }
-      j.EndArray().Key("totals").BeginObject();
-      WriteToolFields(j, total);
-      j.EndObject().EndObject();
-      std::printf("%s\n", j.str().c_str());
-    } else if (rows->empty()) {
+  absl::StatusOr<ReportAnswer> answer = AnswerReport(db, *query);
+  if (!answer.ok()) return ReportFailure(answer.status(), "cco report");
+  if (json) {
+    std::printf("%s\n", ReportJson(*query, *answer).c_str());
+  } else if (query->kind == "tools") {
+    if (answer->tools.empty()) {
       std::printf("no tool calls found %s\n", range.c_str());
     } else {
-      PrintTools(*rows, total, view, style);
+      PrintTools(answer->tools, answer->tools_total, view, style);
     }
-    return kExitOk;
-  }
-
-  absl::StatusOr<std::vector<UsageRow>> rows;
-  if (kind == "daily" || kind == "weekly" || kind == "monthly") {
-    Period period = kind == "daily" ? Period::kDay : kind == "weekly" ? Period::kWeek : Period::kMonth;
-    rows = db.PeriodReport(period, filter);
-    if (rows.ok() && order == "desc") std::reverse(rows->begin(), rows->end());
-  } else {
-    rows = kind == "session" ? db.SessionReport(filter) : db.ProjectReport(filter);
-    if (rows.ok() && by_agent) {
-      if (absl::Status s = db.AddAgentBreakdown(filter, &*rows); !s.ok()) return fail(s);
-    }
-    if (rows.ok() && !order.empty()) {
-      // By last activity; without --order, most expensive first.
-      std::stable_sort(rows->begin(), rows->end(), [&order](const UsageRow& a, const UsageRow& b) {
-        return order == "asc" ? a.last_ms < b.last_ms : a.last_ms > b.last_ms;
-      });
-    }
-  }
-  if (!rows.ok()) return fail(rows.status());
-  if (json) {
-    const char* array = kind == "session" ? "sessions" : kind == "project" ? "projects" : kind.c_str();
-    const char* key = kind == "daily"     ? "date"
-                      : kind == "weekly"  ? "week"
-                      : kind == "monthly" ? "month"
-                      : kind == "session" ? "sessionId"
-                                          : "project";
-    std::printf("%s\n", UsageJson(*rows, array, key, kind == "session").c_str());
-  } else if (rows->empty()) {
+  } else if (answer->rows.empty()) {
     // An empty table with a zero total looks like an answer; say there is none.
     std::printf("no usage found %s\n", range.c_str());
   } else {
-    PrintUsage(*rows, view, filter, style);
+    PrintUsage(answer->rows, view, query->filter, style);
   }
   return kExitOk;
 }

@@ -30,6 +30,7 @@
 #include "cli/format.h"
 #include "cli/flags.h"
 #include "cli/help.h"
+#include "cli/status_view.h"
 #include "cli/writer_setup.h"
 #include "src/daemon/lock.h"
 #include "src/daemon/paths.h"
@@ -40,49 +41,6 @@
 
 namespace cco {
 namespace {
-
-constexpr size_t kTopLagging = 10;
-
-struct LaggingFile {
-  std::string path;
-  int64_t pending_bytes = 0;
-};
-
-// A file whose last line has waited for its newline longer than
-// kUnterminatedAfter: Claude Code stopped mid-line (a crash, a cut
-// connection), or is writing a very long line slowly.
-struct UnterminatedFile {
-  std::string path;
-  int64_t bytes = 0;      // the line so far
-  int64_t waiting_s = 0;  // since the file was last written
-};
-constexpr int64_t kUnterminatedAfterS = 60;
-
-// What `cco status` shows: the database's own account (from the reader)
-// and what only this machine can see now (the lock, the files on disk).
-struct StatusView {
-  std::string db_path;
-  bool running = false;
-  std::optional<int> pid;
-  bool db_exists = false;
-  DatabaseStatus db;
-  std::vector<int64_t> root_pending;  // per db.roots entry
-  int64_t files_missing = 0;  // followed files gone from disk (archived at the next check)
-  int64_t pending_bytes = 0;
-  int64_t pending_files = 0;
-  int64_t db_bytes = 0;
-  int64_t wal_bytes = 0;
-  std::vector<LaggingFile> lagging;
-  std::vector<UnterminatedFile> unterminated;
-  // The writer's last walk has not read everything it found: a backfill
-  // under way, or one that was interrupted. Then `pending` is what it found
-  // and has not read yet.
-  bool walk_open = false;
-  std::optional<int64_t> eta_s;  // of a backfill under way, from its rate so far
-  // Entries below the roots that ingest cannot take (symlink loops, dangling
-  // symlinks, unreadable), found by walking the roots now.
-  std::vector<std::string> skipped;
-};
 
 int64_t FileSize(const std::string& path) {
   struct stat st;
@@ -181,7 +139,9 @@ std::string WalkLine(const WalkStatus& w) {
                       " of ", HumanBytes(static_cast<double>(w.bytes)));
 }
 
-void PrintJson(const StatusView& s) {
+}  // namespace
+
+std::string StatusJson(const StatusView& s) {
   JsonWriter j;
   j.BeginObject().Field("running", s.running);
   if (s.pid.has_value() && *s.pid > 0) {
@@ -277,8 +237,10 @@ void PrintJson(const StatusView& s) {
   j.EndArray();
   if (!s.db_exists) j.Field("note", "no database yet: `cco watch` or `cco rescan` creates it");
   j.EndObject();
-  std::printf("%s\n", j.str().c_str());
+  return j.str();
 }
+
+namespace {
 
 void PrintText(const StatusView& s) {
   const std::string since =
@@ -359,13 +321,9 @@ void PrintText(const StatusView& s) {
 
 }  // namespace
 
-int RunStatus(const std::vector<std::string>& argv) {
-  absl::StatusOr<Args> args = ParseArgs(argv, FlagsFor("status"));
-  if (!args.ok()) return ReportFailure(args.status());
+absl::StatusOr<StatusView> CollectStatus(const std::string& db_path) {
   StatusView s;
-  absl::StatusOr<std::string> db_path = ResolveDbPath(args->Get("db"));
-  if (!db_path.ok()) return ReportFailure(db_path.status());
-  s.db_path = *db_path;
+  s.db_path = db_path;
   s.pid = LockHolder(s.db_path);
   s.running = s.pid.has_value();
   ReaderOptions options;
@@ -375,18 +333,28 @@ int RunStatus(const std::vector<std::string>& argv) {
   // may ask before the first run.
   s.db_exists = KindOf(reader.status()) != ErrorKind::kNoDatabase;
   if (s.db_exists) {
-    if (!reader.ok()) return ReportFailure(reader.status());
+    if (!reader.ok()) return reader.status();
     absl::StatusOr<DatabaseStatus> db = (*reader)->Status();
-    if (!db.ok()) return ReportFailure(Prefixed(db.status(), absl::StrCat("cannot read ", s.db_path)));
+    if (!db.ok()) return Prefixed(db.status(), absl::StrCat("cannot read ", s.db_path));
     s.db = std::move(*db);
     MeasureFiles(&s);
     s.db_bytes = FileSize(s.db_path);
     s.wal_bytes = FileSize(s.db_path + "-wal");
   }
+  return s;
+}
+
+int RunStatus(const std::vector<std::string>& argv) {
+  absl::StatusOr<Args> args = ParseArgs(argv, FlagsFor("status"));
+  if (!args.ok()) return ReportFailure(args.status());
+  absl::StatusOr<std::string> db_path = ResolveDbPath(args->Get("db"));
+  if (!db_path.ok()) return ReportFailure(db_path.status());
+  absl::StatusOr<StatusView> s = CollectStatus(*db_path);
+  if (!s.ok()) return ReportFailure(s.status());
   if (args->Has("json")) {
-    PrintJson(s);
+    std::printf("%s\n", StatusJson(*s).c_str());
   } else {
-    PrintText(s);
+    PrintText(*s);
   }
   return kExitOk;
 }

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "cli/format.h"
 #include "cli/help.h"
 #include "cli/progress.h"
+#include "cli/web_server.h"
 #include "cli/writer_setup.h"
 #include "src/daemon/paths.h"
 #include "src/daemon/sd_notify.h"
@@ -41,6 +44,9 @@ struct WatchRun {
   absl::Duration batch_delay = absl::Milliseconds(50);
   int64_t max_line_bytes = kDefaultMaxLineBytes;
   bool poll = false;
+  // --serve: the dashboard from this process, with these flags (--port,
+  // --listen).
+  std::optional<Args> serve;
 };
 
 absl::StatusOr<int64_t> PositiveFlag(const Args& args, const std::string& name, int64_t fallback, int64_t min) {
@@ -57,6 +63,11 @@ absl::StatusOr<WatchRun> ParseWatchFlags(const std::vector<std::string>& argv) {
   WatchRun run;
   run.roots = args.GetAll("root");
   run.poll = args.Has("poll");
+  if (args.Has("serve")) {
+    run.serve = args;
+  } else if (args.Has("port") || args.Has("listen")) {
+    return absl::InvalidArgumentError("--port and --listen go with --serve");
+  }
   ASSIGN_OR_RETURN(run.db_path, ResolveDbPath(args.Get("db")));
   if (args.Has("db")) RETURN_IF_ERROR(CheckDbFlagDirectory(run.db_path));
   ASSIGN_OR_RETURN(int64_t reconcile_s, PositiveFlag(args, "reconcile-every", 300, 1));
@@ -83,6 +94,17 @@ int Watch(const WatchRun& run) {
       StartWriter(run.db_path, WriterStart{"watch", roots}, SqliteStoreOptions{}, writer_options);
   if (!setup.ok()) return ReportFailure(setup.status());
   Writer& writer = *setup->writer;
+  // The database exists and is migrated now: the server's read-only
+  // connections can open it, and show the backfill as it goes.
+  std::unique_ptr<WebServer> server;
+  if (run.serve.has_value()) {
+    absl::StatusOr<std::unique_ptr<WebServer>> started = StartServerFromFlags(*run.serve, run.db_path);
+    if (!started.ok()) {
+      (void)writer.Stop();
+      return ReportFailure(started.status());
+    }
+    server = std::move(*started);
+  }
 
   absl::StatusOr<std::unique_ptr<Watcher>> watcher =
       run.poll ? absl::StatusOr<std::unique_ptr<Watcher>>(MakePollWatcher(absl::Seconds(2))) : MakeDefaultWatcher();
@@ -181,6 +203,7 @@ int Watch(const WatchRun& run) {
     spdlog::info("signal {} received, committing what is queued", monitor.stop_signal());
   }
   notify("STOPPING=1");
+  if (server != nullptr) server->Stop();
   const absl::Time stopping = absl::Now();
   absl::Status stop = writer.Stop();
   const CommitStats stats = writer.stats();

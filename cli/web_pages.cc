@@ -1,0 +1,626 @@
+#include "cli/web_pages.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "cli/flags.h"
+#include "cli/format.h"
+#include "cli/help.h"
+#include "cli/report_query.h"
+
+namespace cco {
+namespace {
+
+constexpr int kSessionsPerPage = 50;
+// Series colours, readable on white and told apart by most colour-blind
+// readers (Okabe-Ito); more series than colours repeat them.
+constexpr const char* kColours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                    "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+
+std::string Get(const PageParams& params, const std::string& name, const std::string& fallback = "") {
+  auto it = params.find(name);
+  return it == params.end() || it->second.empty() ? fallback : it->second;
+}
+
+std::string Usd(int64_t nano) { return absl::StrFormat("$%.2f", static_cast<double>(nano) / 1e9); }
+
+std::string Layout(const std::string& title, const std::string& active, const std::string& body,
+                   const PageContext& ctx) {
+  std::string nav;
+  for (const auto& [href, name] : std::vector<std::pair<std::string, std::string>>{
+           {"/", "Overview"}, {"/sessions", "Sessions"}, {"/tools", "Tools"}, {"/status", "Status"}}) {
+    absl::StrAppend(&nav, "<a href=\"", href, "\"", name == active ? " aria-current=\"page\"" : "", ">", name,
+                    "</a>");
+  }
+  return absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>",
+      HtmlEscape(title), " · cco</title><link rel=\"stylesheet\" href=\"/static/cco.css\">"
+      "<script src=\"/static/cco.js\" defer></script></head>\n<body data-change-seq=\"",
+      ctx.change_seq, "\"><header><strong>cco</strong><nav>", nav, "</nav><span class=\"db\">",
+      HtmlEscape(ctx.db_path), "</span></header>\n<main id=\"main\"><h1>", HtmlEscape(title), "</h1>\n", body,
+      "</main></body></html>\n");
+}
+
+// The report flags of a page, parsed as `cco report` parses them.
+absl::StatusOr<ReportQuery> QueryFor(Reader& db, const std::string& kind, const PageParams& params) {
+  ASSIGN_OR_RETURN(Args args, ParseArgs(ReportArgv(kind, params), FlagsFor("report")));
+  ASSIGN_OR_RETURN(ReportQuery q, ParseReportQuery(args));
+  RETURN_IF_ERROR(ResolveReportProject(db, &q));
+  return q;
+}
+
+// Default range of a page: the last 30 days, in the report's zone.
+PageParams WithDefaultRange(PageParams params) {
+  if (Get(params, "since").empty() && Get(params, "until").empty()) {
+    auto zone = ResolveReportZone(Get(params, "tz"));
+    if (zone.ok()) {
+      const absl::CivilDay today = absl::ToCivilDay(absl::Now(), zone->tz);
+      params["since"] = absl::FormatCivilTime(today - 29);
+    }
+  }
+  return params;
+}
+
+// The pickers every report page shares: period (overview only), range,
+// zone, project.
+std::string Pickers(Reader& db, const std::string& action, const PageParams& params, bool period,
+                    const std::string& extra = "") {
+  std::string out = absl::StrCat("<form class=\"pickers\" method=\"get\" action=\"", action, "\">");
+  if (period) {
+    absl::StrAppend(&out, "<label>Period <select name=\"period\">");
+    for (const char* p : {"daily", "weekly", "monthly"}) {
+      absl::StrAppend(&out, "<option", Get(params, "period", "daily") == p ? " selected" : "", ">", p, "</option>");
+    }
+    absl::StrAppend(&out, "</select></label>");
+  }
+  absl::StrAppend(&out, "<label>From <input type=\"date\" name=\"since\" value=\"", HtmlEscape(Get(params, "since")),
+                  "\"></label><label>To <input type=\"date\" name=\"until\" value=\"",
+                  HtmlEscape(Get(params, "until")), "\"></label><label>Zone <input name=\"tz\" size=\"14\" value=\"",
+                  HtmlEscape(Get(params, "tz")), "\" placeholder=\"system\"></label>");
+  absl::StrAppend(&out, "<label>Project <select name=\"project\"><option value=\"\">all</option>");
+  ReportFilter every;
+  auto projects = db.ProjectReport(every);
+  if (projects.ok()) {
+    std::vector<std::string> names;
+    for (const UsageRow& r : *projects) names.push_back(r.key);
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      absl::StrAppend(&out, "<option value=\"", HtmlEscape(name), "\"",
+                      Get(params, "project") == name ? " selected" : "", ">", HtmlEscape(name), "</option>");
+    }
+  }
+  absl::StrAppend(&out, "</select></label>", extra, "<button type=\"submit\">Show</button></form>\n");
+  return out;
+}
+
+struct Series {
+  std::string name;
+  std::vector<double> values;
+};
+
+// A stacked bar per label, drawn as SVG; the numbers are in the table the
+// caller puts beside it (`table_id`), which the figure names for assistive
+// technology.
+std::string StackedBars(const std::string& id, const std::string& caption, const std::vector<std::string>& labels,
+                        const std::vector<Series>& series, const std::string& table_id,
+                        const std::function<std::string(double)>& format) {
+  constexpr int kWidth = 880, kHeight = 260, kLeft = 70, kBottom = 40, kTop = 10;
+  double max = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    double sum = 0;
+    for (const Series& s : series) sum += s.values[i];
+    max = std::max(max, sum);
+  }
+  if (max <= 0) max = 1;
+  const double plot_h = kHeight - kBottom - kTop;
+  const double slot = labels.empty() ? 1 : static_cast<double>(kWidth - kLeft - 10) / static_cast<double>(labels.size());
+  std::string svg = absl::StrFormat(
+      "<svg id=\"%s\" class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"%s-caption\" "
+      "aria-describedby=\"%s\">",
+      id, kWidth, kHeight, id, table_id);
+  for (int tick = 0; tick <= 4; ++tick) {
+    const double v = max * tick / 4;
+    const double y = kTop + plot_h - plot_h * tick / 4;
+    absl::StrAppend(&svg, absl::StrFormat("<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>", kLeft,
+                                          kWidth - 10, y, y),
+                    absl::StrFormat("<text x=\"%d\" y=\"%.1f\" class=\"axis\" text-anchor=\"end\">%s</text>", kLeft - 6,
+                                    y + 4, HtmlEscape(format(v))));
+  }
+  const size_t label_every = std::max<size_t>(1, labels.size() / 12 + (labels.size() % 12 ? 1 : 0));
+  for (size_t i = 0; i < labels.size(); ++i) {
+    double base = 0;
+    const double x = kLeft + slot * static_cast<double>(i) + slot * 0.1;
+    for (size_t s = 0; s < series.size(); ++s) {
+      const double v = series[s].values[i];
+      if (v <= 0) continue;
+      const double h = plot_h * v / max;
+      const double y = kTop + plot_h - plot_h * (base + v) / max;
+      absl::StrAppend(&svg,
+                      absl::StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                                      "<title>%s · %s: %s</title></rect>",
+                                      x, y, std::max(1.0, slot * 0.8), std::max(0.5, h), kColours[s % 8],
+                                      HtmlEscape(labels[i]), HtmlEscape(series[s].name), HtmlEscape(format(v))));
+      base += v;
+    }
+    if (i % label_every == 0) {
+      absl::StrAppend(&svg, absl::StrFormat("<text x=\"%.1f\" y=\"%d\" class=\"axis\" text-anchor=\"middle\">%s</text>",
+                                            x + slot * 0.4, kHeight - kBottom + 16, HtmlEscape(labels[i])));
+    }
+  }
+  absl::StrAppend(&svg, "</svg>");
+  std::string legend = "<ul class=\"legend\">";
+  for (size_t s = 0; s < series.size(); ++s) {
+    absl::StrAppend(&legend, "<li><svg width=\"12\" height=\"12\" aria-hidden=\"true\"><rect width=\"12\" height=\"12\" "
+                    "fill=\"", kColours[s % 8], "\"/></svg> ", HtmlEscape(series[s].name), "</li>");
+  }
+  absl::StrAppend(&legend, "</ul>");
+  return absl::StrCat("<figure><figcaption id=\"", id, "-caption\">", HtmlEscape(caption), "</figcaption>", svg,
+                      legend, "</figure>");
+}
+
+std::string Cell(const std::string& text, bool number = false) {
+  return absl::StrCat(number ? "<td class=\"num\">" : "<td>", HtmlEscape(text), "</td>");
+}
+
+std::string ErrorNote(const absl::Status& status) {
+  return absl::StrCat("<p class=\"error\" role=\"alert\">", HtmlEscape(std::string(status.message())), "</p>");
+}
+
+int StatusFor(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) || absl::IsNotFound(status) ? 400 : 500;
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string UrlEncode(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      absl::StrAppend(&out, absl::StrFormat("%%%02X", c));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> ReportArgv(const std::string& kind, const PageParams& params) {
+  std::vector<std::string> argv = {kind};
+  for (const char* flag : {"tz", "since", "until", "project", "start-of-week", "order"}) {
+    const std::string v = Get(params, flag);
+    if (!v.empty()) {
+      argv.push_back(absl::StrCat("--", flag));
+      argv.push_back(v);
+    }
+  }
+  for (const char* flag : {"by-agent", "breakdown"}) {
+    auto it = params.find(flag);
+    if (it != params.end() && it->second != "0" && it->second != "false") argv.push_back(absl::StrCat("--", flag));
+  }
+  return argv;
+}
+
+Page ErrorPage(int status, const std::string& message, const PageContext& ctx) {
+  return {status, Layout("Error", "", absl::StrCat("<p class=\"error\" role=\"alert\">", HtmlEscape(message), "</p>"),
+                         ctx)};
+}
+
+Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
+  const PageParams params = WithDefaultRange(raw);
+  std::string period = Get(params, "period", "daily");
+  if (period != "daily" && period != "weekly" && period != "monthly") {
+    return ErrorPage(400, "period is one of: daily, weekly, monthly", ctx);
+  }
+  const bool tokens = Get(params, "metric") == "tokens";
+  std::string body = Pickers(db, "/", params, true,
+                             absl::StrCat("<label>Show <select name=\"metric\"><option value=\"cost\"",
+                                          tokens ? "" : " selected", ">cost</option><option value=\"tokens\"",
+                                          tokens ? " selected" : "", ">tokens</option></select></label>"));
+  absl::StatusOr<ReportQuery> q = QueryFor(db, period, params);
+  if (!q.ok()) return {StatusFor(q.status()), Layout("Overview", "Overview", body + ErrorNote(q.status()), ctx)};
+
+  // Today so far, in the report's zone.
+  {
+    ReportQuery today = *q;
+    today.kind = "daily";
+    today.filter.since = today.filter.until = absl::ToCivilDay(absl::Now(), q->zone.tz);
+    auto a = AnswerReport(db, today);
+    TokenTotals t;
+    if (a.ok()) {
+      for (const UsageRow& r : a->rows) t.Add(r.tokens);
+    }
+    absl::StrAppend(&body, "<section class=\"today\" aria-labelledby=\"today-h\"><h2 id=\"today-h\">Today so far (",
+                    HtmlEscape(absl::FormatCivilTime(*today.filter.since)), ", ", HtmlEscape(q->zone.name),
+                    ")</h2><dl><dt>Cost</dt><dd id=\"today-cost\">", Usd(t.cost_nanousd),
+                    "</dd><dt>Tokens</dt><dd id=\"today-tokens\">", Thousands(t.total()),
+                    "</dd><dt>API calls</dt><dd id=\"today-calls\">", Thousands(t.api_calls), "</dd></dl></section>\n");
+  }
+
+  absl::StatusOr<ReportAnswer> answer = AnswerReport(db, *q);
+  if (!answer.ok()) {
+    return {500, Layout("Overview", "Overview", body + ErrorNote(answer.status()), ctx)};
+  }
+  // Models by their share of the range, largest first.
+  std::map<std::string, int64_t> model_cost;
+  TokenTotals range_total;
+  for (const UsageRow& r : answer->rows) {
+    range_total.Add(r.tokens);
+    for (const ModelTotals& m : r.models) model_cost[m.model] += tokens ? m.tokens.total() : m.tokens.cost_nanousd;
+  }
+  std::vector<std::string> models;
+  for (const auto& [m, v] : model_cost) models.push_back(m);
+  std::stable_sort(models.begin(), models.end(),
+                   [&](const std::string& a, const std::string& b) { return model_cost[a] > model_cost[b]; });
+  std::vector<std::string> labels;
+  std::vector<Series> series;
+  for (const std::string& m : models) series.push_back(Series{m, {}});
+  for (const UsageRow& r : answer->rows) {
+    labels.push_back(r.key);
+    for (size_t i = 0; i < models.size(); ++i) {
+      double v = 0;
+      for (const ModelTotals& m : r.models) {
+        if (m.model == models[i]) {
+          v += tokens ? static_cast<double>(m.tokens.total()) : static_cast<double>(m.tokens.cost_nanousd) / 1e9;
+        }
+      }
+      series[i].values.push_back(v);
+    }
+  }
+  const std::string what = period == "daily" ? "day" : period == "weekly" ? "week" : "month";
+  auto fmt = [tokens](double v) {
+    return tokens ? Thousands(static_cast<int64_t>(std::llround(v))) : absl::StrFormat("$%.2f", v);
+  };
+  absl::StrAppend(&body, "<section aria-labelledby=\"usage-h\"><h2 id=\"usage-h\">", tokens ? "Tokens" : "Cost",
+                  " per ", what, " by model (", HtmlEscape(q->zone.name), ")</h2>");
+  if (answer->rows.empty()) {
+    absl::StrAppend(&body, "<p class=\"empty\">No usage in this range.</p>");
+  } else {
+    absl::StrAppend(&body, StackedBars("usage-chart", absl::StrCat(tokens ? "Tokens" : "Estimated cost (USD)", " per ",
+                                                                   what, ", stacked by model"),
+                                       labels, series, "usage-table", fmt));
+  }
+  absl::StrAppend(&body, "<table id=\"usage-table\"><caption>", tokens ? "Tokens" : "Cost", " per ", what,
+                  " and model</caption><thead><tr><th scope=\"col\">", period == "daily" ? "Date" : "Period", "</th>");
+  for (const std::string& m : models) absl::StrAppend(&body, "<th scope=\"col\">", HtmlEscape(m), "</th>");
+  absl::StrAppend(&body, "<th scope=\"col\">Total tokens</th><th scope=\"col\">Cost (USD)</th></tr></thead><tbody>");
+  for (size_t i = 0; i < answer->rows.size(); ++i) {
+    const UsageRow& r = answer->rows[i];
+    absl::StrAppend(&body, "<tr><th scope=\"row\">", HtmlEscape(r.key), "</th>");
+    for (const Series& s : series) absl::StrAppend(&body, Cell(fmt(s.values[i]), true));
+    absl::StrAppend(&body, Cell(Thousands(r.tokens.total()), true), Cell(Usd(r.tokens.cost_nanousd), true), "</tr>");
+  }
+  absl::StrAppend(&body, "</tbody><tfoot><tr><th scope=\"row\">Total</th>");
+  for (const std::string& m : models) absl::StrAppend(&body, Cell(fmt(tokens ? static_cast<double>(model_cost[m])
+                                                                             : static_cast<double>(model_cost[m]) / 1e9),
+                                                                  true));
+  absl::StrAppend(&body, Cell(Thousands(range_total.total()), true), Cell(Usd(range_total.cost_nanousd), true),
+                  "</tr></tfoot></table></section>\n");
+
+  // By project, over the same range.
+  ReportQuery by_project = *q;
+  by_project.kind = "project";
+  by_project.order.clear();
+  absl::StatusOr<ReportAnswer> projects = AnswerReport(db, by_project);
+  if (projects.ok() && !projects->rows.empty()) {
+    std::vector<std::string> names;
+    Series cost{tokens ? "tokens" : "cost", {}};
+    for (const UsageRow& r : projects->rows) {
+      names.push_back(r.key);
+      cost.values.push_back(tokens ? static_cast<double>(r.tokens.total())
+                                   : static_cast<double>(r.tokens.cost_nanousd) / 1e9);
+    }
+    absl::StrAppend(&body, "<section aria-labelledby=\"project-h\"><h2 id=\"project-h\">By project</h2>",
+                    StackedBars("project-chart", absl::StrCat(tokens ? "Tokens" : "Estimated cost (USD)",
+                                                              " per project in the range"),
+                                names, {cost}, "project-table", fmt),
+                    "<table id=\"project-table\"><caption>Usage per project</caption><thead><tr>"
+                    "<th scope=\"col\">Project</th><th scope=\"col\">Input</th><th scope=\"col\">Output</th>"
+                    "<th scope=\"col\">Cache create</th><th scope=\"col\">Cache read</th>"
+                    "<th scope=\"col\">Total tokens</th><th scope=\"col\">Cost (USD)</th></tr></thead><tbody>");
+    for (const UsageRow& r : projects->rows) {
+      absl::StrAppend(&body, "<tr><th scope=\"row\">", HtmlEscape(r.key), "</th>", Cell(Thousands(r.tokens.input), true),
+                      Cell(Thousands(r.tokens.output), true), Cell(Thousands(r.tokens.cache_creation), true),
+                      Cell(Thousands(r.tokens.cache_read), true), Cell(Thousands(r.tokens.total()), true),
+                      Cell(Usd(r.tokens.cost_nanousd), true), "</tr>");
+    }
+    absl::StrAppend(&body, "</tbody></table></section>\n");
+  }
+  absl::StrAppend(&body, "<p class=\"note\">Output tokens are a lower bound: most Claude Code versions never write a "
+                         "streamed response's final usage to the transcript. The same numbers as JSON: "
+                         "<a href=\"/api/report/", period, "\">/api/report/", period, "</a>.</p>");
+  return {200, Layout("Overview", "Overview", body, ctx)};
+}
+
+Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
+  const PageParams params = WithDefaultRange(raw);
+  const std::string filter_text = Get(params, "q");
+  std::string body = Pickers(db, "/sessions", params, false,
+                             absl::StrCat("<label>Filter <input type=\"search\" name=\"q\" value=\"",
+                                          HtmlEscape(filter_text), "\" placeholder=\"title, project, id\"></label>"));
+  PageParams report_params = params;
+  report_params.erase("order");
+  absl::StatusOr<ReportQuery> q = QueryFor(db, "session", report_params);
+  if (!q.ok()) return {StatusFor(q.status()), Layout("Sessions", "Sessions", body + ErrorNote(q.status()), ctx)};
+  absl::StatusOr<ReportAnswer> answer = AnswerReport(db, *q);
+  if (!answer.ok()) return {500, Layout("Sessions", "Sessions", body + ErrorNote(answer.status()), ctx)};
+
+  std::vector<const UsageRow*> rows;
+  const std::string needle = absl::AsciiStrToLower(filter_text);
+  for (const UsageRow& r : answer->rows) {
+    if (!needle.empty() && !absl::StrContains(absl::AsciiStrToLower(r.title), needle) &&
+        !absl::StrContains(absl::AsciiStrToLower(r.project), needle) &&
+        !absl::StrContains(absl::AsciiStrToLower(r.project_cwd), needle) &&
+        !absl::StrContains(absl::AsciiStrToLower(r.key), needle)) {
+      continue;
+    }
+    rows.push_back(&r);
+  }
+  static const std::vector<std::string> kSorts = {"last", "first", "cost", "tokens", "calls", "project", "title"};
+  std::string sort = Get(params, "sort", "last");
+  if (std::find(kSorts.begin(), kSorts.end(), sort) == kSorts.end()) sort = "last";
+  const bool text_sort = sort == "project" || sort == "title";
+  const std::string dir = Get(params, "dir", text_sort ? "asc" : "desc") == "asc" ? "asc" : "desc";
+  auto key_less = [&sort](const UsageRow* a, const UsageRow* b) {
+    if (sort == "first") return a->first_ms < b->first_ms;
+    if (sort == "cost") return a->tokens.cost_nanousd < b->tokens.cost_nanousd;
+    if (sort == "tokens") return a->tokens.total() < b->tokens.total();
+    if (sort == "calls") return a->tokens.api_calls < b->tokens.api_calls;
+    if (sort == "project") return a->project < b->project;
+    if (sort == "title") return a->title < b->title;
+    return a->last_ms < b->last_ms;
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const UsageRow* a, const UsageRow* b) {
+    return dir == "asc" ? key_less(a, b) : key_less(b, a);
+  });
+  const int64_t total = static_cast<int64_t>(rows.size());
+  const int64_t pages = std::max<int64_t>(1, (total + kSessionsPerPage - 1) / kSessionsPerPage);
+  int64_t page = 1;
+  if (!absl::SimpleAtoi(Get(params, "page", "1"), &page)) page = 1;
+  page = std::clamp<int64_t>(page, 1, pages);
+
+  // Links keep every other parameter.
+  auto link = [&params](const std::map<std::string, std::string>& changes) {
+    PageParams p = params;
+    for (const auto& [k, v] : changes) p[k] = v;
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : p) {
+      if (!v.empty()) parts.push_back(absl::StrCat(UrlEncode(k), "=", UrlEncode(v)));
+    }
+    return HtmlEscape(absl::StrCat("/sessions?", absl::StrJoin(parts, "&")));
+  };
+  auto header = [&](const std::string& key, const std::string& label) {
+    const bool current = key == sort;
+    const std::string next = current ? (dir == "asc" ? "desc" : "asc") : (key == "project" || key == "title" ? "asc" : "desc");
+    return absl::StrCat("<th scope=\"col\"", current ? absl::StrCat(" aria-sort=\"", dir == "asc" ? "ascending" : "descending", "\"") : "",
+                        "><a href=\"", link({{"sort", key}, {"dir", next}, {"page", "1"}}), "\">", label, "</a></th>");
+  };
+  absl::StrAppend(&body, "<p class=\"count\" id=\"session-count\">", Plural(total, "session"),
+                  pages > 1 ? absl::StrCat(", page ", page, " of ", pages) : "", "</p>");
+  absl::StrAppend(&body, "<table id=\"sessions-table\"><caption>Sessions (", HtmlEscape(q->zone.name),
+                  ")</caption><thead><tr><th scope=\"col\">Session</th>", header("project", "Project"),
+                  header("title", "Title"), header("first", "First activity"), header("last", "Last activity"),
+                  header("calls", "API calls"), header("tokens", "Tokens"), header("cost", "Cost (USD)"),
+                  "</tr></thead><tbody>");
+  for (int64_t i = (page - 1) * kSessionsPerPage; i < std::min(total, page * kSessionsPerPage); ++i) {
+    const UsageRow& r = *rows[static_cast<size_t>(i)];
+    absl::StrAppend(&body, "<tr class=\"session\" data-session=\"", HtmlEscape(r.key), "\"><td><code>",
+                    HtmlEscape(r.key.substr(0, 8)), "</code></td>",
+                    Cell(r.project_cwd.empty() ? r.project : r.project_cwd), Cell(r.title),
+                    Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.first_ms), q->zone.tz)),
+                    Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.last_ms), q->zone.tz)),
+                    Cell(Thousands(r.tokens.api_calls), true), Cell(Thousands(r.tokens.total()), true),
+                    Cell(Usd(r.tokens.cost_nanousd), true), "</tr>");
+  }
+  absl::StrAppend(&body, "</tbody></table>");
+  if (pages > 1) {
+    absl::StrAppend(&body, "<nav class=\"pages\" aria-label=\"pages\">");
+    if (page > 1) absl::StrAppend(&body, "<a rel=\"prev\" href=\"", link({{"page", absl::StrCat(page - 1)}}), "\">previous</a> ");
+    if (page < pages) absl::StrAppend(&body, "<a rel=\"next\" href=\"", link({{"page", absl::StrCat(page + 1)}}), "\">next</a>");
+    absl::StrAppend(&body, "</nav>");
+  }
+  return {200, Layout("Sessions", "Sessions", body, ctx)};
+}
+
+Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
+  const PageParams params = WithDefaultRange(raw);
+  std::string body = Pickers(db, "/tools", params, false);
+  absl::StatusOr<ReportQuery> q = QueryFor(db, "tools", params);
+  if (!q.ok()) return {StatusFor(q.status()), Layout("Tools", "Tools", body + ErrorNote(q.status()), ctx)};
+  absl::StatusOr<ReportAnswer> answer = AnswerReport(db, *q);
+  if (!answer.ok()) return {500, Layout("Tools", "Tools", body + ErrorNote(answer.status()), ctx)};
+  if (answer->tools.empty()) {
+    absl::StrAppend(&body, "<p class=\"empty\">No tool calls in this range.</p>");
+    return {200, Layout("Tools", "Tools", body, ctx)};
+  }
+  std::vector<std::string> names;
+  Series ok{"succeeded", {}}, failed{"errors", {}}, other{"rejected, interrupted or pending", {}};
+  for (const ToolRow& r : answer->tools) {
+    names.push_back(r.tool);
+    failed.values.push_back(static_cast<double>(r.errors));
+    other.values.push_back(static_cast<double>(r.rejected + r.interrupted + r.pending));
+    ok.values.push_back(static_cast<double>(r.calls - r.errors - r.rejected - r.interrupted - r.pending));
+  }
+  absl::StrAppend(&body, "<section aria-labelledby=\"tools-h\"><h2 id=\"tools-h\">Calls per tool</h2>",
+                  StackedBars("tools-chart", "Calls per tool, by outcome", names, {ok, failed, other}, "tools-table",
+                              [](double v) { return Thousands(static_cast<int64_t>(std::llround(v))); }),
+                  "<table id=\"tools-table\"><caption>Tool calls, errors and durations</caption><thead><tr>"
+                  "<th scope=\"col\">Tool</th><th scope=\"col\">Calls</th><th scope=\"col\">Errors</th>"
+                  "<th scope=\"col\">Error rate</th><th scope=\"col\">Rejected</th><th scope=\"col\">Interrupted</th>"
+                  "<th scope=\"col\">Pending</th><th scope=\"col\">Mean</th><th scope=\"col\">p95</th></tr></thead>"
+                  "<tbody>");
+  auto row = [](const ToolRow& r, bool total) {
+    return absl::StrCat(total ? "<tr class=\"total\">" : "<tr>", "<th scope=\"row\">", HtmlEscape(r.tool), "</th>",
+                        Cell(Thousands(r.calls), true), Cell(Thousands(r.errors), true),
+                        Cell(absl::StrFormat("%.1f%%", r.error_rate() * 100), true), Cell(Thousands(r.rejected), true),
+                        Cell(Thousands(r.interrupted), true), Cell(Thousands(r.pending), true),
+                        Cell(HumanDuration(r.mean_ms), true), Cell(HumanDuration(static_cast<double>(r.p95_ms)), true),
+                        "</tr>");
+  };
+  for (const ToolRow& r : answer->tools) absl::StrAppend(&body, row(r, false));
+  absl::StrAppend(&body, "</tbody><tfoot>", row(answer->tools_total, true), "</tfoot></table></section>\n");
+  return {200, Layout("Tools", "Tools", body, ctx)};
+}
+
+Page StatusPage(const StatusView& s, const PageContext& ctx) {
+  std::string body = "<dl class=\"status\">";
+  auto item = [&body](const std::string& term, const std::string& value, const std::string& id = "") {
+    absl::StrAppend(&body, "<dt>", HtmlEscape(term), "</dt><dd", id.empty() ? "" : absl::StrCat(" id=\"", id, "\""),
+                    ">", HtmlEscape(value), "</dd>");
+  };
+  std::string writer = "not running";
+  if (s.running) {
+    writer = absl::StrCat(s.db.writer_command.empty() ? "running" : s.db.writer_command,
+                          s.pid.has_value() ? absl::StrCat(" (pid ", *s.pid, ")") : "");
+    if (s.db.writer_started_ms.has_value() && *s.db.writer_started_ms > 0) {
+      absl::StrAppend(&writer, " since ", IsoMs(*s.db.writer_started_ms));
+    }
+  } else if (!s.db.writer_command.empty()) {
+    absl::StrAppend(&writer, " (last: ", s.db.writer_command, ")");
+  }
+  item("Writer", writer, "writer");
+  item("Database", absl::StrCat(s.db_path, " (", HumanBytes(static_cast<double>(s.db_bytes)), ", WAL ",
+                                HumanBytes(static_cast<double>(s.wal_bytes)), ")"));
+  std::string last = "never";
+  if (s.db.last_commit_ms.has_value()) {
+    last = *s.db.last_commit_ms == 0 ? "not recorded (cco replay keeps no clock)" : IsoMs(*s.db.last_commit_ms);
+  }
+  item("Last commit", last, "last-commit");
+  item("Queue", s.running ? Plural(s.db.queue_depth, "chunk") : "-");
+  if (s.walk_open) {
+    const WalkStatus& w = *s.db.walk;
+    item(s.running ? "Backfill" : "Interrupted walk",
+         absl::StrCat(w.files_read, " of ", Plural(w.files, "file"), ", ",
+                      HumanBytes(static_cast<double>(w.bytes_read)), " of ", HumanBytes(static_cast<double>(w.bytes)),
+                      s.eta_s.has_value() ? absl::StrCat(", ETA ", *s.eta_s, " s") : ""));
+  }
+  item("Files", absl::StrCat(s.db.files, " live, ", s.db.files_archived, " archived",
+                             s.files_missing > 0 ? absl::StrCat(", ", s.files_missing, " gone since last check") : ""));
+  item("Rows", absl::StrCat(Thousands(s.db.messages), " messages, ", Thousands(s.db.events), " events"), "rows");
+  item("Quarantined lines", Thousands(s.db.quarantined), "quarantined");
+  item("Lag", absl::StrCat(HumanBytes(static_cast<double>(s.pending_bytes)), " in ", Plural(s.pending_files, "file"),
+                           s.walk_open ? " not yet read" : " not yet committed"), "lag");
+  if (s.db.refused_chunks > 0) item("Refused chunks", Thousands(s.db.refused_chunks));
+  if (!s.skipped.empty()) item("Skipped paths", Thousands(static_cast<int64_t>(s.skipped.size())));
+  absl::StrAppend(&body, "</dl>");
+  if (!s.db.roots.empty()) {
+    absl::StrAppend(&body, "<table id=\"roots-table\"><caption>Roots</caption><thead><tr><th scope=\"col\">Root</th>"
+                           "<th scope=\"col\">Files</th><th scope=\"col\">Archived</th><th scope=\"col\">Pending</th>"
+                           "</tr></thead><tbody>");
+    for (size_t i = 0; i < s.db.roots.size(); ++i) {
+      const RootCounts& r = s.db.roots[i];
+      absl::StrAppend(&body, "<tr><th scope=\"row\">", HtmlEscape(r.root), "</th>", Cell(Thousands(r.files), true),
+                      Cell(Thousands(r.archived), true),
+                      Cell(HumanBytes(static_cast<double>(i < s.root_pending.size() ? s.root_pending[i] : 0)), true),
+                      "</tr>");
+    }
+    absl::StrAppend(&body, "</tbody></table>");
+  }
+  if (!s.lagging.empty()) {
+    absl::StrAppend(&body, "<table id=\"lagging-table\"><caption>Files behind</caption><thead><tr>"
+                           "<th scope=\"col\">File</th><th scope=\"col\">Pending</th></tr></thead><tbody>");
+    for (const LaggingFile& f : s.lagging) {
+      absl::StrAppend(&body, "<tr>", Cell(f.path), Cell(HumanBytes(static_cast<double>(f.pending_bytes)), true),
+                      "</tr>");
+    }
+    absl::StrAppend(&body, "</tbody></table>");
+  }
+  absl::StrAppend(&body, "<p class=\"note\">As JSON: <a href=\"/api/status\">/api/status</a> (the same as "
+                         "<code>cco status --json</code>).</p>");
+  return {200, Layout("Status", "Status", body, ctx)};
+}
+
+const std::string& StylesheetText() {
+  static const std::string* text = new std::string(R"css(
+:root { font-family: system-ui, sans-serif; color: #1a1a1a; background: #fff; }
+body { margin: 0; }
+header { display: flex; gap: 1.5em; align-items: baseline; padding: .6em 1.2em; background: #0b3954; color: #fff; }
+header a { color: #fff; margin-right: 1em; text-decoration: none; }
+header a[aria-current] { text-decoration: underline; font-weight: bold; }
+header .db { margin-left: auto; font-size: .8em; opacity: .8; }
+main { padding: 0 1.2em 2em; max-width: 1200px; }
+h1 { font-size: 1.4em; }
+h2 { font-size: 1.1em; margin-top: 1.6em; }
+form.pickers { display: flex; flex-wrap: wrap; gap: .8em; align-items: end; margin: .5em 0 1em; }
+form.pickers label { display: flex; flex-direction: column; font-size: .85em; }
+table { border-collapse: collapse; margin: .6em 0; font-size: .9em; }
+caption { text-align: left; font-weight: bold; padding: .3em 0; }
+th[scope=row] { white-space: nowrap; }
+th, td { padding: .25em .6em; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
+td.num, tfoot td { text-align: right; font-variant-numeric: tabular-nums; }
+tfoot th, tfoot td, tr.total th, tr.total td { font-weight: bold; border-top: 2px solid #888; }
+figure { margin: 0; }
+svg.chart { width: 100%; max-width: 880px; height: auto; }
+svg .grid { stroke: #e4e4e4; }
+svg .axis { font-size: 11px; fill: #555; }
+ul.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1em; font-size: .85em; }
+.today dl { display: grid; grid-template-columns: max-content max-content; gap: .2em 1em; }
+dl.status { display: grid; grid-template-columns: max-content 1fr; gap: .3em 1.2em; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+.error { color: #a00; font-weight: bold; }
+.note { font-size: .85em; color: #555; }
+nav.pages a { margin-right: 1em; }
+)css");
+  return *text;
+}
+
+// Live updates: polls the change sequence and, when it moved, fetches the
+// page again and swaps its <main>. No inline script anywhere (the policy
+// forbids it); this file is the only script.
+const std::string& ScriptText() {
+  static const std::string* text = new std::string(R"js('use strict';
+(function () {
+  var seq = document.body.dataset.changeSeq;
+  var busy = false;
+  function refresh() {
+    busy = true;
+    fetch(location.href, {credentials: 'same-origin'}).then(function (r) { return r.text(); }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      var fresh = doc.getElementById('main');
+      if (fresh) {
+        document.getElementById('main').replaceWith(document.adoptNode(fresh));
+        seq = doc.body.dataset.changeSeq;
+        document.body.dataset.changeSeq = seq;
+      }
+    }).catch(function () {}).finally(function () { busy = false; });
+  }
+  function poll() {
+    if (busy || document.hidden) return;
+    fetch('/api/changes', {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (c) {
+      if (String(c.changeSeq) !== String(seq)) refresh();
+    }).catch(function () {});
+  }
+  setInterval(poll, 2000);
+})();
+)js");
+  return *text;
+}
+
+}  // namespace cco

@@ -1,0 +1,62 @@
+// The dashboard's pages, rendered on the server from the read side: HTML
+// with every database string escaped, charts drawn as SVG with their numbers
+// in a table beside them (canvas pixels are read by neither screen readers
+// nor tests), a little JavaScript (/static/cco.js) only for live updates.
+//
+// Each page takes the URL's parameters; the report parameters (period,
+// since, until, tz, project) mean what the same flags of `cco report` mean
+// and go through the same parser (cli/report_query.h).
+#ifndef CCO_CLI_WEB_PAGES_H_
+#define CCO_CLI_WEB_PAGES_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli/status_view.h"
+#include "src/reader.h"
+
+namespace cco {
+
+using PageParams = std::map<std::string, std::string>;
+
+// & < > " ' as entities: safe in text and in double- or single-quoted
+// attributes.
+std::string HtmlEscape(std::string_view text);
+// Percent-encodes everything but unreserved characters (RFC 3986).
+std::string UrlEncode(std::string_view text);
+
+struct Page {
+  int status = 200;
+  std::string html;
+};
+
+// What every page shows in its frame: the change sequence the page was
+// built at (cco.js polls /api/changes and refreshes the page when it moves).
+struct PageContext {
+  int64_t change_seq = 0;
+  std::string db_path;
+};
+
+// The report flags a page's parameters name, as `cco report` argv
+// ("--tz", "Asia/Tokyo", …); `kind` first. Parameters other than the
+// report's flags are ignored here.
+std::vector<std::string> ReportArgv(const std::string& kind, const PageParams& params);
+
+Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& params);
+Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& params);
+Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& params);
+Page StatusPage(const StatusView& status, const PageContext& ctx);
+// A page saying what went wrong (escaped), with `status`.
+Page ErrorPage(int status, const std::string& message, const PageContext& ctx);
+
+// The static files: /static/cco.css and /static/cco.js.
+const std::string& StylesheetText();
+const std::string& ScriptText();
+
+}  // namespace cco
+
+#endif  // CCO_CLI_WEB_PAGES_H_

@@ -1,0 +1,317 @@
+#include "cli/web_server.h"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <sys/random.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "httplib.h"
+#include "spdlog/spdlog.h"
+#include "cli/flags.h"
+#include "cli/help.h"
+#include "cli/report_query.h"
+#include "cli/status_view.h"
+#include "cli/web_pages.h"
+#include "src/errors.h"
+#include "src/json_writer.h"
+#include "src/reader.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+// Scripts, styles, images and fetches from this server only; nothing
+// inline, no plugins, no framing, no <base>, forms post back here only.
+constexpr char kContentSecurityPolicy[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+// The URL parameters an API report takes: the report's flags with a value
+// (tz, since, …) and its switches (by-agent, breakdown).
+const std::vector<std::string>& ReportParams() {
+  static const auto* names = new std::vector<std::string>{"tz", "since", "until", "project", "start-of-week",
+                                                          "order", "by-agent", "breakdown"};
+  return *names;
+}
+
+std::string JsonError(const std::string& message) {
+  JsonWriter j;
+  j.BeginObject().Field("error", message).EndObject();
+  return j.str();
+}
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+PageParams ParamsOf(const httplib::Request& req) {
+  PageParams p;
+  for (const auto& [k, v] : req.params) p[k] = v;  // the last of a repeated name
+  return p;
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(const std::string& address) {
+  in_addr v4;
+  if (::inet_pton(AF_INET, address.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  return ::inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+struct WebServer::Impl {
+  WebServerOptions options;
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+  std::vector<std::string> allowed_hosts;  // empty: any (a wildcard address; the token guards)
+
+  std::mutex pool_mu;
+  std::vector<std::unique_ptr<SqliteReader>> pool;
+
+  // A read-only connection for one request, from the pool.
+  absl::StatusOr<std::unique_ptr<SqliteReader>> TakeReader() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu);
+      if (!pool.empty()) {
+        std::unique_ptr<SqliteReader> r = std::move(pool.back());
+        pool.pop_back();
+        return r;
+      }
+    }
+    return SqliteReader::Open(options.db_path);
+  }
+  void GiveBack(std::unique_ptr<SqliteReader> r) {
+    std::lock_guard<std::mutex> lock(pool_mu);
+    if (pool.size() < 8) pool.push_back(std::move(r));
+  }
+
+  PageContext Context(SqliteReader* reader) {
+    PageContext ctx;
+    ctx.db_path = options.db_path;
+    if (reader != nullptr) {
+      auto seq = reader->db().QueryInt("SELECT change_seq FROM storage_state WHERE id = 1");
+      if (seq.ok() && seq->has_value()) ctx.change_seq = **seq;
+    }
+    return ctx;
+  }
+
+  static int HttpStatusFor(const absl::Status& s) {
+    if (absl::IsInvalidArgument(s) || absl::IsNotFound(s)) return 400;
+    const ErrorKind kind = KindOf(s);
+    if (kind == ErrorKind::kNoDatabase || kind == ErrorKind::kOlderSchema) return 503;
+    return 500;
+  }
+
+  void SendJson(httplib::Response& res, int status, const std::string& body) {
+    res.status = status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(body + "\n", "application/json; charset=utf-8");
+  }
+
+  void SendPage(httplib::Response& res, const Page& page) {
+    res.status = page.status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(page.html, "text/html; charset=utf-8");
+  }
+
+  // /api/report/KIND: the URL's parameters become the report's flags, parsed,
+  // answered and written by the same functions as `cco report KIND --json`.
+  void ApiReport(const std::string& kind, const httplib::Request& req, httplib::Response& res) {
+    for (const auto& [name, value] : req.params) {
+      if (std::find(ReportParams().begin(), ReportParams().end(), name) == ReportParams().end()) {
+        return SendJson(res, 400, JsonError(absl::StrCat("unknown parameter '", name, "' (one of: ",
+                                                         absl::StrJoin(ReportParams(), ", "), ")")));
+      }
+    }
+    absl::StatusOr<Args> args = ParseArgs(ReportArgv(kind, ParamsOf(req)), FlagsFor("report"));
+    if (!args.ok()) return SendJson(res, 400, JsonError(std::string(args.status().message())));
+    absl::StatusOr<ReportQuery> q = ParseReportQuery(*args);
+    if (!q.ok()) return SendJson(res, 400, JsonError(std::string(q.status().message())));
+    auto reader = TakeReader();
+    if (!reader.ok()) return SendJson(res, HttpStatusFor(reader.status()), JsonError(std::string(reader.status().message())));
+    absl::Status resolved = ResolveReportProject(**reader, &*q);
+    absl::StatusOr<ReportAnswer> answer = resolved.ok() ? AnswerReport(**reader, *q) : resolved;
+    GiveBack(std::move(*reader));
+    if (!answer.ok()) return SendJson(res, HttpStatusFor(answer.status()), JsonError(std::string(answer.status().message())));
+    SendJson(res, 200, ReportJson(*q, *answer));
+  }
+
+  template <typename Render>
+  void ServePage(httplib::Response& res, Render render) {
+    auto reader = TakeReader();
+    if (!reader.ok()) {
+      return SendPage(res, ErrorPage(HttpStatusFor(reader.status()), std::string(reader.status().message()),
+                                     Context(nullptr)));
+    }
+    SendPage(res, render(**reader, Context(reader->get())));
+    GiveBack(std::move(*reader));
+  }
+
+  // Host must name this server (DNS rebinding); beyond loopback the token
+  // must come with the request.
+  httplib::Server::HandlerResponse Guard(const httplib::Request& req, httplib::Response& res) {
+    const std::string host = req.get_header_value("Host");
+    if (!allowed_hosts.empty() &&
+        std::find(allowed_hosts.begin(), allowed_hosts.end(), host) == allowed_hosts.end()) {
+      res.status = 421;
+      res.set_content(absl::StrCat("this server answers to ", allowed_hosts.front(), " only\n"), "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (options.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string given;
+    const std::string auth = req.get_header_value("Authorization");
+    if (absl::StartsWith(auth, "Bearer ")) given = auth.substr(7);
+    for (absl::string_view part : absl::StrSplit(req.get_header_value("Cookie"), ';')) {
+      part = absl::StripAsciiWhitespace(part);
+      if (absl::StartsWith(part, "cco_token=")) given = std::string(part.substr(10));
+    }
+    if (req.has_param("token") && ConstantTimeEquals(req.get_param_value("token"), options.token)) {
+      // Once in the URL (as printed at start), then a cookie only this site sends.
+      res.set_header("Set-Cookie", absl::StrCat("cco_token=", options.token, "; HttpOnly; SameSite=Strict; Path=/"));
+      res.set_redirect(req.path);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!ConstantTimeEquals(given, options.token)) {
+      res.status = 401;
+      res.set_content("a token is required: open the URL cco serve printed\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  void Route() {
+    server.set_default_headers({{"Content-Security-Policy", kContentSecurityPolicy},
+                                {"X-Content-Type-Options", "nosniff"},
+                                {"Referrer-Policy", "no-referrer"},
+                                {"X-Frame-Options", "DENY"},
+                                {"Cross-Origin-Resource-Policy", "same-origin"}});
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return Guard(req, res);
+    });
+    server.Get(R"(/api/report/([a-z]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      ApiReport(req.matches[1], req, res);
+    });
+    server.Get("/api/sessions", [this](const httplib::Request& req, httplib::Response& res) {
+      ApiReport("session", req, res);
+    });
+    server.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
+      absl::StatusOr<StatusView> s = CollectStatus(options.db_path);
+      if (!s.ok()) return SendJson(res, HttpStatusFor(s.status()), JsonError(std::string(s.status().message())));
+      SendJson(res, 200, StatusJson(*s));
+    });
+    server.Get("/api/changes", [this](const httplib::Request&, httplib::Response& res) {
+      auto reader = TakeReader();
+      if (!reader.ok()) return SendJson(res, HttpStatusFor(reader.status()), JsonError(std::string(reader.status().message())));
+      JsonWriter j;
+      j.BeginObject().Field("changeSeq", Context(reader->get()).change_seq).EndObject();
+      GiveBack(std::move(*reader));
+      SendJson(res, 200, j.str());
+    });
+    server.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+      ServePage(res, [&](Reader& db, const PageContext& ctx) { return OverviewPage(db, ctx, ParamsOf(req)); });
+    });
+    server.Get("/sessions", [this](const httplib::Request& req, httplib::Response& res) {
+      ServePage(res, [&](Reader& db, const PageContext& ctx) { return SessionsPage(db, ctx, ParamsOf(req)); });
+    });
+    server.Get("/tools", [this](const httplib::Request& req, httplib::Response& res) {
+      ServePage(res, [&](Reader& db, const PageContext& ctx) { return ToolsPage(db, ctx, ParamsOf(req)); });
+    });
+    server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
+      absl::StatusOr<StatusView> s = CollectStatus(options.db_path);
+      if (!s.ok()) return SendPage(res, ErrorPage(HttpStatusFor(s.status()), std::string(s.status().message()), Context(nullptr)));
+      auto reader = TakeReader();
+      PageContext ctx = Context(reader.ok() ? reader->get() : nullptr);
+      if (reader.ok()) GiveBack(std::move(*reader));
+      SendPage(res, StatusPage(*s, ctx));
+    });
+    server.Get("/static/cco.css", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(StylesheetText(), "text/css; charset=utf-8");
+    });
+    server.Get("/static/cco.js", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(ScriptText(), "text/javascript; charset=utf-8");
+    });
+    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) res.set_content(absl::StrCat("HTTP ", res.status, "\n"), "text/plain");
+    });
+  }
+};
+
+WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+WebServer::~WebServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptions& options) {
+  in_addr v4;
+  in6_addr v6;
+  const bool is_v4 = ::inet_pton(AF_INET, options.listen.c_str(), &v4) == 1;
+  if (!is_v4 && ::inet_pton(AF_INET6, options.listen.c_str(), &v6) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen '", options.listen, "' is not an IP address (such as 127.0.0.1, ::1 or 0.0.0.0)"));
+  }
+  if (options.port < 0 || options.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--port ", options.port, " is not a port (0-65535)"));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->server.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  impl->Route();
+  if (options.port == 0) {
+    impl->port = impl->server.bind_to_any_port(options.listen);
+  } else {
+    impl->port = impl->server.bind_to_port(options.listen, options.port) ? options.port : -1;
+  }
+  if (impl->port <= 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen, " port ", options.port,
+                                               " (in use, or not an address of this machine)"));
+  }
+  const std::string host = is_v4 ? options.listen : absl::StrCat("[", options.listen, "]");
+  const bool wildcard = options.listen == "0.0.0.0" || options.listen == "::";
+  if (!wildcard) impl->allowed_hosts.push_back(absl::StrCat(host, ":", impl->port));
+  if (IsLoopbackAddress(options.listen)) impl->allowed_hosts.push_back(absl::StrCat("localhost:", impl->port));
+  WebServer* raw = nullptr;
+  std::unique_ptr<WebServer> server(new WebServer(std::move(impl)));
+  raw = server.get();
+  raw->impl_->thread = std::thread([raw] { raw->impl_->server.listen_after_bind(); });
+  return server;
+}
+
+int WebServer::port() const { return impl_->port; }
+
+std::string WebServer::url() const {
+  const std::string& l = impl_->options.listen;
+  return absl::StrCat("http://", l.find(':') != std::string::npos ? absl::StrCat("[", l, "]") : l, ":", impl_->port,
+                      "/");
+}
+
+void WebServer::Stop() {
+  if (impl_ == nullptr || !impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+// Generates a token for a server beyond loopback: 128 random bits as hex.
+std::string NewServeToken() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  std::string out;
+  for (unsigned char b : bytes) absl::StrAppend(&out, absl::StrFormat("%02x", b));
+  return out;
+}
+
+}  // namespace cco

@@ -1,0 +1,333 @@
+// `cco serve` as a user meets it: a real server process on a free loopback
+// port over a fixture database. The API answers exactly what `cco report
+// --json` and `cco status --json` print; a real headless browser (Debian's
+// chromium) renders every page, and the test reads what it rendered
+// (--dump-dom) and keeps a screenshot in the test's output directory;
+// hostile transcript text renders as text and runs nothing; a line appended
+// while `cco watch --serve` runs changes the overview's numbers.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/process_support.h"
+#include "tests/test_support.h"
+#include "tests/watch_support.h"
+
+namespace cco::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+constexpr char kChromium[] = "/usr/bin/chromium";
+
+// A running `cco <args>` that printed its URL ("cco serve: http://127.0.0.1:PORT/").
+struct Served {
+  std::unique_ptr<ChildProcess> process;
+  std::string host;  // "127.0.0.1"
+  int port = 0;
+  std::string url(const std::string& path) const { return absl::StrCat("http://", host, ":", port, path); }
+};
+
+bool ParseUrl(const std::string& out, Served* s) {
+  std::smatch m;
+  static const std::regex kUrl(R"(cco serve: http://([0-9.]+):([0-9]+)/)");
+  if (!std::regex_search(out, m, kUrl)) return false;
+  s->host = m[1];
+  return absl::SimpleAtoi(std::string(m[2]), &s->port);
+}
+
+Served WaitForUrl(std::unique_ptr<ChildProcess> process) {
+  Served s;
+  s.process = std::move(process);
+  const bool up = WaitUntil([&] { return ParseUrl(s.process->Stdout(), &s) || !s.process->running(); }, seconds(30));
+  EXPECT_TRUE(up && s.port > 0) << "no URL printed; stdout:\n" << s.process->Stdout() << "\nstderr:\n"
+                                << s.process->Stderr();
+  return s;
+}
+
+Served StartServe(const std::string& db, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"serve", "--db", db, "--port", "0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return WaitForUrl(StartCco(args));
+}
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+};
+
+Reply Get(const Served& s, const std::string& path, const httplib::Headers& headers = {}) {
+  httplib::Client client(s.host, s.port);
+  client.set_read_timeout(60, 0);
+  auto res = client.Get(path.c_str(), headers);
+  if (!res) return {};
+  return {res->status, res->body, res->headers};
+}
+
+std::string OutputDir() {
+  const std::string dir = CCO_TEST_OUTPUT_DIR;
+  fs::create_directories(dir);
+  return dir;
+}
+
+// What the browser rendered: the DOM after its scripts ran (--dump-dom),
+// and a screenshot of the same page into the test's output directory.
+std::string Render(const Served& s, const std::string& path, const std::string& screenshot = "") {
+  TempDir profile;
+  std::vector<std::string> base = {kChromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                   "--disable-extensions", absl::StrCat("--user-data-dir=", profile.path()),
+                                   "--window-size=1280,1000"};
+  if (!screenshot.empty()) {
+    std::vector<std::string> shot = base;
+    shot.push_back(absl::StrCat("--screenshot=", OutputDir(), "/", screenshot));
+    shot.push_back(s.url(path));
+    ChildProcess browser(shot);
+    EXPECT_EQ(browser.WaitExit(seconds(120)), 0) << browser.Stderr();
+  }
+  base.push_back("--dump-dom");
+  base.push_back(s.url(path));
+  ChildProcess browser(base);
+  EXPECT_EQ(browser.WaitExit(seconds(120)), 0) << browser.Stderr();
+  return browser.Stdout();
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new TempDir();
+    db_ = new std::string(*tmp_ / "fixtures.db");
+    CommandResult r = RunCco({"replay", std::string(CCO_FIXTURES_DIR) + "/projects", "--db", *db_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    server_ = new Served(StartServe(*db_));
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete db_;
+    delete tmp_;
+  }
+  static TempDir* tmp_;
+  static std::string* db_;
+  static Served* server_;
+};
+TempDir* ServeTest::tmp_ = nullptr;
+std::string* ServeTest::db_ = nullptr;
+Served* ServeTest::server_ = nullptr;
+
+// Every report kind, with the parameters a page sends, answers exactly what
+// the CLI prints for the same flags.
+TEST_F(ServeTest, ApiReportsEqualTheCliJson) {
+  struct Case {
+    std::string kind;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  const std::vector<Case> cases = {
+      {"daily", {}},
+      {"daily", {{"tz", "Asia/Tokyo"}}},
+      {"daily", {{"since", "2026-01-01"}, {"until", "2026-01-31"}, {"tz", "UTC"}, {"order", "desc"}}},
+      {"weekly", {{"start-of-week", "monday"}, {"tz", "UTC"}}},
+      {"monthly", {{"tz", "+09:00"}}},
+      {"session", {{"tz", "UTC"}}},
+      {"session", {{"by-agent", "1"}, {"tz", "UTC"}}},
+      {"session", {{"project", "-home-bob-cli"}, {"order", "asc"}}},
+      {"project", {{"since", "2025-12-31"}}},
+      {"tools", {{"tz", "UTC"}}},
+      {"tools", {{"project", "/home/alice/webapp"}}},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> cli = {"report", c.kind, "--json", "--db", *db_};
+    std::vector<std::string> query;
+    for (const auto& [k, v] : c.params) {
+      cli.push_back("--" + k);
+      if (k != "by-agent") cli.push_back(v);
+      query.push_back(absl::StrCat(k, "=", v));
+    }
+    CommandResult expected = RunCco(cli);
+    ASSERT_EQ(expected.exit_code, 0) << expected.err;
+    const std::string path = absl::StrCat("/api/report/", c.kind, query.empty() ? "" : "?", absl::StrJoin(query, "&"));
+    Reply got = Get(*server_, path);
+    EXPECT_EQ(got.status, 200) << path << ": " << got.body;
+    EXPECT_EQ(got.body, expected.out) << path;
+    EXPECT_TRUE(absl::StartsWith(got.headers.find("Content-Type")->second, "application/json")) << path;
+  }
+  CommandResult sessions = RunCco({"report", "session", "--json", "--db", *db_});
+  EXPECT_EQ(Get(*server_, "/api/sessions").body, sessions.out);
+  CommandResult status = RunCco({"status", "--json", "--db", *db_});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(Get(*server_, "/api/status").body, status.out);
+}
+
+TEST_F(ServeTest, ApiRefusesWhatTheCliRefuses) {
+  Reply bad_date = Get(*server_, "/api/report/daily?since=yesterday");
+  EXPECT_EQ(bad_date.status, 400);
+  EXPECT_EQ(bad_date.body, "{\"error\":\"--since 'yesterday' is not a date (YYYY-MM-DD or YYYYMMDD)\"}\n");
+  Reply no_project = Get(*server_, "/api/report/daily?project=nowhere");
+  EXPECT_EQ(no_project.status, 400);
+  EXPECT_EQ(no_project.body, "{\"error\":\"no project matches 'nowhere'\"}\n");
+  EXPECT_EQ(Get(*server_, "/api/report/hourly").status, 400);
+  // --db and --json are the server's, not the URL's.
+  Reply db = Get(*server_, "/api/report/daily?db=/etc/passwd");
+  EXPECT_EQ(db.status, 400);
+  EXPECT_TRUE(absl::StrContains(db.body, "unknown parameter 'db'")) << db.body;
+  // No write endpoint: nothing but GET is routed.
+  httplib::Client client(server_->host, server_->port);
+  auto post = client.Post("/api/report/daily", "{}", "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_NE(post->status, 200);
+  auto del = client.Delete("/api/status");
+  ASSERT_TRUE(del);
+  EXPECT_NE(del->status, 200);
+}
+
+TEST_F(ServeTest, EveryResponseIsLockedDown) {
+  for (const std::string path : {"/", "/sessions", "/tools", "/status", "/api/report/daily", "/static/cco.js"}) {
+    Reply r = Get(*server_, path, {{"Origin", "http://evil.example"}});
+    EXPECT_EQ(r.status, 200) << path;
+    auto csp = r.headers.find("Content-Security-Policy");
+    ASSERT_NE(csp, r.headers.end()) << path;
+    EXPECT_TRUE(absl::StartsWith(csp->second, "default-src 'self'; script-src 'self';")) << csp->second;
+    EXPECT_FALSE(absl::StrContains(csp->second, "unsafe-inline"));
+    EXPECT_EQ(r.headers.count("Access-Control-Allow-Origin"), 0u) << path;
+    EXPECT_EQ(r.headers.find("X-Content-Type-Options")->second, "nosniff");
+  }
+  // DNS rebinding: a page of evil.example resolving to 127.0.0.1 sends its own Host.
+  EXPECT_EQ(Get(*server_, "/api/status", {{"Host", "evil.example"}}).status, 421);
+  EXPECT_EQ(Get(*server_, "/", {{"Host", absl::StrCat("evil.example:", server_->port)}}).status, 421);
+  EXPECT_EQ(Get(*server_, "/", {{"Host", absl::StrCat("localhost:", server_->port)}}).status, 200);
+  // No inline script on any page: the only script is the server's file.
+  Reply page = Get(*server_, "/");
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos);
+  EXPECT_TRUE(absl::StrContains(page.body, "<script src=\"/static/cco.js\" defer></script>"));
+}
+
+TEST_F(ServeTest, BrowserRendersEachPage) {
+  // The chart's numbers, in the table beside it.
+  const std::string overview =
+      Render(*server_, "/?since=2025-07-01&until=2026-02-28&tz=UTC", "overview.png");
+  EXPECT_TRUE(absl::StrContains(overview, "<table id=\"usage-table\">")) << overview;
+  EXPECT_TRUE(absl::StrContains(overview, "<svg id=\"usage-chart\""));
+  // 2026-01-14 in UTC: 96,267 tokens, $0.09 (report daily --tz UTC).
+  EXPECT_TRUE(std::regex_search(overview, std::regex(R"(<th scope="row">2026-01-14</th>.*?<td class="num">96,267</td><td class="num">\$0\.09</td>)")))
+      << overview;
+  EXPECT_TRUE(absl::StrContains(overview, "<table id=\"project-table\">"));
+  EXPECT_TRUE(absl::StrContains(overview, "-home-bob-cli"));
+
+  const std::string sessions = Render(*server_, "/sessions?since=2025-01-01&tz=UTC", "sessions.png");
+  EXPECT_TRUE(absl::StrContains(sessions, "<tr class=\"session\" data-session=\"5d0c9a7e-3b21-4f6a-9e84-1c2b3a4d5e6f\">"))
+      << sessions;
+  EXPECT_TRUE(absl::StrContains(sessions, "/home/alice/webapp"));
+  const std::string filtered = Render(*server_, "/sessions?since=2025-01-01&q=bob");
+  EXPECT_FALSE(absl::StrContains(filtered, "data-session=\"5d0c9a7e")) << filtered;
+  EXPECT_TRUE(absl::StrContains(filtered, "-home-bob-cli"));
+
+  const std::string tools = Render(*server_, "/tools?since=2025-01-01&tz=UTC", "tools.png");
+  EXPECT_TRUE(std::regex_search(tools, std::regex(R"(<th scope="row">Bash</th><td class="num">6</td>)"))) << tools;
+
+  const std::string status = Render(*server_, "/status", "status.png");
+  EXPECT_TRUE(absl::StrContains(status, "<dd id=\"writer\">not running (last: replay)</dd>")) << status;
+  EXPECT_TRUE(absl::StrContains(status, "<dd id=\"quarantined\">"));
+}
+
+// Transcripts are hostile input: a title and a prompt carrying markup, an
+// event handler and a javascript: link are shown as text; nothing runs.
+TEST(ServeHostileTest, TranscriptMarkupRendersAsTextAndRunsNothing) {
+  TempDir tmp;
+  const std::string session = "0badc0de-0000-4000-8000-000000000001";
+  const std::string title =
+      R"(<script>document.body.setAttribute('data-pwned','script')</script>\"><img src=x onerror=\"document.body.setAttribute('data-pwned','img')\"><a href=\"javascript:document.body.setAttribute('data-pwned','link')\">click</a>)";
+  const std::string transcript = absl::StrCat(
+      R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/m/<script>x</script>","sessionId":")",
+      session,
+      R"(","version":"2.1.1","type":"user","message":{"role":"user","content":")", title,
+      R"("},"uuid":"u-1","timestamp":"2026-01-02T03:04:05.678Z"})", "\n",
+      R"({"parentUuid":"u-1","isSidechain":false,"userType":"external","cwd":"/home/m","sessionId":")", session,
+      R"(","version":"2.1.1","type":"assistant","message":{"model":"claude-opus-4-6","id":"msg_x1","type":"message","role":"assistant","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":10,"output_tokens":5,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}},"requestId":"req_x1","uuid":"a-1","timestamp":"2026-01-02T03:04:06.000Z"})",
+      "\n", R"({"type":"custom-title","customTitle":")", title, R"(","sessionId":")", session, R"("})", "\n");
+  WriteFile(tmp / absl::StrCat("projects/-home-m/", session, ".jsonl"), transcript);
+  const std::string db = tmp / "hostile.db";
+  CommandResult r = RunCco({"replay", tmp / "projects", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  CommandResult sessions = RunCco({"report", "session", "--json", "--db", db});
+  ASSERT_TRUE(absl::StrContains(sessions.out, session)) << sessions.out;
+
+  Served s = StartServe(db);
+  const std::string dom = Render(s, "/sessions?since=2026-01-01&until=2026-01-03&tz=UTC", "hostile_sessions.png");
+  ASSERT_TRUE(absl::StrContains(dom, absl::StrCat("data-session=\"", session, "\""))) << dom;
+  // Shown as text.
+  EXPECT_TRUE(absl::StrContains(dom, "&lt;script&gt;document.body.setAttribute('data-pwned','script')&lt;/script&gt;"))
+      << dom;
+  EXPECT_TRUE(absl::StrContains(dom, "\"&gt;&lt;img src=x onerror=\"")) << dom;
+  // Nothing ran: no handler set the marker, no element was injected.
+  EXPECT_FALSE(absl::StrContains(dom, "data-pwned=")) << dom;
+  EXPECT_FALSE(absl::StrContains(dom, "<img")) << dom;
+  EXPECT_FALSE(absl::StrContains(dom, "<a href=\"javascript:")) << dom;
+  EXPECT_FALSE(absl::StrContains(dom, "<script>document")) << dom;
+  const std::string overview = Render(s, "/?since=2026-01-01&until=2026-01-03&tz=UTC");
+  EXPECT_FALSE(absl::StrContains(overview, "data-pwned=")) << overview;
+}
+
+// `cco watch --serve`: one process writes and serves; a line appended to a
+// watched transcript changes the overview's numbers.
+class WatchServeTest : public WatchFixture {};
+
+std::string AssistantLine(const std::string& session, const std::string& uuid, int output_tokens) {
+  return absl::StrFormat(
+      R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/t/w","sessionId":"%s",)"
+      R"("version":"2.1.1","type":"assistant","message":{"model":"claude-opus-4-6","id":"msg_%s","type":"message",)"
+      R"("role":"assistant","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":100,)"
+      R"("output_tokens":%d,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}},"requestId":"req_%s",)"
+      R"("uuid":"%s","timestamp":"2026-01-02T03:04:06.000Z"})"
+      "\n",
+      session, uuid, output_tokens, uuid, uuid);
+}
+
+TEST_F(WatchServeTest, AppendedLineChangesTheOverview) {
+  const std::string session = "5e55e55e-0000-4000-8000-000000000002";
+  const std::string file = root_ + "/-home-t-w/" + session + ".jsonl";
+  Append(file, AssistantLine(session, "a1", 23));
+  auto daemon = StartWatch({"--serve", "--port", "0"});
+  Served s = WaitForUrl(std::move(daemon));
+  const std::string page = "/?since=2026-01-01&until=2026-01-03&tz=UTC";
+  auto total_cell = [&](const std::string& body) {
+    std::smatch m;
+    static const std::regex kRow(R"(<th scope="row">2026-01-02</th>.*?<td class="num">([0-9,]+)</td><td class="num">\$)");
+    return std::regex_search(body, m, kRow) ? std::string(m[1]) : std::string();
+  };
+  ASSERT_TRUE(WaitUntil([&] { return total_cell(Get(s, page).body) == "123"; }, kArrival)) << Get(s, page).body;
+  const std::string seq_before = Get(s, "/api/changes").body;
+
+  Append(file, AssistantLine(session, "a2", 77));
+  EXPECT_TRUE(WaitUntil([&] { return total_cell(Get(s, page).body) == "300"; }, kArrival)) << Get(s, page).body;
+  EXPECT_NE(Get(s, "/api/changes").body, seq_before);
+  const std::string dom = Render(s, page, "live_overview.png");
+  EXPECT_EQ(total_cell(dom), "300") << dom;
+  StopAndExpectClean(*s.process);
+}
+
+TEST(ServeCliTest, MissingDatabaseAndBadFlagsAreUsageErrors) {
+  TempDir tmp;
+  CommandResult missing = RunCco({"serve", "--db", tmp / "none.db", "--port", "0"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_FALSE(fs::exists(tmp / "none.db"));
+  CommandResult port = RunCco({"serve", "--db", tmp / "none.db", "--port", "http"});
+  EXPECT_NE(port.exit_code, 0);
+  CommandResult watch = RunCco({"watch", "--root", tmp.path(), "--port", "1"});
+  EXPECT_EQ(watch.exit_code, 2) << watch.err;
+}
+
+}  // namespace
+}  // namespace cco::testing
