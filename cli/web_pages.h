@@ -18,14 +18,12 @@
 #include "absl/status/statusor.h"
 #include "cli/status_view.h"
 #include "src/reader.h"
+#include "src/render_html.h"  // HtmlEscape: the one escaper of every page
 
 namespace cco {
 
 using PageParams = std::map<std::string, std::string>;
 
-// & < > " ' as entities: safe in text and in double- or single-quoted
-// attributes.
-std::string HtmlEscape(std::string_view text);
 // Percent-encodes everything but unreserved characters (RFC 3986).
 std::string UrlEncode(std::string_view text);
 
