@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/conversation_export.h"
 #include "cli/flags.h"
 #include "cli/help.h"
 #include "src/conversation.h"
@@ -76,11 +77,23 @@ int RunShow(const std::vector<std::string>& argv) {
 
 namespace {
 
-struct ExportCounts {
-  int64_t lines = 0;
-  int64_t truncated = 0;  // over-long lines: only a prefix is stored
-  int64_t missing = 0;    // a duplicate whose stored copy is gone
-};
+// Writes `content` to `path` through a temporary file renamed over it, so a
+// failed export leaves no half file.
+absl::Status WriteOutput(const std::string& path, const std::string& content) {
+  const std::string tmp = absl::StrCat(path, ".tmp-", ::getpid());
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return ErrnoStatus(errno, absl::StrCat("cannot write ", path));
+  const bool written = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  const bool closed = std::fclose(f) == 0;
+  if (!written || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(tmp.c_str());
+    return ErrnoStatus(error, absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status ExportJsonl(Db& db, const std::string& session, std::string* out, ExportCounts* counts) {
   ASSIGN_OR_RETURN(std::vector<SessionFile> files, SessionFiles(db, session));
@@ -99,24 +112,6 @@ absl::Status ExportJsonl(Db& db, const std::string& session, std::string* out, E
   }
   return absl::OkStatus();
 }
-
-// Writes `content` to `path` through a temporary file renamed over it, so a
-// failed export leaves no half file.
-absl::Status WriteOutput(const std::string& path, const std::string& content) {
-  const std::string tmp = absl::StrCat(path, ".tmp-", ::getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return ErrnoStatus(errno, absl::StrCat("cannot write ", path));
-  const bool written = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(tmp.c_str());
-    return ErrnoStatus(error, absl::StrCat("cannot write ", path));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 int RunExport(const std::vector<std::string>& raw_argv) {
   std::vector<std::string> argv = raw_argv;

@@ -16,6 +16,7 @@
 #include "cli/format.h"
 #include "cli/help.h"
 #include "cli/report_query.h"
+#include "src/conversation.h"
 
 namespace cco {
 namespace {
@@ -45,7 +46,8 @@ std::string Layout(const std::string& title, const std::string& active, const st
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<title>",
-      HtmlEscape(title), " · cco</title><link rel=\"stylesheet\" href=\"/static/cco.css\">"
+      HtmlEscape(title), " · cco</title><link rel=\"stylesheet\" href=\"/static/conversation.css\">"
+      "<link rel=\"stylesheet\" href=\"/static/cco.css\">"
       "<script src=\"/static/cco.js\" defer></script></head>\n<body data-change-seq=\"",
       ctx.change_seq, "\"><header><strong>cco</strong><nav>", nav, "</nav><span class=\"db\">",
       HtmlEscape(ctx.db_path), "</span></header>\n<main id=\"main\"><h1>", HtmlEscape(title), "</h1>\n", body,
@@ -414,8 +416,8 @@ Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
                   "</tr></thead><tbody>");
   for (int64_t i = (page - 1) * kSessionsPerPage; i < std::min(total, page * kSessionsPerPage); ++i) {
     const UsageRow& r = *rows[static_cast<size_t>(i)];
-    absl::StrAppend(&body, "<tr class=\"session\" data-session=\"", HtmlEscape(r.key), "\"><td><code>",
-                    HtmlEscape(r.key.substr(0, 8)), "</code></td>",
+    absl::StrAppend(&body, "<tr class=\"session\" data-session=\"", HtmlEscape(r.key), "\"><td><a href=\"/conversation/",
+                    UrlEncode(r.key), "\"><code>", HtmlEscape(r.key.substr(0, 8)), "</code></a></td>",
                     Cell(r.project_cwd.empty() ? r.project : r.project_cwd), Cell(r.title),
                     Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.first_ms), q->zone.tz)),
                     Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.last_ms), q->zone.tz)),
@@ -540,10 +542,27 @@ Page StatusPage(const StatusView& s, const PageContext& ctx) {
   return {200, Layout("Status", "Status", body, ctx)};
 }
 
+Page ConversationPage(Db& db, const PageContext& ctx, const std::string& requested, const PageParams& params) {
+  absl::StatusOr<std::string> session = ResolveSession(db, requested);
+  if (!session.ok()) {
+    return ErrorPage(absl::IsNotFound(session.status()) ? 404 : 400, std::string(session.status().message()), ctx);
+  }
+  absl::StatusOr<Conversation> c = LoadConversation(db, *session);
+  if (!c.ok()) return ErrorPage(500, std::string(c.status().message()), ctx);
+  std::string body;
+  absl::StrAppend(&body, "<p class=\"note\">The stored lines, byte-exact (as <code>cco export --format jsonl</code>): "
+                         "<a href=\"/api/conversation/", UrlEncode(c->session_id), "\">/api/conversation/",
+                  HtmlEscape(c->session_id), "</a>.</p>\n");
+  HtmlRenderOptions options;
+  options.anchor_uuid = Get(params, "m");
+  absl::StrAppend(&body, RenderConversationHtml(*c, options));
+  return {200, Layout(c->title.empty() ? absl::StrCat("Session ", c->session_id) : c->title, "Sessions", body, ctx)};
+}
+
 const std::string& StylesheetText() {
   static const std::string* text = new std::string(R"css(
 :root { font-family: system-ui, sans-serif; color: #1a1a1a; background: #fff; }
-body { margin: 0; }
+body { margin: 0; max-width: none; padding: 0; }
 header { display: flex; gap: 1.5em; align-items: baseline; padding: .6em 1.2em; background: #0b3954; color: #fff; }
 header a { color: #fff; margin-right: 1em; text-decoration: none; }
 header a[aria-current] { text-decoration: underline; font-weight: bold; }

@@ -48,10 +48,15 @@ Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& params);
 Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& params);
 Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& params);
 Page StatusPage(const StatusView& status, const PageContext& ctx);
+// /conversation/SESSION (an id or a unique prefix): the conversation as
+// `cco export --format html` renders it (src/render_html.h), ?m=UUID marks
+// that message (the link is /conversation/SESSION?m=UUID#m-UUID).
+Page ConversationPage(Db& db, const PageContext& ctx, const std::string& session, const PageParams& params);
 // A page saying what went wrong (escaped), with `status`.
 Page ErrorPage(int status, const std::string& message, const PageContext& ctx);
 
-// The static files: /static/cco.css and /static/cco.js.
+// The static files: /static/cco.css and /static/cco.js (and
+// /static/conversation.css: HtmlConversationStyle()).
 const std::string& StylesheetText();
 const std::string& ScriptText();
 

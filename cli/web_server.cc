@@ -18,11 +18,13 @@
 #include "absl/strings/str_split.h"
 #include "httplib.h"
 #include "spdlog/spdlog.h"
+#include "cli/conversation_export.h"
 #include "cli/flags.h"
 #include "cli/help.h"
 #include "cli/report_query.h"
 #include "cli/status_view.h"
 #include "cli/web_pages.h"
+#include "src/conversation.h"
 #include "src/errors.h"
 #include "src/json_writer.h"
 #include "src/reader.h"
@@ -155,7 +157,7 @@ struct WebServer::Impl {
       return SendPage(res, ErrorPage(HttpStatusFor(reader.status()), std::string(reader.status().message()),
                                      Context(nullptr)));
     }
-    SendPage(res, render(**reader, Context(reader->get())));
+    SendPage(res, render(**reader, Context(reader->get())));  // SqliteReader&
     GiveBack(std::move(*reader));
   }
 
@@ -235,6 +237,32 @@ struct WebServer::Impl {
       PageContext ctx = Context(reader.ok() ? reader->get() : nullptr);
       if (reader.ok()) GiveBack(std::move(*reader));
       SendPage(res, StatusPage(*s, ctx));
+    });
+    server.Get(R"(/conversation/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      ServePage(res, [&](SqliteReader& db, const PageContext& ctx) {
+        return ConversationPage(db.db(), ctx, req.matches[1], ParamsOf(req));
+      });
+    });
+    // One conversation: the stored lines, byte-exact, as `cco export SESSION`
+    // (--format jsonl) prints them.
+    server.Get(R"(/api/conversation/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto reader = TakeReader();
+      if (!reader.ok()) return SendJson(res, HttpStatusFor(reader.status()), JsonError(std::string(reader.status().message())));
+      Db& db = (*reader)->db();
+      absl::StatusOr<std::string> session = ResolveSession(db, req.matches[1]);
+      std::string out;
+      ExportCounts counts;
+      absl::Status status = session.ok() ? ExportJsonl(db, *session, &out, &counts) : session.status();
+      GiveBack(std::move(*reader));
+      if (!status.ok()) {
+        return SendJson(res, absl::IsNotFound(status) ? 404 : HttpStatusFor(status),
+                        JsonError(std::string(status.message())));
+      }
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(out, "application/x-ndjson; charset=utf-8");
+    });
+    server.Get("/static/conversation.css", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(HtmlConversationStyle(), "text/css; charset=utf-8");
     });
     server.Get("/static/cco.css", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(StylesheetText(), "text/css; charset=utf-8");

@@ -166,6 +166,13 @@ TEST_F(ServeTest, ApiReportsEqualTheCliJson) {
   }
   CommandResult sessions = RunCco({"report", "session", "--json", "--db", *db_});
   EXPECT_EQ(Get(*server_, "/api/sessions").body, sessions.out);
+  // One conversation: the stored lines, as `cco export` gives them back.
+  CommandResult exported = RunCco({"export", "5d0c9a7e", "--db", *db_});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  Reply conversation = Get(*server_, "/api/conversation/5d0c9a7e-3b21-4f6a-9e84-1c2b3a4d5e6f");
+  EXPECT_EQ(conversation.status, 200);
+  EXPECT_EQ(conversation.body, exported.out);
+  EXPECT_EQ(Get(*server_, "/api/conversation/ffffffff-0000").status, 404);
   CommandResult status = RunCco({"status", "--json", "--db", *db_});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_EQ(Get(*server_, "/api/status").body, status.out);
@@ -237,6 +244,16 @@ TEST_F(ServeTest, BrowserRendersEachPage) {
   const std::string tools = Render(*server_, "/tools?since=2025-01-01&tz=UTC", "tools.png");
   EXPECT_TRUE(std::regex_search(tools, std::regex(R"(<th scope="row">Bash</th><td class="num">6</td>)"))) << tools;
 
+  // The conversation, by the same renderer as `cco export --format html`;
+  // the sessions page links to it.
+  EXPECT_TRUE(absl::StrContains(sessions, "<a href=\"/conversation/5d0c9a7e-3b21-4f6a-9e84-1c2b3a4d5e6f\">"));
+  const std::string conversation = Render(*server_, "/conversation/5d0c9a7e", "conversation.png");
+  EXPECT_TRUE(absl::StrContains(conversation, "<title>Fix flaky Playwright login redirect · cco</title>")) << conversation;
+  EXPECT_TRUE(absl::StrContains(conversation, "The login redirect test in tests/auth.spec.ts fails about one run in "
+                                              "five on CI. Find out why and fix it, please."))
+      << conversation;
+  EXPECT_TRUE(absl::StrContains(conversation, "<article class=\"cco-conversation\""));
+
   const std::string status = Render(*server_, "/status", "status.png");
   EXPECT_TRUE(absl::StrContains(status, "<dd id=\"writer\">not running (last: replay)</dd>")) << status;
   EXPECT_TRUE(absl::StrContains(status, "<dd id=\"quarantined\">"));
@@ -278,6 +295,12 @@ TEST(ServeHostileTest, TranscriptMarkupRendersAsTextAndRunsNothing) {
   EXPECT_FALSE(absl::StrContains(dom, "<script>document")) << dom;
   const std::string overview = Render(s, "/?since=2026-01-01&until=2026-01-03&tz=UTC");
   EXPECT_FALSE(absl::StrContains(overview, "data-pwned=")) << overview;
+  // The prompt itself, in its conversation.
+  const std::string conversation = Render(s, absl::StrCat("/conversation/", session), "hostile_conversation.png");
+  EXPECT_TRUE(absl::StrContains(conversation, "&lt;script&gt;document.body.setAttribute")) << conversation;
+  EXPECT_FALSE(absl::StrContains(conversation, "data-pwned=")) << conversation;
+  EXPECT_FALSE(absl::StrContains(conversation, "<img")) << conversation;
+  EXPECT_FALSE(absl::StrContains(conversation, "<a href=\"javascript:")) << conversation;
 }
 
 // `cco watch --serve`: one process writes and serves; a line appended to a
