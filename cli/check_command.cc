@@ -1,5 +1,6 @@
 // `cco check`: integrity of the database file and of the derived data
 // (rollups and conversation stats equal a from-scratch recompute).
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "cli/writer_setup.h"
 
 #include "src/check.h"
+#include "src/maintenance.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/help.h"
@@ -127,6 +129,45 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
   return out;
 }
 
+// Every followed file's read_position is just after a '\n' of the file on
+// disk (or 0). Skipped: archived rows, and files changed since (another
+// inode, or shorter than the position: a new generation is due). `cco
+// replay` takes a final line without '\n', so its rows (no clock:
+// updated_ms 0) may also sit at the file's end.
+absl::StatusOr<ReadPositionReport> CheckReadPositions(Db& db) {
+  ReadPositionReport out;
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT path, read_position, archived_ms IS NOT NULL, dev, inode, size,"
+                                      " updated_ms FROM files ORDER BY path"));
+  RETURN_IF_ERROR(s.ForEachRow([&out](const Stmt& r) {
+    const std::string path = r.ColumnText(0);
+    const int64_t position = r.ColumnInt(1);
+    if (r.ColumnInt(2) != 0) {
+      ++out.skipped;
+      return true;
+    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0 || static_cast<int64_t>(st.st_dev) != r.ColumnInt(3) ||
+        static_cast<int64_t>(st.st_ino) != r.ColumnInt(4) || static_cast<int64_t>(st.st_size) < position) {
+      if (fd >= 0) ::close(fd);
+      ++out.skipped;
+      return true;
+    }
+    char before = '\n';
+    const bool read = position == 0 || ::pread(fd, &before, 1, position - 1) == 1;
+    ::close(fd);
+    const bool replay_end = r.ColumnInt(6) == 0 && position == r.ColumnInt(5);
+    ++out.checked;
+    if (!read) {
+      out.wrong.push_back(absl::StrCat(path, " at ", position, ": cannot read the byte before it"));
+    } else if (before != '\n' && !replay_end) {
+      out.wrong.push_back(absl::StrCat(path, " at ", position, ": not just after a newline"));
+    }
+    return true;
+  }));
+  return out;
+}
+
 }  // namespace
 
 int RunCheck(const std::vector<std::string>& argv) {
@@ -149,6 +190,27 @@ int RunCheck(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "cco check: %s\n", std::string(report.status().message()).c_str());
     return kExitFailure;
   }
+  if (report->integrity_ok) {
+    // FTS5's integrity-check is an INSERT: it needs a read-write
+    // connection, and writes nothing (a running writer waits a moment).
+    absl::StatusOr<Db> rw = Db::Open(*db_path, Db::Mode::kReadWrite);
+    absl::StatusOr<std::vector<FtsCheckResult>> fts =
+        rw.ok() ? CheckFullTextIndexes(*rw) : absl::StatusOr<std::vector<FtsCheckResult>>(rw.status());
+    if (fts.ok()) {
+      report->fts = std::move(*fts);
+    } else {
+      absl::StatusOr<std::vector<std::string>> tables = FtsTables(*db);
+      for (const std::string& t : tables.ok() ? *tables : std::vector<std::string>{"messages_fts"}) {
+        report->fts.push_back(FtsCheckResult{t, "", true});
+      }
+    }
+    absl::StatusOr<ReadPositionReport> positions = CheckReadPositions(*db);
+    if (!positions.ok()) {
+      std::fprintf(stderr, "cco check: %s\n", std::string(positions.status().message()).c_str());
+      return kExitFailure;
+    }
+    report->read_positions = std::move(*positions);
+  }
   std::optional<SourcesReport> sources;
   if (args->Has("sources")) {
     absl::StatusOr<SourcesReport> compared = CompareWithSources(*db);
@@ -167,7 +229,21 @@ int RunCheck(const std::vector<std::string>& argv) {
         .Field("integrity", report->integrity)
         .Field("rollup_mismatches", report->rollup_mismatches)
         .Field("session_mismatches", report->session_mismatches)
-        .Field("conversation_mismatches", report->conversation_mismatches);
+        .Field("conversation_mismatches", report->conversation_mismatches)
+        .Field("foreign_key_violations", report->foreign_key_violations);
+    j.Key("fts").BeginArray();
+    for (const FtsCheckResult& f : report->fts) {
+      j.BeginObject().Field("table", f.table).Field("ok", f.error.empty() && !f.skipped).Field("skipped", f.skipped);
+      if (!f.error.empty()) j.Field("error", f.error);
+      j.EndObject();
+    }
+    j.EndArray();
+    j.Key("read_positions").BeginObject()
+        .Field("checked", report->read_positions.checked)
+        .Field("skipped", report->read_positions.skipped);
+    j.Key("wrong").BeginArray();
+    for (const std::string& w : report->read_positions.wrong) j.String(w);
+    j.EndArray().EndObject();
     j.Key("examples").BeginArray();
     for (const std::string& e : report->examples) j.String(e);
     j.EndArray();
@@ -183,11 +259,35 @@ int RunCheck(const std::vector<std::string>& argv) {
     j.EndObject();
     std::printf("%s\n", j.str().c_str());
   } else {
-    std::printf("integrity: %s\n", report->integrity.c_str());
-    std::printf("rollups equal a recompute: %s (%lld analytics, %lld session, %lld conversation mismatches)\n",
-                report->ok() ? "yes" : "NO", static_cast<long long>(report->rollup_mismatches),
+    if (report->integrity_ok) {
+      std::printf("integrity: ok\n");
+    } else {
+      std::printf("integrity: FAILED: the database file is damaged (%s); restore a backup (cco restore) or build a "
+                  "new database from the transcripts (cco rescan --db NEW)\n",
+                  report->integrity.c_str());
+    }
+    if (report->integrity_ok) {
+      std::printf("foreign keys: %s (%lld violations)\n", report->foreign_key_violations == 0 ? "ok" : "FAILED",
+                  static_cast<long long>(report->foreign_key_violations));
+      for (const FtsCheckResult& f : report->fts) {
+        std::printf("full-text index %s: %s\n", f.table.c_str(),
+                    f.skipped ? "not checked (no read-write access to the database)"
+                              : f.error.empty() ? "ok" : ("FAILED: " + f.error).c_str());
+      }
+      const ReadPositionReport& rp = report->read_positions;
+      std::printf("read positions: %s (%lld files checked, %lld skipped: archived or changed since)\n",
+                  rp.wrong.empty() ? "ok, each just after a newline" : "FAILED", static_cast<long long>(rp.checked),
+                  static_cast<long long>(rp.skipped));
+      for (size_t i = 0; i < rp.wrong.size() && i < 10; ++i) std::printf("  %s\n", rp.wrong[i].c_str());
+    }
+    if (!report->integrity_ok) {
+      std::printf("rollups: not compared (the file is damaged)\n");
+    } else {
+      std::printf("rollups equal a recompute: %s (%lld analytics, %lld session, %lld conversation mismatches)\n",
+                report->rollup_mismatches + report->session_mismatches + report->conversation_mismatches == 0 ? "yes" : "NO", static_cast<long long>(report->rollup_mismatches),
                 static_cast<long long>(report->session_mismatches),
                 static_cast<long long>(report->conversation_mismatches));
+    }
     for (const std::string& e : report->examples) std::printf("  %s\n", e.c_str());
     if (sources.has_value()) {
       std::printf("equal to a fresh replay of the sources: %s (%lld sessions compared, %lld skipped: a file gone"

@@ -44,6 +44,9 @@ int RunExport(const std::vector<std::string>& args);
 int RunPush(const std::vector<std::string>& args);
 int RunTeamInit(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);
+int RunBackup(const std::vector<std::string>& args);
+int RunRestore(const std::vector<std::string>& args);
+int RunOptimize(const std::vector<std::string>& args);
 
 }  // namespace cco
 

@@ -151,8 +151,12 @@ std::vector<CommandHelp> BuildCommands() {
                  "(?token=…, then kept in a cookie)."}}});
   c.push_back({"check", "", {},
                "verify the database against a recompute",
-               "PRAGMA integrity_check, and every rollup and conversation stat compared with a recompute over the "
-               "stored rows. Exit 1 when anything differs.",
+               "PRAGMA integrity_check (and every stored value decodes), PRAGMA foreign_key_check, FTS5's "
+               "integrity-check of every full-text index (with the rank argument, so the index is compared with its "
+               "content; it needs write access to the database and writes nothing), every followed file's "
+               "read_position just after a newline of the file on disk (archived files and files changed since are "
+               "skipped and counted), and every rollup and conversation stat compared with a recompute over the "
+               "stored rows. A damaged file is named as such. Exit 0 only when all of them hold, else 1.",
                {Db(),
                 {"sources", "",
                  "Also replay the transcripts that still exist into a temporary database and compare everything, "
@@ -183,6 +187,31 @@ std::vector<CommandHelp> BuildCommands() {
                 {"format", "FORMAT", "jsonl (default), md or html.", {"jsonl", "md", "html"}, true},
                 {"output", "FILE", "Write to FILE (also -o FILE; replaced whole, through a temporary file) instead "
                                    "of stdout."}}});
+  c.push_back({"backup", "DEST", {},
+               "an online copy of the database, verified",
+               "Copy the database to DEST while the service keeps writing (SQLite's backup API: one consistent "
+               "snapshot), as a single self-contained file, verified with PRAGMA integrity_check before it is moved "
+               "to DEST; nothing is left at DEST when it fails. An existing DEST is refused (exit 2) unless --force. "
+               "The backup is recorded in <db>.backups, so that cco forget can name the copies that still hold what "
+               "it removes.",
+               {Db(),
+                {"compress", "", "Write DEST as one zstd frame with its checksum (cco restore decompresses it)."},
+                {"force", "", "Replace an existing DEST."},
+                Json("the result")}});
+  c.push_back({"restore", "SRC", {},
+               "put a backup in place of the database",
+               "Replace the database with the backup SRC (as cco backup writes it, compressed or not). Refused while "
+               "a writer (cco watch, rescan, replay) holds the database (exit 3); its lock is held meanwhile. SRC is "
+               "decompressed and verified (PRAGMA integrity_check, a cco schema this version reads) before anything "
+               "changes; the current database (with its -wal) is renamed to <db>.before-restore-<UTC time> and kept; "
+               "the copy is verified again in place, and the old database is put back if it fails.",
+               {Db(), Json("the result")}});
+  c.push_back({"optimize", "", {},
+               "merge the full-text indexes, refresh statistics, checkpoint the WAL",
+               "PRAGMA optimize (the query planner's statistics), FTS5's optimize of every full-text index (its "
+               "segments merged into one), and a WAL checkpoint that truncates the -wal file when no reader holds "
+               "it. Safe while the service runs: its writer waits for the moment each step takes.",
+               {Db(), Json("the result")}});
   c.push_back({"rederive", "", {},
                "rebuild every derived table with this version's rules and prices",
                "Rebuild every derived table (usage winners, costs, rollups, tool executions, conversation stats) from "

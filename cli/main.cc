@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
   if (command == "push") return cco::RunPush(rest);
   if (command == "team-init") return cco::RunTeamInit(rest);
   if (command == "serve") return cco::RunServe(rest);
+  if (command == "backup") return cco::RunBackup(rest);
+  if (command == "restore") return cco::RunRestore(rest);
+  if (command == "optimize") return cco::RunOptimize(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "src/maintenance.h"
 #include "src/status.h"
 
 namespace cco {
@@ -100,6 +101,18 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
       report.integrity = absl::StrCat("stored lines do not decode: ", decoded.status().message());
     }
   }
+  if (!report.integrity_ok) return report;
+  {
+    ASSIGN_OR_RETURN(Stmt fk, db.Prepare("PRAGMA foreign_key_check"));
+    RETURN_IF_ERROR(fk.ForEachRow([&report](const Stmt& r) {
+      if (report.examples.size() < 10) {
+        report.examples.push_back(absl::StrCat("foreign key: ", r.ColumnText(0), " row ", r.ColumnText(1),
+                                               " points to a missing ", r.ColumnText(2), " row"));
+      }
+      ++report.foreign_key_violations;
+      return true;
+    }));
+  }
   ASSIGN_OR_RETURN(report.rollup_mismatches,
                    CountDifferences(db,
                                     absl::StrCat("SELECT b, p, m, k, sum(v) FROM (", kExpectedAnalytics,
@@ -134,6 +147,18 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
     ++report.conversation_mismatches;
   }
   return report;
+}
+
+absl::StatusOr<std::vector<FtsCheckResult>> CheckFullTextIndexes(Db& rw) {
+  ASSIGN_OR_RETURN(std::vector<std::string> tables, FtsTables(rw));
+  std::vector<FtsCheckResult> out;
+  for (const std::string& table : tables) {
+    FtsCheckResult r;
+    r.table = table;
+    if (absl::Status s = FtsIntegrityCheck(rw, table); !s.ok()) r.error = std::string(s.message());
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace cco

@@ -15,19 +15,51 @@
 
 namespace cco {
 
+// One FTS5 table's integrity-check (maintenance.h).
+struct FtsCheckResult {
+  std::string table;
+  std::string error;     // "" when it holds
+  bool skipped = false;  // not run (no read-write connection: read-only storage)
+};
+
+// Where a files row's read_position stands in its file on disk.
+struct ReadPositionReport {
+  int64_t checked = 0;  // rows whose file is there and unchanged
+  int64_t skipped = 0;  // archived, gone, or changed since (another inode, shorter)
+  std::vector<std::string> wrong;  // "PATH at N: ..." for positions not just after a '\n'
+};
+
 struct CheckReport {
   bool integrity_ok = false;
   std::string integrity;                 // PRAGMA integrity_check's first line
   int64_t rollup_mismatches = 0;         // analytics keys whose value differs
   int64_t session_mismatches = 0;
   int64_t conversation_mismatches = 0;
+  int64_t foreign_key_violations = 0;    // rows of PRAGMA foreign_key_check
+  std::vector<FtsCheckResult> fts;       // every FTS5 table (filled by the caller)
+  ReadPositionReport read_positions;     // filled by the caller (it reads files)
   std::vector<std::string> examples;     // a few mismatches, for people
+  bool fts_ok() const {
+    for (const FtsCheckResult& f : fts) {
+      if (!f.error.empty()) return false;
+    }
+    return true;
+  }
   bool ok() const {
-    return integrity_ok && rollup_mismatches == 0 && session_mismatches == 0 && conversation_mismatches == 0;
+    return integrity_ok && rollup_mismatches == 0 && session_mismatches == 0 && conversation_mismatches == 0 &&
+           foreign_key_violations == 0 && fts_ok() && read_positions.wrong.empty();
   }
 };
 
+// The checks that need only a read connection: integrity (and every stored
+// value decodes), foreign keys, the recomputes. A file that fails its
+// integrity check is reported as such, without the recomputes (which
+// would only repeat SQLite's error).
 absl::StatusOr<CheckReport> CheckDatabase(Db& db);
+
+// FTS5's integrity-check of every FTS5 table (maintenance.h) on `rw`, a
+// read-write connection to the same database.
+absl::StatusOr<std::vector<FtsCheckResult>> CheckFullTextIndexes(Db& rw);
 
 }  // namespace cco
 
