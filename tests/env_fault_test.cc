@@ -1,17 +1,23 @@
 // Disk faults injected through the file interface (ingest/env.h) into a real
 // scan, writer and SQLite database: short reads change nothing, and a read
-// failing with EIO in the middle of a file is named in the scan's errors
-// while every line before it stays committed once; the next pass reads on
-// from there, so in the end each line is stored exactly once.
+// failing with EIO (or ENOSPC) in the middle of a file is named in the scan's
+// errors while every line before it stays committed once; the next pass
+// reads on from there, so in the end each line is stored exactly once. A
+// transcript that cannot be opened (EACCES) and a directory that cannot be
+// listed (EACCES) are named, the rest is read, and once they are readable
+// again they are read on without reading anything twice. (Injected, not
+// made with chmod: CI runs as root, where permissions never fail.)
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "ingest/env.h"
 #include "ingest/scanner.h"
@@ -38,14 +44,24 @@ class FaultyEnv final : public Env {
   int fail_errno = EIO;
   int reads_of_fail_path = 0;
   int failures = 0;
+  std::string refuse_open;  // Open of this path fails with EACCES
+  std::string refuse_list;  // ListDir of this directory fails with EACCES
 
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> Open(const std::string& path) override {
+    if (path == refuse_open) {
+      ++failures;
+      return FileError(EACCES, absl::StrCat("cannot open ", path));
+    }
     ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, Env::Default().Open(path));
     return std::unique_ptr<RandomAccessFile>(std::make_unique<File>(this, path, std::move(file)));
   }
   absl::StatusOr<FileInfo> Stat(const std::string& path) override { return Env::Default().Stat(path); }
   absl::StatusOr<FileInfo> LinkStat(const std::string& path) override { return Env::Default().LinkStat(path); }
   absl::StatusOr<std::vector<DirEntry>> ListDir(const std::string& path) override {
+    if (path == refuse_list) {
+      ++failures;
+      return FileError(EACCES, absl::StrCat("cannot list ", path));
+    }
     return Env::Default().ListDir(path);
   }
   absl::StatusOr<std::string> RealPath(const std::string& path) override { return Env::Default().RealPath(path); }
@@ -126,8 +142,11 @@ TEST_F(EnvFaultTest, ShortReadsLoseAndRepeatNothing) {
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM quarantine"), 0) << "no line was cut";
 }
 
-TEST_F(EnvFaultTest, ReadErrorIsNamedAndTheNextPassReadsOnWithoutDuplicates) {
+class ReadErrorTest : public EnvFaultTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(ReadErrorTest, IsNamedAndTheNextPassReadsOnWithoutDuplicates) {
   FaultyEnv env;
+  env.fail_errno = GetParam();
   env.fail_path = big_path_;
   // Reads of the big file: the fingerprint checks' first, then 256-byte
   // blocks; the 12th falls well after the first chunks were handed on.
@@ -137,7 +156,7 @@ TEST_F(EnvFaultTest, ReadErrorIsNamedAndTheNextPassReadsOnWithoutDuplicates) {
   ASSERT_EQ(env.failures, 1);
   ASSERT_EQ(first.errors.size(), 1u);
   EXPECT_TRUE(absl::StrContains(first.errors[0], big_path_)) << first.errors[0];
-  EXPECT_TRUE(absl::StrContains(first.errors[0], "Input/output error")) << first.errors[0];
+  EXPECT_TRUE(absl::StrContains(first.errors[0], std::strerror(GetParam()))) << first.errors[0];
   const int64_t big_rows = QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid LIKE 'big-%'");
   EXPECT_GT(big_rows, 0) << "lines committed before the failure stay";
   EXPECT_LT(big_rows, 40);
@@ -158,6 +177,59 @@ TEST_F(EnvFaultTest, ReadErrorIsNamedAndTheNextPassReadsOnWithoutDuplicates) {
   EXPECT_EQ(more.duplicates, 0);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages"), 43);
   EXPECT_EQ(QueryInt(db_, "SELECT count(DISTINCT uuid) FROM messages"), 43);
+}
+
+INSTANTIATE_TEST_SUITE_P(Errnos, ReadErrorTest, ::testing::Values(EIO, ENOSPC),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(info.param == EIO ? "EIO" : "ENOSPC");
+                         });
+
+TEST_F(EnvFaultTest, TranscriptThatCannotBeOpenedIsNamedAndReadOnceItCanBe) {
+  FaultyEnv env;
+  env.refuse_open = big_path_;
+  ScanReport first;
+  Scan(env, &first);
+  ASSERT_GE(env.failures, 1);
+  const std::string named = absl::StrJoin(first.errors, "\n") + absl::StrJoin(first.skipped, "\n");
+  EXPECT_TRUE(absl::StrContains(named, big_path_)) << named;
+  EXPECT_TRUE(absl::StrContains(named, std::strerror(EACCES))) << named;
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid LIKE 'small-%'"), 3) << "the rest is read";
+
+  FaultyEnv healthy;
+  ScanReport second;
+  CommitStats more = Scan(healthy, &second);
+  EXPECT_TRUE(second.errors.empty()) << second.errors.front();
+  EXPECT_EQ(more.duplicates, 0);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages"), 43);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(DISTINCT uuid) FROM messages"), 43);
+}
+
+TEST_F(EnvFaultTest, DirectoryThatCannotBeListedIsNamedAndItsFilesAreReadOnWithoutDuplicates) {
+  WriteFile(root_ + "/-q/cccc-other.jsonl", Line("other-0") + "\n");
+  FaultyEnv healthy;
+  ScanReport first;
+  Scan(healthy, &first);
+  ASSERT_EQ(QueryInt(db_, "SELECT count(*) FROM messages"), 44);
+
+  // New lines arrive while the directory cannot be listed.
+  cco::testing::AppendFile(root_ + "/-q/cccc-other.jsonl", Line("other-1") + "\n");
+  FaultyEnv env;
+  env.refuse_list = root_ + "/-q";
+  ScanReport second;
+  Scan(env, &second);
+  ASSERT_GE(env.failures, 1);
+  const std::string named = absl::StrJoin(second.errors, "\n") + absl::StrJoin(second.skipped, "\n");
+  EXPECT_TRUE(absl::StrContains(named, root_ + "/-q")) << named;
+  EXPECT_TRUE(absl::StrContains(named, std::strerror(EACCES))) << named;
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages"), 44) << "nothing lost, nothing read twice";
+
+  ScanReport third;
+  CommitStats more = Scan(healthy, &third);
+  EXPECT_TRUE(third.errors.empty()) << third.errors.front();
+  EXPECT_EQ(third.new_generations, 0) << "read on, not again from the start";
+  EXPECT_EQ(more.duplicates, 0);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages"), 45);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(DISTINCT uuid) FROM messages"), 45);
 }
 
 }  // namespace

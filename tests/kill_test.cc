@@ -40,6 +40,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "src/hash.h"
+#include "tests/ci_summary.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
 
@@ -259,6 +260,9 @@ TEST(KillTest, KilledRescanEqualsUninterruptedRun) {
             QueryInt(ref_db, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'error'"));
 
   const double total = SecondsSince(test_start);
+  CiSummary(absl::StrCat("kill test (", size_mb, " MB tree): ", landed, " kills inside an open batch, ", early_kills,
+                         " while starting; ", QueryInt(db, "SELECT count(*) FROM messages"), " messages, equal to one"
+                         " uninterrupted run: ", HasFailure() ? "no" : "yes", "; ", static_cast<int>(total), " s"));
   std::printf("kill test timing: generate %.1fs, reference run %.1fs, %d killed runs %.1fs, final run + compare "
               "%.1fs, total %.1fs\n",
               gen_secs, ref_secs, attempts, kill_secs, SecondsSince(compare_start), total);

@@ -1,5 +1,7 @@
 #include "tests/test_support.h"
 
+#include "tests/ci_summary.h"
+
 #include "src/sql_functions.h"
 
 #include <fcntl.h>
@@ -7,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -134,6 +137,14 @@ int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   std::string rows = QueryRows(db_path, sql);
   if (rows.empty()) return -1;
   return std::strtoll(rows.c_str(), nullptr, 10);
+}
+
+void CiSummary(const std::string& line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+  if (const char* path = std::getenv("CCO_CI_SUMMARY"); path != nullptr && *path != '\0') {
+    AppendFile(path, line + "\n");
+  }
 }
 
 std::string CorpusDir() {
