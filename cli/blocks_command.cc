@@ -16,6 +16,7 @@
 #include "cli/now.h"
 #include "cli/table.h"
 #include "src/blocks.h"
+#include "src/status.h"
 
 namespace cco {
 namespace {
@@ -105,21 +106,25 @@ void PrintBlocks(const std::vector<BillingBlock>& blocks, const BlocksView& view
 
 }  // namespace
 
-int RunBlocksReport(const Args& args, const BlocksView& view_in, const ReportFilter& filter, Reader& db) {
-  BlocksView view = view_in;
+absl::StatusOr<BlocksAnswer> AnswerBlocks(const Args& args, const BlocksView& view_in, const ReportFilter& filter,
+                                          Reader& db) {
+  BlocksAnswer answer;
+  answer.view = view_in;
+  BlocksView& view = answer.view;
   for (const char* flag : {"project", "breakdown", "by-agent", "start-of-week"}) {
-    if (args.Has(flag)) return BlocksUsage(absl::StrCat("--", flag, " does not go with the blocks report"));
+    if (args.Has(flag)) return absl::InvalidArgumentError(absl::StrCat("--", flag, " does not go with the blocks report"));
   }
   if (args.Has("session-length")) {
     double hours = 0;
     if (!absl::SimpleAtod(args.Get("session-length"), &hours) || !(hours > 0) || hours > 24 * 365) {
-      return BlocksUsage(absl::StrCat("--session-length '", args.Get("session-length"),
-                                      "' is not a positive number of hours"));
+      return absl::InvalidArgumentError(absl::StrCat("--session-length '", args.Get("session-length"),
+                                                     "' is not a positive number of hours"));
     }
     view.session_ms = static_cast<int64_t>(hours * 3600 * 1000);
   }
   absl::StatusOr<int64_t> now = CommandNowMs();
-  if (!now.ok()) return BlocksUsage(std::string(now.status().message()));
+  if (!now.ok()) return absl::InvalidArgumentError(now.status().message());
+  answer.now_ms = *now;
 
   BlocksQuery query;
   query.now_ms = *now;
@@ -129,8 +134,8 @@ int RunBlocksReport(const Args& args, const BlocksView& view_in, const ReportFil
   query.until = filter.until;
   query.recent = args.Has("recent");
   query.active_only = args.Has("active");
+  answer.active_only = query.active_only;
 
-  std::optional<int64_t> limit;
   const std::string limit_text = args.Get("token-limit");
   bool limit_max = false;
   if (args.Has("token-limit")) {
@@ -138,9 +143,10 @@ int RunBlocksReport(const Args& args, const BlocksView& view_in, const ReportFil
     if (limit_text == "max") {
       limit_max = true;
     } else if (absl::SimpleAtoi(limit_text, &n) && n > 0) {
-      limit = n;
+      answer.limit = n;
     } else {
-      return BlocksUsage(absl::StrCat("--token-limit '", limit_text, "' is not a positive number of tokens or max"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token-limit '", limit_text, "' is not a positive number of tokens or max"));
     }
   }
   if (limit_max) {
@@ -149,20 +155,27 @@ int RunBlocksReport(const Args& args, const BlocksView& view_in, const ReportFil
     all.since.reset();
     all.until.reset();
     all.recent = all.active_only = false;
-    absl::StatusOr<std::vector<BillingBlock>> every = db.Blocks(all);
-    if (!every.ok()) return ReportFailure(every.status(), "cco report");
-    if (int64_t max = MaxCompletedBlockTokens(*every); max > 0) limit = max;
+    ASSIGN_OR_RETURN(std::vector<BillingBlock> every, db.Blocks(all));
+    if (int64_t max = MaxCompletedBlockTokens(every); max > 0) answer.limit = max;
   }
 
-  absl::StatusOr<std::vector<BillingBlock>> blocks = db.Blocks(query);
-  if (!blocks.ok()) return ReportFailure(blocks.status(), "cco report");
-  if (args.Get("order") == "desc") std::reverse(blocks->begin(), blocks->end());
+  ASSIGN_OR_RETURN(answer.blocks, db.Blocks(query));
+  if (args.Get("order") == "desc") std::reverse(answer.blocks.begin(), answer.blocks.end());
+  return answer;
+}
+
+int RunBlocksReport(const Args& args, const BlocksView& view, const ReportFilter& filter, Reader& db) {
+  absl::StatusOr<BlocksAnswer> answer = AnswerBlocks(args, view, filter, db);
+  if (!answer.ok()) {
+    if (absl::IsInvalidArgument(answer.status())) return BlocksUsage(std::string(answer.status().message()));
+    return ReportFailure(answer.status(), "cco report");
+  }
   if (args.Has("json")) {
-    std::printf("%s\n", BlocksJson(*blocks, limit).c_str());
-  } else if (blocks->empty()) {
-    std::printf(query.active_only ? "no active block\n" : "no usage found\n");
+    std::printf("%s\n", BlocksJson(answer->blocks, answer->limit).c_str());
+  } else if (answer->blocks.empty()) {
+    std::printf(answer->active_only ? "no active block\n" : "no usage found\n");
   } else {
-    PrintBlocks(*blocks, view, limit, *now);
+    PrintBlocks(answer->blocks, answer->view, answer->limit, answer->now_ms);
   }
   return kExitOk;
 }

@@ -15,6 +15,7 @@
 #include "cli/flags.h"
 #include "cli/format.h"
 #include "cli/help.h"
+#include "cli/blocks_command.h"
 #include "cli/report_query.h"
 #include "src/conversation.h"
 
@@ -183,6 +184,55 @@ int StatusFor(const absl::Status& status) {
   return absl::IsInvalidArgument(status) || absl::IsNotFound(status) ? 400 : 500;
 }
 
+// The active 5-hour billing block (`cco report blocks --active`) against
+// the limit `--token-limit max` sets: the largest completed block.
+std::string ActiveBlockSection(Reader& db, const ReportQuery& q) {
+  std::string out = "<section class=\"block\" aria-labelledby=\"block-h\"><h2 id=\"block-h\">Active block</h2>";
+  absl::StatusOr<Args> args = ParseArgs({"blocks", "--active", "--token-limit", "max"}, FlagsFor("report"));
+  BlocksView view;
+  view.tz = q.zone.tz;
+  view.zone_name = q.zone.name;
+  ReportFilter every;
+  every.tz = q.zone.tz;
+  absl::StatusOr<BlocksAnswer> a = args.ok() ? AnswerBlocks(*args, view, every, db) : args.status();
+  if (!a.ok()) return absl::StrCat(out, ErrorNote(a.status()), "</section>\n");
+  if (a->blocks.empty()) return absl::StrCat(out, "<p id=\"block-none\">No active block: no usage in the last 5 hours.</p></section>\n");
+  // The block holding now (blocks of lines stamped in the future are
+  // "active" too, as ccusage counts them).
+  const BillingBlock* current = &a->blocks.front();
+  for (const BillingBlock& candidate : a->blocks) {
+    if (candidate.start_ms <= a->now_ms && a->now_ms < candidate.end_ms) current = &candidate;
+  }
+  const BillingBlock& b = *current;
+  auto local = [&q](int64_t ms) { return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(ms), q.zone.tz); };
+  absl::StrAppend(&out, "<dl><dt>From</dt><dd>", HtmlEscape(local(b.start_ms)), "</dd><dt>To</dt><dd>",
+                  HtmlEscape(local(b.end_ms)), "</dd><dt>Tokens</dt><dd id=\"block-tokens\">", Thousands(b.tokens.total()),
+                  "</dd><dt>Cost</dt><dd>", Usd(b.tokens.cost_nanousd), "</dd>");
+  if (b.burn_rate.has_value()) {
+    absl::StrAppend(&out, "<dt>Burn rate</dt><dd>", Thousands(static_cast<int64_t>(b.burn_rate->tokens_per_minute)),
+                    " tokens/min, ", absl::StrFormat("$%.2f/hour", b.burn_rate->cost_per_hour_usd), "</dd>");
+  }
+  if (b.projection.has_value()) {
+    absl::StrAppend(&out, "<dt>Projected</dt><dd>", Thousands(b.projection->total_tokens), " tokens, ",
+                    absl::StrFormat("$%.2f", b.projection->total_cost_usd), "</dd>");
+  }
+  std::optional<TokenLimitStatus> limit = LimitStatus(b, a->limit);
+  if (limit.has_value()) {
+    absl::StrAppend(&out, "<dt>Limit</dt><dd id=\"block-limit\">", Thousands(limit->limit),
+                    " tokens (the largest completed block): projected ", absl::StrFormat("%.1f%%", limit->percent_used),
+                    ", ", HtmlEscape(limit->status), "</dd>");
+  }
+  absl::StrAppend(&out, "</dl>");
+  if (limit.has_value() && limit->limit > 0) {
+    const double used = std::min(1.0, static_cast<double>(b.tokens.total()) / static_cast<double>(limit->limit));
+    absl::StrAppend(&out, absl::StrFormat("<svg class=\"meter\" viewBox=\"0 0 400 16\" role=\"img\" aria-label=\"%.1f%% "
+                                          "of the limit used\"><rect width=\"400\" height=\"16\" fill=\"#e4e4e4\"/>"
+                                          "<rect width=\"%.1f\" height=\"16\" fill=\"%s\"/></svg>",
+                                          used * 100, used * 400, used > 0.8 ? "#D55E00" : "#009E73"));
+  }
+  return absl::StrCat(out, "</section>\n");
+}
+
 }  // namespace
 
 std::string UrlEncode(std::string_view text) {
@@ -199,14 +249,14 @@ std::string UrlEncode(std::string_view text) {
 
 std::vector<std::string> ReportArgv(const std::string& kind, const PageParams& params) {
   std::vector<std::string> argv = {kind};
-  for (const char* flag : {"tz", "since", "until", "project", "start-of-week", "order"}) {
+  for (const char* flag : {"tz", "since", "until", "project", "start-of-week", "order", "token-limit", "session-length"}) {
     const std::string v = Get(params, flag);
     if (!v.empty()) {
       argv.push_back(absl::StrCat("--", flag));
       argv.push_back(v);
     }
   }
-  for (const char* flag : {"by-agent", "breakdown"}) {
+  for (const char* flag : {"by-agent", "breakdown", "active", "recent"}) {
     auto it = params.find(flag);
     if (it != params.end() && it->second != "0" && it->second != "false") argv.push_back(absl::StrCat("--", flag));
   }
@@ -248,6 +298,8 @@ Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
                     "</dd><dt>Tokens</dt><dd id=\"today-tokens\">", Thousands(t.total()),
                     "</dd><dt>API calls</dt><dd id=\"today-calls\">", Thousands(t.api_calls), "</dd></dl></section>\n");
   }
+
+  absl::StrAppend(&body, ActiveBlockSection(db, *q));
 
   absl::StatusOr<ReportAnswer> answer = AnswerReport(db, *q);
   if (!answer.ok()) {

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "httplib.h"
 #include "spdlog/spdlog.h"
+#include "cli/blocks_command.h"
 #include "cli/conversation_export.h"
 #include "cli/flags.h"
 #include "cli/help.h"
@@ -42,8 +43,9 @@ constexpr char kContentSecurityPolicy[] =
 // The URL parameters an API report takes: the report's flags with a value
 // (tz, since, …) and its switches (by-agent, breakdown).
 const std::vector<std::string>& ReportParams() {
-  static const auto* names = new std::vector<std::string>{"tz", "since", "until", "project", "start-of-week",
-                                                          "order", "by-agent", "breakdown"};
+  static const auto* names =
+      new std::vector<std::string>{"tz",     "since",  "until",       "project",       "start-of-week", "order",
+                                   "by-agent", "breakdown", "active", "recent", "token-limit", "session-length"};
   return *names;
 }
 
@@ -143,6 +145,16 @@ struct WebServer::Impl {
     if (!q.ok()) return SendJson(res, 400, JsonError(std::string(q.status().message())));
     auto reader = TakeReader();
     if (!reader.ok()) return SendJson(res, HttpStatusFor(reader.status()), JsonError(std::string(reader.status().message())));
+    if (q->kind == "blocks") {
+      // As `cco report blocks --json`: the blocks' own flags, ccusage's shape.
+      BlocksView view;
+      view.tz = q->zone.tz;
+      view.zone_name = q->zone.name;
+      absl::StatusOr<BlocksAnswer> blocks = AnswerBlocks(*args, view, q->filter, **reader);
+      GiveBack(std::move(*reader));
+      if (!blocks.ok()) return SendJson(res, HttpStatusFor(blocks.status()), JsonError(std::string(blocks.status().message())));
+      return SendJson(res, 200, BlocksJson(blocks->blocks, blocks->limit));
+    }
     absl::Status resolved = ResolveReportProject(**reader, &*q);
     absl::StatusOr<ReportAnswer> answer = resolved.ok() ? AnswerReport(**reader, *q) : resolved;
     GiveBack(std::move(*reader));

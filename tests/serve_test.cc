@@ -259,6 +259,31 @@ TEST_F(ServeTest, BrowserRendersEachPage) {
   EXPECT_TRUE(absl::StrContains(status, "<dd id=\"quarantined\">"));
 }
 
+// Billing blocks: the API answers `cco report blocks --json`, and the
+// overview shows the active block against the largest completed one.
+TEST_F(ServeTest, BlocksEqualTheCliAndTheActiveBlockIsShown) {
+  const std::string now = "CCO_NOW=2026-01-14T17:00:00.000Z";
+  Served s = WaitForUrl(StartCco({"serve", "--db", *db_, "--port", "0"}, {now}));
+  for (const std::string query : {"", "?active=1&token-limit=max", "?since=2026-01-01&tz=UTC&order=desc",
+                                  "?recent=1&session-length=3"}) {
+    std::vector<std::string> cli = {"report", "blocks", "--json", "--db", *db_};
+    if (query == "?active=1&token-limit=max") cli.insert(cli.end(), {"--active", "--token-limit", "max"});
+    if (query == "?since=2026-01-01&tz=UTC&order=desc") cli.insert(cli.end(), {"--since", "2026-01-01", "--tz", "UTC", "--order", "desc"});
+    if (query == "?recent=1&session-length=3") cli.insert(cli.end(), {"--recent", "--session-length", "3"});
+    CommandResult expected = RunCco(cli, {now});
+    ASSERT_EQ(expected.exit_code, 0) << expected.err;
+    Reply got = Get(s, "/api/report/blocks" + query);
+    EXPECT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.body, expected.out) << query;
+  }
+  EXPECT_EQ(Get(s, "/api/report/blocks?token-limit=lots").status, 400);
+  // 2026-01-14 16:00-21:00 UTC holds 96,267 tokens; the largest completed
+  // block (the limit) 169,287.
+  const std::string overview = Render(s, "/?since=2026-01-01&tz=UTC", "overview_block.png");
+  EXPECT_TRUE(absl::StrContains(overview, "<dd id=\"block-tokens\">96,267</dd>")) << overview;
+  EXPECT_TRUE(absl::StrContains(overview, "<dd id=\"block-limit\">169,287 tokens")) << overview;
+}
+
 // Transcripts are hostile input: a title and a prompt carrying markup, an
 // event handler and a javascript: link are shown as text; nothing runs.
 TEST(ServeHostileTest, TranscriptMarkupRendersAsTextAndRunsNothing) {
