@@ -31,6 +31,10 @@ FlagHelp Root() {
 FlagHelp MaxLineBytes() {
   return {"max-line-bytes", "N", "Longest line accepted (default 4194304 = 4 MiB); longer lines are quarantined (their first 64 KiB kept). Peak memory stays under 80 MiB + 16 x N (docs/memory.md)."};
 }
+FlagHelp Repeatable(FlagHelp f) {
+  f.repeatable = true;
+  return f;
+}
 FlagHelp PushExclude() {
   FlagHelp f{"exclude-project", "P",
              "Keep project P (its directory name or working directory) local: none of its rows is pushed "
@@ -100,7 +104,11 @@ std::vector<CommandHelp> BuildCommands() {
                        "$CCO_NOW when set.",
                        {}};
     report.flags = {
-        Db(),
+        {"db", "PATH|URL",
+         "The database (see cco help status), or a team server: postgresql://ROLE@HOST/DATABASE for team-wide "
+         "answers in the same shapes, as far as the role may read (docs/team.md)."},
+        Repeatable({"user", "NAME", "Team server only: only this user's rows (repeatable)."}),
+        Repeatable({"machine", "NAME", "Team server only: only this machine's rows (repeatable)."}),
         {"tz", "ZONE",
          "Time zone of the days: an IANA name (Asia/Tokyo), utc or UTC, or a fixed offset (+09:00, -03:30). "
          "Default: the system zone ($TZ, else /etc/localtime)."},

@@ -17,6 +17,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "cli/blocks_command.h"
+#include "src/pg.h"
+#include "src/pg_reader.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/flags.h"
@@ -236,11 +238,24 @@ int RunReport(const std::vector<std::string>& argv) {
   if (!query.ok()) return Usage(std::string(query.status().message()));
   const bool json = args->Has("json");
 
-  auto db_path = ResolveDbPath(args->Get("db"));
-  if (!db_path.ok()) return Usage(std::string(db_path.status().message()));
-  absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
-  if (!opened.ok()) return ReportFailure(opened.status(), "cco report");
-  Reader& db = **opened;
+  // --db: the team server for a postgresql:// URL (where --user and
+  // --machine filter), else the local SQLite database.
+  std::unique_ptr<Reader> reader;
+  if (IsPostgresUrl(args->Get("db"))) {
+    absl::StatusOr<std::unique_ptr<PgReader>> server = PgReader::Open(args->Get("db"));
+    if (!server.ok()) return ReportFailure(server.status(), "cco report");
+    reader = std::move(*server);
+  } else {
+    if (!query->filter.users.empty() || !query->filter.machines.empty()) {
+      return Usage("--user and --machine go with a team server (--db postgresql://…)");
+    }
+    auto db_path = ResolveDbPath(args->Get("db"));
+    if (!db_path.ok()) return Usage(std::string(db_path.status().message()));
+    absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
+    if (!opened.ok()) return ReportFailure(opened.status(), "cco report");
+    reader = std::move(*opened);
+  }
+  Reader& db = *reader;
   if (query->kind == "blocks") {
     BlocksView blocks_view;
     blocks_view.tz = query->zone.tz;

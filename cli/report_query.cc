@@ -193,6 +193,8 @@ absl::StatusOr<ReportQuery> ParseReportQuery(const Args& args) {
   }
   ASSIGN_OR_RETURN(q.zone, ResolveReportZone(args.Get("tz")));
   q.filter.tz = q.zone.tz;
+  q.filter.users = args.GetAll("user");        // a team server's rows only
+  q.filter.machines = args.GetAll("machine");
   for (const char* flag : {"since", "until"}) {
     if (!args.Has(flag)) continue;
     auto day = ParseDay(args.Get(flag));

@@ -238,6 +238,57 @@ absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& 
   return rows;
 }
 
+void ToolTally::Summarize(std::vector<int64_t>& d, ToolRow& r) {
+  if (d.empty()) return;
+  std::sort(d.begin(), d.end());
+  double sum = 0;
+  for (int64_t v : d) sum += static_cast<double>(v);
+  r.mean_ms = sum / static_cast<double>(d.size());
+  size_t idx = (d.size() * 95 + 99) / 100;  // nearest-rank p95
+  r.p95_ms = d[std::max<size_t>(idx, 1) - 1];
+}
+
+void ToolTally::Close() {
+  if (out_.empty()) return;
+  all_durations_.insert(all_durations_.end(), durations_.begin(), durations_.end());
+  Summarize(durations_, out_.back());
+  durations_.clear();
+}
+
+void ToolTally::Add(const std::string& tool, const std::string& status, std::optional<int64_t> duration_ms) {
+  if (out_.empty() || out_.back().tool != tool) {
+    Close();
+    out_.push_back(ToolRow{tool});
+  }
+  ToolRow& r = out_.back();
+  ++r.calls;
+  if (status == "error") ++r.errors;
+  if (status == "rejected") ++r.rejected;
+  if (status == "interrupted") ++r.interrupted;
+  if (status == "pending") ++r.pending;
+  if (duration_ms.has_value()) durations_.push_back(*duration_ms);
+}
+
+std::vector<ToolRow> ToolTally::Finish(ToolRow* total) {
+  Close();
+  if (total != nullptr) {
+    *total = ToolRow{"Total"};
+    for (const ToolRow& r : out_) {
+      total->calls += r.calls;
+      total->errors += r.errors;
+      total->rejected += r.rejected;
+      total->interrupted += r.interrupted;
+      total->pending += r.pending;
+    }
+    Summarize(all_durations_, *total);
+  }
+  std::sort(out_.begin(), out_.end(), [](const ToolRow& a, const ToolRow& b) {
+    if (a.calls != b.calls) return a.calls > b.calls;
+    return a.tool < b.tool;
+  });
+  return std::move(out_);
+}
+
 absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total) {
   auto [start, end] = Bounds(filter);
   // tool_executions is derived data (one row per call), indexed by tool and
@@ -248,59 +299,20 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
       " ORDER BY tool_name",
       ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
-  std::vector<ToolRow> out;
-  std::vector<int64_t> durations;
-  std::vector<int64_t> all_durations;
-  auto summarize = [](std::vector<int64_t>& d, ToolRow& r) {
-    if (d.empty()) return;
-    std::sort(d.begin(), d.end());
-    double sum = 0;
-    for (int64_t v : d) sum += static_cast<double>(v);
-    r.mean_ms = sum / static_cast<double>(d.size());
-    size_t idx = (d.size() * 95 + 99) / 100;  // nearest-rank p95
-    r.p95_ms = d[std::max<size_t>(idx, 1) - 1];
-  };
-  auto close = [&]() {
-    if (out.empty()) return;
-    if (total != nullptr) all_durations.insert(all_durations.end(), durations.begin(), durations.end());
-    summarize(durations, out.back());
-    durations.clear();
-  };
+  ToolTally tally;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    std::string tool = stmt.ColumnText(0);
-    if (out.empty() || out.back().tool != tool) {
-      close();
-      out.push_back(ToolRow{tool});
-    }
-    ToolRow& r = out.back();
-    std::string status = stmt.ColumnText(1);
-    ++r.calls;
-    if (status == "error") ++r.errors;
-    if (status == "rejected") ++r.rejected;
-    if (status == "interrupted") ++r.interrupted;
-    if (status == "pending") ++r.pending;
-    if (!stmt.ColumnIsNull(2)) durations.push_back(stmt.ColumnInt(2));
+    tally.Add(stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnOptionalInt(2));
   }
-  close();
-  if (total != nullptr) {
-    *total = ToolRow{"Total"};
-    for (const ToolRow& r : out) {
-      total->calls += r.calls;
-      total->errors += r.errors;
-      total->rejected += r.rejected;
-      total->interrupted += r.interrupted;
-      total->pending += r.pending;
-    }
-    summarize(all_durations, *total);
-  }
-  std::sort(out.begin(), out.end(), [](const ToolRow& a, const ToolRow& b) {
-    if (a.calls != b.calls) return a.calls > b.calls;
-    return a.tool < b.tool;
-  });
-  return out;
+  return tally.Finish(total);
 }
+
+std::pair<int64_t, int64_t> ReportBounds(const ReportFilter& filter) { return Bounds(filter); }
+std::string ReportPeriodKey(int64_t bucket_ms, Period period, const ReportFilter& filter) {
+  return PeriodKey(bucket_ms, period, filter);
+}
+std::vector<UsageRow> FinishUsageRows(UsageGroups& grouped) { return Finish(grouped); }
 
 namespace {
 

@@ -6,6 +6,8 @@
 #define CCO_SRC_REPORT_H_
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +72,10 @@ struct ReportFilter {
   bool restrict_projects = false;
   std::vector<int64_t> project_ids;
   absl::Weekday week_start = absl::Weekday::sunday;
+  // Team server only (pg_reader.h): only rows of these users / machines
+  // (empty: all the reader may see).
+  std::vector<std::string> users;
+  std::vector<std::string> machines;
 };
 
 // The projects `query` names: a project whose directory name (e.g.
@@ -114,6 +120,32 @@ struct ToolRow {
 // Per tool, most calls first. With `total`, also every call of the range
 // as one row (tool "Total"; mean and p95 over every duration).
 absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total = nullptr);
+
+// The reports' arithmetic, shared by every Reader (reader.h) whatever it
+// reads from, so their answers agree.
+//
+// Tool calls fed in tool-name order, summed into ToolReport's rows.
+class ToolTally {
+ public:
+  void Add(const std::string& tool, const std::string& status, std::optional<int64_t> duration_ms);
+  // Most calls first; with `total`, every call as one row.
+  std::vector<ToolRow> Finish(ToolRow* total);
+
+ private:
+  static void Summarize(std::vector<int64_t>& durations, ToolRow& row);
+  void Close();
+  std::vector<ToolRow> out_;
+  std::vector<int64_t> durations_;
+  std::vector<int64_t> all_durations_;
+};
+// UTC milliseconds [start, end) of the filter's days in its zone.
+std::pair<int64_t, int64_t> ReportBounds(const ReportFilter& filter);
+// The period (date, week start, month) of a 15-minute bucket in the filter's zone.
+std::string ReportPeriodKey(int64_t bucket_ms, Period period, const ReportFilter& filter);
+// key -> model -> totals, into rows as the reports order and filter them
+// (zero-token keys dropped; models by cost; no breakdown for "" and <synthetic>).
+using UsageGroups = std::map<std::string, std::map<std::string, TokenTotals>>;
+std::vector<UsageRow> FinishUsageRows(UsageGroups& grouped);
 
 }  // namespace cco
 

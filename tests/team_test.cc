@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "simdjson.h"
 #include "gtest/gtest.h"
 #include "tests/pg_support.h"
 #include "tests/test_support.h"
@@ -251,6 +252,72 @@ TEST_F(TeamTest, UsageOnlyAndExcludedProjectsAreEnforcedOnEveryLaterPush) {
   EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE project = '-experiments-ideas' OR content IS NOT NULL"),
             "0\n");
   EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE uuid = 'new--Users-chip-dev-ai-music'"), "1\n");
+}
+
+// (date, model) -> the four token counts and the cost in nano-USD, from
+// `cco report daily --json`.
+std::map<std::string, std::vector<int64_t>> DailyByModel(const std::string& json) {
+  std::map<std::string, std::vector<int64_t>> out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json);
+  for (simdjson::dom::element day : doc["daily"].get_array()) {
+    const std::string date{std::string_view(day["date"])};
+    for (simdjson::dom::element m : day["modelBreakdowns"].get_array()) {
+      auto& v = out[date + " " + std::string(std::string_view(m["modelName"]))];
+      v.resize(5);
+      v[0] += int64_t(m["inputTokens"]);
+      v[1] += int64_t(m["outputTokens"]);
+      v[2] += int64_t(m["cacheCreationTokens"]);
+      v[3] += int64_t(m["cacheReadTokens"]);
+      v[4] += std::llround(double(m["cost"]) * 1e9);
+    }
+  }
+  return out;
+}
+
+TEST_F(TeamTest, ServerReportsHaveTheLocalShapesAndTeamTotalsAreTheSums) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  ASSERT_EQ(Push(db_b_, UrlB()).exit_code, 0);
+  const std::string lead = server_.Url("lead", "rl");
+  auto report = [&](const std::string& db, std::vector<std::string> args) {
+    args.insert(args.begin(), "report");
+    args.insert(args.end(), {"--json", "--tz", "UTC", "--db", db});
+    CommandResult r = RunCco(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  // One machine's rows on the server give its own reports, byte for byte.
+  for (const std::vector<std::string>& kind :
+       std::vector<std::vector<std::string>>{{"daily"}, {"weekly"}, {"monthly"}, {"session", "--by-agent"},
+                                             {"project"}, {"tools"}}) {
+    std::vector<std::string> a = kind;
+    a.insert(a.end(), {"--machine", "laptop-a"});
+    EXPECT_EQ(report(lead, a), report(db_a_, kind)) << kind[0];
+    std::vector<std::string> b = kind;
+    b.insert(b.end(), {"--user", "bob"});
+    EXPECT_EQ(report(lead, b), report(db_b_, kind)) << kind[0];
+  }
+  // A member sees their own usage only; the lead sees the team's, which is
+  // the sum of the machines' own reports per day and model.
+  EXPECT_EQ(report(server_.Url("alice", "ra"), {"daily"}), report(db_a_, {"daily"}));
+  std::map<std::string, std::vector<int64_t>> sum = DailyByModel(report(db_a_, {"daily"}));
+  for (const auto& [key, v] : DailyByModel(report(db_b_, {"daily"}))) {
+    auto& s = sum[key];
+    s.resize(5);
+    for (int i = 0; i < 5; ++i) s[i] += v[i];
+  }
+  const std::map<std::string, std::vector<int64_t>> team = DailyByModel(report(lead, {"daily"}));
+  ASSERT_EQ(team.size(), sum.size());
+  for (const auto& [key, v] : sum) {
+    ASSERT_TRUE(team.count(key)) << key;
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(team.at(key)[i], v[i]) << key;
+    EXPECT_NEAR(team.at(key)[4], v[4], 2) << key << " cost (nano-USD, rounded from the JSON's dollars)";
+  }
+  // A project filter names a project across the team.
+  EXPECT_EQ(report(lead, {"daily", "--project", "-src-deep-manifest"}),
+            report(db_b_, {"daily", "--project", "-src-deep-manifest"}));
+  // --user and --machine belong to the server.
+  EXPECT_EQ(RunCco({"report", "daily", "--db", db_a_, "--user", "alice"}).exit_code, 2);
 }
 
 }  // namespace
