@@ -20,6 +20,7 @@
 //
 // Prints one JSON object on stdout: the parameters and the figures.
 #include <sqlite3.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -145,6 +146,13 @@ std::vector<std::string> Fts5Arguments(const std::string& sql) {
   return args;
 }
 
+// CPU time of this process (it has one thread), in seconds.
+double CpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -209,7 +217,7 @@ int main(int argc, char** argv) {
                            options.empty() ? "" : ", ", absl::StrJoin(options, ", "), ")");
   int64_t cache_size = 0;
   std::string journal_mode, synchronous;
-  double seconds = 0;
+  double seconds = 0, cpu_seconds = 0;
   int64_t batches = 0;
   {
     auto opened = cco::Db::Open(db_path, cco::Db::Mode::kReadWrite);
@@ -244,6 +252,7 @@ int main(int argc, char** argv) {
     bool open = false;
     auto get32 = [&in](uint32_t* v) { return static_cast<bool>(in.read(reinterpret_cast<char*>(v), sizeof(*v))); };
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = CpuSeconds();
     uint32_t line_len = 0, text_len = 0;
     while (get32(&line_len) && get32(&text_len)) {
       if (!open) {
@@ -279,6 +288,7 @@ int main(int argc, char** argv) {
     sqlite3_finalize(fts);
     db.reset();  // close: the final checkpoint is part of the work
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cpu_seconds = CpuSeconds() - cpu_start;
   }
   int64_t db_bytes = 0;
   for (const char* suffix : {"", "-wal", "-shm"}) {
@@ -288,11 +298,11 @@ int main(int argc, char** argv) {
   }
   fs::remove(spool);
   std::printf(
-      "{\"messages\":%lld,\"lines\":%lld,\"text_bytes\":%lld,\"line_bytes\":%lld,\"seconds\":%.3f,"
+      "{\"messages\":%lld,\"lines\":%lld,\"text_bytes\":%lld,\"line_bytes\":%lld,\"seconds\":%.3f,\"cpu_s\":%.3f,"
       "\"messages_per_s\":%.1f,\"batches\":%lld,\"batch_records\":%zu,\"batch_line_bytes\":%lld,"
       "\"journal_mode\":%s,\"synchronous\":%s,\"cache_size\":%lld,\"fts\":%s,\"db_bytes\":%lld}\n",
       static_cast<long long>(spooled.messages), static_cast<long long>(spooled.lines),
-      static_cast<long long>(spooled.text_bytes), static_cast<long long>(spooled.line_bytes), seconds,
+      static_cast<long long>(spooled.text_bytes), static_cast<long long>(spooled.line_bytes), seconds, cpu_seconds,
       seconds > 0 ? static_cast<double>(spooled.messages) / seconds : 0.0, static_cast<long long>(batches),
       batch.max_batch_records, static_cast<long long>(batch.max_batch_bytes), JsonString(journal_mode).c_str(),
       JsonString(synchronous == "1" ? "NORMAL" : synchronous).c_str(), static_cast<long long>(cache_size),

@@ -7,7 +7,7 @@
 // 1. Writes --idle-files small transcripts (5 lines each, 200 projects), or
 //    with --tree takes an existing transcript tree as it is (bench/run passes
 //    its generated tree; live transcripts then go to a second root,
-//    DIR/live, so the tree is never written), starts `cco watch` on them with
+//    DIR/live/projects, so the tree is never written), starts `cco watch` on them with
 //    a private $NOTIFY_SOCKET and waits for READY=1 (backfill committed).
 // 2. Idle: samples the daemon's CPU time (/proc/<pid>/stat utime+stime) over
 //    --idle-seconds, its open fds (/proc/<pid>/fd), RSS and threads; its peak
@@ -208,6 +208,12 @@ class Daemon {
   bool WaitReady(std::chrono::seconds timeout) {
     const auto end = Clock::now() + timeout;
     while (Clock::now() < end) {
+      // A daemon that exited (a refused root, a bad database) never says READY.
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
       pollfd p{sock_, POLLIN, 0};
       if (::poll(&p, 1, 200) <= 0) continue;
       char buf[4096];
@@ -275,7 +281,8 @@ int main(int argc, char** argv) {
   // Without --tree the live transcripts sit beside the generated idle ones;
   // with it, in a root of their own.
   const std::string root = opt.tree.empty() ? opt.dir + "/projects" : opt.tree;
-  const std::string live_root = opt.tree.empty() ? root : opt.dir + "/live";
+  // A root must be a projects/ directory (or a Claude config directory).
+  const std::string live_root = opt.tree.empty() ? root : opt.dir + "/live/projects";
   const std::string db = opt.dir + "/data/cco.db";
   fs::remove_all(opt.dir + "/data");
   fs::create_directories(opt.dir + "/data");
@@ -308,7 +315,7 @@ int main(int argc, char** argv) {
   if (live_root != root) roots.push_back(live_root);
   const auto backfill_start = Clock::now();
   Daemon daemon(opt, roots, db, opt.dir + "/data/notify.sock");
-  if (!daemon.WaitReady(std::chrono::seconds(7200))) Die("no READY=1 from cco watch");
+  if (!daemon.WaitReady(std::chrono::seconds(7200))) Die("no READY=1 from cco watch (see its log: " + opt.dir + "/data/daemon.log)");
   const double backfill_s = std::chrono::duration<double>(Clock::now() - backfill_start).count();
   const int64_t backfill_peak_kb = Sample(daemon.pid()).hwm_kb;
   std::printf("backfill of %d idle transcripts: %.2f s to READY, peak rss %lld KB\n", idle_files, backfill_s,

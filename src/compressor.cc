@@ -17,6 +17,26 @@ namespace {
 constexpr size_t kMinCompressible = 64;     // shorter values gain nothing after the frame header
 constexpr size_t kMaxSampleBytes = 16384;   // of one value, for training
 const char* const kKindNames[2] = {"line", "text"};
+
+// Compresses `value` into `out` (with `cdict` when not null). Returns false
+// when the value is stored as it is: too short, or compression would not
+// shrink it. One rule for the writer and the encoders.
+bool Compress(ZSTD_CCtx* cctx, const ZSTD_CDict* cdict, int level, std::string_view value, std::string* out) {
+  if (value.size() < kMinCompressible) return false;
+  out->resize(ZSTD_compressBound(value.size()));
+  const size_t n = cdict != nullptr
+                       ? ZSTD_compress_usingCDict(cctx, out->data(), out->size(), value.data(), value.size(), cdict)
+                       : ZSTD_compressCCtx(cctx, out->data(), out->size(), value.data(), value.size(), level);
+  if (ZSTD_isError(n) || n >= value.size()) return false;
+  out->resize(n);
+  return true;
+}
+
+std::shared_ptr<ZSTD_CDict> MakeCDict(const std::string& dict, int level) {
+  ZSTD_CDict* d = ZSTD_createCDict(dict.data(), dict.size(), level);
+  if (d == nullptr) return nullptr;
+  return std::shared_ptr<ZSTD_CDict>(d, [](ZSTD_CDict* p) { ZSTD_freeCDict(p); });
+}
 // The newest values of a kind, decoded, newest first.
 const char* const kSampleSql[2] = {
     "SELECT cco_raw(raw) FROM (SELECT raw FROM messages ORDER BY id DESC LIMIT ?1)"
@@ -26,13 +46,48 @@ const char* const kSampleSql[2] = {
 
 struct Compressor::Kind {
   uint32_t dict_id = 0;
-  ZSTD_CDict* cdict = nullptr;
+  std::shared_ptr<ZSTD_CDict> cdict;  // shared with the encoder once published
   int64_t stored_since_attempt = 0;  // bytes encoded since the last training attempt
   int64_t next_attempt_at = 0;
-  ~Kind() { ZSTD_freeCDict(cdict); }
 };
 
-Compressor::Compressor(CompressorOptions options) : options_(options) {
+void RecordEncoder::Publish(std::shared_ptr<const Dictionaries> dictionaries) {
+  absl::MutexLock lock(&mu_);
+  dictionaries_ = std::move(dictionaries);
+}
+
+std::shared_ptr<const RecordEncoder::Dictionaries> RecordEncoder::dictionaries() const {
+  absl::MutexLock lock(&mu_);
+  return dictionaries_;
+}
+
+void RecordEncoder::Encode(LineRecord& rec) const {
+  struct CctxFree {
+    void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+  };
+  thread_local std::unique_ptr<ZSTD_CCtx, CctxFree> cctx(ZSTD_createCCtx());
+  thread_local std::string buffer;
+  const std::shared_ptr<const Dictionaries> dicts = dictionaries();
+  if (dicts == nullptr) return;  // nothing published yet: the writer compresses
+  auto encode = [&](ValueKind kind, std::string_view value, PreEncoded& out) {
+    const int k = static_cast<int>(kind);
+    out.ready = true;
+    out.dict_id = dicts->id[k];
+    out.compressed = Compress(cctx.get(), dicts->cdict[k].get(), level_, value, &buffer);
+    if (out.compressed) {
+      out.frame.assign(buffer);  // exactly its size: it waits in the queue
+    } else {
+      out.frame.clear();
+    }
+  };
+  encode(ValueKind::kLine, rec.raw, rec.raw_encoded);
+  if (rec.kind == RecordKind::kMessage) encode(ValueKind::kText, rec.content, rec.content_encoded);
+  // A long line leaves a long buffer behind: give it back.
+  if (buffer.capacity() > (size_t{1} << 20)) std::string().swap(buffer);
+}
+
+Compressor::Compressor(CompressorOptions options)
+    : options_(options), encoder_(std::make_shared<RecordEncoder>(options.level)) {
   for (auto& k : kinds_) k = std::make_unique<Kind>();
   cctx_ = ZSTD_createCCtx();
 }
@@ -42,6 +97,7 @@ Compressor::~Compressor() { ZSTD_freeCCtx(cctx_); }
 absl::StatusOr<std::unique_ptr<Compressor>> Compressor::Load(Db& db, CompressorOptions options) {
   std::unique_ptr<Compressor> c(new Compressor(options));
   RETURN_IF_ERROR(c->Reload(db));
+  c->PublishCommitted();  // what was loaded is committed
   return c;
 }
 
@@ -65,7 +121,7 @@ absl::Status Compressor::Reload(Db& db) {
     }
     const std::string dict = s.ColumnBlob(1);
     kinds_[k]->dict_id = static_cast<uint32_t>(s.ColumnInt(0));
-    kinds_[k]->cdict = ZSTD_createCDict(dict.data(), dict.size(), options_.level);
+    kinds_[k]->cdict = MakeCDict(dict, options_.level);
     if (kinds_[k]->cdict == nullptr) return absl::InternalError("cannot load a compression dictionary");
   }
   return absl::OkStatus();
@@ -76,15 +132,28 @@ bool Compressor::has_dictionary(ValueKind kind) const { return kinds_[static_cas
 Encoded Compressor::Encode(ValueKind kind, std::string_view value) {
   Kind& k = *kinds_[static_cast<int>(kind)];
   if (k.cdict == nullptr) k.stored_since_attempt += static_cast<int64_t>(value.size());
-  if (value.size() < kMinCompressible) return Encoded{false, value};
-  buffer_.resize(ZSTD_compressBound(value.size()));
-  const size_t n = k.cdict != nullptr
-                       ? ZSTD_compress_usingCDict(cctx_, buffer_.data(), buffer_.size(), value.data(), value.size(),
-                                                  k.cdict)
-                       : ZSTD_compressCCtx(cctx_, buffer_.data(), buffer_.size(), value.data(), value.size(),
-                                           options_.level);
-  if (ZSTD_isError(n) || n >= value.size()) return Encoded{false, value};
-  return Encoded{true, std::string_view(buffer_.data(), n)};
+  if (!Compress(cctx_, k.cdict.get(), options_.level, value, &buffer_)) return Encoded{false, value};
+  return Encoded{true, buffer_};
+}
+
+Encoded Compressor::Encode(ValueKind kind, std::string_view value, const PreEncoded& pre) {
+  Kind& k = *kinds_[static_cast<int>(kind)];
+  if (!pre.ready || pre.dict_id != k.dict_id) return Encode(kind, value);
+  if (k.cdict == nullptr) k.stored_since_attempt += static_cast<int64_t>(value.size());
+  if (!pre.compressed) return Encoded{false, value};
+  return Encoded{true, pre.frame};
+}
+
+void Compressor::PublishCommitted() {
+  if (published_once_ && published_[0] == kinds_[0]->dict_id && published_[1] == kinds_[1]->dict_id) return;
+  published_once_ = true;
+  auto dicts = std::make_shared<RecordEncoder::Dictionaries>();
+  for (int k = 0; k < 2; ++k) {
+    dicts->id[k] = kinds_[k]->dict_id;
+    dicts->cdict[k] = kinds_[k]->cdict;
+    published_[k] = kinds_[k]->dict_id;
+  }
+  encoder_->Publish(std::move(dicts));
 }
 
 absl::StatusOr<bool> Compressor::MaybeTrain(Db& db, int64_t now_ms) {
@@ -142,7 +211,8 @@ absl::StatusOr<bool> Compressor::Train(Db& db, ValueKind which, int64_t now_ms) 
                       .Bind(5, static_cast<int64_t>(samples.size()))
                       .BindBlob(6, dict)
                       .Run());
-  kind.cdict = ZSTD_createCDict(dict.data(), dict.size(), options_.level);
+  kind.cdict = MakeCDict(dict, options_.level);
+  if (kind.cdict == nullptr) return absl::InternalError("cannot load a compression dictionary");
   kind.dict_id = id;
   spdlog::info("compression dictionary trained kind={} id={} bytes={} samples={} sample_bytes={} ms={}", name, id,
                n, sizes.size(), samples.size(), absl::ToInt64Milliseconds(absl::Now() - start));

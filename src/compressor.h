@@ -11,7 +11,13 @@
 // transaction; later values use it. Older rows keep theirs: every frame
 // names its dictionary, so old rows stay readable.
 //
-// Thread-safety: belongs to the writer thread.
+// Compression is the writer's heaviest CPU work after SQLite itself, so it
+// is done before the writer where it can: a RecordEncoder (encoder())
+// compresses records on the producers' threads with the dictionaries the
+// writer last committed, and Encode() then takes those forms as they are.
+//
+// Thread-safety: a Compressor belongs to the writer thread; its
+// RecordEncoder may be used from any thread.
 #ifndef CCO_SRC_COMPRESSOR_H_
 #define CCO_SRC_COMPRESSOR_H_
 
@@ -20,11 +26,15 @@
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "src/record.h"
 #include "src/sqlite.h"
 
 struct ZSTD_CCtx_s;
+struct ZSTD_CDict_s;
 
 namespace cco {
 
@@ -42,6 +52,32 @@ struct Encoded {
   std::string_view bytes;  // valid until the next Encode
 };
 
+// Compresses records' stored values away from the writer thread, with the
+// newest dictionary of each kind that the writer has committed (published
+// by the Compressor after each commit). Thread-safe: each thread compresses
+// with its own zstd context; the dictionaries are shared read-only.
+class RecordEncoder {
+ public:
+  explicit RecordEncoder(int level) : level_(level) {}
+
+  // Fills rec.raw_encoded and, for a message, rec.content_encoded with what
+  // the writer would store for them right now.
+  void Encode(LineRecord& rec) const;
+
+ private:
+  friend class Compressor;
+  struct Dictionaries {
+    uint32_t id[2] = {0, 0};
+    std::shared_ptr<::ZSTD_CDict_s> cdict[2];
+  };
+  void Publish(std::shared_ptr<const Dictionaries> dictionaries);
+  std::shared_ptr<const Dictionaries> dictionaries() const;
+
+  const int level_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Dictionaries> dictionaries_ ABSL_GUARDED_BY(mu_);
+};
+
 class Compressor {
  public:
   // Loads the newest dictionary of each kind from `db` (which must have the
@@ -52,6 +88,15 @@ class Compressor {
   // Compresses `value` (with the kind's dictionary when there is one). Values
   // that compression would not shrink come back as they are.
   Encoded Encode(ValueKind kind, std::string_view value);
+  // The same, taking `pre` as it is when it was made (by encoder()) with the
+  // dictionary Encode would use now.
+  Encoded Encode(ValueKind kind, std::string_view value, const PreEncoded& pre);
+
+  // Compresses records on other threads with the committed dictionaries.
+  std::shared_ptr<RecordEncoder> encoder() const { return encoder_; }
+  // Called after the writer's transaction committed: from now on encoder()
+  // uses the dictionaries trained in it.
+  void PublishCommitted();
 
   // Trains the dictionary of each kind that has none once enough of it is
   // stored, inside the caller's open transaction. Returns true when a
@@ -71,6 +116,9 @@ class Compressor {
 
   CompressorOptions options_;
   std::unique_ptr<Kind> kinds_[2];
+  std::shared_ptr<RecordEncoder> encoder_;
+  uint32_t published_[2] = {0, 0};  // the dictionary ids encoder_ has
+  bool published_once_ = false;
   ::ZSTD_CCtx_s* cctx_ = nullptr;
   std::string buffer_;
 };

@@ -63,6 +63,19 @@ struct ToolResult {
 
 enum class RecordKind { kMessage, kEvent, kQuarantine };
 
+// A stored value (a line's raw bytes, a message's searchable text)
+// compressed before it reaches the writer (RecordEncoder, compressor.h), on
+// the producer's thread, so the writer thread only binds it. The writer
+// uses it only when it was made with the dictionary the writer itself would
+// use now; otherwise (ready false, or a dictionary trained or forgotten
+// since) it compresses the value itself.
+struct PreEncoded {
+  bool ready = false;
+  bool compressed = false;  // frame holds one zstd frame; else the value is stored as it is
+  uint32_t dict_id = 0;     // the dictionary it was compressed with (0: none)
+  std::string frame;
+};
+
 struct LineRecord {
   RecordKind kind = RecordKind::kEvent;
   int64_t offset = 0;     // byte offset of the line in the file
@@ -108,6 +121,11 @@ struct LineRecord {
   // Quarantine.
   std::string reason;
   bool raw_truncated = false;
+
+  // `raw` and (messages) `content` as they will be stored, when compressed
+  // before the writer.
+  PreEncoded raw_encoded;
+  PreEncoded content_encoded;
 };
 
 // Where a file sits in the roots, derived from its path alone.

@@ -71,6 +71,7 @@ class SqliteStore : public Store {
   absl::Status RecordWalk(const WalkProgress& walk) override;
   absl::Status Checkpoint() override;
   void ReleaseMemory() override { sqlite3_db_release_memory(db_.get()); }
+  std::shared_ptr<const RecordEncoder> encoder() const override { return compressor_->encoder(); }
   absl::StatusOr<bool> Maintain() override;
 
  private:
@@ -412,8 +413,8 @@ void BindMessageFields(Stmt& s, int base, const LineRecord& rec, Compressor& com
   } else {
     s.BindNull(base + 10).BindNull(base + 11).BindNull(base + 12).BindNull(base + 13);
   }
-  BindValue(s, base + 14, compressor.Encode(ValueKind::kText, rec.content));
-  BindValue(s, base + 15, compressor.Encode(ValueKind::kLine, rec.raw));
+  BindValue(s, base + 14, compressor.Encode(ValueKind::kText, rec.content, rec.content_encoded));
+  BindValue(s, base + 15, compressor.Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
 }
 
 }  // namespace
@@ -520,7 +521,7 @@ absl::Status SqliteStore::EventSeenAgain(const LineRecord& rec, const FileRow& f
         .Bind(7, rec.type)
         .BindTextOrNull(8, rec.subtype)
         .BindOptional(9, rec.timestamp_ms);
-    BindValue(u, 10, compressor_->Encode(ValueKind::kLine, rec.raw));
+    BindValue(u, 10, compressor_->Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
     RETURN_IF_ERROR(u.Run());
     ++stats->revisions;
   }
@@ -579,7 +580,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
           .BindTextOrNull(9, rec.subtype)
           .BindOptional(10, rec.timestamp_ms)
           .Bind(12, file.stream_id);
-      BindValue(s, 11, compressor_->Encode(ValueKind::kLine, rec.raw));
+      BindValue(s, 11, compressor_->Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
         if (!rec.uuid.empty()) return EventSeenAgain(rec, file, generation, ctx, stats);
@@ -602,7 +603,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
           .Bind(9, rec.raw_truncated ? 1 : 0)
           .Bind(10, Now())
           .Bind(11, file.stream_id);
-      BindValue(s, 8, compressor_->Encode(ValueKind::kLine, rec.raw));
+      BindValue(s, 8, compressor_->Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
         ++stats->duplicates;
@@ -775,6 +776,7 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
     RETURN_IF_ERROR(ForgetRolledBack());
     return status;
   }
+  compressor_->PublishCommitted();
   stats->Add(local);
   return absl::OkStatus();
 }
@@ -793,6 +795,7 @@ absl::StatusOr<bool> SqliteStore::Maintain() {
     RETURN_IF_ERROR(ForgetRolledBack());
     return status;
   }
+  compressor_->PublishCommitted();
   return more;
 }
 

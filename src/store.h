@@ -7,6 +7,7 @@
 #define CCO_SRC_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "src/record.h"
 
 namespace cco {
+
+class RecordEncoder;
 
 // What one commit (or a whole run) did.
 struct CommitStats {
@@ -100,6 +103,11 @@ class Store {
   // cache), when the writer goes idle. Never fails; the default has nothing
   // to give.
   virtual void ReleaseMemory() {}
+
+  // Prepares records on the producers' threads so that Commit has less to
+  // do (compresses their stored values: RecordEncoder in compressor.h).
+  // Thread-safe; null when the store has nothing to prepare.
+  virtual std::shared_ptr<const RecordEncoder> encoder() const { return nullptr; }
 };
 
 }  // namespace cco

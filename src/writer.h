@@ -132,6 +132,7 @@ class Writer {
   void GiveBackMemory();
 
   std::unique_ptr<Store> store_;  // writer thread only
+  const std::shared_ptr<const RecordEncoder> encoder_;  // any thread (null: the store compresses)
   bool maintenance_pending_ = true;  // writer thread only: Store::Maintain has more to do
   const WriterOptions options_;
 
