@@ -29,7 +29,7 @@ constexpr int kBatchRows = 4096;
 constexpr char kClearDerived[] =
     "DELETE FROM usage_winners; DELETE FROM token_rollups; DELETE FROM token_rollups_hourly;"
     " DELETE FROM session_token_rollups; DELETE FROM analytics; DELETE FROM tool_executions;"
-    " DELETE FROM pending_titles;";
+    " DELETE FROM pending_titles; DELETE FROM usage_limits;";
 
 // The store's per-message counters are recomputed here too (cheap, and a
 // rederive should leave nothing that a recompute would not give).

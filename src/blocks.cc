@@ -76,6 +76,23 @@ absl::StatusOr<std::vector<BlockEntry>> ReadEntries(Db& db, int64_t from_ms) {
   return out;
 }
 
+// The reset time of the last usage-limit notice inside each block (its
+// start to its end), as ccusage shows the last one among a block's entries.
+absl::Status AttachUsageLimits(Db& db, std::vector<BillingBlock>& blocks) {
+  if (blocks.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT timestamp_ms, reset_ms FROM usage_limits WHERE reset_ms IS NOT NULL"
+                                      " AND timestamp_ms >= ? AND timestamp_ms < ? ORDER BY timestamp_ms"));
+  s.Bind(1, blocks.front().start_ms).Bind(2, blocks.back().end_ms);
+  size_t i = 0;
+  return s.ForEachRow([&](const Stmt& r) {
+    const int64_t at = r.ColumnInt(0);
+    while (i < blocks.size() && (blocks[i].is_gap || blocks[i].end_ms <= at)) ++i;
+    if (i == blocks.size()) return false;
+    if (at >= blocks[i].start_ms) blocks[i].usage_limit_reset_ms = r.ColumnInt(1);
+    return true;
+  });
+}
+
 }  // namespace
 
 std::string IsoUtcMs(int64_t ms) {
@@ -131,6 +148,7 @@ std::optional<Projection> ProjectionOf(const BillingBlock& block, int64_t now_ms
 absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& q) {
   ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, std::numeric_limits<int64_t>::min()));
   std::vector<BillingBlock> all = IdentifyBlocks(entries, q.now_ms, q.session_ms);
+  RETURN_IF_ERROR(AttachUsageLimits(db, all));
   std::vector<BillingBlock> out;
   for (BillingBlock& b : all) {
     const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(b.start_ms), q.tz);
@@ -180,7 +198,10 @@ absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_
     if (start.has_value() || everything) {
       std::vector<BlockEntry> chain(entries.begin() + static_cast<std::ptrdiff_t>(start.value_or(0)), entries.end());
       for (BillingBlock& b : IdentifyBlocks(chain, now_ms, session_ms)) {
-        if (b.is_active) return std::move(b);
+        if (!b.is_active) continue;
+        std::vector<BillingBlock> one = {std::move(b)};
+        RETURN_IF_ERROR(AttachUsageLimits(db, one));
+        return std::move(one.front());
       }
       return std::nullopt;
     }

@@ -8,6 +8,7 @@
 #include "src/hash.h"
 #include "src/status.h"
 #include "src/text.h"
+#include "src/usage_limit.h"
 
 namespace cco {
 
@@ -79,6 +80,10 @@ absl::Status SqliteDeriver::Prepare() {
     slot.emplace(std::move(s));
     return absl::OkStatus();
   };
+  RETURN_IF_ERROR(prep(upsert_usage_limit_,
+                       "INSERT OR REPLACE INTO usage_limits(message_id, conversation_id, timestamp_ms, reset_ms, text)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)"));
+  RETURN_IF_ERROR(prep(delete_usage_limit_, "DELETE FROM usage_limits WHERE message_id = ?1"));
   RETURN_IF_ERROR(prep(add_rollup_,
                        "INSERT INTO analytics(bucket_ms, project_id, model, metric, value)"
                        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(bucket_ms, project_id, model, metric)"
@@ -202,6 +207,14 @@ absl::Status SqliteDeriver::OnMessage(const LineRecord& rec, const RowContext& c
   for (const ToolUse& use : rec.tool_uses) RETURN_IF_ERROR(OnToolUse(use, rec, ctx));
   for (const ToolResult& result : rec.tool_results) RETURN_IF_ERROR(OnToolResult(result, rec, ctx));
   if (rec.usage_copy.has_value()) RETURN_IF_ERROR(ApplyUsage(*rec.usage_copy, rec, "message", ctx));
+  if (std::optional<UsageLimitNotice> limit = UsageLimitOf(rec); limit.has_value()) {
+    RETURN_IF_ERROR(upsert_usage_limit_->Bind(1, ctx.row_id)
+                        .Bind(2, ctx.conversation_id)
+                        .Bind(3, limit->timestamp_ms)
+                        .BindOptional(4, limit->reset_ms)
+                        .Bind(5, limit->text)
+                        .Run());
+  }
   // A summary elsewhere may have named this message as its leaf.
   if (!rec.uuid.empty()) {
     Stmt& sel = *select_pending_titles_;
@@ -228,6 +241,8 @@ absl::Status SqliteDeriver::OnMessageRevised(const LineRecord& rec, const RowCon
                               old.type == "assistant" ? old.model : std::string(),
                               absl::StrCat("messages:", old.type), -1));
   }
+  // A notice the row showed goes; the revision's own is derived below.
+  RETURN_IF_ERROR(delete_usage_limit_->Bind(1, ctx.row_id).Run());
   // Tool uses and results this row holds are re-derived from the revision
   // (OnToolUse/OnToolResult recognise the row as theirs); usage offers the
   // revision's copy to its slot.

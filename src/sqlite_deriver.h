@@ -83,6 +83,7 @@ class SqliteDeriver {
   std::optional<Stmt> select_execution_, upsert_execution_;
   std::optional<Stmt> insert_pending_title_, select_pending_titles_, select_leaf_conversations_;
   std::optional<Stmt> select_title_, update_title_;
+  std::optional<Stmt> upsert_usage_limit_, delete_usage_limit_;
 };
 
 }  // namespace cco

@@ -7,12 +7,15 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "src/blocks.h"
 #include "src/sqlite.h"
+#include "src/usage_limit.h"
 #include "tests/test_support.h"
 
 namespace cco::testing {
@@ -144,6 +147,7 @@ void ExpectSameBlock(const JBlock& ref, const JBlock& got, const std::string& wh
   EXPECT_EQ(got.has_limit_status, ref.has_limit_status);
   EXPECT_EQ(got.limit, ref.limit);
   EXPECT_EQ(got.limit_status, ref.limit_status);
+  EXPECT_EQ(got.reset, ref.reset);
 }
 
 std::map<std::string, JBlock> ById(const std::vector<JBlock>& blocks) {
@@ -347,6 +351,44 @@ TEST(BlocksQuery, ActiveBlockReadBackEqualsTheFullHistorysAtEveryMoment) {
     ASSERT_TRUE((*one)->projection.has_value() == all->front().projection.has_value());
   }
   EXPECT_GT(active, 50);
+}
+
+TEST(UsageLimit, ResetTimesOfBothShapes) {
+  const int64_t line = 1'764'550'000'000;  // 2025-12-01T00:46:40Z
+  EXPECT_EQ(ParseUsageLimitReset("Claude AI usage limit reached|1764570000", line), 1'764'570'000'000);
+  // 3pm in Los Angeles (UTC-8 in December) after 2025-11-30 16:46 local: 23:00Z that day.
+  EXPECT_EQ(ParseUsageLimitReset("You've hit your limit \xC2\xB7 resets 3pm (America/Los_Angeles)", line),
+            1'764'543'600'000 + 86'400'000);
+  // 2:30am Berlin (UTC+1) after 01:46 local: 01:30Z.
+  EXPECT_EQ(ParseUsageLimitReset("5-hour limit reached \xE2\x88\x99 resets 2:30am (Europe/Berlin)", line),
+            1'764'552'600'000);
+  EXPECT_EQ(ParseUsageLimitReset("5-hour limit reached \xE2\x88\x99 resets 2pm", line), std::nullopt);
+  EXPECT_EQ(ParseUsageLimitReset("resets 2pm (Not/AZone)", line), std::nullopt);
+  EXPECT_EQ(ParseUsageLimitReset("Claude AI usage limit reached|soon", line), std::nullopt);
+}
+
+TEST(UsageLimit, OnlyClaudeCodesOwnNoticesAreStoredWithTheirReset) {
+  TempDir dir;
+  const std::string session = "b10c0000-0000-4000-8000-0000000000aa";
+  auto line = [&](int n, const std::string& model, bool api_error, const std::string& text) {
+    return absl::StrCat(R"({"type":"assistant","sessionId":")", session, R"(","uuid":"b10c0000-0000-4000-8000-00000000010)",
+                        n, R"(","timestamp":"2025-12-01T00:46:40.000Z",)", api_error ? R"("isApiErrorMessage":true,)" : "",
+                        R"("message":{"id":"msg_l)", n, R"(","model":")", model,
+                        R"(","role":"assistant","content":[{"type":"text","text":")", text,
+                        R"("}],"usage":{"input_tokens":0,"output_tokens":0}}})", "\n");
+  };
+  WriteFile(dir / ("projects/-home-u-limits/" + session + ".jsonl"),
+            line(1, "<synthetic>", true, "Claude AI usage limit reached|1764570000") +
+                line(2, "<synthetic>", true, "You've hit your limit \u00b7 resets 3pm (America/Los_Angeles)") +
+                line(3, "claude-sonnet-4-5", false, "Claude AI usage limit reached|1764570000") +
+                line(4, "<synthetic>", true, "API Error: 500"));
+  const std::string db = dir / "l.db";
+  CommandResult r = RunCco({"replay", dir / "projects", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The model's own words quoting a notice are not one; an API error is not one.
+  EXPECT_EQ(QueryRows(db, "SELECT reset_ms, text FROM usage_limits ORDER BY message_id"),
+            "1764570000000|Claude AI usage limit reached|1764570000\n"
+            "1764630000000|You've hit your limit \xC2\xB7 resets 3pm (America/Los_Angeles)");
 }
 
 TEST(BlocksCli, BadValuesAreUsageErrors) {
