@@ -157,6 +157,25 @@ std::vector<CommandHelp> BuildCommands() {
                  "IP address to listen on (default 127.0.0.1). Anything but a loopback address prints a warning "
                  "and requires a token on every request: $CCO_SERVE_TOKEN, else a new one printed in the URL "
                  "(?token=…, then kept in a cookie)."}}});
+  c.push_back({"statusline", "", {},
+               "Claude Code's status line: model, costs, the active block, context and plan usage",
+               "Claude Code's statusLine command (see the README for the settings.json snippet). Reads the JSON "
+               "Claude Code pipes on stdin (session_id, model, cost, context_window, rate_limits; unknown fields "
+               "are ignored, an empty or invalid payload is an empty one) and prints one line: model, context used, "
+               "the plan's 5-hour and 7-day usage with their resets (when the payload has rate_limits), this "
+               "session's cost, today's cost, the active billing block's cost, time left and burn rate, a usage "
+               "limit in force with its reset time, and `cco watch not running` when no service holds the "
+               "database. Colours by thresholds (NO_COLOR or --no-color: none). Reads the database read-only "
+               "through its indexes, never a transcript; one process, no children; SIGTERM or SIGPIPE end it at "
+               "once. Past its deadline it prints the last good line of the session (kept under "
+               "$XDG_RUNTIME_DIR/cco, else beside the database) instead of waiting. Always exits 0 with a line, "
+               "but for a bad flag (exit 2).",
+               {Db(),
+                {"tz", "ZONE", "Time zone of today and of reset times (default: the system zone)."},
+                {"warn", "PERCENT", "Yellow from this percentage of context or plan usage on (default 50)."},
+                {"critical", "PERCENT", "Red from this percentage on (default 80)."},
+                {"no-color", "", "No colour (also when NO_COLOR is set)."},
+                {"deadline-ms", "N", "Print the last good line after N ms instead of waiting (default 100)."}}});
   c.push_back({"check", "", {},
                "verify the database against a recompute",
                "PRAGMA integrity_check (and every stored value decodes), PRAGMA foreign_key_check, FTS5's "
