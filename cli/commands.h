@@ -39,6 +39,7 @@ int RunReport(const std::vector<std::string>& args);
 int RunCheck(const std::vector<std::string>& args);
 int RunRederive(const std::vector<std::string>& args);
 int RunStatusline(const std::vector<std::string>& args);  // cli/statusline_command.cc
+int RunTop(const std::vector<std::string>& args);         // cli/top_command.cc
 // Conversations and operations (conversation_commands.cc, ops_commands.cc).
 int RunShow(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);

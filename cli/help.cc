@@ -176,6 +176,17 @@ std::vector<CommandHelp> BuildCommands() {
                 {"critical", "PERCENT", "Red from this percentage on (default 80)."},
                 {"no-color", "", "No colour (also when NO_COLOR is set)."},
                 {"deadline-ms", "N", "Print the last good line after N ms instead of waiting (default 100)."}}});
+  c.push_back({"top", "", {},
+               "a live view: the active block, burn rate, cost by model, active sessions, tool errors",
+               "A terminal view refreshed every second: the active billing block with a bar against the token "
+               "limit and its projection, time left and burn rate; a usage limit in force with its reset time; "
+               "tokens and cost by model for today (d), the last 7 days (w) or this month (m); sessions active in "
+               "the last 10 minutes with their project and cost; recent tool errors. q (or Esc) quits. Resizes "
+               "with the terminal; NO_COLOR turns colour off. Reads the database read-only (rollups and indexes), "
+               "so it costs milliseconds a refresh while the service writes.",
+               {Db(),
+                {"tz", "ZONE", "Time zone of days and clock times (default: the system zone)."},
+                {"token-limit", "N", "Tokens allowed per block for the bar, or max (default: the most any completed block used)."}}});
   c.push_back({"check", "", {},
                "verify the database against a recompute",
                "PRAGMA integrity_check (and every stored value decodes), PRAGMA foreign_key_check, FTS5's "

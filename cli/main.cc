@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
   if (command == "restore") return cco::RunRestore(rest);
   if (command == "optimize") return cco::RunOptimize(rest);
   if (command == "statusline") return cco::RunStatusline(rest);
+  if (command == "top") return cco::RunTop(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

@@ -1,0 +1,274 @@
+// `cco top`: a live terminal view, refreshed every second, of what the
+// database that `cco watch` keeps says now: the active billing block against
+// a token limit with its projection and burn rate, a period's tokens and
+// cost by model, sessions active in the last minutes, recent tool errors and
+// a usage limit in force. ncurses draws it (resizes, any terminal terminfo
+// knows, over ssh); NO_COLOR turns colour off. Read-only, through indexes
+// and rollups: a refresh costs milliseconds however long the history.
+#include <curses.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/format.h"
+#include "cli/help.h"
+#include "cli/now.h"
+#include "cli/time_zone.h"
+#include "src/blocks.h"
+#include "src/daemon/paths.h"
+#include "src/reader.h"
+#include "src/usage_limit.h"
+
+namespace cco {
+namespace {
+
+enum class Span { kToday, kWeek, kMonth };
+
+struct ModelRow {
+  std::string model;
+  int64_t tokens = 0;
+  int64_t cost_nanousd = 0;
+};
+
+struct SessionRow {
+  std::string session;
+  std::string project;
+  int64_t last_ms = 0;
+  int64_t cost_nanousd = 0;
+};
+
+struct ErrorRow {
+  int64_t at_ms = 0;
+  std::string tool;
+  std::string output;
+};
+
+// One refresh's answers.
+struct View {
+  int64_t now_ms = 0;
+  std::optional<BillingBlock> block;
+  std::vector<ModelRow> models;
+  std::vector<SessionRow> sessions;
+  std::vector<ErrorRow> errors;
+  std::optional<UsageLimitNotice> limit;
+  std::string problem;  // a query that failed, said on the screen
+};
+
+constexpr int64_t kActiveSessionMs = 10 * 60 * 1000;
+
+absl::Status Load(Reader& reader, Db& db, Span span, const absl::TimeZone& tz, int64_t now_ms, View* v) {
+  v->now_ms = now_ms;
+  ASSIGN_OR_RETURN(v->block, reader.ActiveBlock(now_ms, kDefaultSessionMs));
+  const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_ms), tz);
+  absl::CivilDay first = today;
+  if (span == Span::kWeek) first = today - 6;
+  if (span == Span::kMonth) first = absl::CivilDay(absl::CivilMonth(today));
+  ASSIGN_OR_RETURN(Stmt m, db.Prepare("SELECT model, sum(input_tokens + output_tokens + cache_creation_tokens +"
+                                      " cache_read_tokens), sum(cost_nanousd) FROM token_rollups"
+                                      " WHERE bucket_ms >= ? AND bucket_ms < ? GROUP BY model"
+                                      " HAVING sum(api_calls) > 0 ORDER BY 3 DESC, 1"));
+  m.Bind(1, absl::ToUnixMillis(absl::FromCivil(first, tz))).Bind(2, absl::ToUnixMillis(absl::FromCivil(today + 1, tz)));
+  v->models.clear();
+  RETURN_IF_ERROR(m.ForEachRow([&](const Stmt& r) {
+    v->models.push_back({r.ColumnText(0), r.ColumnInt(1), r.ColumnInt(2)});
+    return true;
+  }));
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare(
+                               "SELECT w.report_session, coalesce(p.cwd, p.dir_name), max(w.timestamp_ms),"
+                               " (SELECT sum(cost_nanousd) FROM session_token_rollups t"
+                               "   WHERE t.report_session = w.report_session)"
+                               " FROM usage_winners w INDEXED BY usage_winners_time JOIN projects p ON p.id = w.project_id"
+                               " WHERE w.timestamp_ms >= ? AND w.timestamp_ms <= ?"
+                               " GROUP BY w.report_session ORDER BY 3 DESC LIMIT 20"));
+  s.Bind(1, now_ms - kActiveSessionMs).Bind(2, now_ms);
+  v->sessions.clear();
+  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
+    v->sessions.push_back({r.ColumnText(0), r.ColumnText(1), r.ColumnInt(2), r.ColumnInt(3)});
+    return true;
+  }));
+  ASSIGN_OR_RETURN(Stmt e, db.Prepare("SELECT started_ms, coalesce(tool_name, '?'), coalesce(output, '')"
+                                      " FROM tool_executions WHERE status = 'error' AND started_ms <= ?"
+                                      " ORDER BY started_ms DESC LIMIT 8"));
+  e.Bind(1, now_ms);
+  v->errors.clear();
+  RETURN_IF_ERROR(e.ForEachRow([&](const Stmt& r) {
+    v->errors.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2)});
+    return true;
+  }));
+  ASSIGN_OR_RETURN(v->limit, CurrentUsageLimit(db, now_ms));
+  return absl::OkStatus();
+}
+
+std::string Usd(int64_t nano) { return absl::StrFormat("$%.2f", static_cast<double>(nano) / 1e9); }
+
+std::string Left(int64_t ms) {
+  const int64_t minutes = std::max<int64_t>(0, (ms + 30'000) / 60'000);
+  return absl::StrFormat("%dh %02dm", minutes / 60, minutes % 60);
+}
+
+// One line, cut to the screen's width (printing past it would wrap).
+void Line(int y, const std::string& text, int attrs = 0) {
+  if (y >= LINES) return;
+  if (attrs != 0) attron(attrs);
+  mvaddnstr(y, 0, text.c_str(), std::max(0, COLS));
+  if (attrs != 0) attroff(attrs);
+}
+
+// Colour pairs: 1 ok, 2 warning, 3 over; 0 when colour is off.
+int Level(bool color, double percent) {
+  if (!color) return 0;
+  return COLOR_PAIR(percent >= 100 ? 3 : percent >= 80 ? 2 : 1);
+}
+
+void Draw(const View& v, Span span, std::optional<int64_t> limit, const absl::TimeZone& tz, bool color) {
+  erase();
+  int y = 0;
+  const char* span_name = span == Span::kToday ? "today" : span == Span::kWeek ? "last 7 days" : "this month";
+  Line(y++, absl::StrCat("cco top  ", absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(v.now_ms), tz),
+                         "   [d]ay [w]eek [m]onth  [q]uit"),
+       A_BOLD);
+  ++y;
+  if (v.block.has_value()) {
+    const BillingBlock& b = *v.block;
+    Line(y++, absl::StrCat("Active block  ", absl::FormatTime("%H:%M", absl::FromUnixMillis(b.start_ms), tz), " - ",
+                           absl::FormatTime("%H:%M", absl::FromUnixMillis(b.end_ms), tz), "   ",
+                           Left(b.end_ms - v.now_ms), " left   ", Thousands(b.tokens.total()), " tokens   ",
+                           Usd(b.tokens.cost_nanousd)),
+         A_BOLD);
+    if (limit.has_value() && *limit > 0) {
+      const double used = static_cast<double>(b.tokens.total()) / static_cast<double>(*limit) * 100;
+      const double projected =
+          b.projection ? static_cast<double>(b.projection->total_tokens) / static_cast<double>(*limit) * 100 : used;
+      const int width = std::max(10, COLS - 30);
+      std::string bar(static_cast<size_t>(width), '.');
+      const int filled = std::min(width, static_cast<int>(used / 100 * width));
+      const int mark = std::min(width - 1, static_cast<int>(projected / 100 * width));
+      for (int i = 0; i < filled; ++i) bar[static_cast<size_t>(i)] = '#';
+      if (mark >= filled) bar[static_cast<size_t>(mark)] = '|';
+      Line(y++, absl::StrFormat("[%s] %5.1f%% of %s", bar, used, Thousands(*limit)), Level(color, projected));
+      if (b.projection) {
+        Line(y++, absl::StrFormat("Projected at its end: %s tokens (%.1f%% of the limit), $%.2f", Thousands(b.projection->total_tokens),
+                                  projected, b.projection->total_cost_usd),
+             Level(color, projected));
+      }
+    }
+    if (b.burn_rate) {
+      Line(y++, absl::StrFormat("Burn rate: %s tokens/min, $%.2f/hour", Thousands(static_cast<int64_t>(b.burn_rate->tokens_per_minute + 0.5)),
+                                b.burn_rate->cost_per_hour_usd));
+    }
+  } else {
+    Line(y++, "No active block (no usage in the last 5 hours).");
+  }
+  if (v.limit.has_value() && v.limit->reset_ms) {
+    Line(y++, absl::StrCat("Usage limit reached; resets ", absl::FormatTime("%a %H:%M", absl::FromUnixMillis(*v.limit->reset_ms), tz)),
+         color ? COLOR_PAIR(3) | A_BOLD : A_BOLD);
+  }
+  ++y;
+  Line(y++, absl::StrCat("Tokens and cost by model, ", span_name), A_BOLD);
+  int64_t tokens = 0, cost = 0;
+  for (const ModelRow& m : v.models) {
+    Line(y++, absl::StrFormat("  %-34s %15s %10s", m.model.empty() ? "(none)" : m.model, Thousands(m.tokens), Usd(m.cost_nanousd)));
+    tokens += m.tokens;
+    cost += m.cost_nanousd;
+  }
+  Line(y++, absl::StrFormat("  %-34s %15s %10s", "total", Thousands(tokens), Usd(cost)));
+  ++y;
+  Line(y++, "Sessions active in the last 10 minutes", A_BOLD);
+  if (v.sessions.empty()) Line(y++, "  none");
+  for (const SessionRow& s : v.sessions) {
+    Line(y++, absl::StrFormat("  %s  %-8.8s  %10s  %s", absl::FormatTime("%H:%M", absl::FromUnixMillis(s.last_ms), tz),
+                              s.session, Usd(s.cost_nanousd), s.project));
+  }
+  ++y;
+  Line(y++, "Recent tool errors", A_BOLD);
+  if (v.errors.empty()) Line(y++, "  none");
+  for (const ErrorRow& e : v.errors) {
+    std::string out = e.output;
+    std::replace(out.begin(), out.end(), '\n', ' ');
+    std::replace(out.begin(), out.end(), '\t', ' ');
+    Line(y++, absl::StrFormat("  %s  %-10s %s", absl::FormatTime("%m-%d %H:%M", absl::FromUnixMillis(e.at_ms), tz), e.tool, out));
+  }
+  if (!v.problem.empty()) Line(LINES - 1, v.problem, A_REVERSE);
+  refresh();
+}
+
+int TopUsage(const std::string& message) {
+  std::fprintf(stderr, "cco top: %s (see cco help top)\n", message.c_str());
+  return kExitUsage;
+}
+
+}  // namespace
+
+int RunTop(const std::vector<std::string>& argv) {
+  auto args = ParseArgs(argv, FlagsFor("top"));
+  if (!args.ok()) return TopUsage(std::string(args.status().message()));
+  auto zone = ResolveReportZone(args->Get("tz"));
+  if (!zone.ok()) return TopUsage(std::string(zone.status().message()));
+  if (!CommandNowMs().ok()) return TopUsage(std::string(CommandNowMs().status().message()));
+  auto db_path = ResolveDbPath(args->Get("db"));
+  if (!db_path.ok()) return TopUsage(std::string(db_path.status().message()));
+  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(*db_path);
+  if (!reader.ok()) return ReportFailure(reader.status(), "cco top");
+
+  std::optional<int64_t> limit;
+  const std::string limit_text = args->Get("token-limit", "max");
+  if (limit_text == "max") {
+    BlocksQuery all;
+    all.now_ms = *CommandNowMs();
+    absl::StatusOr<std::vector<BillingBlock>> blocks = (*reader)->Blocks(all);
+    if (!blocks.ok()) return ReportFailure(blocks.status(), "cco top");
+    if (int64_t max = MaxCompletedBlockTokens(*blocks); max > 0) limit = max;
+  } else {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(limit_text, &n) || n <= 0) {
+      return TopUsage(absl::StrCat("--token-limit '", limit_text, "' is not a positive number of tokens or max"));
+    }
+    limit = n;
+  }
+
+  initscr();
+  cbreak();
+  noecho();
+  keypad(stdscr, TRUE);
+  curs_set(0);
+  const bool color = has_colors() && std::getenv("NO_COLOR") == nullptr;
+  if (color) {
+    start_color();
+    use_default_colors();
+    init_pair(1, COLOR_GREEN, -1);
+    init_pair(2, COLOR_YELLOW, -1);
+    init_pair(3, COLOR_RED, -1);
+  }
+  timeout(1000);  // getch waits at most a second: the refresh period
+  Span span = Span::kToday;
+  View view;
+  for (;;) {
+    view.problem.clear();
+    absl::StatusOr<int64_t> now = CommandNowMs();
+    if (absl::Status s = Load(**reader, (*reader)->db(), span, zone->tz, now.value_or(0), &view); !s.ok()) {
+      view.problem = std::string(s.message());
+    }
+    Draw(view, span, limit, zone->tz, color);
+    const int key = getch();
+    if (key == 'q' || key == 'Q' || key == 27) break;
+    if (key == 'd') span = Span::kToday;
+    if (key == 'w') span = Span::kWeek;
+    if (key == 'm') span = Span::kMonth;
+    // KEY_RESIZE: ncurses has updated LINES and COLS; the next Draw fits.
+  }
+  endwin();
+  return kExitOk;
+}
+
+}  // namespace cco
