@@ -12,5 +12,5 @@ CREATE TABLE usage_limits (
 CREATE INDEX usage_limits_time ON usage_limits(timestamp_ms);
 -- Notices stored before this table are found again from the stored lines.
 INSERT INTO rederive_requests(reason)
-  SELECT '0013: usage-limit notices'
+  SELECT '0014: usage-limit notices'
    WHERE EXISTS (SELECT 1 FROM messages WHERE model = '<synthetic>');
