@@ -74,6 +74,13 @@ std::vector<CommandHelp> BuildCommands() {
                 {"reconcile-every", "SECONDS", "Reconcile every root, stat-only, this often (default 300)."},
                 {"batch-delay-ms", "N", "Longest wait before a batch is committed (default 50): bounds live latency."},
                 {"poll", "", "Poll (a stat-only pass every 2 s) instead of using inotify."},
+                {"push-to", "URL",
+                 "Also keep this team server (postgresql://ROLE@HOST/DATABASE) in step: committed rows are pushed "
+                 "as cco push does, within a second; an unreachable server is retried with a backoff (1 s doubling "
+                 "to 30 s) and shown in cco status (rows behind, last success, last error). See docs/team.md."},
+                {"machine", "NAME", "With --push-to: the machine name to push as (as cco push)."},
+                {"usage-only", "", "With --push-to: send usage and metadata only (as cco push)."},
+                PushExclude(),
                 MaxLineBytes(),
                 {"serve", "", "Also serve the dashboard (as cco serve does) from this process, once the database is open."},
                 {"port", "N", "With --serve: TCP port (default 8787; 0: any free port)."},

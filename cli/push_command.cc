@@ -10,12 +10,14 @@
 #include "cli/flags.h"
 #include "cli/format.h"
 #include "cli/help.h"
+#include "cli/push_loop.h"
 #include "src/daemon/paths.h"
 #include "src/json_writer.h"
 #include "src/pg.h"
 #include "src/pg_schema.h"
 #include "src/push.h"
 #include "src/status.h"
+#include "spdlog/spdlog.h"
 
 namespace cco {
 namespace {
@@ -91,6 +93,62 @@ int RunPush(const std::vector<std::string>& argv) {
                 result->user.c_str());
   }
   return kExitOk;
+}
+
+absl::StatusOr<std::unique_ptr<PushLoop>> PushLoop::Start(const std::string& db_path, PushOptions options) {
+  std::unique_ptr<PushLoop> loop(new PushLoop());
+  loop->where_ = RedactedUrl(options.url);
+  ASSIGN_OR_RETURN(loop->pusher_, Pusher::Open(db_path, std::move(options)));
+  loop->thread_ = std::thread([l = loop.get()] { l->Run(); });
+  return loop;
+}
+
+PushLoop::~PushLoop() { Stop(); }
+
+void PushLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool PushLoop::Wait(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, d, [this] { return stop_; });
+  return !stop_;
+}
+
+void PushLoop::Run() {
+  constexpr std::chrono::milliseconds kIdle(200);  // how often the local sequence is looked at
+  constexpr std::chrono::milliseconds kMaxBackoff(30000);
+  std::chrono::milliseconds backoff(1000);
+  std::optional<int64_t> pushed;  // the server's mark after the last success
+  bool failing = false;
+  do {
+    if (pushed.has_value()) {
+      absl::StatusOr<int64_t> local = pusher_->LocalSeq();
+      if (local.ok() && *local <= *pushed) continue;  // nothing new
+    }
+    absl::StatusOr<PushResult> result = pusher_->Push();
+    if (result.ok()) {
+      pushed = result->pushed_seq;
+      backoff = std::chrono::milliseconds(1000);
+      if (failing) spdlog::info("push to {} works again", where_);
+      failing = false;
+      if (result->rows > 0) spdlog::debug("pushed rows={} to {}", result->rows, where_);
+      continue;
+    }
+    // Permission and schema errors need a person; they are retried too (a
+    // lead may fix the registry), at the longest backoff.
+    spdlog::warn("push to {} failed, retrying in {}s error=\"{}\"", where_, backoff.count() / 1000,
+                 result.status().message());
+    failing = true;
+    pushed.reset();
+    if (!Wait(backoff)) break;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  } while (Wait(kIdle));
 }
 
 int RunTeamInit(const std::vector<std::string>& argv) {

@@ -235,6 +235,30 @@ std::string StatusJson(const StatusView& s) {
     j.BeginObject().Field("path", f.path).Field("bytes", f.bytes).Field("waiting_s", f.waiting_s).EndObject();
   }
   j.EndArray();
+  j.Key("push").BeginArray();
+  for (const PushTarget& t : s.push) {
+    j.BeginObject()
+        .Field("server", t.target)
+        .Field("machine", t.machine)
+        .Field("usage_only", t.usage_only)
+        .Field("rows_behind", t.rows_behind)
+        .Field("rows_pushed", t.rows_pushed);
+    j.Key("excluded_projects").BeginArray();
+    for (const std::string& p : t.excluded_projects) j.String(p);
+    j.EndArray();
+    if (t.last_success_ms.has_value()) {
+      j.Field("last_success", IsoMs(*t.last_success_ms));
+    } else {
+      j.Key("last_success").Null();
+    }
+    if (t.last_error.empty()) {
+      j.Key("last_error").Null();
+    } else {
+      j.Field("last_error", t.last_error);
+    }
+    j.EndObject();
+  }
+  j.EndArray();
   if (!s.db_exists) j.Field("note", "no database yet: `cco watch` or `cco rescan` creates it");
   j.EndObject();
   return j.str();
@@ -299,6 +323,14 @@ void PrintText(const StatusView& s) {
                 s.db.last_refusal_ms.has_value() ? IsoMs(*s.db.last_refusal_ms).c_str() : "?",
                 s.db.last_refusal.c_str());
   }
+  for (const PushTarget& t : s.push) {
+    std::printf("push:        %s as %s: %lld rows behind, last success %s%s%s%s\n", t.target.c_str(),
+                t.machine.empty() ? "?" : t.machine.c_str(), static_cast<long long>(t.rows_behind),
+                t.last_success_ms.has_value() ? IsoMs(*t.last_success_ms).c_str() : "never",
+                t.usage_only ? ", usage only" : "",
+                t.excluded_projects.empty() ? "" : absl::StrCat(", excluding ", absl::StrJoin(t.excluded_projects, ", ")).c_str(),
+                t.last_error.empty() ? "" : absl::StrCat("; last attempt failed: ", t.last_error).c_str());
+  }
   if (!s.skipped.empty()) {
     std::printf("skipped:     %zu paths below the roots cannot be read\n", s.skipped.size());
     for (size_t i = 0; i < s.skipped.size() && i < kTopLagging; ++i) std::printf("  %s\n", s.skipped[i].c_str());
@@ -337,6 +369,9 @@ absl::StatusOr<StatusView> CollectStatus(const std::string& db_path) {
     absl::StatusOr<DatabaseStatus> db = (*reader)->Status();
     if (!db.ok()) return Prefixed(db.status(), absl::StrCat("cannot read ", s.db_path));
     s.db = std::move(*db);
+    absl::StatusOr<std::vector<PushTarget>> push = ReadPushTargets((*reader)->db());
+    if (!push.ok()) return Prefixed(push.status(), absl::StrCat("cannot read ", s.db_path));
+    s.push = std::move(*push);
     MeasureFiles(&s);
     s.db_bytes = FileSize(s.db_path);
     s.wal_bytes = FileSize(s.db_path + "-wal");

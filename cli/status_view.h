@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/push.h"
 #include "src/reader.h"
 
 namespace cco {
@@ -56,6 +57,9 @@ struct StatusView {
   // Entries below the roots that ingest cannot take (symlink loops, dangling
   // symlinks, unreadable), found by walking the roots now.
   std::vector<std::string> skipped;
+  // Team servers this database pushes to (push.h): settings, last success,
+  // last error, rows behind.
+  std::vector<PushTarget> push;
 };
 
 // Reads the database at `db_path` (read-only; a missing one is an answer:

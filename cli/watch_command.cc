@@ -21,6 +21,8 @@
 #include "ingest/roots.h"
 #include "ingest/watcher.h"
 #include "spdlog/spdlog.h"
+#include "cli/push_loop.h"
+#include "src/pg.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/format.h"
@@ -47,6 +49,8 @@ struct WatchRun {
   // --serve: the dashboard from this process, with these flags (--port,
   // --listen).
   std::optional<Args> serve;
+  // --push-to: keep this team server in step (push_loop.h).
+  std::optional<PushOptions> push;
 };
 
 absl::StatusOr<int64_t> PositiveFlag(const Args& args, const std::string& name, int64_t fallback, int64_t min) {
@@ -67,6 +71,16 @@ absl::StatusOr<WatchRun> ParseWatchFlags(const std::vector<std::string>& argv) {
     run.serve = args;
   } else if (args.Has("port") || args.Has("listen")) {
     return absl::InvalidArgumentError("--port and --listen go with --serve");
+  }
+  if (args.Has("push-to")) {
+    if (!IsPostgresUrl(args.Get("push-to"))) {
+      return absl::InvalidArgumentError("--push-to takes a team server: postgresql://ROLE@HOST/DATABASE");
+    }
+    ASSIGN_OR_RETURN(run.push, PushOptionsFrom(args, args.Get("push-to")));
+  } else {
+    for (const char* flag : {"usage-only", "exclude-project", "machine"}) {
+      if (args.Has(flag)) return absl::InvalidArgumentError(absl::StrCat("--", flag, " goes with --push-to"));
+    }
   }
   ASSIGN_OR_RETURN(run.db_path, ResolveDbPath(args.Get("db")));
   if (args.Has("db")) RETURN_IF_ERROR(CheckDbFlagDirectory(run.db_path));
@@ -104,6 +118,17 @@ int Watch(const WatchRun& run) {
       return ReportFailure(started.status());
     }
     server = std::move(*started);
+  }
+
+  std::unique_ptr<PushLoop> pusher;
+  if (run.push.has_value()) {
+    absl::StatusOr<std::unique_ptr<PushLoop>> started = PushLoop::Start(run.db_path, *run.push);
+    if (!started.ok()) {
+      if (server != nullptr) server->Stop();
+      (void)writer.Stop();
+      return ReportFailure(started.status());
+    }
+    pusher = std::move(*started);
   }
 
   absl::StatusOr<std::unique_ptr<Watcher>> watcher =
@@ -204,6 +229,7 @@ int Watch(const WatchRun& run) {
   }
   notify("STOPPING=1");
   if (server != nullptr) server->Stop();
+  if (pusher != nullptr) pusher->Stop();
   const absl::Time stopping = absl::Now();
   absl::Status stop = writer.Stop();
   const CommitStats stats = writer.stats();

@@ -173,6 +173,11 @@ absl::StatusOr<std::unique_ptr<Pusher>> Pusher::Open(const std::string& db_path,
   return pusher;
 }
 
+absl::StatusOr<int64_t> Pusher::LocalSeq() {
+  ASSIGN_OR_RETURN(std::optional<int64_t> seq, db_.QueryInt("SELECT change_seq FROM storage_state WHERE id = 1"));
+  return seq.value_or(0);
+}
+
 absl::Status Pusher::LoadSettings() {
   const std::string target = RedactedUrl(options_.url);
   ASSIGN_OR_RETURN(Stmt read, db_.Prepare("SELECT usage_only, excluded_projects FROM push_targets WHERE target = ?1"));

@@ -87,6 +87,8 @@ class Pusher {
   absl::StatusOr<PushResult> Push();
 
   const PushOptions& options() const { return options_; }
+  // The last change sequence number committed locally (storage_state).
+  absl::StatusOr<int64_t> LocalSeq();
 
  private:
   Pusher(Db db, PushOptions options) : db_(std::move(db)), options_(std::move(options)) {}

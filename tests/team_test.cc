@@ -1,7 +1,11 @@
 // The team server (docs/team.md) against a real PostgreSQL 15 server: two
 // machines push into one server; totals, exact rows, row-level security,
 // pushes killed inside an open server transaction, privacy settings.
+#include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <functional>
+#include <thread>
 #include <random>
 #include <string>
 
@@ -10,6 +14,7 @@
 #include "simdjson.h"
 #include "gtest/gtest.h"
 #include "tests/pg_support.h"
+#include "tests/process_support.h"
 #include "tests/test_support.h"
 
 namespace cco::testing {
@@ -318,6 +323,65 @@ TEST_F(TeamTest, ServerReportsHaveTheLocalShapesAndTeamTotalsAreTheSums) {
             report(db_b_, {"daily", "--project", "-src-deep-manifest"}));
   // --user and --machine belong to the server.
   EXPECT_EQ(RunCco({"report", "daily", "--db", db_a_, "--user", "alice"}).exit_code, 2);
+}
+
+// Polls `done` every 100 ms until it holds or `limit` passes (a state to
+// reach, never a duration to guess).
+bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+TEST_F(TeamTest, WatchPushToCatchesUpAfterTheServerWasDownWithNothingDuplicated) {
+  const std::string db = dir_ / "w.db";
+  ChildProcess watch({CCO_BINARY, "watch", "--root", dir_ / "a/projects", "--db", db, "--push-to", UrlA(), "--poll"});
+  auto server_messages = [&] {
+    CommandResult r = server_.Psql(server_.AdminUrl(), "SELECT count(*) FROM messages");
+    return r.exit_code == 0 ? std::stoll(r.out) : -1;
+  };
+  const int64_t corpus = QueryInt(db_a_, "SELECT count(*) FROM messages");
+  ASSERT_TRUE(WaitFor([&] { return server_messages() == corpus; }, std::chrono::seconds(120)))
+      << server_messages() << " of " << corpus << "\n" << watch.Stderr();
+
+  // The server goes away; new lines are committed locally meanwhile.
+  ASSERT_TRUE(server_.Stop());
+  std::string path;
+  for (const auto& e : fs::directory_iterator(dir_ / ("a/projects/" + kProjectsA[0]))) {
+    if (e.path().extension() == ".jsonl") path = e.path().string();
+  }
+  const std::string session = fs::path(path).stem().string();
+  for (int i = 0; i < 5; ++i) {
+    AppendFile(path, "{\"type\":\"user\",\"sessionId\":\"" + session + "\",\"uuid\":\"while-down-" +
+                         std::to_string(i) + "\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"message\":{\"role\":"
+                         "\"user\",\"content\":\"written while the server was down\"}}\n");
+  }
+  ASSERT_TRUE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM messages") == corpus + 5; },
+                      std::chrono::seconds(60)));
+  // The failure is seen and shown: rows behind, the last error.
+  ASSERT_TRUE(WaitFor([&] {
+    CommandResult status = RunCco({"status", "--db", db, "--json"});
+    return status.out.find("\"last_error\":\"") != std::string::npos;
+  }, std::chrono::seconds(60)));
+  CommandResult status = RunCco({"status", "--db", db});
+  EXPECT_NE(status.out.find("rows behind"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("last attempt failed"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find(":pa@"), std::string::npos) << "no password in status";
+
+  ASSERT_TRUE(server_.Start()) << server_.error();
+  ASSERT_TRUE(WaitFor([&] { return server_messages() == corpus + 5; }, std::chrono::seconds(120)))
+      << server_messages() << "\n" << watch.Stderr();
+  ASSERT_TRUE(WaitFor([&] {
+    return RunCco({"status", "--db", db, "--json"}).out.find("\"rows_behind\":0") != std::string::npos;
+  }, std::chrono::seconds(60)));
+  watch.Signal(SIGTERM);
+  ASSERT_EQ(watch.WaitExit(std::chrono::seconds(30)), 0) << watch.Stderr();
+  // Exactly the local rows: nothing lost, nothing twice.
+  EXPECT_EQ(ServerRows("laptop-a"), LocalRows(db));
+  EXPECT_EQ(watch.Stderr().find(":pa@"), std::string::npos) << "no password in the log";
 }
 
 }  // namespace
