@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "ingest/kind_backfill.h"
 #include "ingest/rederive.h"
 #include "cli/commands.h"
 #include "src/daemon/paths.h"
@@ -78,6 +79,8 @@ absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const Writer
   // A migration that changed a rule or a price asks for the derived data to
   // be rebuilt before anything is ingested under the new rules.
   RETURN_IF_ERROR(RederiveIfRequested(db_path).status());
+  // Messages stored before they had a kind get theirs (resumable batches).
+  RETURN_IF_ERROR(BackfillMessageKinds(db_path).status());
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenSqliteStore(db_path, std::move(store_options)));
   RETURN_IF_ERROR(store->RecordStart(start));
   ASSIGN_OR_RETURN(std::vector<FileState> states, store->LoadFileStates());

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/hash.h"
+#include "src/message_kind.h"
 #include "src/status.h"
 
 namespace cco {
@@ -174,11 +175,13 @@ std::string ToolResultText(element content) {
   return text;
 }
 
-// Fills content, tool uses and tool results from message.content.
-void ParseContent(element content, LineRecord& rec) {
+// Fills content, tool uses and tool results from message.content, and
+// counts its blocks into `shape`.
+void ParseContent(element content, LineRecord& rec, MessageShape& shape) {
   std::string_view s;
   if (content.get(s) == simdjson::SUCCESS) {
     rec.content.assign(s.substr(0, kSearchableBuildLimit));
+    shape.string_content = true;
     return;
   }
   array blocks;
@@ -188,12 +191,16 @@ void ParseContent(element content, LineRecord& rec) {
     if (block.get(b) != simdjson::SUCCESS) continue;
     std::string_view type = StringField(b, "type");
     if (type == "text") {
+      ++shape.text_blocks;
       AppendText(&rec.content, StringField(b, "text"));
     } else if (type == "thinking") {
+      ++shape.thinking_blocks;
       AppendText(&rec.content, StringField(b, "thinking"));
     } else if (type == "redacted_thinking") {
+      ++shape.thinking_blocks;
       AppendText(&rec.content, "[redacted thinking]");
     } else if (type == "tool_use" || type == "server_tool_use") {
+      ++shape.tool_use_blocks;
       ToolUse use;
       use.id = StringField(b, "id");
       use.name = StringField(b, "name");
@@ -202,6 +209,7 @@ void ParseContent(element content, LineRecord& rec) {
       AppendText(&rec.content, absl::StrCat("[tool_use ", use.name, "] ", use.input_json));
       if (type == "tool_use") rec.tool_uses.push_back(std::move(use));
     } else if (type == "tool_result") {
+      ++shape.tool_result_blocks;
       ToolResult result;
       result.tool_use_id = StringField(b, "tool_use_id");
       result.is_error = BoolField(b, "is_error");
@@ -210,8 +218,10 @@ void ParseContent(element content, LineRecord& rec) {
       AppendText(&rec.content, result.text);
       rec.tool_results.push_back(std::move(result));
     } else if (type == "image") {
+      ++shape.text_blocks;
       AppendText(&rec.content, "[image]");
     } else if (type == "document") {
+      ++shape.text_blocks;
       AppendText(&rec.content, "[document]");
     } else if (!type.empty()) {
       AppendText(&rec.content, absl::StrCat("[", AsAbsl(type), "]"));
@@ -220,11 +230,11 @@ void ParseContent(element content, LineRecord& rec) {
 }
 
 // message{...} of user and assistant lines.
-void ParseMessage(object message, LineRecord& rec) {
+void ParseMessage(object message, LineRecord& rec, MessageShape& shape) {
   for (auto field : message) {
     std::string_view key = field.key;
     if (key == "content") {
-      ParseContent(field.value, rec);
+      ParseContent(field.value, rec, shape);
     } else if (key == "model") {
       rec.model = StringOr(field.value);
     } else if (key == "id") {
@@ -470,6 +480,7 @@ LineRecord LineParser::ParseLine(std::string_view exact, std::string_view line, 
   bool has_message = false, has_data = false, has_content = false, has_attachment = false;
   std::string_view operation;
   std::optional<int64_t> tool_duration_ms;
+  MessageShape shape;
   for (auto field : top) {
     std::string_view key = field.key;
     element v = field.value;
@@ -493,6 +504,9 @@ LineRecord LineParser::ParseLine(std::string_view exact, std::string_view line, 
     } else if (key == "isMeta") {
       bool b = false;
       rec.is_meta = v.get(b) == simdjson::SUCCESS && b;
+    } else if (key == "isCompactSummary") {
+      bool b = false;
+      shape.is_compact_summary = v.get(b) == simdjson::SUCCESS && b;
     } else if (key == "requestId") {
       rec.request_id = StringOr(v);
     } else if (key == "isApiErrorMessage") {
@@ -536,7 +550,7 @@ LineRecord LineParser::ParseLine(std::string_view exact, std::string_view line, 
   // CountedUsage's choice); content is kept for conversational lines.
   object m;
   const bool message_object = has_message && message.get(m) == simdjson::SUCCESS;
-  if (message_object) ParseMessage(m, rec);
+  if (message_object) ParseMessage(m, rec, shape);
   // toolUseResult describes the line's one tool_result (Claude Code writes
   // one per line); with several it is not known whose time it is.
   if (rec.tool_results.size() == 1) rec.tool_results.front().duration_ms = tool_duration_ms;
@@ -548,6 +562,11 @@ LineRecord LineParser::ParseLine(std::string_view exact, std::string_view line, 
       if (top_content.get(s) == simdjson::SUCCESS) rec.content.assign(s.substr(0, kSearchableBuildLimit));
     }
     TruncateUtf8(&rec.content, kMaxSearchableText);
+    shape.type = rec.type;
+    shape.is_meta = rec.is_meta;
+    shape.is_sidechain = rec.is_sidechain;
+    shape.text_start = std::string_view(rec.content).substr(0, 64);
+    rec.message_kind = MessageKindOf(shape);
     return rec;
   }
 

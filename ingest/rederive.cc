@@ -9,6 +9,7 @@
 #include "ingest/line_parser.h"
 #include "spdlog/spdlog.h"
 #include "src/change_sequence.h"
+#include "src/message_kind.h"
 #include "src/check.h"
 #include "src/compressor.h"
 #include "src/derive.h"
@@ -49,6 +50,7 @@ struct StoredRow {
   // messages only: what the row shows now, to update when the parse differs
   std::string content;
   std::optional<int64_t> input, output, cache_creation, cache_read;
+  int64_t kind = 0;  // message_kinds code; 0 when NULL (not yet classified)
 };
 
 struct FileInfo {
@@ -90,6 +92,7 @@ absl::StatusOr<std::vector<StoredRow>> ReadBatch(Stmt& select, int64_t after_id,
       row.output = r.ColumnOptionalInt(7);
       row.cache_creation = r.ColumnOptionalInt(8);
       row.cache_read = r.ColumnOptionalInt(9);
+      row.kind = r.ColumnInt(10);
     }
     rows.push_back(std::move(row));
     return true;
@@ -108,11 +111,12 @@ absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, Compressor& compressor,
                          const absl::flat_hash_map<int64_t, FileInfo>& files, bool messages, RederiveReport* report) {
   ASSIGN_OR_RETURN(Stmt select, db.Prepare(messages
       ? "SELECT id, conversation_id, file_id, byte_offset, cco_raw(raw), cco_text(content), input_tokens, output_tokens,"
-        " cache_creation_tokens, cache_read_tokens FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2"
+        " cache_creation_tokens, cache_read_tokens, coalesce(kind, 0) FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2"
       : "SELECT id, conversation_id, file_id, byte_offset, cco_raw(raw) FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"));
   ASSIGN_OR_RETURN(Stmt update, db.Prepare(
       "UPDATE messages SET content = ?2, input_tokens = ?3, output_tokens = ?4, cache_creation_tokens = ?5,"
-      " cache_read_tokens = ?6, stop_reason = ?7, change_seq = cco_change_seq() WHERE id = ?1"));
+      " cache_read_tokens = ?6, stop_reason = ?7, kind = ?8, trigram = ?9, change_seq = cco_change_seq()"
+      " WHERE id = ?1"));
   LineParser parser;
   int64_t after = 0;
   while (true) {
@@ -142,8 +146,9 @@ absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, Compressor& compressor,
         continue;
       }
       ++report->messages;
-      if (rec.content != row.content || !SameTokens(row, rec.usage)) {
-        update.Bind(1, row.id).BindTextOrNull(7, rec.stop_reason);
+      if (rec.content != row.content || !SameTokens(row, rec.usage) || MessageKindCode(rec.message_kind) != row.kind) {
+        update.Bind(1, row.id).BindTextOrNull(7, rec.stop_reason).Bind(8, MessageKindCode(rec.message_kind))
+            .Bind(9, HasUnspacedScript(rec.content) ? 1 : 0);
         if (const Encoded content = compressor.Encode(ValueKind::kText, rec.content); content.compressed) {
           update.BindBlob(2, content.bytes);
         } else {

@@ -101,6 +101,9 @@ struct LineRecord {
   std::string request_id;
   std::string stop_reason;  // message.stop_reason; empty when null or absent (a streamed block)
   std::string content;  // searchable text
+  // What the message is to a reader (MessageKindOf, message_kind.h): set by
+  // the parser for user/assistant/system lines, empty for other records.
+  std::string message_kind;
   std::optional<Usage> usage;            // the line's own message.usage
   std::optional<double> cost_usd;        // the line's own costUSD
   bool api_error_message = false;        // isApiErrorMessage

@@ -16,6 +16,7 @@
 #include "src/change_sequence.h"
 #include "src/compressor.h"
 #include "src/hash.h"
+#include "src/message_kind.h"
 #include "src/migrate.h"
 #include "src/sqlite.h"
 #include "src/revision.h"
@@ -195,9 +196,9 @@ absl::Status SqliteStore::Prepare() {
                        " line_hash, occurrence, uuid, parent_uuid, type, subtype, timestamp_ms, model,"
                        " api_message_id, request_id, is_sidechain, is_meta, agent_id, input_tokens,"
                        " output_tokens, cache_creation_tokens, cache_read_tokens, content, raw, stream_id,"
-                       " stop_reason, change_seq)"
+                       " stop_reason, kind, trigram, change_seq)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, cco_change_seq())"));
+                       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, cco_change_seq())"));
   RETURN_IF_ERROR(prep(select_message_revision_,
                        "SELECT id, file_id, generation, byte_offset, line_hash, cco_raw(raw), stop_reason IS NOT NULL,"
                        " coalesce(input_tokens, 0) + coalesce(output_tokens, 0)"
@@ -209,7 +210,7 @@ absl::Status SqliteStore::Prepare() {
                        " model = ?11, api_message_id = ?12, request_id = ?13, is_sidechain = ?14, is_meta = ?15,"
                        " agent_id = ?16, input_tokens = ?17, output_tokens = ?18, cache_creation_tokens = ?19,"
                        " cache_read_tokens = ?20, content = ?21, raw = ?22, stop_reason = ?23,"
-                       " revisions = revisions + 1, change_seq = cco_change_seq() WHERE id = ?1"));
+                       " kind = ?24, trigram = ?25, revisions = revisions + 1, change_seq = cco_change_seq() WHERE id = ?1"));
   RETURN_IF_ERROR(prep(count_message_revision_,
                        "UPDATE messages SET revisions = revisions + 1, change_seq = cco_change_seq() WHERE id = ?1"));
   RETURN_IF_ERROR(prep(select_event_revision_,
@@ -472,7 +473,8 @@ absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow&
       .Bind(5, ToSqlInt(rec.line_hash))
       .Bind(6, file.stream_id);
   BindMessageFields(u, 7, rec, *compressor_);
-  u.BindTextOrNull(23, rec.stop_reason);
+  u.BindTextOrNull(23, rec.stop_reason).Bind(24, MessageKindCode(rec.message_kind))
+      .Bind(25, HasUnspacedScript(rec.content) ? 1 : 0);
   RETURN_IF_ERROR(u.Run());
   if (old.timestamp_ms != rec.timestamp_ms) {
     RETURN_IF_ERROR(refresh_conversation_times_->Bind(1, ctx.conversation_id).Run());
@@ -557,7 +559,8 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
       Stmt& s = *insert_message_;
       bind_key(s);
       BindMessageFields(s, 8, rec, *compressor_);
-      s.Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason);
+      s.Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason).Bind(26, MessageKindCode(rec.message_kind))
+          .Bind(27, HasUnspacedScript(rec.content) ? 1 : 0);
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) {
         if (!rec.uuid.empty()) return MessageSeenAgain(rec, file, generation, ctx, stats);
