@@ -280,6 +280,14 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
       absl::Status read = [&]() -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<int64_t> last, db_.QueryInt("SELECT change_seq FROM storage_state WHERE id = 1"));
         const int64_t snapshot = last.value_or(0);
+        if (mark > snapshot) {
+          // The server holds more of this machine than this database ever
+          // numbered: another (or an older, restored) database pushed as it.
+          return absl::FailedPreconditionError(absl::StrCat(
+              pg.where(), " holds machine '", result.machine, "' up to change ", mark, ", beyond this database's ",
+              snapshot, ": another database pushed as this machine; push this one as another machine (--machine), "
+              "or have a lead delete the machine's rows and mark (docs/team.md)"));
+        }
         if (mark >= snapshot) {
           bound = mark;
           return absl::OkStatus();
