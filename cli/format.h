@@ -18,7 +18,8 @@ inline std::string HumanBytes(double b) {
     b /= 1000;
     ++u;
   }
-  return absl::StrFormat(u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return u == 0 ? absl::StrFormat("%.0f %s", b, units[u])
+                : absl::StrFormat("%.1f %s", b, units[u]);
 }
 
 // "1,234,567".
