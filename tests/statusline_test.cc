@@ -118,9 +118,11 @@ class StatuslineTest : public ::testing::Test {
     env_ = {"CCO_NOW=" + std::to_string(now_ms_), "XDG_RUNTIME_DIR=" + dir_.path(), "NO_COLOR=1"};
   }
 
-  // One line, exit 0.
+  // One line, exit 0. The deadline is set far away: these tests assert what
+  // the line says, and a loaded machine must not turn it into the fallback
+  // line (the deadline has its own test below).
   std::string Line(const std::string& payload, std::vector<std::string> args = {}) {
-    args.insert(args.end(), {"--db", db_, "--tz", "UTC"});
+    args.insert(args.end(), {"--db", db_, "--tz", "UTC", "--deadline-ms", "60000"});
     Outcome r = Feed(payload, args, env_);
     EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << r.status;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
