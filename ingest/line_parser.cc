@@ -3,6 +3,9 @@
 #include <cmath>
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -36,7 +39,9 @@ bool BoolField(object o, std::string_view key) {
   return e.get(b) == simdjson::SUCCESS && b;
 }
 
-// Integers may arrive as int64, uint64 or (rarely) doubles.
+// Integers may arrive as int64, uint64 or (rarely) doubles. A number that
+// does not fit an int64 (1e20, 2^64-1) is not an
+// integer here: absent, as a string would be.
 std::optional<int64_t> IntValue(element e) {
   switch (e.type()) {
     case element_type::INT64: {
@@ -46,23 +51,38 @@ std::optional<int64_t> IntValue(element e) {
     }
     case element_type::UINT64: {
       uint64_t v = 0;
-      if (e.get(v) == simdjson::SUCCESS) return static_cast<int64_t>(v);
-      return std::nullopt;
+      if (e.get(v) != simdjson::SUCCESS || v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return std::nullopt;
+      }
+      return static_cast<int64_t>(v);
     }
     case element_type::DOUBLE: {
+      // 2^63 is exact as a double; every double in [-2^63, 2^63) converts.
+      constexpr double kInt64End = 9223372036854775808.0;
       double v = 0;
-      if (e.get(v) == simdjson::SUCCESS) return static_cast<int64_t>(v);
-      return std::nullopt;
+      if (e.get(v) != simdjson::SUCCESS || !(v >= -kInt64End && v < kInt64End)) return std::nullopt;
+      return static_cast<int64_t>(v);
     }
     default:
       return std::nullopt;
   }
 }
 
-std::optional<int64_t> IntField(object o, std::string_view key) {
+// A token count above this (2^40, a million times any context window) is
+// not a count: the usage is dropped as if malformed, so sums over years of
+// messages stay far inside int64 (SQLite's SUM fails on overflow).
+constexpr int64_t kMaxTokenCount = int64_t{1} << 40;
+
+// A token count field of `o`: nullopt when absent or not an integer; a
+// number outside [0, kMaxTokenCount] (1e20 included) also clears *in_range.
+std::optional<int64_t> CountField(object o, std::string_view key, bool* in_range) {
   element e;
   if (o.at_key(key).get(e) != simdjson::SUCCESS) return std::nullopt;
-  return IntValue(e);
+  std::optional<int64_t> v = IntValue(e);
+  const bool number = e.type() == element_type::INT64 || e.type() == element_type::UINT64 ||
+                      e.type() == element_type::DOUBLE;
+  if (number && (!v.has_value() || *v < 0 || *v > kMaxTokenCount)) *in_range = false;
+  return v;
 }
 
 void AppendBounded(std::string* out, std::string_view text, size_t limit) {
@@ -92,28 +112,30 @@ void AppendText(std::string* out, std::string_view text) {
 }
 
 // Usage as the reference reads it: needs integer input_tokens and
-// output_tokens; cache fields default to 0.
+// output_tokens; cache fields default to 0. Any count outside
+// [0, kMaxTokenCount] (negative, huge, not an int64) drops the usage.
 std::optional<Usage> ParseUsage(element e) {
   object u;
   if (e.get(u) != simdjson::SUCCESS) return std::nullopt;
-  std::optional<int64_t> input = IntField(u, "input_tokens");
-  std::optional<int64_t> output = IntField(u, "output_tokens");
-  if (!input.has_value() || !output.has_value() || *input < 0 || *output < 0) return std::nullopt;
+  bool counts_ok = true;
+  std::optional<int64_t> input = CountField(u, "input_tokens", &counts_ok);
+  std::optional<int64_t> output = CountField(u, "output_tokens", &counts_ok);
   Usage usage;
-  usage.input = *input;
-  usage.output = *output;
-  usage.cache_read = IntField(u, "cache_read_input_tokens").value_or(0);
+  usage.cache_read = CountField(u, "cache_read_input_tokens", &counts_ok).value_or(0);
   // The nested split prices 1-hour writes apart. Proxies write an empty or
   // partial split beside the total: the total counts, the unsplit remainder
   // at the 5-minute rate (the reference counts only the split).
-  const int64_t flat = IntField(u, "cache_creation_input_tokens").value_or(0);
+  const int64_t flat = CountField(u, "cache_creation_input_tokens", &counts_ok).value_or(0);
   usage.cache_creation = flat;
   object nested;
   if (u.at_key("cache_creation").get(nested) == simdjson::SUCCESS) {
-    usage.cache_creation_1h = IntField(nested, "ephemeral_1h_input_tokens").value_or(0);
-    usage.cache_creation =
-        std::max(flat, IntField(nested, "ephemeral_5m_input_tokens").value_or(0) + usage.cache_creation_1h);
+    usage.cache_creation_1h = CountField(nested, "ephemeral_1h_input_tokens", &counts_ok).value_or(0);
+    const int64_t five_minute = CountField(nested, "ephemeral_5m_input_tokens", &counts_ok).value_or(0);
+    if (counts_ok) usage.cache_creation = std::max(flat, five_minute + usage.cache_creation_1h);
   }
+  if (!input.has_value() || !output.has_value() || !counts_ok) return std::nullopt;
+  usage.input = *input;
+  usage.output = *output;
   element speed;
   if (u.at_key("speed").get(speed) == simdjson::SUCCESS && speed.type() != element_type::NULL_VALUE) {
     usage.has_speed = true;

@@ -188,6 +188,38 @@ TEST(LineParserTest, UnexpectedFieldShapesDoNotFailTheLine) {
   EXPECT_EQ(rec2.kind, RecordKind::kMessage);
 }
 
+// Hostile numbers: a count that does not fit an int64, or is beyond any
+// real count, or negative, drops the usage (the line is still a message);
+// ordinary counts, also written as 1.0e3 or beside a huge stray field
+// outside usage, are kept. The 1e20 case once converted a double out of
+// range (undefined behaviour; found by fuzz_line_parser).
+TEST(LineParserTest, CountsThatAreNotCountsDropTheUsageNotTheLine) {
+  LineParser parser;
+  auto usage_of = [&parser](std::string_view usage_json) {
+    return parser.Parse(absl::StrCat(R"({"type":"assistant","uuid":"a-1","message":{"model":"m","usage":)",
+                                     std::string(usage_json), R"(},"timestamp":"2026-01-06T09:16:06.951Z"})"),
+                        0);
+  };
+  for (std::string_view hostile : {
+           R"({"input_tokens":1e20,"output_tokens":3})",
+           R"({"input_tokens":-1e300,"output_tokens":3})",
+           R"({"input_tokens":18446744073709551615,"output_tokens":3})",
+           R"({"input_tokens":10,"output_tokens":9223372036854775807})",
+           R"({"input_tokens":10,"output_tokens":3,"cache_read_input_tokens":1e19})",
+           R"({"input_tokens":10,"output_tokens":3,"cache_creation_input_tokens":-5})",
+           R"({"input_tokens":10,"output_tokens":3,"cache_creation":{"ephemeral_5m_input_tokens":9223372036854775807,)"
+           R"("ephemeral_1h_input_tokens":9223372036854775807}})",
+       }) {
+    LineRecord rec = usage_of(hostile);
+    EXPECT_EQ(rec.kind, RecordKind::kMessage) << hostile;
+    EXPECT_FALSE(rec.usage.has_value()) << hostile;
+  }
+  LineRecord ok = usage_of(R"({"input_tokens":1.0e3,"output_tokens":3,"cache_read_input_tokens":1099511627776})");
+  ASSERT_TRUE(ok.usage.has_value());
+  EXPECT_EQ(ok.usage->input, 1000);
+  EXPECT_EQ(ok.usage->cache_read, int64_t{1} << 40);
+}
+
 TEST(LineParserTest, InvalidJsonIsQuarantinedWithReason) {
   const std::string line = R"({"type":"user","message":{"content":"cut off here)";
   LineParser parser;
