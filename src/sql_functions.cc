@@ -98,6 +98,10 @@ void Decode(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   sqlite3_result_text64(ctx, out, size, sqlite3_free, SQLITE_UTF8);
 }
 
+void FtsDeferred(sqlite3_context* ctx, int /*argc*/, sqlite3_value** /*argv*/) {
+  sqlite3_result_int(ctx, sqlite3_user_data(ctx) != nullptr ? 1 : 0);
+}
+
 }  // namespace
 
 int RegisterSqlFunctions(sqlite3* db) {
@@ -106,7 +110,14 @@ int RegisterSqlFunctions(sqlite3* db) {
                                               new DecodeState(), Decode, nullptr, nullptr, FreeState);
     if (rc != SQLITE_OK) return rc;
   }
-  return SQLITE_OK;
+  return RegisterFtsDeferred(db, false);
+}
+
+int RegisterFtsDeferred(sqlite3* db, bool deferred) {
+  // Constant per connection; the insert trigger of messages reads it.
+  return sqlite3_create_function_v2(db, "cco_fts_deferred", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                    deferred ? reinterpret_cast<void*>(1) : nullptr, FtsDeferred, nullptr, nullptr,
+                                    nullptr);
 }
 
 }  // namespace cco

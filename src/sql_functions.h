@@ -17,6 +17,10 @@
 // NULL gives NULL; a TEXT or numeric value is returned as it is. A BLOB that
 // is not a zstd frame, names a dictionary the database does not hold, or
 // would decompress past 1 GiB is an SQL error naming the cause.
+//
+//   cco_fts_deferred()  0, or 1 on the writer's connection: the insert
+//                    trigger of messages leaves that connection's new rows to
+//                    its bulk index step (schema/0016_deferred_fts.sql).
 #ifndef CCO_SRC_SQL_FUNCTIONS_H_
 #define CCO_SRC_SQL_FUNCTIONS_H_
 
@@ -26,6 +30,9 @@ namespace cco {
 
 // Returns an SQLite result code (SQLITE_OK on success).
 int RegisterSqlFunctions(sqlite3* db);
+
+// (Re)defines cco_fts_deferred() on `db`. Returns an SQLite result code.
+int RegisterFtsDeferred(sqlite3* db, bool deferred);
 
 }  // namespace cco
 

@@ -20,6 +20,7 @@
 #include "src/migrate.h"
 #include "src/sqlite.h"
 #include "src/revision.h"
+#include "src/sql_functions.h"
 #include "src/sqlite_deriver.h"
 #include "src/status.h"
 
@@ -117,6 +118,10 @@ class SqliteStore : public Store {
   // Recompresses up to `budget` rows of each table stored before the newest
   // line dictionary (storage_state.recompress_*).
   absl::StatusOr<bool> Recompress(int64_t budget);
+  // In the open transaction, as its last change: indexes every message at or
+  // above the watermark (storage_state.fts_next_id) in one bulk statement
+  // per full-text table and moves the watermark past them.
+  absl::Status IndexNewMessages();
 
   Db db_;  // declared before the statements: they must die first
   SqliteStoreOptions options_;
@@ -139,6 +144,7 @@ class SqliteStore : public Store {
   std::optional<Stmt> select_event_revision_, update_event_revision_, count_event_revision_;
   std::optional<Stmt> insert_old_revision_, refresh_conversation_times_;
   std::optional<Stmt> insert_project_cwd_;
+  std::optional<Stmt> fts_watermark_, fts_index_, trigram_index_, fts_move_watermark_;
   absl::flat_hash_set<std::pair<int64_t, std::string>> project_cwds_;  // known (project, cwd)
 };
 
@@ -150,6 +156,11 @@ absl::Status SqliteStore::Prepare() {
   ASSIGN_OR_RETURN(change_seq_, ChangeSequence::Attach(db_));
   ASSIGN_OR_RETURN(compressor_, Compressor::Load(db_, options_.compression));
   ASSIGN_OR_RETURN(deriver_, SqliteDeriver::Create(db_));
+  // This connection's new messages are indexed in bulk before each commit
+  // (IndexNewMessages), not row by row by the insert trigger.
+  if (int rc = RegisterFtsDeferred(db_.get(), true); rc != SQLITE_OK) {
+    return SqliteStatus(rc, db_.get(), "cannot register cco_fts_deferred()");
+  }
   auto prep = [&](std::optional<Stmt>& slot, std::string_view sql) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, db_.Prepare(sql, /*persistent=*/true));
     slot.emplace(std::move(s));
@@ -232,6 +243,16 @@ absl::Status SqliteStore::Prepare() {
                        " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(insert_project_cwd_,
                        "INSERT OR IGNORE INTO project_cwds(project_id, cwd) VALUES (?1, ?2)"));
+  RETURN_IF_ERROR(prep(fts_watermark_,
+                       "SELECT fts_next_id, (SELECT coalesce(max(id), 0) + 1 FROM messages) FROM storage_state"
+                       " WHERE id = 1"));
+  RETURN_IF_ERROR(prep(fts_index_,
+                       "INSERT INTO messages_fts(rowid, content) SELECT id, cco_text(content) FROM messages"
+                       " WHERE id >= ?1 ORDER BY id"));
+  RETURN_IF_ERROR(prep(trigram_index_,
+                       "INSERT INTO messages_trigram(rowid, content) SELECT id, cco_text(content) FROM messages"
+                       " WHERE id >= ?1 AND trigram = 1 ORDER BY id"));
+  RETURN_IF_ERROR(prep(fts_move_watermark_, "UPDATE storage_state SET fts_next_id = ?1 WHERE id = 1"));
   RETURN_IF_ERROR(prep(insert_event_,
                        "INSERT OR IGNORE INTO events(conversation_id, file_id, generation, byte_offset,"
                        " line_hash, occurrence, uuid, type, subtype, timestamp_ms, raw, stream_id, change_seq)"
@@ -772,6 +793,7 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
       }
     }
     if (status.ok()) status = MaintainStorage(kRecompressPerCommit).status();
+    if (status.ok()) status = IndexNewMessages();
     if (status.ok() && local.lines > 0 && options_.inside_open_batch) options_.inside_open_batch();
     if (status.ok()) status = txn.Commit();
   }  // rolled back here unless committed
@@ -815,6 +837,23 @@ absl::StatusOr<bool> SqliteStore::MaintainStorage(int64_t budget) {
   ASSIGN_OR_RETURN(bool more, Recompress(budget));
   RETURN_IF_ERROR(change_seq_->Save());
   return more;
+}
+
+absl::Status SqliteStore::IndexNewMessages() {
+  Stmt& w = *fts_watermark_;
+  ASSIGN_OR_RETURN(bool row, w.Step());
+  if (!row) {
+    w.Reset();
+    return absl::InternalError("storage_state has no row");
+  }
+  const int64_t next = w.ColumnInt(0), end = w.ColumnInt(1);
+  w.Reset();
+  if (next >= end) return absl::OkStatus();  // nothing new (or ids above were deleted)
+  // One statement per table: FTS5 flushes its pending terms at each
+  // statement savepoint, so these are the batch's only segment writes.
+  RETURN_IF_ERROR(fts_index_->Bind(1, next).Run());
+  RETURN_IF_ERROR(trigram_index_->Bind(1, next).Run());
+  return fts_move_watermark_->Bind(1, end).Run();
 }
 
 absl::StatusOr<bool> SqliteStore::Recompress(int64_t budget) {

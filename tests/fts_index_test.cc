@@ -1,0 +1,199 @@
+// Deferred full-text indexing (schema/0016_deferred_fts.sql): the writer
+// indexes each batch's messages in bulk, in the batch's transaction, and
+// moves the watermark storage_state.fts_next_id with them; messages_fts and
+// messages_trigram hold exactly the messages below it, whatever path
+// inserted, revised, or deleted them.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+#include "src/maintenance.h"
+#include "src/migrate.h"
+#include "src/sqlite.h"
+#include "tests/test_support.h"
+
+namespace cco::testing {
+namespace {
+
+// The migration that made the index deferred: databases written before it
+// were indexed row by row by triggers.
+constexpr char kDeferredMigration[] = "0016";
+
+std::string Prompt(const std::string& uuid, const std::string& text, int second = 0) {
+  return absl::StrFormat(
+      R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/t/app","sessionId":"s-1",)"
+      R"("version":"2.1.1","type":"user","message":{"role":"user","content":"%s"},"uuid":"%s",)"
+      R"("timestamp":"2026-01-02T03:04:%02d.000Z"})"
+      "\n",
+      text, uuid, second);
+}
+
+int64_t Words(const std::string& db, const std::string& match) {
+  return QueryInt(db, absl::StrCat("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '", match, "'"));
+}
+int64_t Trigrams(const std::string& db, const std::string& match) {
+  return QueryInt(db,
+                  absl::StrCat("SELECT count(*) FROM messages_trigram WHERE messages_trigram MATCH '", match, "'"));
+}
+
+// FTS5's own check of both indexes against the messages they index.
+void ExpectIndexesIntact(const std::string& db_path) {
+  absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadWrite);
+  ASSERT_TRUE(db.ok()) << db.status();
+  for (const char* table : {"messages_fts", "messages_trigram"}) {
+    absl::Status s = FtsIntegrityCheck(*db, table);
+    EXPECT_TRUE(s.ok()) << s;
+  }
+}
+
+// One batch: its messages are indexed with their final text (a revision in
+// the same batch replaces the first text before the index sees it), and the
+// watermark sits past the newest message.
+TEST(FtsIndexTest, EachBatchIsIndexedWithItsFinalTextAndTheWatermarkFollows) {
+  TempDir dir;
+  const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
+  WriteFile(file, Prompt("a", "alpha draft", 1) + Prompt("b", "bravo words", 2) +
+                      Prompt("c", "第二步重新运行后悬空引用已经清零", 3) +
+                      Prompt("a", "alpha final and longer", 1));
+  const std::string db = dir / "cco.db";
+  CommandResult r = RunCco({"replay", dir / "projects", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages"), 3);
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), QueryInt(db, "SELECT max(id) + 1 FROM messages"));
+  EXPECT_EQ(Words(db, "final"), 1);
+  EXPECT_EQ(Words(db, "draft"), 0) << "the first revision's text is not in the index";
+  EXPECT_EQ(Words(db, "bravo"), 1);
+  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  ExpectIndexesIntact(db);
+
+  // The next batch, appended: a revision of an indexed row, and new rows.
+  AppendFile(file, Prompt("b", "bravo revised in a later batch", 2) + Prompt("d", "delta 悬空引用 again", 4));
+  r = RunCco({"rescan", "--root", dir / "projects", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), QueryInt(db, "SELECT max(id) + 1 FROM messages"));
+  EXPECT_EQ(Words(db, "words"), 0);
+  EXPECT_EQ(Words(db, "later"), 1);
+  EXPECT_EQ(Words(db, "delta"), 1);
+  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 2);
+  ExpectIndexesIntact(db);
+  CommandResult check = RunCco({"check", "--db", db});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+// Deleting the newest messages lets SQLite hand their ids out again, below
+// the watermark: the writer's rows with such ids are indexed all the same,
+// and the deleted rows leave the index.
+TEST(FtsIndexTest, IdsReusedAfterTheNewestRowsWereDeletedAreIndexed) {
+  TempDir dir;
+  const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
+  WriteFile(file, Prompt("a", "alpha", 1) + Prompt("b", "bravo", 2) + Prompt("c", "charlie 悬空引用", 3));
+  const std::string db = dir / "cco.db";
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  ASSERT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 4);
+  {
+    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    absl::Status s = conn->Exec("DELETE FROM messages WHERE id >= 2");
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  EXPECT_EQ(Words(db, "charlie"), 0);
+  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 0);
+  ExpectIndexesIntact(db);
+
+  AppendFile(file, Prompt("d", "delta", 4) + Prompt("e", "echo 悬空引用", 5) + Prompt("f", "foxtrot", 6));
+  ASSERT_EQ(RunCco({"rescan", "--root", dir / "projects", "--db", db}).exit_code, 0);
+  ASSERT_EQ(QueryRows(db, "SELECT group_concat(id) FROM messages"), "1,2,3,4") << "ids 2 and 3 handed out again";
+  EXPECT_EQ(Words(db, "delta"), 1);
+  EXPECT_EQ(Words(db, "echo"), 1);
+  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  EXPECT_EQ(Words(db, "foxtrot"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 5);
+  ExpectIndexesIntact(db);
+}
+
+// A message inserted by any other connection (a script with the extension
+// loaded) is indexed by its own statement, as before.
+TEST(FtsIndexTest, AnotherConnectionsInsertIsIndexedAtOnce) {
+  TempDir dir;
+  const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
+  WriteFile(file, Prompt("a", "alpha", 1));
+  const std::string db = dir / "cco.db";
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  {
+    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    absl::Status s = conn->Exec(
+        "INSERT INTO messages(conversation_id, file_id, stream_id, generation, byte_offset, line_hash, uuid, type,"
+        " content, raw, trigram) SELECT conversation_id, file_id, stream_id, generation, 999, 5, 'x', 'user',"
+        " 'inserted by a script 悬空引用', raw, 1 FROM messages WHERE id = 1");
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  EXPECT_EQ(Words(db, "script"), 1);
+  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 3);
+  ExpectIndexesIntact(db);
+
+  AppendFile(file, Prompt("b", "bravo", 2));
+  ASSERT_EQ(RunCco({"rescan", "--root", dir / "projects", "--db", db}).exit_code, 0);
+  EXPECT_EQ(Words(db, "bravo"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 4);
+  ExpectIndexesIntact(db);
+}
+
+// A database whose index the per-row triggers wrote is migrated in place:
+// the watermark starts past its newest message, its rows stay searchable,
+// the next batches are indexed in bulk, `cco check` is clean.
+TEST(FtsIndexTest, DatabaseIndexedRowByRowIsMigrated) {
+  TempDir dir;
+  const std::string root = dir / "projects", path = root + "/-home-t-app/s-1.jsonl";
+  const std::string first = Prompt("a", "an old searchable phrase 悬空引用", 1);
+  WriteFile(path, first);
+  const std::string db_path = dir / "cco.db";
+  {
+    absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.status();
+    std::vector<Migration> before;
+    for (const Migration& m : EmbeddedMigrations()) {
+      if (m.name < kDeferredMigration) before.push_back(m);
+    }
+    ASSERT_TRUE(Migrate(*db, before).ok());
+    const std::string line = first.substr(0, first.size() - 1), size = std::to_string(first.size());
+    absl::Status s = db->Exec(absl::StrCat(
+        "INSERT INTO projects(id, dir_name, cwd, first_seen_ms) VALUES (1, '-home-t-app', '/home/t/app', 1);"
+        "INSERT INTO conversations(id, session_id, project_id, message_count, started_ms, ended_ms)"
+        " VALUES (1, 's-1', 1, 1, 1767323041000, 1767323041000);"
+        "INSERT INTO streams(id, name) VALUES (1, '-home-t-app/s-1.jsonl');"
+        "INSERT INTO files(id, path, root, project_id, stream_id, session_id, report_session, dev, inode, size,"
+        " mtime_ns, read_position, line_count, first_seen_ms, updated_ms) VALUES (1, '", path, "', '", root,
+        "', 1, 1, 's-1', 's-1', 0, 0, ", size, ", 0, ", size, ", 1, 1, 1);"
+        "INSERT INTO messages(conversation_id, file_id, stream_id, generation, byte_offset, line_hash, uuid, type,"
+        " timestamp_ms, content, raw, kind, trigram) VALUES (1, 1, 1, 1, 0, 7, 'a', 'user', 1767323041000,"
+        " 'an old searchable phrase 悬空引用', '", line, "', 1, 1);"
+        // The derived rows of the hand-made row come from a rederive, which
+        // also rewrites its stored text (through the update trigger).
+        "INSERT INTO rederive_requests(reason) VALUES ('test');"));
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  ASSERT_EQ(Words(db_path, "searchable"), 1) << "indexed by the old trigger";
+  AppendFile(path, Prompt("b", "a new phrase", 2));
+  CommandResult r = RunCco({"rescan", "--root", root, "--db", db_path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryInt(db_path, absl::StrCat("SELECT count(*) FROM schema_migrations WHERE name LIKE '",
+                                           kDeferredMigration, "%'")),
+            1);
+  EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(QueryInt(db_path, "SELECT fts_next_id FROM storage_state"),
+            QueryInt(db_path, "SELECT max(id) + 1 FROM messages"));
+  EXPECT_EQ(Words(db_path, "searchable"), 1);
+  EXPECT_EQ(Words(db_path, "new"), 1);
+  EXPECT_EQ(Trigrams(db_path, "\"悬空引\""), 1);
+  ExpectIndexesIntact(db_path);
+  CommandResult check = RunCco({"check", "--db", db_path});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+}  // namespace
+}  // namespace cco::testing
