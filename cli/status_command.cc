@@ -162,6 +162,13 @@ std::string StatusJson(const StatusView& s) {
   } else {
     j.Key("since").Null().Key("since_ms").Null();
   }
+  // Why the running service polls besides watching; null when it does not
+  // (or none runs).
+  if (RecordedWriterRuns(s) && !s.db.polling.empty()) {
+    j.Field("polling", s.db.polling);
+  } else {
+    j.Key("polling").Null();
+  }
   j.Key("writer_roots").BeginArray();
   for (const std::string& r : s.db.writer_roots) j.String(r);
   j.EndArray();
@@ -298,6 +305,7 @@ void PrintText(const StatusView& s) {
   std::printf("last commit: %s\n", last_commit.c_str());
   if (!s.db.writer_roots.empty()) std::printf("roots:       %s\n", absl::StrJoin(s.db.writer_roots, ", ").c_str());
   if (s.running) std::printf("queue:       %lld chunks\n", static_cast<long long>(s.db.queue_depth));
+  if (RecordedWriterRuns(s) && !s.db.polling.empty()) std::printf("polling:     %s\n", s.db.polling.c_str());
   if (s.walk_open && s.running) {
     std::printf("backfill:    %s, ETA %s\n", WalkLine(*s.db.walk).c_str(),
                 s.eta_s.has_value() ? Span(*s.eta_s).c_str() : "unknown (nothing read yet)");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,20 @@
 
 namespace cco {
 namespace {
+
+// CCO_TEST_INOTIFY_WATCHES=N (test builds): the inotify watcher holds at
+// most N directory watches, as if fs.inotify.max_user_watches were reached,
+// so the fallback to polling is tested without lowering a machine-wide limit.
+InotifyOptions TestInotifyOptions() {
+  InotifyOptions options;
+#ifdef CCO_TEST_HOOKS
+  if (const char* n = std::getenv("CCO_TEST_INOTIFY_WATCHES"); n != nullptr) {
+    int64_t max = 0;
+    if (absl::SimpleAtoi(n, &max) && max > 0) options.max_watches = static_cast<size_t>(max);
+  }
+#endif
+  return options;
+}
 
 struct WatchRun {
   std::vector<std::string> roots;  // --root values; empty: the defaults
@@ -132,7 +147,8 @@ int Watch(const WatchRun& run) {
   }
 
   absl::StatusOr<std::unique_ptr<Watcher>> watcher =
-      run.poll ? absl::StatusOr<std::unique_ptr<Watcher>>(MakePollWatcher(absl::Seconds(2))) : MakeDefaultWatcher();
+      run.poll ? absl::StatusOr<std::unique_ptr<Watcher>>(MakePollWatcher(absl::Seconds(2)))
+               : MakeDefaultWatcher(TestInotifyOptions());
   if (!watcher.ok()) {
     (void)writer.Stop();
     return ReportFailure(watcher.status());

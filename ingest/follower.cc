@@ -103,6 +103,13 @@ absl::Status Follower::Reconcile(std::string_view why) {
   auto log_level = why == "periodic" || why == "poll" ? spdlog::level::debug : spdlog::level::info;
   spdlog::log(log_level, "reconciled why={} files={} renamed={} removed={} took_ms={}", why, report.files,
               report.renamed, report.removed, absl::ToInt64Milliseconds(took));
+  // Said in `cco status` too: polling costs a walk every few seconds.
+  writer_.SetPolling(force_poll_ ? "a root could not be watched; the roots are walked every few seconds"
+                     : watcher_.degraded()
+                         ? "not every directory could be watched (the inotify watch limit, "
+                           "fs.inotify.max_user_watches, or a filesystem inotify does not see); "
+                           "the roots are walked every few seconds"
+                         : "");
   SetStatus(absl::StrCat("following ", report.files, " transcripts in ", options_.roots.size(), " roots (",
                          watcher_.watch_count(), " watches", watcher_.degraded() ? ", polling" : "", ")"));
   next_reconcile_ = absl::Now() + options_.reconcile_every;

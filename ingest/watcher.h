@@ -87,9 +87,17 @@ class Watcher {
   virtual size_t watch_count() const = 0;
 };
 
+// How many directory watches the inotify backend may hold: 0 leaves it to
+// the kernel (fs.inotify.max_user_watches); N > 0 makes the (N+1)-th watch
+// fail as the kernel's limit does (ENOSPC), so tests reach the limit without
+// lowering a machine-wide setting.
+struct InotifyOptions {
+  size_t max_watches = 0;
+};
+
 // Linux only: inotify watches on directories (never one watch per file).
 // Elsewhere returns UnimplementedError.
-absl::StatusOr<std::unique_ptr<Watcher>> MakeInotifyWatcher();
+absl::StatusOr<std::unique_ptr<Watcher>> MakeInotifyWatcher(InotifyOptions options = {});
 
 // Everywhere (POSIX): each pass stat-walks the roots and compares
 // (dev, inode, size, mtime) per *.jsonl file with the previous pass.
@@ -97,7 +105,7 @@ std::unique_ptr<Watcher> MakePollWatcher(absl::Duration interval);
 
 // inotify on Linux; the poll watcher (2 s interval) elsewhere, or when inotify
 // cannot be initialised (e.g. max_user_instances reached; logged as a warning).
-absl::StatusOr<std::unique_ptr<Watcher>> MakeDefaultWatcher();
+absl::StatusOr<std::unique_ptr<Watcher>> MakeDefaultWatcher(InotifyOptions options = {});
 
 }  // namespace cco
 

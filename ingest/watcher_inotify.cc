@@ -117,8 +117,9 @@ class Deadline {
 // Not thread-safe: use from the thread that owns the watcher (see watcher.h).
 class InotifyWatcher final : public Watcher {
  public:
-  InotifyWatcher(UniqueFd inotify_fd, UniqueFd wake_fd)
-      : env_(Env::Default()),
+  InotifyWatcher(UniqueFd inotify_fd, UniqueFd wake_fd, InotifyOptions options)
+      : options_(options),
+        env_(Env::Default()),
         inotify_fd_(std::move(inotify_fd)),
         wake_fd_(std::move(wake_fd)),
         read_buffer_(new char[kReadBufferSize]) {}
@@ -146,6 +147,8 @@ class InotifyWatcher final : public Watcher {
   using LinkTargets = std::map<std::string, std::set<std::string>>;  // target name -> link paths
 
   void Emit(WatchEvent::Kind kind, std::string path);
+  // inotify_add_watch, failing with ENOSPC past options_.max_watches.
+  int AddWatch(const std::string& path);
   std::vector<WatchEvent> TakePending();
 
   // Watches `top` and every directory below it, scanning each directory
@@ -184,6 +187,7 @@ class InotifyWatcher final : public Watcher {
   void HandleEvent(const struct inotify_event& ev);
   void DrainWake();
 
+  const InotifyOptions options_;
   Env& env_;
   UniqueFd inotify_fd_;
   UniqueFd wake_fd_;
@@ -256,7 +260,7 @@ absl::Status InotifyWatcher::WatchTree(const std::string& top, bool emit,
     // The watch is on the target of a linked directory. A directory reached
     // twice (a loop, or a watch held under another live path) ends at
     // RegisterDir: the kernel hands out one watch per directory.
-    int wd = ::inotify_add_watch(inotify_fd_.get(), path.c_str(), kDirMask);
+    int wd = AddWatch(path);
     if (wd < 0) {
       const int err = errno;
       if (err == ENOSPC || err == EMFILE || err == ENOMEM) {
@@ -325,7 +329,7 @@ void InotifyWatcher::WatchLinkTarget(const std::string& link) {
   const size_t slash = resolved.rfind('/');
   if (slash == std::string::npos) return;
   const std::string dir = slash == 0 ? "/" : resolved.substr(0, slash);
-  int wd = ::inotify_add_watch(inotify_fd_.get(), dir.c_str(), kDirMask);
+  int wd = AddWatch(dir);
   if (wd < 0) {
     const int err = errno;
     if (err == ENOSPC || err == EMFILE || err == ENOMEM) {
@@ -383,6 +387,16 @@ void InotifyWatcher::ForgetSubtree(const std::string& path, bool emit_removed) {
        it != wd_by_path_.end() && absl::StartsWith(it->first, prefix);) {
     it = forget(it);
   }
+}
+
+int InotifyWatcher::AddWatch(const std::string& path) {
+  if (options_.max_watches > 0 && dirs_.size() >= options_.max_watches) {
+    // Unlike the kernel, this refuses a directory already watched too: the
+    // watcher then only degrades (polls) sooner.
+    errno = ENOSPC;
+    return -1;
+  }
+  return ::inotify_add_watch(inotify_fd_.get(), path.c_str(), kDirMask);
 }
 
 void InotifyWatcher::OnWatchLimit(const std::string& path, int err) {
@@ -619,19 +633,19 @@ absl::StatusOr<std::vector<WatchEvent>> InotifyWatcher::Wait(
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Watcher>> MakeInotifyWatcher() {
+absl::StatusOr<std::unique_ptr<Watcher>> MakeInotifyWatcher(InotifyOptions options) {
   UniqueFd inotify_fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (inotify_fd.get() < 0) return absl::ErrnoToStatus(errno, "inotify_init1");
   UniqueFd wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (wake_fd.get() < 0) return absl::ErrnoToStatus(errno, "eventfd");
   std::unique_ptr<Watcher> watcher = std::make_unique<InotifyWatcher>(
-      std::move(inotify_fd), std::move(wake_fd));
+      std::move(inotify_fd), std::move(wake_fd), options);
   return watcher;
 }
 
 #else  // !__linux__
 
-absl::StatusOr<std::unique_ptr<Watcher>> MakeInotifyWatcher() {
+absl::StatusOr<std::unique_ptr<Watcher>> MakeInotifyWatcher(InotifyOptions) {
   return absl::UnimplementedError("inotify is only available on Linux");
 }
 

@@ -255,13 +255,14 @@ std::unique_ptr<Watcher> MakePollWatcher(absl::Duration interval) {
                                        std::move(write_end));
 }
 
-absl::StatusOr<std::unique_ptr<Watcher>> MakeDefaultWatcher() {
+absl::StatusOr<std::unique_ptr<Watcher>> MakeDefaultWatcher(InotifyOptions options) {
 #ifdef __linux__
-  absl::StatusOr<std::unique_ptr<Watcher>> inotify = MakeInotifyWatcher();
+  absl::StatusOr<std::unique_ptr<Watcher>> inotify = MakeInotifyWatcher(options);
   if (inotify.ok()) return inotify;
   spdlog::warn("watcher: inotify unavailable, falling back to polling error={}",
                inotify.status().ToString());
 #endif
+  (void)options;
   return MakePollWatcher(kDefaultPollInterval);
 }
 

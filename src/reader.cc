@@ -175,6 +175,12 @@ absl::StatusOr<DatabaseStatus> SqliteReader::Status() {
         out.walk = walk;
       }
     }
+    ASSIGN_OR_RETURN(bool has_polling, HasColumn(db_, "writer_state", "polling"));
+    if (has_polling) {  // 0017
+      ASSIGN_OR_RETURN(Stmt p, db_.Prepare("SELECT polling FROM writer_state WHERE id = 1"));
+      ASSIGN_OR_RETURN(bool prow, p.Step());
+      if (prow) out.polling = p.ColumnText(0);
+    }
     ASSIGN_OR_RETURN(Stmt roots, db_.Prepare("SELECT root FROM writer_roots ORDER BY root"));
     RETURN_IF_ERROR(roots.ForEachRow([&out](const Stmt& row) {
       out.writer_roots.push_back(row.ColumnText(0));

@@ -61,6 +61,9 @@ struct DatabaseStatus {
   std::optional<int64_t> writer_started_ms;
   std::vector<std::string> writer_roots;
   std::optional<WalkStatus> walk;
+  // Why the last `cco watch` polls besides watching (empty: everything is
+  // watched, or no watch).
+  std::string polling;
   // Newest files row update or archive (ms since the epoch); nullopt for a
   // database without files. 0 when every commit came from `cco replay`,
   // which keeps no clock.

@@ -69,6 +69,7 @@ class SqliteStore : public Store {
   absl::Status Commit(const std::vector<FileChunk>& chunks, const std::vector<FileRemoval>& removals,
                       CommitStats* stats) override;
   absl::Status Heartbeat(int64_t queue_depth) override;
+  absl::Status RecordPolling(const std::string& why) override;
   absl::Status RecordStart(const WriterStart& start) override;
   absl::Status RecordWalk(const WalkProgress& walk) override;
   absl::Status Checkpoint() override;
@@ -926,12 +927,17 @@ absl::Status SqliteStore::RecordStart(const WriterStart& start) {
       "INSERT INTO writer_state(id, pid, started_ms, heartbeat_ms, queue_depth, command) VALUES (1, ?1, ?2, ?2, 0, ?3)"
       " ON CONFLICT(id) DO UPDATE SET pid = ?1, started_ms = ?2, heartbeat_ms = ?2, queue_depth = 0, command = ?3,"
       " walk_started_ms = NULL, walk_updated_ms = NULL, walk_done_ms = NULL, walk_files = NULL,"
-      " walk_files_read = NULL, walk_bytes = NULL, walk_bytes_read = NULL"));
+      " walk_files_read = NULL, walk_bytes = NULL, walk_bytes_read = NULL, polling = NULL"));
   RETURN_IF_ERROR(state.Bind(1, static_cast<int64_t>(::getpid())).Bind(2, started_ms_).Bind(3, start.command).Run());
   RETURN_IF_ERROR(db_.Exec("DELETE FROM writer_roots"));
   ASSIGN_OR_RETURN(Stmt root, db_.Prepare("INSERT OR IGNORE INTO writer_roots(root) VALUES (?1)"));
   for (const std::string& r : start.roots) RETURN_IF_ERROR(root.Bind(1, r).Run());
   return txn.Commit();
+}
+
+absl::Status SqliteStore::RecordPolling(const std::string& why) {
+  ASSIGN_OR_RETURN(Stmt s, db_.Prepare("UPDATE writer_state SET polling = ?1 WHERE id = 1"));
+  return s.BindTextOrNull(1, why).Run();
 }
 
 absl::Status SqliteStore::RecordWalk(const WalkProgress& walk) {

@@ -91,6 +91,13 @@ class Store {
   // Records the writer's heartbeat for `cco status`.
   virtual absl::Status Heartbeat(int64_t queue_depth) = 0;
 
+  // Records why the service polls besides watching (empty: everything is
+  // watched), for `cco status`.
+  virtual absl::Status RecordPolling(const std::string& why) {
+    (void)why;
+    return absl::OkStatus();
+  }
+
   // Checkpoints the write-ahead log and truncates it (called when idle, so
   // the WAL stays bounded while readers come and go).
   virtual absl::Status Checkpoint() = 0;

@@ -451,7 +451,25 @@ void Writer::RecordWalk(const WalkProgress& walk) {
   }
 }
 
+void Writer::SetPolling(std::string why) {
+  SyncedLock lock(&mu_);
+  if (why == polling_) return;
+  polling_ = std::move(why);
+  polling_changed_ = true;
+}
+
 bool Writer::HeartbeatOk(int64_t queue_depth) {
+  std::optional<std::string> polling;
+  {
+    SyncedLock lock(&mu_);
+    if (polling_changed_) polling = polling_;
+    polling_changed_ = false;
+  }
+  if (polling.has_value()) {
+    if (absl::Status p = store_->RecordPolling(*polling); !p.ok()) {
+      spdlog::warn("cannot record polling error=\"{}\"", p.message());
+    }
+  }
   absl::Status s = store_->Heartbeat(queue_depth);
   if (s.ok()) return true;
   if (!absl::IsDataLoss(s)) {

@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -81,6 +82,11 @@ class Writer {
   // Called (on the writer thread) when the writer stops on an error, so a
   // thread waiting elsewhere (the daemon's watcher) wakes and sees it.
   void OnError(std::function<void()> callback);
+
+  // Why the caller polls besides watching (empty: everything is watched);
+  // recorded (Store::RecordPolling) with the next heartbeat, within a
+  // second of the next commit or at the idle heartbeat.
+  void SetPolling(std::string why);
 
   // Asks for every committed files row, read after everything submitted
   // before this call is committed. Returns the request's ticket; one request
@@ -153,6 +159,8 @@ class Writer {
   std::optional<absl::StatusOr<std::vector<FileState>>> states_answer_ ABSL_GUARDED_BY(mu_);
   uint64_t states_answer_ticket_ ABSL_GUARDED_BY(mu_) = 0;  // the request states_answer_ answers
   std::function<void()> on_error_ ABSL_GUARDED_BY(mu_);
+  std::string polling_ ABSL_GUARDED_BY(mu_);
+  bool polling_changed_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread thread_;
 };

@@ -8,7 +8,11 @@
 //     taken for a rename or a copy, and appends to all are read once;
 //   * a NUL-filled tail (what a crash can leave in a preallocated file) and
 //     binary garbage between good lines: quarantined with reasons, the good
-//     lines around them stored, the next lines read on.
+//     lines around them stored, the next lines read on;
+//   * the inotify watch limit reached (injected: CCO_TEST_INOTIFY_WATCHES,
+//     since lowering fs.inotify.max_user_watches would touch the whole
+//     machine): what is not watched is polled, every line arrives once, and
+//     `cco status` says the service polls.
 
 #include <signal.h>
 #include <unistd.h>
@@ -19,10 +23,13 @@
 #include <random>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/ci_summary.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
+#include "tests/watch_support.h"
 
 namespace cco::testing {
 namespace {
@@ -129,6 +136,52 @@ TEST_F(NamedCaseTest, NulFilledTailAndBinaryGarbageAreQuarantinedAndTheGoodLines
   EXPECT_EQ(Count("SELECT count(*) FROM quarantine"), 2);
   EXPECT_EQ(Count("SELECT count(*) FROM quarantine WHERE reason = '' OR reason IS NULL"), 0) << "each says why";
   ExpectCheckPasses();
+}
+
+using WatchLimitTest = WatchFixture;
+
+TEST_F(WatchLimitTest, UnwatchedDirectoriesArePolledEveryLineArrivesOnceAndStatusSaysSo) {
+  constexpr int kProjects = 6;
+  for (int p = 0; p < kProjects; ++p) {
+    Append(absl::StrCat(root_, "/-p", p, "/s-", p, ".jsonl"), UserLine(absl::StrCat("s-", p), absl::StrCat("a-", p), "hi"));
+  }
+  // Two watches: the root and one project directory; the others are not watched.
+  auto daemon = StartWatch({}, {"CCO_TEST_INOTIFY_WATCHES=2"});
+  ExpectArrivesOnce("SELECT count(*) FROM messages", kProjects, daemon.get());
+  for (int p = 0; p < kProjects; ++p) {
+    Append(absl::StrCat(root_, "/-p", p, "/s-", p, ".jsonl"), UserLine(absl::StrCat("s-", p), absl::StrCat("b-", p), "more"));
+  }
+  ExpectArrivesOnce("SELECT count(*) FROM messages", 2 * kProjects, daemon.get());
+  EXPECT_TRUE(absl::StrContains(daemon->Stderr(), "inotify watch limit reached")) << daemon->Stderr();
+
+  // Recorded with the writer's next heartbeat (within a second of a commit).
+  int line = 0;
+  CommandResult status;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        status = RunCco({"status", "--db", db_, "--json"});
+        if (absl::StrContains(status.out, "\"polling\":\"not every directory could be watched")) return true;
+        Append(root_ + "/-p0/s-0.jsonl", UserLine("s-0", absl::StrCat("c-", line++), "tick"));
+        return false;
+      },
+      std::chrono::seconds(30)))
+      << status.out << status.err;
+  CommandResult text = RunCco({"status", "--db", db_});
+  EXPECT_TRUE(absl::StrContains(text.out, "polling:     not every directory could be watched")) << text.out;
+  StopAndExpectClean(*daemon);
+  EXPECT_EQ(Count("SELECT count(*) FROM messages"), Count("SELECT count(DISTINCT uuid) FROM messages"));
+  CommandResult after = RunCco({"status", "--db", db_, "--json"});
+  EXPECT_TRUE(absl::StrContains(after.out, "\"polling\":null")) << "said only while the service runs: " << after.out;
+  if (!HasFailure()) CiSummary("fault injected and survived: the inotify watch limit (polled, said by cco status)");
+}
+
+TEST_F(WatchLimitTest, StatusSaysNothingOfPollingWhenEverythingIsWatched) {
+  Append(root_ + "/-p/s.jsonl", UserLine("s", "a", "hi"));
+  auto daemon = StartWatch();
+  ExpectArrivesOnce("SELECT count(*) FROM messages", 1, daemon.get());
+  CommandResult status = RunCco({"status", "--db", db_, "--json"});
+  EXPECT_TRUE(absl::StrContains(status.out, "\"polling\":null")) << status.out;
+  StopAndExpectClean(*daemon);
 }
 
 }  // namespace
