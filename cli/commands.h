@@ -42,6 +42,7 @@ int RunStatusline(const std::vector<std::string>& args);  // cli/statusline_comm
 int RunTop(const std::vector<std::string>& args);         // cli/top_command.cc
 // Conversations and operations (conversation_commands.cc, ops_commands.cc).
 int RunShow(const std::vector<std::string>& args);
+int RunSearch(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
 int RunPush(const std::vector<std::string>& args);
 int RunTeamInit(const std::vector<std::string>& args);

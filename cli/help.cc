@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -207,6 +208,36 @@ std::vector<CommandHelp> BuildCommands() {
                  "Also replay the transcripts that still exist into a temporary database and compare everything, "
                  "session by session."},
                 Json("the verdict")}});
+  // Search.
+  c.push_back({"search", "QUERY...", {},
+               "find messages by their words: best or newest first, with a snippet",
+               "Every message whose text holds all the words of QUERY (several arguments are joined by spaces), best "
+               "match first (bm25) or newest first, each with its time, project, kind and session, a snippet with the "
+               "words marked (coloured on a terminal unless NO_COLOR is set; between [ and ] otherwise), and the "
+               "command that opens the conversation there (cco show SESSION --at UUID). Each word is searched as typed, "
+               "so code needs no quoting: tail_reader.cc, src/x.cc, ERR_X77 and error: x find those texts "
+               "(case and accents ignored); after --, words starting with - are words too (cco search -- --flag-x). Words in scripts written without spaces (Chinese, Japanese, Korean, Thai) "
+               "are also found inside longer runs of text. With --fts, QUERY is FTS5 syntax instead: \"a phrase\", "
+               "prefix*, AND, OR, NOT, NEAR(a b, 10). A query that cannot be searched (FTS5 syntax it rejects, only "
+               "punctuation, over 4096 bytes or 64 words, invalid UTF-8) is a usage error (exit 2). No match: an empty "
+               "result and exit 0. --json prints {\"results\": [{uuid, session, project, timestamp, kind, snippet, "
+               "rank}], \"total\": N} (rank: bm25, lower is better; total: every match, not only those shown). Reads "
+               "through a read-only connection: works while the service writes.",
+               {Db(),
+                {"project", "NAME", "Only this project (as `cco report --project` matches it)."},
+                {"session", "SESSION", "Only this session: its id or a unique prefix."},
+                {"kind", "KIND",
+                 "Only messages of this kind (repeat it, or separate kinds with commas): prompt, agent-prompt, "
+                 "response, thinking, tool-use, tool-result, compaction-summary, meta, system.",
+                 {"prompt", "agent-prompt", "response", "thinking", "tool-use", "tool-result", "compaction-summary",
+                  "meta", "system"}},
+                {"since", "DATE", "Only messages from this day on (YYYY-MM-DD or YYYYMMDD, in --tz)."},
+                {"until", "DATE", "Only messages up to the end of this day (YYYY-MM-DD or YYYYMMDD, in --tz)."},
+                {"tz", "ZONE", "Time zone of the days and of the times shown (default: the system zone)."},
+                {"newest", "", "Newest first instead of best match first."},
+                {"limit", "N", "Show at most N matches (1-1000, default 20)."},
+                {"fts", "", "QUERY is FTS5 query syntax (phrases, prefix*, AND/OR/NOT, NEAR) instead of plain words."},
+                Json("the matches")}});
   // Conversations and operations (show, export; backup, restore, optimize, forget).
   c.push_back({"show", "SESSION", {},
                "read a conversation in the terminal",
@@ -418,7 +449,8 @@ FlagSpec FlagsFor(const std::string& command) {
     (f.value.empty() ? spec.bool_flags : spec.value_flags).push_back(f.name);
     if (f.strict) spec.choices[f.name] = f.choices;
   }
-  spec.max_positional = c->arguments.empty() ? 0 : 1;
+  // "QUERY..." takes any number of arguments.
+  spec.max_positional = c->arguments.empty() ? 0 : absl::EndsWith(c->arguments, "...") ? 1024 : 1;
   return spec;
 }
 

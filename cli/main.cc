@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
   if (command == "check") return cco::RunCheck(rest);
   if (command == "rederive") return cco::RunRederive(rest);
   if (command == "show") return cco::RunShow(rest);
+  if (command == "search") return cco::RunSearch(rest);
   if (command == "export") return cco::RunExport(rest);
   if (command == "push") return cco::RunPush(rest);
   if (command == "team-init") return cco::RunTeamInit(rest);

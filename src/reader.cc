@@ -207,4 +207,12 @@ absl::StatusOr<DatabaseStatus> SqliteReader::Status() {
   return out;
 }
 
+absl::StatusOr<SearchResult> Reader::Search(const SearchRequest&) {
+  return absl::UnimplementedError(absl::StrCat("search is not available on ", location()));
+}
+
+absl::StatusOr<SearchResult> SqliteReader::Search(const SearchRequest& request) {
+  return SearchMessages(db_, request);
+}
+
 }  // namespace cco

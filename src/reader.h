@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "src/blocks.h"
 #include "src/report.h"
+#include "src/search.h"
 #include "src/sqlite.h"
 
 namespace cco {
@@ -111,6 +112,10 @@ class Reader {
 
   // The database's own state, from one snapshot.
   virtual absl::StatusOr<DatabaseStatus> Status() = 0;
+
+  // Full-text search (search.h). A reader without a search index answers
+  // Unimplemented.
+  virtual absl::StatusOr<SearchResult> Search(const SearchRequest& request);
 };
 
 struct ReaderOptions {
@@ -143,6 +148,7 @@ class SqliteReader final : public Reader {
     return LoadActiveBlock(db_, now_ms, session_ms);
   }
   absl::StatusOr<DatabaseStatus> Status() override;
+  absl::StatusOr<SearchResult> Search(const SearchRequest& request) override;
 
   // The connection itself, for what only SQLite has (`cco check`'s
   // integrity check and recomputes).

@@ -64,7 +64,8 @@ absl::Status ErrnoStatus(int err, std::string_view context) {
 }
 
 absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
-  if (mode == Mode::kReadWrite) {
+  // ":memory:" is a database without a file: nothing to create.
+  if (mode == Mode::kReadWrite && path != ":memory:") {
     // Create the file ourselves so it is 0600 from the first byte on.
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open database ", path));

@@ -33,7 +33,8 @@ class Db {
 
   // Opens (kReadWrite creates) the database at `path` and applies the
   // connection pragmas: WAL, synchronous=NORMAL, foreign_keys=ON and a busy
-  // timeout. A kReadWrite open of a new file creates it with mode 0600.
+  // timeout. A kReadWrite open of a new file creates it with mode 0600;
+  // ":memory:" opens a new in-memory database (no file).
   static absl::StatusOr<Db> Open(const std::string& path, Mode mode);
 
   Db(Db&&) = default;

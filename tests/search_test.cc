@@ -2,9 +2,12 @@
 // rows), the trigram index for scripts written without spaces, the views
 // for people, and `cco search`.
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -15,7 +18,9 @@
 #include "ingest/kind_backfill.h"
 #include "src/message_kind.h"
 #include "src/migrate.h"
+#include "src/search.h"
 #include "src/sqlite.h"
+#include "src/status.h"
 #include "tests/test_support.h"
 
 namespace cco::testing {
@@ -276,6 +281,348 @@ TEST(PeopleViewsTest, EveryExampleQuestionInSchemaMdAnswersIt) {
   };
   ASSERT_EQ(queries.size(), expected.size()) << section;
   for (size_t i = 0; i < queries.size(); ++i) EXPECT_EQ(QueryRows(db, queries[i]), expected[i]) << queries[i];
+}
+
+// ---------------------------------------------------------------------------
+// The query translation, as a function.
+
+TEST(TranslateQueryTest, PlainWordsAreQuotedAndAnded) {
+  absl::StatusOr<TranslatedQuery> q = TranslateQuery("tail_reader.cc  --flag-x \"quoted", QuerySyntax::kWords);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->word_match, "\"tail_reader.cc\" \"--flag-x\" \"\"\"quoted\"");
+  EXPECT_EQ(q->trigram_match, q->word_match);
+  EXPECT_TRUE(q->scan_terms.empty());
+  q = TranslateQuery("悬空 サンドボックス Go", QuerySyntax::kWords);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->trigram_match, "\"サンドボックス\"");
+  EXPECT_EQ(q->scan_terms, (std::vector<std::string>{"悬空", "go"}));
+  q = TranslateQuery("fix * → bug", QuerySyntax::kWords);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->word_match, "\"fix\" \"bug\"") << "words without letters or digits are left out";
+  q = TranslateQuery("NEAR(a b) OR c*", QuerySyntax::kFts5);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->word_match, "NEAR(a b) OR c*");
+}
+
+TEST(TranslateQueryTest, QueriesThatCannotBeSearchedAreRefusedWithAReason) {
+  for (const std::string& bad : {std::string(""), std::string("   "), std::string("*"), std::string("-- ::"),
+                                 std::string("a\0b", 3), std::string("\xff\xfe"), std::string("ab\xC3"),
+                                 std::string(5000, 'x'), absl::StrJoin(std::vector<std::string>(65, "w"), " ")}) {
+    absl::StatusOr<TranslatedQuery> q = TranslateQuery(bad, QuerySyntax::kWords);
+    EXPECT_TRUE(absl::IsInvalidArgument(q.status())) << "'" << bad << "': " << q.status();
+  }
+  EXPECT_FALSE(TranslateQuery("", QuerySyntax::kFts5).ok());
+  EXPECT_FALSE(TranslateQuery(std::string("a\0", 2), QuerySyntax::kFts5).ok());
+}
+
+// The FTS5 tables the translation is for (the tokenizers of messages_fts and
+// messages_trigram), in memory, and whether FTS5 parses `match` on each.
+class Fts5Syntax {
+ public:
+  Fts5Syntax() {
+    absl::StatusOr<Db> db = Db::Open(":memory:", Db::Mode::kReadWrite);
+    EXPECT_TRUE(db.ok()) << db.status();
+    db_.emplace(*std::move(db));
+    EXPECT_TRUE(db_->Exec("CREATE VIRTUAL TABLE w USING fts5(c, tokenize='unicode61 remove_diacritics 2');"
+                          "CREATE VIRTUAL TABLE t USING fts5(c, tokenize='trigram');"
+                          "INSERT INTO w VALUES ('fix the login redirect in tail_reader.cc');"
+                          "INSERT INTO t VALUES ('第二步重新运行build-cache后，悬空引用已经清零');")
+                    .ok());
+  }
+  absl::Status Parses(const std::string& table, const std::string& match) {
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ", table, " MATCH ?1")));
+    return s.Bind(1, match).ForEachRow([](const Stmt&) { return true; });
+  }
+
+ private:
+  std::optional<Db> db_;
+};
+
+// Hostile input in plain mode: every query is refused with a reason or
+// becomes a query FTS5 parses on both indexes (never a syntax error, never
+// an operator or a column filter the person did not ask for).
+TEST(TranslateQueryTest, PlainWordsAlwaysBecomeValidFts5) {
+  Fts5Syntax fts;
+  const std::vector<std::string> hostile = {
+      "\"unbalanced", "unbalanced\"", "\"\"\"", "NEAR(", "NEAR(a b", "a OR", "OR", "AND b", "NOT", "a NOT b",
+      "content: secret", "c : x", "{c}: x", "-c: x", "^start", "a + b", "prefix*", "* x", "x *", "(a", "a)",
+      "((()))x", "'; DROP TABLE messages; --", "a\tb\nc", "x\x01y", "\xE6\x82\xAC\xE7\xA9\xBA", "ab",
+      "「悬空」", "naïve café", "🎉 party", "\xCC\x81", "\xCC\x81 a", std::string(4000, 'a'),
+      absl::StrJoin(std::vector<std::string>(64, "\"q"), " ")};
+  for (const std::string& query : hostile) {
+    absl::StatusOr<TranslatedQuery> q = TranslateQuery(query, QuerySyntax::kWords);
+    if (!q.ok()) {
+      EXPECT_TRUE(absl::IsInvalidArgument(q.status())) << query << ": " << q.status();
+      continue;
+    }
+    EXPECT_TRUE(fts.Parses("w", q->word_match).ok()) << query << " -> " << q->word_match;
+    if (!q->trigram_match.empty()) {
+      EXPECT_TRUE(fts.Parses("t", q->trigram_match).ok()) << query << " -> " << q->trigram_match;
+    }
+  }
+  // Operators and column filters are words: quoted, never syntax.
+  EXPECT_EQ(TranslateQuery("a OR b", QuerySyntax::kWords)->word_match, "\"a\" \"OR\" \"b\"");
+  EXPECT_EQ(TranslateQuery("content: secret", QuerySyntax::kWords)->word_match, "\"content:\" \"secret\"");
+  EXPECT_EQ(TranslateQuery("NEAR(a b)", QuerySyntax::kWords)->word_match, "\"NEAR(a\" \"b)\"");
+  EXPECT_EQ(TranslateQuery("say \"hi\"", QuerySyntax::kWords)->word_match, "\"say\" \"\"\"hi\"\"\"");
+  // In --fts mode the same texts are FTS5's to judge (the search says so).
+  EXPECT_FALSE(fts.Parses("w", TranslateQuery("\"unbalanced", QuerySyntax::kFts5)->word_match).ok());
+}
+
+TEST(TranslateQueryTest, RefusalsSayWhy) {
+  auto message = [](const std::string& query) {
+    return std::string(TranslateQuery(query, QuerySyntax::kWords).status().message());
+  };
+  EXPECT_EQ(message(std::string("a\0b", 3)), "the query holds a NUL byte");
+  EXPECT_EQ(message("bad\xff"), "the query is not valid UTF-8");
+  EXPECT_EQ(message(std::string(10 * 1024, 'x')), "the query is 10240 bytes long; at most 4096");
+  EXPECT_EQ(message("*"), "nothing to search for in '*': give a word with letters or digits (--fts for FTS5 syntax)");
+  EXPECT_EQ(message(" \t"), "the query is empty");
+  EXPECT_EQ(message(absl::StrJoin(std::vector<std::string>(65, "w"), " ")), "the query has more than 64 words");
+}
+
+// ---------------------------------------------------------------------------
+// `cco search` on a tree with tokens planted in every form.
+
+class SearchCommandTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const std::string other =
+        Envelope("flag", "user", R"("message":{"role":"user","content":"why does --flag-x break the build"})",
+                 "2026-02-10T08:00:00.000Z") +
+        Envelope("zh", "user", R"("message":{"role":"user","content":"第二步重新运行build-cache后，悬空引用已经清零"})",
+                 "2026-02-11T08:00:00.000Z") +
+        Envelope("ja", "user", R"("message":{"role":"user","content":"サンドボックスでテストを実行して"})",
+                 "2026-02-12T08:00:00.000Z") +
+        Envelope("late", "user", R"("message":{"role":"user","content":"the login page again"})",
+                 "2026-03-01T08:00:00.000Z") +
+        Envelope("compact", "system", R"("subtype":"compact_boundary","content":"Conversation compacted")",
+                 "2026-03-01T09:00:00.000Z");
+    WriteFile(*dir_ / "projects/-home-t-webapp/s-1.jsonl", EveryKind());
+    WriteFile(*dir_ / "projects/-home-t-other/s-2.jsonl",
+              absl::StrReplaceAll(other, {{"\"sessionId\":\"s-1\"", "\"sessionId\":\"s-2\""},
+                                          {"/home/t/webapp", "/home/t/other"}}));
+    db_ = new std::string(*dir_ / "cco.db");
+    CommandResult r = RunCco({"replay", *dir_ / "projects", "--db", *db_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete db_;
+    delete dir_;
+  }
+
+  // `cco search --json ARGS…`: the uuids found, best first, joined by ' '.
+  static std::string Uuids(std::vector<std::string> args, int* total = nullptr) {
+    args.insert(args.begin(), {"search", "--db", *db_, "--json"});
+    CommandResult r = RunCco(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> uuids;
+    for (size_t at = r.out.find("\"uuid\":\""); at != std::string::npos; at = r.out.find("\"uuid\":\"", at)) {
+      at += 8;
+      uuids.push_back(r.out.substr(at, r.out.find('"', at) - at));
+    }
+    if (total != nullptr) *total = static_cast<int>(JsonInt(r.out, "total"));
+    return absl::StrJoin(uuids, " ");
+  }
+  static std::string Sorted(std::string uuids) {
+    std::vector<std::string> v = absl::StrSplit(uuids, ' ', absl::SkipEmpty());
+    std::sort(v.begin(), v.end());
+    return absl::StrJoin(v, " ");
+  }
+
+  static TempDir* dir_;
+  static std::string* db_;
+};
+TempDir* SearchCommandTest::dir_ = nullptr;
+std::string* SearchCommandTest::db_ = nullptr;
+
+TEST_F(SearchCommandTest, CodeFormsAreFoundAsTyped) {
+  EXPECT_EQ(Uuids({"tail_reader.cc"}), "prompt");
+  EXPECT_EQ(Uuids({"src/x.cc"}), "tool-result");
+  EXPECT_EQ(Uuids({"--", "--flag-x"}), "flag") << "after --, a word that starts with - is a word";
+  EXPECT_EQ(Uuids({"ERR_X77"}), "tool-result");
+  EXPECT_EQ(Uuids({"error: x"}), "tool-result") << "one argument with a space";
+  EXPECT_EQ(Uuids({"error:", "x"}), "tool-result") << "several arguments";
+  EXPECT_EQ(Uuids({"reader"}), "prompt") << "a part of an identifier is a word";
+  EXPECT_EQ(Uuids({"LOGIN", "Redirect"}), "prompt") << "case ignored, every word required";
+}
+
+TEST_F(SearchCommandTest, WordsInScriptsWithoutSpacesAreFound) {
+  EXPECT_EQ(Uuids({"悬空"}), "zh") << "two characters: the bounded scan";
+  EXPECT_EQ(Uuids({"サンドボックス"}), "ja");
+  EXPECT_EQ(Uuids({"テスト"}), "ja");
+  EXPECT_EQ(Uuids({"cache"}), "zh") << "a Latin word inside Chinese text";
+  EXPECT_EQ(Uuids({"BUILD-CACHE", "悬空"}), "zh");
+  EXPECT_EQ(Uuids({"悬空", "サンドボックス"}), "") << "every word required";
+  EXPECT_EQ(Sorted(Uuids({"build"})), "flag zh") << "the word index and the trigram index together";
+}
+
+TEST_F(SearchCommandTest, Fts5SyntaxWithFts) {
+  EXPECT_EQ(Uuids({"--fts", "\"login redirect\""}), "prompt");
+  EXPECT_EQ(Sorted(Uuids({"--fts", "redir*"})), "prompt response thinking");
+  EXPECT_EQ(Uuids({"--fts", "NEAR(login tail_reader, 5)"}), "prompt");
+  EXPECT_EQ(Sorted(Uuids({"--fts", "login NOT redirect"})), "late");
+  EXPECT_EQ(Sorted(Uuids({"--fts", "warmup OR caveat"})), "agent-prompt meta");
+}
+
+TEST_F(SearchCommandTest, EveryFilterNarrowsTheMatches) {
+  EXPECT_EQ(Sorted(Uuids({"login"})), "late prompt");
+  EXPECT_EQ(Uuids({"login", "--project", "/home/t/other"}), "late");
+  EXPECT_EQ(Uuids({"login", "--project", "-home-t-webapp"}), "prompt");
+  EXPECT_EQ(Uuids({"login", "--session", "s-2"}), "late");
+  EXPECT_EQ(Sorted(Uuids({"build", "--session", "s-2", "--kind", "prompt"})), "flag zh");
+  EXPECT_EQ(Uuids({"login", "--since", "2026-02-01", "--tz", "UTC"}), "late");
+  EXPECT_EQ(Uuids({"login", "--until", "2026-02-28", "--tz", "UTC"}), "prompt");
+  EXPECT_EQ(Uuids({"login", "--since", "20260102", "--until", "20260102", "--tz", "UTC"}), "prompt");
+  EXPECT_EQ(Uuids({"login", "--since", "2026-03-02", "--tz", "UTC"}), "");
+  EXPECT_EQ(Uuids({"build", "--newest"}), "zh flag");
+  int total = 0;
+  EXPECT_EQ(Uuids({"build", "--newest", "--limit", "1"}, &total), "zh");
+  EXPECT_EQ(total, 2) << "total counts every match";
+  EXPECT_EQ(Uuids({"redirect", "--kind", "thinking,response"}), Uuids({"redirect", "--kind", "response", "--kind",
+                                                                        "thinking"}));
+}
+
+TEST_F(SearchCommandTest, EveryKindIsAFilter) {
+  // A word only the message of each kind holds (its uuid is its kind).
+  // (EveryKind's system line has no text: a compact boundary of s-2 has.)
+  const std::vector<std::pair<std::string, std::string>> words = {
+      {"prompt", "tail_reader"},    {"agent-prompt", "warmup"},  {"thinking", "consider"},
+      {"tool-use", "make test"},    {"tool-result", "ERR_X77"},  {"response", "fixed"},
+      {"meta", "caveat"},           {"compaction-summary", "continued"}, {"system", "compacted"}};
+  ASSERT_EQ(words.size(), std::size(kMessageKinds));
+  for (const auto& [kind, word] : words) {
+    EXPECT_EQ(Uuids({word, "--kind", kind}), kind == "system" ? "compact" : kind) << word;
+    const std::string other = kind == "prompt" ? "response" : "prompt";
+    EXPECT_EQ(Uuids({word, "--kind", other}), "") << word << " is not a " << other;
+  }
+}
+
+TEST_F(SearchCommandTest, JsonHasTheDocumentedShape) {
+  CommandResult r = RunCco({"search", "--db", *db_, "--json", "ERR_X77"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, "{\"results\":[{\"uuid\":\"tool-result\",\"session\":\"s-1\","
+                                      "\"project\":\"/home/t/webapp\",\"timestamp\":\"2026-01-02T03:04:09.000Z\","
+                                      "\"kind\":\"tool-result\",\"snippet\":\"error: [ERR_X77] in src/x.cc\",\"rank\":"))
+      << r.out;
+  EXPECT_TRUE(absl::EndsWith(r.out, "],\"total\":1}\n")) << r.out;
+  r = RunCco({"search", "--db", *db_, "--json", "nothing-like-this"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "{\"results\":[],\"total\":0}\n");
+}
+
+TEST_F(SearchCommandTest, TextNamesTheHitAndHowToOpenIt) {
+  CommandResult r = RunCco({"search", "--db", *db_, "--tz", "UTC", "ERR_X77"}, {"NO_COLOR=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2026-01-02 03:04  /home/t/webapp  tool-result  s-1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("error: [ERR_X77] in src/x.cc"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cco show s-1 --at tool-result"), std::string::npos) << r.out;
+  r = RunCco({"search", "--db", *db_, "nothing-like-this"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("no messages match"), std::string::npos) << r.out;
+}
+
+// Hostile queries: a clear one-line error (exit 2) or a result, never a
+// crash, never SQLite's text.
+TEST_F(SearchCommandTest, HostileQueriesGetAClearErrorOrAResult) {
+  auto expect_usage = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"search", "--db", *db_});
+    CommandResult r = RunCco(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.out << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, "cco search: ")) << r.err;
+    for (const char* leak : {"fts5", "SQL", "sqlite", "syntax error near", "prepare", "no such"}) {
+      EXPECT_EQ(r.err.find(leak), std::string::npos) << leak << " in: " << r.err;
+    }
+  };
+  expect_usage({"--fts", "\"unbalanced"});
+  expect_usage({"--fts", "NEAR("});
+  expect_usage({"--fts", "*"});
+  expect_usage({"--fts", "nosuchcolumn: x"});
+  expect_usage({"--fts", "a AND"});
+  expect_usage({"*"});
+  expect_usage({std::string(10 * 1024, 'q')});
+  std::string prose;
+  while (prose.size() < 10 * 1024) prose += "lorem ipsum dolor ";
+  expect_usage({prose});
+  expect_usage({"bad\xff\xfe"});
+  expect_usage({"login", "--kind", "tool_use"});
+  expect_usage({"login", "--limit", "0"});
+  expect_usage({"login", "--since", "2026-13-01"});
+  expect_usage({"login", "--session", "no-such-session"});
+  // Searched as words: a result (here none), and the database untouched.
+  EXPECT_EQ(Uuids({"'; DROP TABLE messages; --"}), "");
+  EXPECT_EQ(Uuids({"\"unbalanced"}), "");
+  EXPECT_EQ(Uuids({"NEAR(", "login"}), "") << "NEAR( is a word here";
+  EXPECT_EQ(Uuids({"login\" OR \"x"}), "");
+  EXPECT_EQ(Uuids({"tail_reader.cc\""}), "prompt");
+  EXPECT_EQ(Uuids({"--fts", "\"messages\" OR zzzz"}), "meta");
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM messages"), 14);
+}
+
+
+TEST_F(SearchCommandTest, ADatabaseThatCannotBeOpenedIsAFailureNotAnEmptyResult) {
+  TempDir dir;
+  CommandResult r = RunCco({"search", "--db", dir / "missing.db", "login"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_TRUE(absl::StartsWith(r.err, "cco search: ")) << r.err;
+  EXPECT_EQ(RunCco({"search", "--db", *db_}).exit_code, 2) << "no query";
+  EXPECT_EQ(RunCco({"search", "--db", *db_, "login", "--nonsense"}).exit_code, 2);
+}
+
+// Values of `"key":` in a --json answer, in order.
+std::vector<std::string> JsonValues(const std::string& json, const std::string& key) {
+  std::vector<std::string> out;
+  const std::string needle = absl::StrCat("\"", key, "\":");
+  for (size_t at = json.find(needle); at != std::string::npos; at = json.find(needle, at)) {
+    at += needle.size();
+    out.push_back(json.substr(at, json.find_first_of(",}", at) - at));
+  }
+  return out;
+}
+
+// The real transcripts: a prompt is found by its own words, newest first
+// is by time, best first is by rank.
+TEST(SearchCorpusTest, APromptIsFoundByItsWordsAndHitsAreOrdered) {
+  if (CorpusDir().empty()) GTEST_SKIP() << "shared corpus not found; skipping";
+  TempDir dir;
+  const std::string db = dir / "cco.db";
+  ASSERT_EQ(RunCco({"replay", CorpusDir() + "/projects", "--db", db}).exit_code, 0);
+  const std::string row = QueryRows(db, "SELECT session_id || '|' || uuid || '|' || prompt FROM prompts"
+                                        " WHERE length(prompt) BETWEEN 60 AND 2000 ORDER BY message_id LIMIT 1 OFFSET 20");
+  const std::vector<std::string> parts = absl::StrSplit(row, absl::MaxSplits('|', 2));
+  ASSERT_EQ(parts.size(), 3u) << row;
+  // Its two longest words of letters.
+  std::vector<std::string> words;
+  for (absl::string_view w : absl::StrSplit(parts[2], absl::ByAnyChar(" \n\t.,;:!?()[]{}'\"`/\\-_"), absl::SkipEmpty())) {
+    if (w.size() >= 4 && std::all_of(w.begin(), w.end(), [](char c) { return absl::ascii_isalpha(c); })) {
+      words.emplace_back(w);
+    }
+  }
+  std::sort(words.begin(), words.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  ASSERT_GE(words.size(), 2u) << parts[2];
+  CommandResult r = RunCco({"search", "--db", db, "--json", "--limit", "1000", "--session", parts[0], "--kind",
+                            "prompt", words[0], words[1]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> uuids = JsonValues(r.out, "uuid");
+  EXPECT_NE(std::find(uuids.begin(), uuids.end(), absl::StrCat("\"", parts[1], "\"")), uuids.end())
+      << words[0] << " " << words[1] << ": " << r.out;
+
+  r = RunCco({"search", "--db", db, "--json", "--newest", "--limit", "200", "the"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> times = JsonValues(r.out, "timestamp");
+  ASSERT_EQ(times.size(), 200u);
+  EXPECT_TRUE(std::is_sorted(times.rbegin(), times.rend())) << r.out.substr(0, 2000);
+  EXPECT_GT(JsonInt(r.out, "total"), 200);
+  r = RunCco({"search", "--db", db, "--json", "--limit", "200", "the"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<double> ranks;
+  for (const std::string& v : JsonValues(r.out, "rank")) ranks.push_back(std::stod(v));
+  ASSERT_EQ(ranks.size(), 200u);
+  EXPECT_TRUE(std::is_sorted(ranks.begin(), ranks.end()));
+  EXPECT_LT(ranks.front(), ranks.back()) << "bm25 tells the hits apart";
 }
 
 }  // namespace

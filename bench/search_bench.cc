@@ -1,0 +1,206 @@
+// search_bench: how long `cco search` takes on a database, per query class.
+//
+//   search_bench --db CCO_DB [--queries N] [--runs R] [--limit L]
+//
+// Queries are chosen from the database's own word index (fts5vocab over
+// messages_fts), so they follow whatever text it holds, deterministically
+// (terms in vocabulary order, spread evenly):
+//   rare     a term in at most 1% of the messages (and at least 10 of them),
+//            best first;
+//   phrase   two words that follow each other in a message, as a phrase
+//            (plain words: each quoted, ANDed … here `--fts "a b"`), best
+//            first;
+//   prefix   the first 3 characters of a frequent term, `abc*` (--fts), best
+//            first;
+//   project  a rare term within one project (--project), best first;
+//   common   one of the most frequent terms, newest first.
+// Each query runs through SearchMessages (src/search.h) on one read-only
+// connection, exactly as `cco search` runs it after start-up (process start
+// is not included), R times (the first run warms the page cache and is not
+// counted). Prints one JSON object: messages, and per class the count of
+// timings, p50, p95 and max in ms, and the mean number of matches.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "src/json_writer.h"
+#include "src/reader.h"
+#include "src/search.h"
+#include "src/status.h"
+
+namespace cco {
+namespace {
+
+struct Query {
+  std::string text;
+  QuerySyntax syntax = QuerySyntax::kWords;
+  SearchOrder order = SearchOrder::kRank;
+  std::vector<int64_t> projects;
+};
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "search_bench: %s\n", message.c_str());
+  std::exit(2);
+}
+
+template <typename T>
+T Check(absl::StatusOr<T> v) {
+  if (!v.ok()) Die(std::string(v.status().message()));
+  return *std::move(v);
+}
+
+// Up to n rows of the query, spread evenly over its result.
+std::vector<std::vector<std::string>> Spread(Db& db, const std::string& sql, size_t n) {
+  Stmt s = Check(db.Prepare(sql));
+  std::vector<std::vector<std::string>> all;
+  absl::Status st = s.ForEachRow([&](const Stmt& r) {
+    std::vector<std::string> row;
+    for (int i = 0; i < r.ColumnCount(); ++i) row.push_back(r.ColumnText(i));
+    all.push_back(std::move(row));
+    return true;
+  });
+  if (!st.ok()) Die(std::string(st.message()));
+  if (all.size() <= n) return all;
+  std::vector<std::vector<std::string>> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(all[i * all.size() / n]);
+  return out;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+}  // namespace cco
+
+int main(int argc, char** argv) {
+  using namespace cco;
+  std::string db_path;
+  size_t queries = 20;
+  int runs = 4, limit = 20;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--db") {
+      db_path = value();
+    } else if (a == "--queries") {
+      if (!absl::SimpleAtoi(value(), &queries) || queries == 0) Die("--queries needs a positive number");
+    } else if (a == "--runs") {
+      if (!absl::SimpleAtoi(value(), &runs) || runs < 2) Die("--runs needs a number >= 2");
+    } else if (a == "--limit") {
+      if (!absl::SimpleAtoi(value(), &limit) || limit < 1) Die("--limit needs a positive number");
+    } else {
+      Die("usage: search_bench --db CCO_DB [--queries N] [--runs R] [--limit L]");
+    }
+  }
+  if (db_path.empty()) Die("--db is required");
+  std::unique_ptr<SqliteReader> reader = Check(SqliteReader::Open(db_path));
+  Db& db = reader->db();
+  const int64_t messages = Check(db.QueryInt("SELECT count(*) FROM messages")).value_or(0);
+  if (absl::Status s = db.Exec("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, messages_fts, 'row')");
+      !s.ok()) {
+    Die(std::string(s.message()));
+  }
+  const std::string max_rare = std::to_string(std::max<int64_t>(10, messages / 100));
+  std::map<std::string, std::vector<Query>> classes;
+  // Rare terms: letters only, in 10 .. 1% of the messages.
+  const auto rare = Spread(db, absl::StrCat("SELECT term FROM temp.vocab WHERE doc BETWEEN 10 AND ", max_rare,
+                                            " AND term GLOB '[a-z][a-z][a-z]*' AND term NOT GLOB '*[0-9]*'"
+                                            " ORDER BY term"),
+                           queries);
+  for (const auto& r : rare) classes["rare"].push_back({r[0], QuerySyntax::kWords, SearchOrder::kRank, {}});
+  // Frequent terms: the most frequent, for prefixes and newest-first.
+  const auto common = Spread(db, "SELECT term FROM temp.vocab WHERE length(term) >= 4 AND term GLOB '[a-z]*'"
+                                 " ORDER BY doc DESC LIMIT 200", queries);
+  for (const auto& r : common) {
+    classes["common"].push_back({r[0], QuerySyntax::kWords, SearchOrder::kNewest, {}});
+    classes["prefix"].push_back({r[0].substr(0, 3) + "*", QuerySyntax::kFts5, SearchOrder::kRank, {}});
+  }
+  // Phrases: two adjacent words of messages spread over the table.
+  const auto texts = Spread(db, "SELECT substr(cco_text(content), 1, 400) FROM messages"
+                                " WHERE id % 997 = 0 AND length(content) > 40", queries * 4);
+  for (const auto& t : texts) {
+    std::vector<std::string> words;
+    std::string w;
+    for (char c : t[0]) {
+      if (std::isalpha(static_cast<unsigned char>(c))) {
+        w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      } else {
+        if (w.size() >= 3) words.push_back(w);
+        w.clear();
+      }
+    }
+    if (words.size() >= 2 && classes["phrase"].size() < queries) {
+      classes["phrase"].push_back({absl::StrCat("\"", words[0], " ", words[1], "\""), QuerySyntax::kFts5, SearchOrder::kRank, {}});
+    }
+  }
+  // Project filter: a rare term within the project with the most messages.
+  const auto project = Spread(db, "SELECT c.project_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                                  " GROUP BY c.project_id ORDER BY count(*) DESC LIMIT 1", 1);
+  if (!project.empty()) {
+    const auto terms = Spread(db, absl::StrCat("SELECT term FROM temp.vocab WHERE doc BETWEEN 10 AND ", max_rare,
+                                               " AND term GLOB '[a-z][a-z][a-z]*' AND term NOT GLOB '*[0-9]*'"
+                                               " ORDER BY term DESC"),
+                              queries);
+    for (const auto& r : terms) {
+      classes["project"].push_back({r[0], QuerySyntax::kWords, SearchOrder::kRank, {std::stoll(project[0][0])}});
+    }
+  }
+
+  JsonWriter j;
+  j.BeginObject().Field("messages", messages).Field("runs", runs).Field("limit", limit).Key("classes").BeginObject();
+  for (const auto& [name, list] : classes) {
+    std::vector<double> ms;
+    int64_t matches = 0;
+    for (const Query& q : list) {
+      SearchRequest request;
+      request.query = q.text;
+      request.syntax = q.syntax;
+      request.order = q.order;
+      request.limit = limit;
+      if (!q.projects.empty()) {
+        request.restrict_projects = true;
+        request.project_ids = q.projects;
+      }
+      for (int run = 0; run < runs; ++run) {
+        const auto t0 = std::chrono::steady_clock::now();
+        SearchResult result = Check(reader->Search(request));
+        const auto t1 = std::chrono::steady_clock::now();
+        if (run == 0) {
+          matches += result.total;
+          continue;  // warms the page cache
+        }
+        ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      }
+    }
+    auto round = [](double v) { return static_cast<double>(static_cast<int64_t>(v * 10 + 0.5)) / 10; };
+    j.Key(name).BeginObject()
+        .Field("queries", static_cast<int64_t>(list.size()))
+        .Field("example", list.empty() ? std::string() : list.front().text)
+        .Field("timings", static_cast<int64_t>(ms.size()))
+        .Field("p50_ms", round(Percentile(ms, 0.5)))
+        .Field("p95_ms", round(Percentile(ms, 0.95)))
+        .Field("max_ms", round(ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end())))
+        .Field("mean_matches", list.empty() ? int64_t{0} : matches / static_cast<int64_t>(list.size()))
+        .EndObject();
+  }
+  j.EndObject().EndObject();
+  std::printf("%s\n", j.str().c_str());
+  return 0;
+}

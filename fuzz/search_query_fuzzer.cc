@@ -1,0 +1,77 @@
+// libFuzzer target: the search query translator (TranslateQuery, src/search.h).
+//
+// The input is a query as a person could type it (any bytes). What must hold
+// for any bytes:
+//   - TranslateQuery returns (no crash, no sanitizer report), in both modes;
+//   - a refusal is InvalidArgument (a message for the person);
+//   - in plain-words mode, an accepted query is a valid FTS5 query on both
+//     indexes: FTS5 parses word_match on a table with the tokenizer of
+//     messages_fts and trigram_match on one with that of messages_trigram
+//     (run on in-memory tables: any error aborts); every scan term (a word
+//     of 1-2 characters) is at most 8 bytes.
+// In --fts mode the query is the person's FTS5 text, which FTS5 may reject:
+// only the first two points hold there (the search turns FTS5's rejection
+// into a usage error; cli tests cover that).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "src/search.h"
+#include "src/sqlite.h"
+
+namespace {
+
+void Require(bool ok) {
+  if (!ok) std::abort();
+}
+
+// The two FTS5 tables, made once per process.
+cco::Db& Tables() {
+  static cco::Db* db = [] {
+    absl::StatusOr<cco::Db> opened = cco::Db::Open(":memory:", cco::Db::Mode::kReadWrite);
+    Require(opened.ok());
+    auto* out = new cco::Db(*std::move(opened));
+    Require(out->Exec("CREATE VIRTUAL TABLE w USING fts5(c, tokenize='unicode61 remove_diacritics 2');"
+                      "CREATE VIRTUAL TABLE t USING fts5(c, tokenize='trigram');"
+                      "INSERT INTO w VALUES ('fix the login redirect in tail_reader.cc: ERR_X77 --flag-x');"
+                      "INSERT INTO t VALUES ('第二步重新运行build-cache后，悬空引用已经清零 サンドボックス');")
+                .ok());
+    return out;
+  }();
+  return *db;
+}
+
+// FTS5 parses `match` on `table`: the statement runs to its end.
+void RequireParses(std::string_view table, const std::string& match) {
+  const std::string sql = std::string("SELECT count(*) FROM ") + std::string(table) + " WHERE " +
+                          std::string(table) + " MATCH ?1";
+  absl::StatusOr<cco::Stmt> s = Tables().Prepare(sql);
+  Require(s.ok());
+  Require(s->Bind(1, match).ForEachRow([](const cco::Stmt&) { return true; }).ok());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string query(reinterpret_cast<const char*>(data), size);
+  for (cco::QuerySyntax syntax : {cco::QuerySyntax::kWords, cco::QuerySyntax::kFts5}) {
+    absl::StatusOr<cco::TranslatedQuery> q = cco::TranslateQuery(query, syntax);
+    if (!q.ok()) {
+      Require(absl::IsInvalidArgument(q.status()) && !q.status().message().empty());
+      continue;
+    }
+    if (syntax != cco::QuerySyntax::kWords) continue;
+    Require(!q->word_match.empty());
+    RequireParses("w", q->word_match);
+    if (!q->trigram_match.empty()) RequireParses("t", q->trigram_match);
+    for (const std::string& term : q->scan_terms) {
+      Require(!term.empty() && term.size() <= 8);  // 1-2 code points of at most 4 bytes
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,99 @@
+// Full-text search over the stored messages: the query translation (a pure
+// function, so every front end — `cco search`, `cco serve`, a PostgreSQL
+// reader — gives words the same meaning) and the search itself over the
+// SQLite read side, answering with plain structs.
+//
+// Two indexes (docs/schema.md "Full-text search"): messages_fts (unicode61
+// words, every message) and messages_trigram (substrings, only the messages
+// holding a script written without spaces). A message matches when it has
+// every word in the word index, or, for a trigram message, every word as a
+// substring of its text (words of 3+ characters through the trigram index,
+// shorter ones by a scan of the trigram messages only).
+#ifndef CCO_SRC_SEARCH_H_
+#define CCO_SRC_SEARCH_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/sqlite.h"
+
+namespace cco {
+
+enum class QuerySyntax {
+  kWords,  // plain words: each quoted (a phrase of its tokens), all required
+  kFts5,   // FTS5 query syntax as typed (phrases, NEAR, prefix*, AND/OR/NOT)
+};
+
+// What a query becomes for the two indexes.
+struct TranslatedQuery {
+  std::string word_match;     // MATCH expression for messages_fts
+  // MATCH expression for messages_trigram: the words of 3+ characters (code
+  // points); empty when there are none.
+  std::string trigram_match;
+  // Words of 1-2 characters, ASCII-lowercased: found in the trigram messages
+  // by comparing their text (trigram cannot match under 3 characters).
+  std::vector<std::string> scan_terms;
+};
+
+// Limits on a query: longer ones are refused with a clear message.
+inline constexpr size_t kMaxQueryBytes = 4096;
+inline constexpr size_t kMaxQueryWords = 64;
+
+// Translates `query`. Errors (InvalidArgument, a message for a person): an
+// empty query, one with nothing searchable (only punctuation such as `*`),
+// invalid UTF-8 or a NUL byte, more than kMaxQueryBytes or kMaxQueryWords.
+// FTS5 syntax itself is checked by the search (the index parses it).
+absl::StatusOr<TranslatedQuery> TranslateQuery(std::string_view query, QuerySyntax syntax);
+
+enum class SearchOrder { kRank, kNewest };
+
+struct SearchRequest {
+  std::string query;
+  QuerySyntax syntax = QuerySyntax::kWords;
+  // Filters; empty/unset: no filter.
+  std::vector<int64_t> project_ids;   // from MatchProjects (report.h); see restrict_projects
+  bool restrict_projects = false;     // true: only project_ids (empty: nothing matches)
+  std::string session;                // a session id, or a unique prefix of one
+  std::vector<std::string> kinds;     // message kinds (message_kind.h)
+  std::optional<int64_t> since_ms;    // timestamp_ms >= since_ms
+  std::optional<int64_t> until_ms;    // timestamp_ms < until_ms
+  SearchOrder order = SearchOrder::kRank;
+  int limit = 20;                     // 1..1000
+  // Markers around each matched term in the snippet (text: plain markers or
+  // a terminal's colours; HTML: the caller escapes, then replaces).
+  std::string mark_begin = "[";
+  std::string mark_end = "]";
+  int snippet_tokens = 16;            // about this many tokens of context
+};
+
+struct SearchHit {
+  int64_t message_id = 0;
+  std::string uuid;                   // empty when the line has none
+  std::string session;                // conversations.session_id
+  std::string project;                // the project's cwd, else its directory name
+  std::optional<int64_t> timestamp_ms;
+  std::string kind;                   // message kind; empty while not yet backfilled
+  // One line of context with the matched terms between the markers; control
+  // characters (newlines, terminal escapes) are shown as spaces.
+  std::string snippet;
+  double rank = 0;                    // bm25: lower is better; 0 for a scanned match
+};
+
+struct SearchResult {
+  std::vector<SearchHit> hits;        // at most limit, in the requested order
+  int64_t total = 0;                  // every match of the query and filters
+};
+
+// Searches the messages of `db` (cco's schema, read-only is enough).
+// Errors: InvalidArgument for a query TranslateQuery refuses or FTS5 cannot
+// parse (a message for a person, never SQLite's), or a bad limit; the
+// database's own errors otherwise.
+absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request);
+
+}  // namespace cco
+
+#endif  // CCO_SRC_SEARCH_H_
