@@ -523,6 +523,54 @@ Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   };
   for (const ToolRow& r : answer->tools) absl::StrAppend(&body, row(r, false));
   absl::StrAppend(&body, "</tbody><tfoot>", row(answer->tools_total, true), "</tfoot></table></section>\n");
+
+  // Over time, per day of the zone, from the tool rollups' histograms.
+  absl::StatusOr<std::vector<ToolDayRow>> timeline = db.ToolTimeline(q->filter);
+  if (!timeline.ok()) {
+    absl::StrAppend(&body, ErrorNote(timeline.status()));
+  } else if (!timeline->empty()) {
+    // The six most called tools have their own series; the rest are "other".
+    std::vector<std::string> top;
+    for (const ToolRow& r : answer->tools) {
+      if (top.size() < 6) top.push_back(r.tool);
+    }
+    std::vector<std::string> days;
+    for (const ToolDayRow& d : *timeline) {
+      if (days.empty() || days.back() != d.day) days.push_back(d.day);
+    }
+    std::vector<Series> per_tool;
+    for (const std::string& t : top) per_tool.push_back(Series{t, std::vector<double>(days.size(), 0)});
+    per_tool.push_back(Series{"other", std::vector<double>(days.size(), 0)});
+    size_t day_index = 0;
+    for (const ToolDayRow& d : *timeline) {
+      while (days[day_index] != d.day) ++day_index;
+      const size_t s = static_cast<size_t>(std::find(top.begin(), top.end(), d.tool.tool) - top.begin());
+      per_tool[std::min(s, top.size())].values[day_index] += static_cast<double>(d.tool.calls);
+    }
+    if (std::all_of(per_tool.back().values.begin(), per_tool.back().values.end(), [](double v) { return v == 0; })) {
+      per_tool.pop_back();
+    }
+    absl::StrAppend(&body, "<section aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">Over time (",
+                    HtmlEscape(q->zone.name), ")</h2>",
+                    StackedBars("timeline-chart", "Calls per day, stacked by tool", days, per_tool,
+                                "timeline-table",
+                                [](double v) { return Thousands(static_cast<int64_t>(std::llround(v))); }),
+                    "<table id=\"timeline-table\"><caption>Calls, errors and p95 duration per tool and day</caption>"
+                    "<thead><tr><th scope=\"col\">Day</th><th scope=\"col\">Tool</th><th scope=\"col\">Calls</th>"
+                    "<th scope=\"col\">Errors</th><th scope=\"col\">Error rate</th><th scope=\"col\">p95</th>"
+                    "</tr></thead><tbody>");
+    for (const ToolDayRow& d : *timeline) {
+      absl::StrAppend(&body, "<tr><th scope=\"row\">", HtmlEscape(d.day), "</th>", Cell(d.tool.tool),
+                      Cell(Thousands(d.tool.calls), true), Cell(Thousands(d.tool.errors), true),
+                      Cell(absl::StrFormat("%.1f%%", d.tool.error_rate() * 100), true),
+                      Cell(d.tool.p95_ms > 0 || d.tool.mean_ms > 0 ? HumanDuration(static_cast<double>(d.tool.p95_ms))
+                                                                    : "-",
+                           true),
+                      "</tr>");
+    }
+    absl::StrAppend(&body, "</tbody></table><p class=\"note\">Durations come from per-15-minute histograms: "
+                           "p95 is exact below one second and at most 1 % low above it.</p></section>\n");
+  }
   return {200, Layout("Tools", "Tools", body, ctx)};
 }
 

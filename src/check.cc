@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/maintenance.h"
 #include "src/status.h"
+#include "src/tool_rollups.h"
 
 namespace cco {
 namespace {
@@ -130,6 +131,20 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
                                                     "0"),
                                     "token_rollups_hourly", &report.examples));
   report.rollup_mismatches += hourly_mismatches;
+  ASSIGN_OR_RETURN(int64_t tool_mismatches,
+                   CountDifferences(db,
+                                    absl::StrCat(
+                                        "SELECT bucket_ms, tool_name, project_id, duration_bin, sum(calls) || ' ' ||"
+                                        " sum(errors) || ' ' || sum(rejected) || ' ' || sum(interrupted) || ' ' ||"
+                                        " sum(pending) || ' ' || sum(duration_sum_ms) FROM (",
+                                        kExpectedToolRollups,
+                                        " UNION ALL SELECT bucket_ms, tool_name, project_id, duration_bin, -calls,"
+                                        " -errors, -rejected, -interrupted, -pending, -duration_sum_ms"
+                                        " FROM tool_rollups) GROUP BY 1, 2, 3, 4 HAVING sum(calls) != 0"
+                                        " OR sum(errors) != 0 OR sum(rejected) != 0 OR sum(interrupted) != 0"
+                                        " OR sum(pending) != 0 OR sum(duration_sum_ms) != 0"),
+                                    "tool_rollups", &report.examples));
+  report.rollup_mismatches += tool_mismatches;
   ASSIGN_OR_RETURN(report.session_mismatches,
                    CountDifferences(db, TokenMismatches("session_token_rollups", "report_session", "report_session"),
                                     "session_token_rollups", &report.examples));

@@ -102,6 +102,10 @@ class Reader {
   virtual absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) = 0;
   // With `total`, also every call of the range as one row (see report.h).
   virtual absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) = 0;
+  // Per day and tool (report.h: ToolTimeline); the dashboard's tools page.
+  virtual absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(const ReportFilter& /*filter*/) {
+    return absl::UnimplementedError("this reader has no tool timeline");
+  }
   // Billing blocks (blocks.h). A reader without them says so (Unimplemented).
   virtual absl::StatusOr<std::vector<BillingBlock>> Blocks(const BlocksQuery& /*query*/) {
     return absl::UnimplementedError("billing blocks are not available from " + location());
@@ -143,6 +147,9 @@ class SqliteReader final : public Reader {
   absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) override;
   absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) override;
   absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) override;
+  absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(const ReportFilter& filter) override {
+    return cco::ToolTimeline(db_, filter);
+  }
   absl::StatusOr<std::vector<BillingBlock>> Blocks(const BlocksQuery& query) override { return LoadBlocks(db_, query); }
   absl::StatusOr<std::optional<BillingBlock>> ActiveBlock(int64_t now_ms, int64_t session_ms) override {
     return LoadActiveBlock(db_, now_ms, session_ms);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "src/derive.h"
 #include "src/status.h"
+#include "src/tool_rollups.h"
 
 namespace cco {
 
@@ -245,7 +246,10 @@ void ToolTally::Summarize(std::vector<int64_t>& d, ToolRow& r) {
   for (int64_t v : d) sum += static_cast<double>(v);
   r.mean_ms = sum / static_cast<double>(d.size());
   size_t idx = (d.size() * 95 + 99) / 100;  // nearest-rank p95
-  r.p95_ms = d[std::max<size_t>(idx, 1) - 1];
+  // Its duration bin, as the local report reads it from tool_rollups (the
+  // bin is monotonic, so this is the nearest rank of the bins): a team
+  // server's report of one machine equals that machine's.
+  r.p95_ms = DurationBin(d[std::max<size_t>(idx, 1) - 1]);
 }
 
 void ToolTally::Close() {
@@ -289,23 +293,121 @@ std::vector<ToolRow> ToolTally::Finish(ToolRow* total) {
   return std::move(out_);
 }
 
+namespace {
+
+// Calls and the duration histogram of one tool (or of all), summed over
+// tool_rollups rows: counts by status, and calls per duration bin.
+struct ToolSums {
+  ToolRow row;
+  int64_t timed = 0;  // calls with a known duration
+  double duration_sum = 0;
+  std::map<int64_t, int64_t> bins;  // duration bin -> calls
+
+  void Add(const Stmt& s) {  // columns: tool, bin, calls, errors, rejected, interrupted, pending, sum
+    const int64_t calls = s.ColumnInt(2);
+    row.calls += calls;
+    row.errors += s.ColumnInt(3);
+    row.rejected += s.ColumnInt(4);
+    row.interrupted += s.ColumnInt(5);
+    row.pending += s.ColumnInt(6);
+    const int64_t bin = s.ColumnInt(1);
+    if (bin >= 0 && calls != 0) {
+      timed += calls;
+      duration_sum += static_cast<double>(s.ColumnInt(7));
+      bins[bin] += calls;
+    }
+  }
+  void Merge(const ToolSums& o) {
+    row.calls += o.row.calls;
+    row.errors += o.row.errors;
+    row.rejected += o.row.rejected;
+    row.interrupted += o.row.interrupted;
+    row.pending += o.row.pending;
+    timed += o.timed;
+    duration_sum += o.duration_sum;
+    for (const auto& [bin, n] : o.bins) bins[bin] += n;
+  }
+  // Mean over every known duration; p95 by nearest rank over the bins (the
+  // bin's lower bound: exact below 1 s, within 1 % above).
+  ToolRow Finish() const {
+    ToolRow r = row;
+    if (timed <= 0) return r;
+    r.mean_ms = duration_sum / static_cast<double>(timed);
+    const int64_t rank = std::max<int64_t>(1, (timed * 95 + 99) / 100);
+    int64_t seen = 0;
+    for (const auto& [bin, n] : bins) {
+      seen += n;
+      if (seen >= rank) {
+        r.p95_ms = bin;
+        break;
+      }
+    }
+    return r;
+  }
+};
+
+constexpr char kToolSums[] =
+    "SELECT tool_name, duration_bin, sum(calls), sum(errors), sum(rejected), sum(interrupted), sum(pending),"
+    " sum(duration_sum_ms) FROM tool_rollups";
+
+}  // namespace
+
 absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total) {
   auto [start, end] = Bounds(filter);
-  // tool_executions is derived data (one row per call), indexed by tool and
-  // start time; p95 needs the individual durations.
+  // tool_rollups (schema/0018): a few rows per tool and 15 minutes, whatever
+  // the number of calls; the bins give the p95.
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "SELECT tool_name, status, duration_ms FROM tool_executions"
-      " WHERE tool_name IS NOT NULL AND started_ms >= ?1 AND started_ms < ?2%s"
-      " ORDER BY tool_name",
+      "%s WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s GROUP BY 1, 2 ORDER BY 1, 2", kToolSums,
       ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
-  ToolTally tally;
+  std::map<std::string, ToolSums> tools;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    tally.Add(stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnOptionalInt(2));
+    tools[stmt.ColumnText(0)].Add(stmt);
   }
-  return tally.Finish(total);
+  std::vector<ToolRow> out;
+  ToolSums all;
+  for (auto& [name, sums] : tools) {
+    if (sums.row.calls == 0) continue;  // rows whose counts fell back to 0
+    sums.row.tool = name;
+    out.push_back(sums.Finish());
+    all.Merge(sums);
+  }
+  if (total != nullptr) {
+    all.row.tool = "Total";
+    *total = all.Finish();
+  }
+  std::sort(out.begin(), out.end(), [](const ToolRow& a, const ToolRow& b) {
+    if (a.calls != b.calls) return a.calls > b.calls;
+    return a.tool < b.tool;
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter& filter) {
+  auto [start, end] = Bounds(filter);
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
+      "SELECT tool_name, duration_bin, sum(calls), sum(errors), sum(rejected), sum(interrupted), sum(pending),"
+      " sum(duration_sum_ms), bucket_ms FROM tool_rollups WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s"
+      " GROUP BY bucket_ms, 1, 2",
+      ProjectClause(filter, "project_id"))));
+  stmt.Bind(1, start).Bind(2, end);
+  // Buckets into days of the report's zone (a day boundary is a bucket boundary).
+  std::map<std::pair<absl::CivilDay, std::string>, ToolSums> days;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(stmt.ColumnInt(8)), filter.tz);
+    days[{day, stmt.ColumnText(0)}].Add(stmt);
+  }
+  std::vector<ToolDayRow> out;
+  for (auto& [key, sums] : days) {
+    if (sums.row.calls == 0) continue;
+    sums.row.tool = key.second;
+    out.push_back(ToolDayRow{absl::FormatCivilTime(key.first), sums.Finish()});
+  }
+  return out;
 }
 
 std::pair<int64_t, int64_t> ReportBounds(const ReportFilter& filter) { return Bounds(filter); }

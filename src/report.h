@@ -118,8 +118,20 @@ struct ToolRow {
 };
 
 // Per tool, most calls first. With `total`, also every call of the range
-// as one row (tool "Total"; mean and p95 over every duration).
+// as one row (tool "Total"; mean and p95 over every duration). Reads
+// tool_rollups only (src/tool_rollups.h): counts and means are exact, p95
+// is the nearest rank's duration cut to three significant digits (exact
+// below one second, at most 1 % low above).
 absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total = nullptr);
+
+// One tool on one day of the filter's zone.
+struct ToolDayRow {
+  std::string day;  // YYYY-MM-DD
+  ToolRow tool;
+};
+// Per day, then tool name: calls, errors, mean and p95 per tool and day,
+// from the same rollups (the dashboard's tools over time).
+absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter& filter);
 
 // The reports' arithmetic, shared by every Reader (reader.h) whatever it
 // reads from, so their answers agree.

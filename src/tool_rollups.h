@@ -1,0 +1,42 @@
+// The tool rollups (schema/0018_tool_rollups.sql): tool calls by 15-minute
+// bucket, project, tool and duration bin, kept by triggers on
+// tool_executions. A duration's bin is the value cut to three significant
+// digits, so a percentile read from the bins is exact below one second and
+// at most 1 % low above it. The SQL in the migration and DurationBin agree
+// (tests/tool_rollups_test.cc).
+#ifndef CCO_SRC_TOOL_ROLLUPS_H_
+#define CCO_SRC_TOOL_ROLLUPS_H_
+
+#include <cstdint>
+#include <optional>
+
+namespace cco {
+
+// -1 for an unknown duration; below 1000 ms the value itself; else the value
+// with all but its three leading digits set to 0.
+inline int64_t DurationBin(std::optional<int64_t> duration_ms) {
+  if (!duration_ms.has_value()) return -1;
+  const int64_t d = *duration_ms;
+  if (d < 1000) return d;
+  int64_t step = 1;
+  while (d / step >= 1000) step *= 10;
+  return d / step * step;
+}
+
+// The tool_rollups rows recomputed from tool_executions (columns as the
+// table's, in its key order); `cco check` and the tests compare. The bin is
+// DurationBin's, written as the migration's trigger writes it.
+inline constexpr char kExpectedToolRollups[] =
+    "SELECT started_ms - ((started_ms % 900000) + 900000) % 900000 AS bucket_ms, tool_name, project_id,"
+    " CASE WHEN duration_ms IS NULL THEN -1 WHEN duration_ms < 1000 THEN duration_ms"
+    "  ELSE CAST(substr(duration_ms, 1, 3) || substr('0000000000000000', 1, length(duration_ms) - 3) AS INTEGER)"
+    "  END AS duration_bin,"
+    " count(*) AS calls, sum(status = 'error') AS errors, sum(status = 'rejected') AS rejected,"
+    " sum(status = 'interrupted') AS interrupted, sum(status = 'pending') AS pending,"
+    " coalesce(sum(duration_ms), 0) AS duration_sum_ms FROM tool_executions"
+    " WHERE use_message_id IS NOT NULL AND tool_name IS NOT NULL AND started_ms IS NOT NULL"
+    " AND project_id IS NOT NULL GROUP BY 1, 2, 3, 4";
+
+}  // namespace cco
+
+#endif  // CCO_SRC_TOOL_ROLLUPS_H_
