@@ -3,13 +3,15 @@
 # p50 and p95 of N sequential requests each (curl's time_total), after one
 # warm-up request. Not a test: the numbers depend on the machine.
 #
-#   bench/serve_bench.sh DB [N] [CCO]     (default N=20, CCO=build/cco)
+#   bench/serve_bench.sh DB [N] [CCO] [FILTER]  (default N=20, CCO=build/cco; FILTER: an
+#                                             extended regex, only the requests matching it)
 #
 # Prints a Markdown table. Needs curl.
 set -euo pipefail
 db=${1:?usage: bench/serve_bench.sh DB [N] [CCO]}
 n=${2:-20}
 cco=${3:-build/cco}
+filter=${4:-}
 out=$(mktemp)
 "$cco" serve --db "$db" --port 0 > "$out" 2>&1 &
 pid=$!
@@ -43,6 +45,7 @@ echo
 echo "| request | p50 ms | p95 ms |"
 echo "|---|---|---|"
 for p in "${paths[@]}"; do
+  [ -z "$filter" ] || [[ "$p" =~ $filter ]] || continue
   curl -s -o /dev/null "$base${p#/}"
   times=$(for _ in $(seq 1 "$n"); do curl -s -o /dev/null -w '%{time_total}\n' "$base${p#/}"; done | sort -n)
   p50=$(echo "$times" | awk -v n="$n" 'NR == int((n + 1) / 2) { printf "%.0f", $1 * 1000 }')

@@ -151,12 +151,8 @@ absl::StatusOr<BlocksAnswer> AnswerBlocks(const Args& args, const BlocksView& vi
   }
   if (limit_max) {
     // The largest completed block of the whole history, before any filter.
-    BlocksQuery all = query;
-    all.since.reset();
-    all.until.reset();
-    all.recent = all.active_only = false;
-    ASSIGN_OR_RETURN(std::vector<BillingBlock> every, db.Blocks(all));
-    if (int64_t max = MaxCompletedBlockTokens(every); max > 0) answer.limit = max;
+    ASSIGN_OR_RETURN(int64_t max, db.MaxCompletedBlock(query.now_ms, query.session_ms));
+    if (max > 0) answer.limit = max;
   }
 
   ASSIGN_OR_RETURN(answer.blocks, db.Blocks(query));

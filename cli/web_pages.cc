@@ -16,8 +16,10 @@
 #include "cli/format.h"
 #include "cli/help.h"
 #include "cli/blocks_command.h"
+#include "cli/now.h"
 #include "cli/report_query.h"
 #include "src/conversation.h"
+#include "src/session_list.h"
 
 namespace cco {
 namespace {
@@ -92,13 +94,10 @@ std::string Pickers(Reader& db, const std::string& action, const PageParams& par
                   HtmlEscape(Get(params, "until")), "\"></label><label>Zone <input name=\"tz\" size=\"14\" value=\"",
                   HtmlEscape(Get(params, "tz")), "\" placeholder=\"system\"></label>");
   absl::StrAppend(&out, "<label>Project <select name=\"project\"><option value=\"\">all</option>");
-  ReportFilter every;
-  auto projects = db.ProjectReport(every);
-  if (projects.ok()) {
-    std::vector<std::string> names;
-    for (const UsageRow& r : *projects) names.push_back(r.key);
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
+  // Every project by name (an index read), not a report over all time.
+  absl::StatusOr<std::vector<std::string>> names = db.ProjectNames();
+  if (names.ok()) {
+    for (const std::string& name : *names) {
       absl::StrAppend(&out, "<option value=\"", HtmlEscape(name), "\"",
                       Get(params, "project") == name ? " selected" : "", ">", HtmlEscape(name), "</option>");
     }
@@ -286,7 +285,11 @@ Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   {
     ReportQuery today = *q;
     today.kind = "daily";
-    today.filter.since = today.filter.until = absl::ToCivilDay(absl::Now(), q->zone.tz);
+    // $CCO_NOW when set, as the active block's "now" (fixed clocks in tests
+    // and the README's screenshot).
+    absl::StatusOr<int64_t> now_ms = CommandNowMs();
+    const absl::Time now = now_ms.ok() ? absl::FromUnixMillis(*now_ms) : absl::Now();
+    today.filter.since = today.filter.until = absl::ToCivilDay(now, q->zone.tz);
     auto a = AnswerReport(db, today);
     TokenTotals t;
     if (a.ok()) {
@@ -396,7 +399,7 @@ Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   return {200, Layout("Overview", "Overview", body, ctx)};
 }
 
-Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
+Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& raw) {
   const PageParams params = WithDefaultRange(raw);
   const std::string filter_text = Get(params, "q");
   std::string body = Pickers(db, "/sessions", params, false,
@@ -406,42 +409,41 @@ Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   report_params.erase("order");
   absl::StatusOr<ReportQuery> q = QueryFor(db, "session", report_params);
   if (!q.ok()) return {StatusFor(q.status()), Layout("Sessions", "Sessions", body + ErrorNote(q.status()), ctx)};
-  absl::StatusOr<ReportAnswer> answer = AnswerReport(db, *q);
-  if (!answer.ok()) return {500, Layout("Sessions", "Sessions", body + ErrorNote(answer.status()), ctx)};
 
-  std::vector<const UsageRow*> rows;
-  const std::string needle = absl::AsciiStrToLower(filter_text);
-  for (const UsageRow& r : answer->rows) {
-    if (!needle.empty() && !absl::StrContains(absl::AsciiStrToLower(r.title), needle) &&
-        !absl::StrContains(absl::AsciiStrToLower(r.project), needle) &&
-        !absl::StrContains(absl::AsciiStrToLower(r.project_cwd), needle) &&
-        !absl::StrContains(absl::AsciiStrToLower(r.key), needle)) {
-      continue;
-    }
-    rows.push_back(&r);
-  }
-  static const std::vector<std::string> kSorts = {"last", "first", "cost", "tokens", "calls", "project", "title"};
+  static const std::vector<std::pair<std::string, SessionSort>> kSorts = {
+      {"last", SessionSort::kLast},   {"first", SessionSort::kFirst},       {"cost", SessionSort::kCost},
+      {"tokens", SessionSort::kTokens}, {"calls", SessionSort::kCalls},   {"messages", SessionSort::kMessages},
+      {"project", SessionSort::kProject}, {"title", SessionSort::kTitle}};
   std::string sort = Get(params, "sort", "last");
-  if (std::find(kSorts.begin(), kSorts.end(), sort) == kSorts.end()) sort = "last";
+  auto chosen = std::find_if(kSorts.begin(), kSorts.end(), [&sort](const auto& s) { return s.first == sort; });
+  if (chosen == kSorts.end()) {
+    sort = "last";
+    chosen = kSorts.begin();
+  }
   const bool text_sort = sort == "project" || sort == "title";
   const std::string dir = Get(params, "dir", text_sort ? "asc" : "desc") == "asc" ? "asc" : "desc";
-  auto key_less = [&sort](const UsageRow* a, const UsageRow* b) {
-    if (sort == "first") return a->first_ms < b->first_ms;
-    if (sort == "cost") return a->tokens.cost_nanousd < b->tokens.cost_nanousd;
-    if (sort == "tokens") return a->tokens.total() < b->tokens.total();
-    if (sort == "calls") return a->tokens.api_calls < b->tokens.api_calls;
-    if (sort == "project") return a->project < b->project;
-    if (sort == "title") return a->title < b->title;
-    return a->last_ms < b->last_ms;
-  };
-  std::stable_sort(rows.begin(), rows.end(), [&](const UsageRow* a, const UsageRow* b) {
-    return dir == "asc" ? key_less(a, b) : key_less(b, a);
-  });
-  const int64_t total = static_cast<int64_t>(rows.size());
-  const int64_t pages = std::max<int64_t>(1, (total + kSessionsPerPage - 1) / kSessionsPerPage);
   int64_t page = 1;
-  if (!absl::SimpleAtoi(Get(params, "page", "1"), &page)) page = 1;
-  page = std::clamp<int64_t>(page, 1, pages);
+  if (!absl::SimpleAtoi(Get(params, "page", "1"), &page) || page < 1) page = 1;
+
+  // The database filters, sorts and cuts the page (src/session_list.h).
+  SessionListQuery list_query;
+  list_query.filter = q->filter;
+  list_query.text = filter_text;
+  list_query.sort = chosen->second;
+  list_query.ascending = dir == "asc";
+  list_query.limit = kSessionsPerPage;
+  list_query.offset = (page - 1) * kSessionsPerPage;
+  absl::StatusOr<SessionList> list = ListSessions(db.db(), list_query);
+  if (!list.ok()) return {500, Layout("Sessions", "Sessions", body + ErrorNote(list.status()), ctx)};
+  const int64_t total = list->total;
+  const int64_t pages = std::max<int64_t>(1, (total + kSessionsPerPage - 1) / kSessionsPerPage);
+  if (page > pages) {
+    // Past the end (the list shrank, or a hand-made link): the last page.
+    page = pages;
+    list_query.offset = (page - 1) * kSessionsPerPage;
+    list = ListSessions(db.db(), list_query);
+    if (!list.ok()) return {500, Layout("Sessions", "Sessions", body + ErrorNote(list.status()), ctx)};
+  }
 
   // Links keep every other parameter.
   auto link = [&params](const std::map<std::string, std::string>& changes) {
@@ -464,15 +466,16 @@ Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   absl::StrAppend(&body, "<table id=\"sessions-table\"><caption>Sessions (", HtmlEscape(q->zone.name),
                   ")</caption><thead><tr><th scope=\"col\">Session</th>", header("project", "Project"),
                   header("title", "Title"), header("first", "First activity"), header("last", "Last activity"),
-                  header("calls", "API calls"), header("tokens", "Tokens"), header("cost", "Cost (USD)"),
-                  "</tr></thead><tbody>");
-  for (int64_t i = (page - 1) * kSessionsPerPage; i < std::min(total, page * kSessionsPerPage); ++i) {
-    const UsageRow& r = *rows[static_cast<size_t>(i)];
+                  header("messages", "Messages"), header("calls", "API calls"), header("tokens", "Tokens"),
+                  header("cost", "Cost (USD)"), "</tr></thead><tbody>");
+  for (const SessionListRow& row : list->rows) {
+    const UsageRow& r = row.usage;
     absl::StrAppend(&body, "<tr class=\"session\" data-session=\"", HtmlEscape(r.key), "\"><td><a href=\"/conversation/",
                     UrlEncode(r.key), "\"><code>", HtmlEscape(r.key.substr(0, 8)), "</code></a></td>",
                     Cell(r.project_cwd.empty() ? r.project : r.project_cwd), Cell(r.title),
                     Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.first_ms), q->zone.tz)),
-                    Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.last_ms), q->zone.tz)),
+                    Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.last_ms), q->zone.tz)));
+    absl::StrAppend(&body, "<td class=\"num messages\">", Thousands(row.messages), "</td>",
                     Cell(Thousands(r.tokens.api_calls), true), Cell(Thousands(r.tokens.total()), true),
                     Cell(Usd(r.tokens.cost_nanousd), true), "</tr>");
   }

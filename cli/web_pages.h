@@ -45,7 +45,9 @@ struct PageContext {
 std::vector<std::string> ReportArgv(const std::string& kind, const PageParams& params);
 
 Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& params);
-Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& params);
+// The sessions list, filtered, sorted and paged by the database
+// (src/session_list.h).
+Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& params);
 Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& params);
 Page StatusPage(const StatusView& status, const PageContext& ctx);
 // /conversation/SESSION (an id or a unique prefix): the conversation as

@@ -23,6 +23,7 @@
 #include "cli/flags.h"
 #include "cli/help.h"
 #include "cli/report_query.h"
+#include "cli/status_cache.h"
 #include "cli/status_view.h"
 #include "cli/web_pages.h"
 #include "src/conversation.h"
@@ -83,6 +84,13 @@ struct WebServer::Impl {
 
   std::mutex pool_mu;
   std::vector<std::unique_ptr<SqliteReader>> pool;
+
+  // `cco status`'s answer for the status page and /api/status, at most
+  // kStatusMaxStale old and refreshed in the background after kStatusFresh
+  // (status_cache.h): collecting it walks the roots on disk.
+  static constexpr absl::Duration kStatusFresh = absl::Seconds(2);
+  static constexpr absl::Duration kStatusMaxStale = absl::Seconds(30);
+  std::unique_ptr<StatusCache> status;
 
   // A read-only connection for one request, from the pool.
   absl::StatusOr<std::unique_ptr<SqliteReader>> TakeReader() {
@@ -221,7 +229,7 @@ struct WebServer::Impl {
       ApiReport("session", req, res);
     });
     server.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
-      absl::StatusOr<StatusView> s = CollectStatus(options.db_path);
+      absl::StatusOr<StatusView> s = status->Get();
       if (!s.ok()) return SendJson(res, HttpStatusFor(s.status()), JsonError(std::string(s.status().message())));
       SendJson(res, 200, StatusJson(*s));
     });
@@ -237,13 +245,13 @@ struct WebServer::Impl {
       ServePage(res, [&](Reader& db, const PageContext& ctx) { return OverviewPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/sessions", [this](const httplib::Request& req, httplib::Response& res) {
-      ServePage(res, [&](Reader& db, const PageContext& ctx) { return SessionsPage(db, ctx, ParamsOf(req)); });
+      ServePage(res, [&](SqliteReader& db, const PageContext& ctx) { return SessionsPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/tools", [this](const httplib::Request& req, httplib::Response& res) {
       ServePage(res, [&](Reader& db, const PageContext& ctx) { return ToolsPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
-      absl::StatusOr<StatusView> s = CollectStatus(options.db_path);
+      absl::StatusOr<StatusView> s = status->Get();
       if (!s.ok()) return SendPage(res, ErrorPage(HttpStatusFor(s.status()), std::string(s.status().message()), Context(nullptr)));
       auto reader = TakeReader();
       PageContext ctx = Context(reader.ok() ? reader->get() : nullptr);
@@ -305,6 +313,8 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptio
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->status = std::make_unique<StatusCache>([path = options.db_path] { return CollectStatus(path); },
+                                               Impl::kStatusFresh, Impl::kStatusMaxStale);
   impl->server.new_task_queue = [] { return new httplib::ThreadPool(4); };
   impl->Route();
   if (options.port == 0) {

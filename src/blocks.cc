@@ -93,6 +93,29 @@ absl::Status AttachUsageLimits(Db& db, std::vector<BillingBlock>& blocks) {
   });
 }
 
+// Where the block chain holding `at_ms` starts: the last entry at or before
+// it that follows the one before by more than session_ms (the minimum when
+// the chain reaches back to the first entry). No block before it can be
+// active at `at_ms`: its last entry is more than session_ms before that one.
+// Reads the chain's entries back from `at_ms`, newest first.
+absl::StatusOr<int64_t> ChainStart(Db& db, int64_t at_ms, int64_t session_ms) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT timestamp_ms FROM usage_winners INDEXED BY usage_winners_time"
+                                      " WHERE timestamp_ms <= ? ORDER BY timestamp_ms DESC"));
+  s.Bind(1, at_ms);
+  int64_t start = std::numeric_limits<int64_t>::min();
+  std::optional<int64_t> later;
+  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
+    const int64_t t = r.ColumnInt(0);
+    if (later.has_value() && *later - t > session_ms) {
+      start = *later;
+      return false;
+    }
+    later = t;
+    return true;
+  }));
+  return start;
+}
+
 }  // namespace
 
 std::string IsoUtcMs(int64_t ms) {
@@ -146,7 +169,12 @@ std::optional<Projection> ProjectionOf(const BillingBlock& block, int64_t now_ms
 }
 
 absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& q) {
-  ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, std::numeric_limits<int64_t>::min()));
+  // Active blocks all lie in the chain holding now: only it is read.
+  int64_t from = std::numeric_limits<int64_t>::min();
+  if (q.active_only) {
+    ASSIGN_OR_RETURN(from, ChainStart(db, q.now_ms, q.session_ms));
+  }
+  ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, from));
   std::vector<BillingBlock> all = IdentifyBlocks(entries, q.now_ms, q.session_ms);
   RETURN_IF_ERROR(AttachUsageLimits(db, all));
   std::vector<BillingBlock> out;
@@ -207,6 +235,71 @@ absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_
     }
     window *= 4;
   }
+}
+
+absl::StatusOr<int64_t> LoadMaxCompletedBlockTokens(Db& db, int64_t now_ms, int64_t session_ms) {
+  if (session_ms <= 0 || session_ms % kHourMs != 0) {
+    BlocksQuery all;
+    all.now_ms = now_ms;
+    all.session_ms = session_ms;
+    ASSIGN_OR_RETURN(std::vector<BillingBlock> every, LoadBlocks(db, all));
+    return MaxCompletedBlockTokens(every);
+  }
+  // A block starts on the hour of its first entry and holds every entry up
+  // to session_ms later (IdentifyBlocks splits only past it, and no gap
+  // longer than session_ms fits inside), so with whole-hour lengths a block
+  // is a run of whole hours of the hourly rollups, plus any entry stamped
+  // exactly at its end. The next block starts at the next hour with usage.
+  struct Hour {
+    int64_t hour_ms;
+    int64_t tokens;
+    int64_t calls;
+  };
+  std::vector<Hour> hours;
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare(
+                               "SELECT hour_ms, sum(input_tokens + output_tokens + cache_creation_tokens +"
+                               " cache_read_tokens), sum(api_calls) FROM token_rollups_hourly GROUP BY hour_ms"
+                               " HAVING sum(api_calls) > 0 ORDER BY hour_ms"));
+  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
+    hours.push_back(Hour{r.ColumnInt(0), r.ColumnInt(1), r.ColumnInt(2)});
+    return true;
+  }));
+  ASSIGN_OR_RETURN(Stmt at, db.Prepare(
+                                "SELECT count(*), coalesce(sum(input_tokens + output_tokens + cache_creation_tokens +"
+                                " cache_read_tokens), 0) FROM usage_winners INDEXED BY usage_winners_time"
+                                " WHERE timestamp_ms = ?"));
+  int64_t max = 0;
+  // The hour whose entries stamped exactly on it went to the block before.
+  int64_t consumed_on = std::numeric_limits<int64_t>::min();
+  size_t i = 0;
+  while (i < hours.size()) {
+    const int64_t start = hours[i].hour_ms;
+    const int64_t end = start + session_ms;
+    if (end > now_ms) break;  // may be active: the entries from here decide
+    int64_t tokens = 0;
+    for (; i < hours.size() && hours[i].hour_ms < end; ++i) tokens += hours[i].tokens;
+    if (i < hours.size() && hours[i].hour_ms == end) {
+      at.Bind(1, end);
+      ASSIGN_OR_RETURN(bool row, at.Step());
+      const int64_t on_end = row ? at.ColumnInt(0) : 0;
+      const int64_t on_end_tokens = row ? at.ColumnInt(1) : 0;
+      at.Reset();
+      if (on_end > 0) {
+        tokens += on_end_tokens;
+        hours[i].tokens -= on_end_tokens;
+        hours[i].calls -= on_end;
+        consumed_on = end;
+        if (hours[i].calls == 0) ++i;  // else the later entries start the next block on this hour
+      }
+    }
+    max = std::max(max, tokens);
+  }
+  if (i < hours.size()) {
+    const int64_t from = hours[i].hour_ms + (hours[i].hour_ms == consumed_on ? 1 : 0);
+    ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, from));
+    max = std::max(max, MaxCompletedBlockTokens(IdentifyBlocks(entries, now_ms, session_ms)));
+  }
+  return max;
 }
 
 int64_t MaxCompletedBlockTokens(const std::vector<BillingBlock>& blocks) {

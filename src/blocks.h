@@ -110,6 +110,13 @@ absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_
 // gap) block; 0 when there is none.
 int64_t MaxCompletedBlockTokens(const std::vector<BillingBlock>& blocks);
 
+// The same over the whole history at `now_ms`, without reading every entry:
+// with a whole number of hours as `session_ms`, the completed blocks are
+// runs of the hourly rollups (token_rollups_hourly) plus the entries stamped
+// exactly on a block's end; only the blocks from the last one that may be
+// active on are read entry by entry. Other lengths read every block.
+absl::StatusOr<int64_t> LoadMaxCompletedBlockTokens(Db& db, int64_t now_ms, int64_t session_ms = kDefaultSessionMs);
+
 // What a projection says against a token limit (ccusage's tokenLimitStatus):
 // "exceeds" above the limit, "warning" above 80 % of it, else "ok".
 struct TokenLimitStatus {

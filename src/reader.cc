@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -114,6 +115,33 @@ absl::StatusOr<std::vector<UsageRow>> SqliteReader::SessionReport(const ReportFi
 
 absl::StatusOr<std::vector<UsageRow>> SqliteReader::ProjectReport(const ReportFilter& filter) {
   return cco::ProjectReport(db_, filter);
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteReader::ProjectNames() {
+  ASSIGN_OR_RETURN(Stmt s, db_.Prepare("SELECT dir_name FROM projects ORDER BY dir_name"));
+  std::vector<std::string> names;
+  RETURN_IF_ERROR(s.ForEachRow([&names](const Stmt& r) {
+    names.push_back(r.ColumnText(0));
+    return true;
+  }));
+  return names;
+}
+
+absl::StatusOr<int64_t> Reader::MaxCompletedBlock(int64_t now_ms, int64_t session_ms) {
+  BlocksQuery all;
+  all.now_ms = now_ms;
+  all.session_ms = session_ms;
+  ASSIGN_OR_RETURN(std::vector<BillingBlock> every, Blocks(all));
+  return MaxCompletedBlockTokens(every);
+}
+
+absl::StatusOr<std::vector<std::string>> Reader::ProjectNames() {
+  ReportFilter every;
+  ASSIGN_OR_RETURN(std::vector<UsageRow> projects, ProjectReport(every));
+  std::vector<std::string> names;
+  for (const UsageRow& r : projects) names.push_back(r.key);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 absl::Status SqliteReader::AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) {

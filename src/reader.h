@@ -113,6 +113,12 @@ class Reader {
   virtual absl::StatusOr<std::optional<BillingBlock>> ActiveBlock(int64_t /*now_ms*/, int64_t /*session_ms*/) {
     return absl::UnimplementedError("billing blocks are not available from " + location());
   }
+  // `--token-limit max` (blocks.h): the most tokens of any completed block
+  // of the history. This default reads every block.
+  virtual absl::StatusOr<int64_t> MaxCompletedBlock(int64_t now_ms, int64_t session_ms);
+  // Every project's directory name, sorted (the dashboard's project picker).
+  // This default takes them from a project report over all time.
+  virtual absl::StatusOr<std::vector<std::string>> ProjectNames();
 
   // The database's own state, from one snapshot.
   virtual absl::StatusOr<DatabaseStatus> Status() = 0;
@@ -154,6 +160,10 @@ class SqliteReader final : public Reader {
   absl::StatusOr<std::optional<BillingBlock>> ActiveBlock(int64_t now_ms, int64_t session_ms) override {
     return LoadActiveBlock(db_, now_ms, session_ms);
   }
+  absl::StatusOr<int64_t> MaxCompletedBlock(int64_t now_ms, int64_t session_ms) override {
+    return LoadMaxCompletedBlockTokens(db_, now_ms, session_ms);
+  }
+  absl::StatusOr<std::vector<std::string>> ProjectNames() override;
   absl::StatusOr<DatabaseStatus> Status() override;
   absl::StatusOr<SearchResult> Search(const SearchRequest& request) override;
 

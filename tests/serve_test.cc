@@ -5,7 +5,14 @@
 // (--dump-dom) and keeps a screenshot in the test's output directory;
 // hostile transcript text renders as text and runs nothing; a line appended
 // while `cco watch --serve` runs changes the overview's numbers.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <simdjson.h>
 
 #include <chrono>
 #include <filesystem>
@@ -105,6 +112,139 @@ std::string Render(const Served& s, const std::string& path, const std::string& 
   EXPECT_EQ(browser.WaitExit(seconds(120)), 0) << browser.Stderr();
   return browser.Stdout();
 }
+
+// A headless chromium showing one page and left running, driven through
+// the DevTools protocol over a pipe (--remote-debugging-pipe: JSON messages
+// ended by NUL, the browser reading fd 3 and writing fd 4), so a test can
+// read the live DOM of a page that nobody reloads.
+class LiveBrowser {
+ public:
+  explicit LiveBrowser(const std::string& url) {
+    int to_browser[2], from_browser[2];
+    if (::pipe2(to_browser, O_CLOEXEC) != 0 || ::pipe2(from_browser, O_CLOEXEC) != 0) return;
+    std::vector<std::string> argv = {kChromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                     "--disable-extensions", "--remote-debugging-pipe",
+                                     absl::StrCat("--user-data-dir=", profile_.path()), "--window-size=1280,1000", url};
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // fds 3 and 4 as the browser expects them (dup2 clears CLOEXEC).
+      // Both moved above 4 first, so that neither dup2 closes the other.
+      const int in = ::fcntl(to_browser[0], F_DUPFD, 10), out = ::fcntl(from_browser[1], F_DUPFD, 10);
+      ::dup2(in, 3);
+      ::dup2(out, 4);
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      std::vector<char*> args;
+      for (std::string& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(to_browser[0]);
+    ::close(from_browser[1]);
+    write_fd_ = to_browser[1];
+    read_fd_ = from_browser[0];
+  }
+  ~LiveBrowser() {
+    if (pid_ <= 0) return;
+    Call("Browser.close", "{}", "");
+    if (write_fd_ >= 0) ::close(write_fd_);
+    if (read_fd_ >= 0) ::close(read_fd_);
+    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      ::usleep(20000);
+    }
+  }
+
+  // Attaches to the page showing `url_prefix`; false when there is none yet.
+  bool Attach(const std::string& url_prefix) {
+    const std::string targets = Call("Target.getTargets", "{}", "");
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(targets).get(doc) != simdjson::SUCCESS) return false;
+    simdjson::dom::array infos;
+    if (doc["result"]["targetInfos"].get(infos) != simdjson::SUCCESS) return false;
+    for (simdjson::dom::element info : infos) {
+      std::string_view type, url, id;
+      if (info["type"].get(type) || info["url"].get(url) || info["targetId"].get(id)) continue;
+      if (type != "page" || std::string(url).rfind(url_prefix, 0) != 0) continue;
+      const std::string attached = Call("Target.attachToTarget",
+                                        absl::StrCat(R"({"targetId":")", std::string(id), R"(","flatten":true})"), "");
+      simdjson::dom::parser reply_parser;
+      simdjson::dom::element a;
+      std::string_view session;
+      if (reply_parser.parse(attached).get(a) || a["result"]["sessionId"].get(session)) return false;
+      session_ = std::string(session);
+      return true;
+    }
+    return false;
+  }
+
+  // The value of a JavaScript expression in the page (a string), "" when it
+  // did not give one.
+  std::string Eval(const std::string& expression) {
+    std::string quoted;
+    for (char c : expression) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    const std::string reply = Call(
+        "Runtime.evaluate", absl::StrCat(R"({"expression":")", quoted, R"(","returnByValue":true})"), session_);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view value;
+    if (parser.parse(reply).get(doc) || doc["result"]["result"]["value"].get(value)) return "";
+    return std::string(value);
+  }
+
+ private:
+  // Sends one command and returns the reply with its id (events between are
+  // skipped); "" after 30 s without it.
+  std::string Call(const std::string& method, const std::string& params, const std::string& session) {
+    if (write_fd_ < 0 || read_fd_ < 0) return "";
+    const int id = ++next_id_;
+    std::string message = absl::StrCat(R"({"id":)", id, R"(,"method":")", method, R"(","params":)", params,
+                                       session.empty() ? "" : absl::StrCat(R"(,"sessionId":")", session, "\""), "}");
+    message.push_back('\0');
+    for (size_t done = 0; done < message.size();) {
+      const ssize_t n = ::write(write_fd_, message.data() + done, message.size() - done);
+      if (n <= 0) return "";
+      done += static_cast<size_t>(n);
+    }
+    const std::string want = absl::StrCat(R"({"id":)", id, ",");
+    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      size_t end;
+      while ((end = buffer_.find('\0')) != std::string::npos) {
+        std::string one = buffer_.substr(0, end);
+        buffer_.erase(0, end + 1);
+        if (absl::StartsWith(one, want)) return one;
+      }
+      pollfd p{read_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 1000) <= 0) continue;
+      char chunk[65536];
+      const ssize_t n = ::read(read_fd_, chunk, sizeof(chunk));
+      if (n <= 0) return "";
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+    return "";
+  }
+
+  TempDir profile_;
+  pid_t pid_ = -1;
+  int write_fd_ = -1;
+  int read_fd_ = -1;
+  int next_id_ = 0;
+  std::string buffer_;
+  std::string session_;
+};
 
 class ServeTest : public ::testing::Test {
  protected:
@@ -237,6 +377,14 @@ TEST_F(ServeTest, BrowserRendersEachPage) {
   EXPECT_TRUE(absl::StrContains(sessions, "<tr class=\"session\" data-session=\"5d0c9a7e-3b21-4f6a-9e84-1c2b3a4d5e6f\">"))
       << sessions;
   EXPECT_TRUE(absl::StrContains(sessions, "/home/alice/webapp"));
+  // Its messages (the conversation's 46 stored messages), a column of its own.
+  EXPECT_TRUE(std::regex_search(
+      sessions, std::regex(R"(data-session="5d0c9a7e-3b21-4f6a-9e84-1c2b3a4d5e6f">.*?<td class="num messages">46</td>)")))
+      << sessions;
+  EXPECT_TRUE(absl::StrContains(sessions, "sort=messages"));
+  // The project picker lists every project, also one without usage.
+  EXPECT_TRUE(absl::StrContains(sessions, "<option value=\"-home-bob-cli\""));
+  EXPECT_TRUE(absl::StrContains(sessions, "<option value=\"-home-carol-empty\""));
   const std::string filtered = Render(*server_, "/sessions?since=2025-01-01&q=bob");
   EXPECT_FALSE(absl::StrContains(filtered, "data-session=\"5d0c9a7e")) << filtered;
   EXPECT_TRUE(absl::StrContains(filtered, "-home-bob-cli"));
@@ -363,6 +511,35 @@ TEST_F(WatchServeTest, AppendedLineChangesTheOverview) {
   EXPECT_NE(Get(s, "/api/changes").body, seq_before);
   const std::string dom = Render(s, page, "live_overview.png");
   EXPECT_EQ(total_cell(dom), "300") << dom;
+  StopAndExpectClean(*s.process);
+}
+
+// The page a user keeps open follows the daemon: a line committed while
+// the overview is shown in the browser changes its numbers in place (its
+// script polls the change sequence and swaps the page's <main>), with no
+// reload: a mark left in the page's window survives the update.
+TEST_F(WatchServeTest, OpenOverviewUpdatesInTheBrowserWithoutAReload) {
+  const std::string session = "5e55e55e-0000-4000-8000-000000000003";
+  const std::string file = root_ + "/-home-t-w/" + session + ".jsonl";
+  Append(file, AssistantLine(session, "b1", 23));
+  auto daemon = StartWatch({"--serve", "--port", "0"});
+  Served s = WaitForUrl(std::move(daemon));
+  const std::string page = "/?since=2026-01-01&until=2026-01-03&tz=UTC";
+  // The day's total tokens, as the browser shows them now.
+  const std::string cell =
+      "(function () { var r = document.querySelectorAll('#usage-table tbody tr'); for (var i = 0; i < r.length; i++) {"
+      " if (r[i].querySelector('th').textContent === '2026-01-02') {"
+      " var c = r[i].querySelectorAll('td'); return c[c.length - 2].textContent; } } return ''; })()";
+  auto browser = std::make_unique<LiveBrowser>(s.url(page));
+  ASSERT_TRUE(WaitUntil([&] { return browser->Attach(s.url("/")); }, seconds(120)));
+  ASSERT_TRUE(WaitUntil([&] { return browser->Eval(cell) == "123"; }, seconds(120))) << browser->Eval(cell);
+  browser->Eval("(function () { window.ccoTestMark = 'kept'; return 'set'; })()");
+  ASSERT_EQ(browser->Eval("String(window.ccoTestMark)"), "kept");
+
+  Append(file, AssistantLine(session, "b2", 77));
+  EXPECT_TRUE(WaitUntil([&] { return browser->Eval(cell) == "300"; }, seconds(120))) << browser->Eval(cell);
+  EXPECT_EQ(browser->Eval("String(window.ccoTestMark)"), "kept");  // the same page: not reloaded
+  browser.reset();
   StopAndExpectClean(*s.process);
 }
 

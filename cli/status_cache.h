@@ -1,0 +1,53 @@
+// `cco serve`'s status (the status page and /api/status): what `cco status`
+// collects (cli/status_view.h) costs a walk of the roots on disk, a stat of
+// every followed file and counts over the largest tables, so the server
+// keeps the last answer and serves it while it is fresh. An answer older
+// than `fresh` is still served, and a refresh starts in the background (one
+// at a time); one older than `max_stale` is collected again before the
+// request is answered. So no answer is older than `max_stale`, and a page
+// polled at least every `fresh` never waits for the disk.
+//
+// Thread-safety: Get() from any thread. The destructor waits for a refresh
+// under way.
+#ifndef CCO_CLI_STATUS_CACHE_H_
+#define CCO_CLI_STATUS_CACHE_H_
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cli/status_view.h"
+
+namespace cco {
+
+class StatusCache {
+ public:
+  using Collect = std::function<absl::StatusOr<StatusView>()>;
+  using Clock = std::function<absl::Time()>;
+
+  StatusCache(Collect collect, absl::Duration fresh, absl::Duration max_stale, Clock clock = absl::Now);
+  ~StatusCache();
+  StatusCache(const StatusCache&) = delete;
+  StatusCache& operator=(const StatusCache&) = delete;
+
+  // The last answer while fresh; see above.
+  absl::StatusOr<StatusView> Get();
+
+ private:
+  const Collect collect_;
+  const absl::Duration fresh_;
+  const absl::Duration max_stale_;
+  const Clock clock_;
+  std::mutex mu_;
+  std::optional<absl::StatusOr<StatusView>> value_;  // guarded by mu_
+  absl::Time taken_;                                  // when value_'s collection began; guarded by mu_
+  bool refreshing_ = false;                           // guarded by mu_
+  std::thread refresher_;                             // guarded by mu_
+};
+
+}  // namespace cco
+
+#endif  // CCO_CLI_STATUS_CACHE_H_
