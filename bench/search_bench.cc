@@ -13,7 +13,10 @@
 //   prefix   the first 3 characters of a frequent term, `abc*` (--fts), best
 //            first;
 //   project  a rare term within one project (--project), best first;
-//   common   one of the most frequent terms, newest first.
+//   common   one of the most frequent terms, newest first;
+//   cjk3     3 characters of a script without spaces (Han, Kana, ...) from
+//            a trigram message: the trigram index;
+//   cjk2     the first 2 of those: the scan of the trigram messages.
 // Each query runs through SearchMessages (src/search.h) on one read-only
 // connection, exactly as `cco search` runs it after start-up (process start
 // is not included), R times (the first run warms the page cache and is not
@@ -34,9 +37,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/json_writer.h"
+#include "src/message_kind.h"
 #include "src/reader.h"
 #include "src/search.h"
 #include "src/status.h"
+#include "src/text.h"
 
 namespace cco {
 namespace {
@@ -148,6 +153,33 @@ int main(int argc, char** argv) {
     }
     if (words.size() >= 2 && classes["phrase"].size() < queries) {
       classes["phrase"].push_back({absl::StrCat("\"", words[0], " ", words[1], "\""), QuerySyntax::kFts5, SearchOrder::kRank, {}});
+    }
+  }
+  // Scripts without spaces: 3 characters (the trigram index) and 2 (the scan
+  // of the trigram messages), from the first run of such characters in
+  // trigram messages spread over the table.
+  const auto cjk = Spread(db, "SELECT substr(cco_text(content), 1, 2000) FROM messages WHERE trigram = 1",
+                          queries);
+  for (const auto& t : cjk) {
+    const std::string& text = t[0];
+    for (size_t i = 0; i < text.size();) {
+      const size_t start = i;
+      size_t run = 0;  // code points of such a script from start on
+      for (int32_t cp; i < text.size() && (cp = NextCodePoint(text, &i)) >= 0 &&
+                       IsUnspacedScriptCodePoint(static_cast<char32_t>(cp));) {
+        ++run;
+      }
+      if (run >= 3) {
+        size_t at = start, end3 = start, end2 = start;
+        for (int k = 0; k < 3; ++k) {
+          NextCodePoint(text, &at);
+          if (k == 1) end2 = at;
+          end3 = at;
+        }
+        classes["cjk3"].push_back({text.substr(start, end3 - start), QuerySyntax::kWords, SearchOrder::kRank, {}});
+        classes["cjk2"].push_back({text.substr(start, end2 - start), QuerySyntax::kWords, SearchOrder::kRank, {}});
+        break;
+      }
     }
   }
   // Project filter: a rare term within the project with the most messages.

@@ -31,6 +31,10 @@ int ExitCodeFor(const absl::Status& status);
 // Prints "<who>: <message>" on stderr and returns ExitCodeFor(status).
 int ReportFailure(const absl::Status& status, std::string_view who = "cco");
 
+// Prints "<who>: no project matches '<name>'" and the closest known project
+// names (from Reader::MatchProjects) on stderr; returns kExitUsage.
+int ReportNoProject(std::string_view who, const std::string& name, const std::vector<std::string>& closest);
+
 int RunRescan(const std::vector<std::string>& args);
 int RunReplay(const std::vector<std::string>& args);
 int RunWatch(const std::vector<std::string>& args);

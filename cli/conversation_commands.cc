@@ -134,14 +134,7 @@ int RunExport(const std::vector<std::string>& raw_argv) {
     name = args->Get("project");
     auto match = (*reader)->MatchProjects(name);
     if (!match.ok()) return ReportFailure(match.status(), "cco export");
-    if (match->ids.empty()) {
-      std::fprintf(stderr, "cco export: no project matches '%s'\n", name.c_str());
-      if (!match->closest.empty()) {
-        std::fprintf(stderr, "closest known projects:\n");
-        for (const std::string& p : match->closest) std::fprintf(stderr, "  %s\n", p.c_str());
-      }
-      return kExitUsage;
-    }
+    if (match->ids.empty()) return ReportNoProject("cco export", name, match->closest);
     auto found = SessionsOfProjects(db, match->ids);
     if (!found.ok()) return ReportFailure(found.status(), "cco export");
     sessions = std::move(*found);

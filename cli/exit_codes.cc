@@ -34,4 +34,13 @@ int ReportFailure(const absl::Status& status, std::string_view who) {
   return ExitCodeFor(status);
 }
 
+int ReportNoProject(std::string_view who, const std::string& name, const std::vector<std::string>& closest) {
+  std::fprintf(stderr, "%.*s: no project matches '%s'\n", static_cast<int>(who.size()), who.data(), name.c_str());
+  if (!closest.empty()) {
+    std::fprintf(stderr, "closest known projects:\n");
+    for (const std::string& p : closest) std::fprintf(stderr, "  %s\n", p.c_str());
+  }
+  return kExitUsage;
+}
+
 }  // namespace cco

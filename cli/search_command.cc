@@ -135,14 +135,7 @@ int RunSearch(const std::vector<std::string>& argv) {
     const std::string query = args->Get("project");
     auto match = db.MatchProjects(query);
     if (!match.ok()) return ReportFailure(match.status(), "cco search");
-    if (match->ids.empty()) {
-      std::fprintf(stderr, "cco search: no project matches '%s'\n", query.c_str());
-      if (!match->closest.empty()) {
-        std::fprintf(stderr, "closest known projects:\n");
-        for (const std::string& name : match->closest) std::fprintf(stderr, "  %s\n", name.c_str());
-      }
-      return kExitUsage;
-    }
+    if (match->ids.empty()) return ReportNoProject("cco search", query, match->closest);
     request.restrict_projects = true;
     request.project_ids = std::move(match->ids);
   }

@@ -220,14 +220,20 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     scans.push_back(absl::StrCat("instr(lower(cco_text(s.content)), ?", i + 3, ") > 0"));
   }
   const std::string scan_sql = absl::StrJoin(scans, " AND ");
+  // Newest first needs no rank to choose the hits: bm25 (a cost per match,
+  // large for a common term) is then computed for the hits shown only.
+  const bool newest = request.order == SearchOrder::kNewest;
+  const std::string word_rank = newest ? "0.0" : "bm25(messages_fts)";
+  const std::string trigram_rank = newest ? "0.0" : "bm25(messages_trigram)";
   std::string hits;
   if (!trigram) {
-    hits = "SELECT rowid AS id, bm25(messages_fts) AS rank, 0 AS src FROM messages_fts WHERE messages_fts MATCH ?1";
+    hits = absl::StrCat("SELECT rowid AS id, ", word_rank,
+                        " AS rank, 0 AS src FROM messages_fts WHERE messages_fts MATCH ?1");
   } else {
     std::string side;
     if (!q.trigram_match.empty()) {
       side = absl::StrCat(
-          "SELECT t.rowid, bm25(messages_trigram), 1 FROM messages_trigram t",
+          "SELECT t.rowid, ", trigram_rank, ", 1 FROM messages_trigram t",
           scans.empty() ? "" : " JOIN messages s ON s.id = t.rowid",
           " WHERE messages_trigram MATCH ?2", scans.empty() ? "" : absl::StrCat(" AND ", scan_sql));
     } else {
@@ -235,7 +241,7 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     }
     hits = absl::StrCat(
         "SELECT id, min(rank) AS rank, min(src) AS src FROM ("
-        "SELECT rowid AS id, bm25(messages_fts) AS rank, 0 AS src FROM messages_fts WHERE messages_fts MATCH ?1"
+        "SELECT rowid AS id, ", word_rank, " AS rank, 0 AS src FROM messages_fts WHERE messages_fts MATCH ?1"
         " UNION ALL ", side, ") GROUP BY id");
   }
   const std::string order = request.order == SearchOrder::kNewest
@@ -275,14 +281,15 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   // Snippets for the hits shown only (each costs reading and tokenizing
   // the message's text).
   ASSIGN_OR_RETURN(Stmt word_snippet,
-                   db.Prepare("SELECT snippet(messages_fts, 0, ?2, ?3, '…', ?4) FROM messages_fts"
+                   db.Prepare("SELECT snippet(messages_fts, 0, ?2, ?3, '…', ?4), bm25(messages_fts) FROM messages_fts"
                               " WHERE messages_fts MATCH ?1 AND rowid = ?5"));
   std::optional<Stmt> trigram_snippet, text;
   for (size_t i = 0; i < result.hits.size(); ++i) {
     SearchHit& hit = result.hits[i];
     std::string raw;
-    auto take = [&raw](const Stmt& r) {
+    auto take = [&raw, &hit, newest](const Stmt& r) {
       raw = r.ColumnText(0);
+      if (newest && r.ColumnCount() > 1) hit.rank = r.ColumnDouble(1);
       return false;
     };
     if (sources[i] == 0) {
@@ -292,7 +299,8 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     } else if (sources[i] == 1) {
       if (!trigram_snippet) {
         ASSIGN_OR_RETURN(trigram_snippet,
-                         db.Prepare("SELECT snippet(messages_trigram, 0, ?2, ?3, '…', ?4) FROM messages_trigram"
+                         db.Prepare("SELECT snippet(messages_trigram, 0, ?2, ?3, '…', ?4), bm25(messages_trigram)"
+                                    " FROM messages_trigram"
                                     " WHERE messages_trigram MATCH ?1 AND rowid = ?5"));
       }
       // A trigram token is three characters: more of them for the same context.

@@ -616,6 +616,9 @@ TEST(SearchCorpusTest, APromptIsFoundByItsWordsAndHitsAreOrdered) {
   ASSERT_EQ(times.size(), 200u);
   EXPECT_TRUE(std::is_sorted(times.rbegin(), times.rend())) << r.out.substr(0, 2000);
   EXPECT_GT(JsonInt(r.out, "total"), 200);
+  for (const std::string& v : JsonValues(r.out, "rank")) {
+    EXPECT_LT(std::stod(v), 0) << "newest first still gives each hit shown its bm25";
+  }
   r = RunCco({"search", "--db", db, "--json", "--limit", "200", "the"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<double> ranks;
