@@ -158,27 +158,25 @@ int main(int argc, char** argv) {
   // Scripts without spaces: 3 characters (the trigram index) and 2 (the scan
   // of the trigram messages), from the first run of such characters in
   // trigram messages spread over the table.
-  const auto cjk = Spread(db, "SELECT substr(cco_text(content), 1, 2000) FROM messages WHERE trigram = 1",
-                          queries);
+  const auto cjk = Spread(db, "SELECT cco_text(content) FROM messages WHERE trigram = 1", queries * 4);
   for (const auto& t : cjk) {
     const std::string& text = t[0];
-    for (size_t i = 0; i < text.size();) {
+    bool found2 = false, found3 = false;
+    for (size_t i = 0; i < text.size() && !(found2 && found3);) {
       const size_t start = i;
-      size_t run = 0;  // code points of such a script from start on
+      size_t run = 0, end2 = start, end3 = start;  // code points of such a script from start on
       for (int32_t cp; i < text.size() && (cp = NextCodePoint(text, &i)) >= 0 &&
                        IsUnspacedScriptCodePoint(static_cast<char32_t>(cp));) {
-        ++run;
+        if (++run == 2) end2 = i;
+        if (run == 3) end3 = i;
       }
-      if (run >= 3) {
-        size_t at = start, end3 = start, end2 = start;
-        for (int k = 0; k < 3; ++k) {
-          NextCodePoint(text, &at);
-          if (k == 1) end2 = at;
-          end3 = at;
-        }
-        classes["cjk3"].push_back({text.substr(start, end3 - start), QuerySyntax::kWords, SearchOrder::kRank, {}});
+      if (run >= 2 && !found2 && classes["cjk2"].size() < queries) {
         classes["cjk2"].push_back({text.substr(start, end2 - start), QuerySyntax::kWords, SearchOrder::kRank, {}});
-        break;
+        found2 = true;
+      }
+      if (run >= 3 && !found3 && classes["cjk3"].size() < queries) {
+        classes["cjk3"].push_back({text.substr(start, end3 - start), QuerySyntax::kWords, SearchOrder::kRank, {}});
+        found3 = true;
       }
     }
   }
