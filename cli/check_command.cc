@@ -230,7 +230,8 @@ int RunCheck(const std::vector<std::string>& argv) {
         .Field("rollup_mismatches", report->rollup_mismatches)
         .Field("session_mismatches", report->session_mismatches)
         .Field("conversation_mismatches", report->conversation_mismatches)
-        .Field("foreign_key_violations", report->foreign_key_violations);
+        .Field("foreign_key_violations", report->foreign_key_violations)
+        .Field("accounting_mismatches", report->accounting_mismatches);
     j.Key("fts").BeginArray();
     for (const FtsCheckResult& f : report->fts) {
       j.BeginObject().Field("table", f.table).Field("ok", f.error.empty() && !f.skipped).Field("skipped", f.skipped);
@@ -269,6 +270,10 @@ int RunCheck(const std::vector<std::string>& argv) {
     if (report->integrity_ok) {
       std::printf("foreign keys: %s (%lld violations)\n", report->foreign_key_violations == 0 ? "ok" : "FAILED",
                   static_cast<long long>(report->foreign_key_violations));
+      std::printf("every line accounted for once (a row, a quarantined line, a duplicate or a forgotten line): %s\n",
+                  report->accounting_mismatches == 0
+                      ? "ok"
+                      : absl::StrCat("FAILED (", report->accounting_mismatches, " files)").c_str());
       for (const FtsCheckResult& f : report->fts) {
         std::printf("full-text index %s: %s\n", f.table.c_str(),
                     f.skipped ? "not checked (no read-write access to the database)"

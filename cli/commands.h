@@ -54,6 +54,7 @@ int RunServe(const std::vector<std::string>& args);
 int RunBackup(const std::vector<std::string>& args);
 int RunRestore(const std::vector<std::string>& args);
 int RunOptimize(const std::vector<std::string>& args);
+int RunForget(const std::vector<std::string>& args);
 
 }  // namespace cco
 

@@ -288,6 +288,22 @@ std::vector<CommandHelp> BuildCommands() {
                "segments merged into one), and a WAL checkpoint that truncates the -wal file when no reader holds "
                "it. Safe while the service runs: its writer waits for the moment each step takes.",
                {Db(), Json("the result")}});
+  c.push_back({"forget", "", {},
+               "purge a session or a project, so that a rescan does not bring it back",
+               "Remove every stored line of a session (--session: its id or a unique prefix) or of a project "
+               "(--project: as cco report --project matches it, exactly one), for a secret pasted into a prompt. A "
+               "tombstone keeps it out: the writer passes its lines over (counted as forgotten, so every line is "
+               "still accounted for once), and a project's tombstone also keeps out its future sessions. Nothing of it "
+               "stays in the database file: derived data rebuilt without it (as cco rederive), every full-text index "
+               "merged, secure_delete on, VACUUM, the WAL checkpointed and truncated. The backups cco backup made "
+               "before are named: they still hold it. Refused while a writer runs (exit 3): stop the service first. "
+               "--undo removes the tombstone and reads its transcripts again where they still exist, and names those "
+               "that do not.",
+               {Db(),
+                {"session", "ID", "The session to forget (or, with --undo, to bring back)."},
+                {"project", "NAME", "The project to forget (or, with --undo, to bring back)."},
+                {"undo", "", "Bring it back from the transcripts that still exist."},
+                Json("the result")}});
   c.push_back({"rederive", "", {},
                "rebuild every derived table with this version's rules and prices",
                "Rebuild every derived table (usage winners, costs, rollups, tool executions, conversation stats) from "

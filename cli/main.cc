@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
   if (command == "optimize") return cco::RunOptimize(rest);
   if (command == "statusline") return cco::RunStatusline(rest);
   if (command == "top") return cco::RunTop(rest);
+  if (command == "forget") return cco::RunForget(rest);
   std::fprintf(stderr, "cco: unknown command '%s' (see cco --help)\n", command.c_str());
   return cco::kExitUsage;
 }

@@ -114,6 +114,28 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
       return true;
     }));
   }
+  {
+    // Exactly once: every non-blank line a file's current generation
+    // consumed is one row, quarantined line, duplicate or forgotten line.
+    ASSIGN_OR_RETURN(
+        Stmt acc,
+        db.Prepare("WITH r AS (SELECT file_id, generation, count(*) AS n FROM messages GROUP BY 1, 2"
+                   " UNION ALL SELECT file_id, generation, count(*) FROM events GROUP BY 1, 2"
+                   " UNION ALL SELECT file_id, generation, count(*) FROM quarantine GROUP BY 1, 2"
+                   " UNION ALL SELECT file_id, generation, count(*) FROM duplicates GROUP BY 1, 2)"
+                   " SELECT f.path, f.line_count, coalesce(sum(r.n), 0), f.forgotten_lines FROM files f"
+                   " LEFT JOIN r ON r.file_id = f.id AND r.generation = f.generation GROUP BY f.id"
+                   " HAVING f.line_count != coalesce(sum(r.n), 0) + f.forgotten_lines"));
+    RETURN_IF_ERROR(acc.ForEachRow([&report](const Stmt& r) {
+      if (report.examples.size() < 10) {
+        report.examples.push_back(absl::StrCat("lines of ", r.ColumnText(0), ": ", r.ColumnText(1),
+                                               " consumed, ", r.ColumnText(2), " stored or recorded + ",
+                                               r.ColumnText(3), " forgotten"));
+      }
+      ++report.accounting_mismatches;
+      return true;
+    }));
+  }
   ASSIGN_OR_RETURN(report.rollup_mismatches,
                    CountDifferences(db,
                                     absl::StrCat("SELECT b, p, m, k, sum(v) FROM (", kExpectedAnalytics,

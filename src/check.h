@@ -36,6 +36,10 @@ struct CheckReport {
   int64_t session_mismatches = 0;
   int64_t conversation_mismatches = 0;
   int64_t foreign_key_violations = 0;    // rows of PRAGMA foreign_key_check
+  // Files whose line_count differs from the lines accounted for in their
+  // current generation: rows, quarantined lines, duplicates and forgotten
+  // lines (exactly once each).
+  int64_t accounting_mismatches = 0;
   std::vector<FtsCheckResult> fts;       // every FTS5 table (filled by the caller)
   ReadPositionReport read_positions;     // filled by the caller (it reads files)
   std::vector<std::string> examples;     // a few mismatches, for people
@@ -47,7 +51,7 @@ struct CheckReport {
   }
   bool ok() const {
     return integrity_ok && rollup_mismatches == 0 && session_mismatches == 0 && conversation_mismatches == 0 &&
-           foreign_key_violations == 0 && fts_ok() && read_positions.wrong.empty();
+           foreign_key_violations == 0 && accounting_mismatches == 0 && fts_ok() && read_positions.wrong.empty();
   }
 };
 

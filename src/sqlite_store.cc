@@ -133,6 +133,10 @@ class SqliteStore : public Store {
   int64_t db_dev_ = 0, db_inode_ = 0;  // the file opened, to notice it being replaced
   absl::flat_hash_map<std::string, int64_t> project_ids_;
   absl::flat_hash_map<std::string, int64_t> conversation_ids_;
+  // Forgotten sessions and projects (tombstones, read at open: `cco forget`
+  // holds the writer lock, so they cannot change while a writer runs).
+  absl::flat_hash_set<std::string> forgotten_sessions_, forgotten_projects_;
+  std::optional<Stmt> count_forgotten_;
 
   std::optional<Stmt> select_project_, insert_project_, update_project_cwd_;
   std::optional<Stmt> select_conversation_, insert_conversation_, update_conversation_stats_;
@@ -168,6 +172,16 @@ absl::Status SqliteStore::Prepare() {
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(prep(select_project_, "SELECT id FROM projects WHERE dir_name = ?1"));
+  {
+    ASSIGN_OR_RETURN(Stmt forgotten, db_.Prepare("SELECT kind, key FROM tombstones WHERE kind IN ('session', 'project')"));
+    RETURN_IF_ERROR(forgotten.ForEachRow([this](const Stmt& r) {
+      (r.ColumnText(0) == "session" ? forgotten_sessions_ : forgotten_projects_).insert(r.ColumnText(1));
+      return true;
+    }));
+  }
+  RETURN_IF_ERROR(prep(count_forgotten_,
+                       "UPDATE files SET forgotten_lines = CASE WHEN ?3 THEN ?2 ELSE forgotten_lines + ?2 END"
+                       " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(insert_project_,
                        "INSERT INTO projects(dir_name, cwd, first_seen_ms, change_seq) VALUES (?1, ?2, ?3, cco_change_seq())"));
   RETURN_IF_ERROR(prep(update_project_cwd_,
@@ -738,9 +752,16 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
     file.id = db_.last_insert_rowid();
   }
 
-  int64_t lines = 0;
+  int64_t lines = 0, forgotten = 0;
+  const bool project_forgotten = forgotten_projects_.contains(loc.project_dir);
   for (const LineRecord& rec : chunk.records) {
     const std::string& session = rec.session_id.empty() ? loc.session_id : rec.session_id;
+    if (project_forgotten || forgotten_sessions_.contains(session)) {
+      // Forgotten (cco forget): passed over, still accounted for.
+      ++forgotten;
+      ++lines;
+      continue;
+    }
     ASSIGN_OR_RETURN(int64_t conversation_id, ConversationId(session, project_id));
     RETURN_IF_ERROR(InsertRecord(rec, file, chunk.generation, conversation_id, project_id, loc, stats));
     stats->conversations.insert(conversation_id);
@@ -750,6 +771,9 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
   stats->lines += lines;
   stats->bytes += chunk.end - chunk.start;
 
+  if (forgotten > 0 || chunk.new_generation) {
+    RETURN_IF_ERROR(count_forgotten_->Bind(1, file.id).Bind(2, forgotten).Bind(3, chunk.new_generation ? 1 : 0).Run());
+  }
   const FileIdentity& id = chunk.identity;
   return update_file_->Bind(1, file.id)
       .Bind(2, chunk.generation)

@@ -1,0 +1,58 @@
+// `cco forget`: a session or a project purged from the database, with a
+// tombstone the writer honours (its lines are passed over and counted in
+// files.forgotten_lines), and the undo that lets them be read again.
+//
+// REQUIRES: the caller holds the database's writer lock (lock.h) and runs
+// the rederive the purge asks for (rederive_requests) before anything else
+// writes: derived rows that pointed at purged lines are removed here, the
+// rest (usage winners that another copy now wins, rollups, conversation
+// stats, titles) is rebuilt from what stays.
+#ifndef CCO_SRC_FORGET_H_
+#define CCO_SRC_FORGET_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/sqlite.h"
+
+namespace cco {
+
+struct ForgetTarget {
+  bool project = false;  // else a session
+  std::string key;       // the session id, or the project's directory name
+};
+
+struct ForgetResult {
+  int64_t messages = 0, events = 0, quarantined = 0;  // rows purged
+  int64_t conversations = 0;                          // conversations removed
+  bool already = false;                               // a tombstone was there already
+};
+
+// In one transaction, with secure_delete on: the tombstone, every stored
+// line of the target removed (and counted in its file's forgotten_lines for
+// the current generation), derived rows pointing at them removed, and a
+// rederive request.
+absl::StatusOr<ForgetResult> Forget(Db& db, const ForgetTarget& target, int64_t now_ms);
+
+// After a purge, so that no byte of what was removed stays in the file:
+// every FTS5 table's segments merged (deleted entries dropped), VACUUM
+// (free pages gone), the WAL checkpointed and truncated. secure_delete on.
+absl::Status ScrubDatabase(Db& db);
+
+struct UndoResult {
+  bool had_tombstone = false;
+  std::vector<std::string> files_reread;  // files to read again from their start
+  std::vector<std::string> files_gone;    // their source no longer exists: their lines cannot come back
+};
+
+// Removes the tombstone and, for every file that holds forgotten lines and
+// still exists, starts a new generation from byte 0 (so the next writer
+// reads it again: the forgotten lines are stored, the others become
+// duplicates of their rows). Files that no longer exist keep their state.
+absl::StatusOr<UndoResult> UndoForget(Db& db, const ForgetTarget& target);
+
+}  // namespace cco
+
+#endif  // CCO_SRC_FORGET_H_
