@@ -82,15 +82,7 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
     SqliteStoreOptions store_options;
     store_options.now_ms = [] { return int64_t{0}; };
     const std::vector<std::string> root_list(roots.begin(), roots.end());
-    ASSIGN_OR_RETURN(WriterSetup setup,
-                     StartWriter(fresh_path, WriterStart{"check", root_list}, store_options, WriterOptions{}));
-    Scanner scanner(*setup.writer, std::move(setup.states), ScanOptions{});
-    ScanReport report;
-    absl::Status scan = scanner.Reconcile(root_list, &report);
-    if (scan.ok()) scan = scanner.Settle(root_list, &report);
-    absl::Status stop = setup.writer->Stop();
-    RETURN_IF_ERROR(scan);
-    RETURN_IF_ERROR(stop);
+    RETURN_IF_ERROR(ScanOnce(fresh_path, WriterStart{"check", root_list}, store_options).status());
   }
   // A session whose files changed while they were replayed (a live
   // session) cannot be compared: skip it.

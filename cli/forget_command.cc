@@ -18,7 +18,6 @@
 #include "cli/help.h"
 #include "cli/writer_setup.h"
 #include "ingest/rederive.h"
-#include "ingest/scanner.h"
 #include "src/backup.h"
 #include "src/conversation.h"
 #include "src/daemon/lock.h"
@@ -61,20 +60,6 @@ absl::StatusOr<ForgetTarget> ResolveTarget(SqliteReader& reader, const Args& arg
   if (!row) return absl::NotFoundError(absl::StrCat("no project '", given, "'"));
   target.key = s.ColumnText(0);
   return target;
-}
-
-// Reads the files `paths` again (their roots), as a writing command does.
-absl::StatusOr<int64_t> Reread(const std::string& db_path, const std::vector<std::string>& roots) {
-  ASSIGN_OR_RETURN(WriterSetup setup, StartWriter(db_path, WriterStart{"forget", roots}, SqliteStoreOptions{},
-                                                  WriterOptions{}));
-  Scanner scanner(*setup.writer, std::move(setup.states), ScanOptions{});
-  ScanReport report;
-  absl::Status scan = scanner.Reconcile(roots, &report);
-  if (scan.ok()) scan = scanner.Settle(roots, &report);
-  absl::Status stop = setup.writer->Stop();
-  RETURN_IF_ERROR(scan);
-  RETURN_IF_ERROR(stop);
-  return setup.writer->stats().lines;
 }
 
 }  // namespace
@@ -121,7 +106,9 @@ int RunForget(const std::vector<std::string>& argv) {
     }
     int64_t lines = 0;
     if (!roots.empty()) {
-      absl::StatusOr<int64_t> read = Reread(*db_path, std::vector<std::string>(roots.begin(), roots.end()));
+      absl::StatusOr<int64_t> read =
+          ScanOnce(*db_path, WriterStart{"forget", std::vector<std::string>(roots.begin(), roots.end())},
+                   SqliteStoreOptions{});
       if (!read.ok()) return ReportFailure(read.status(), kWho);
       lines = *read;
     }

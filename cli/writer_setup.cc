@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "ingest/kind_backfill.h"
 #include "ingest/rederive.h"
+#include "ingest/scanner.h"
 #include "cli/commands.h"
 #include "src/daemon/paths.h"
 #include "src/errors.h"
@@ -87,6 +88,19 @@ absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const Writer
   auto writer = std::make_unique<Writer>(std::move(store), writer_options);
   writer->Start();
   return WriterSetup{std::move(lock), std::move(writer), std::move(states)};
+}
+
+absl::StatusOr<int64_t> ScanOnce(const std::string& db_path, const WriterStart& start,
+                                 SqliteStoreOptions store_options) {
+  ASSIGN_OR_RETURN(WriterSetup setup, StartWriter(db_path, start, std::move(store_options), WriterOptions{}));
+  Scanner scanner(*setup.writer, std::move(setup.states), ScanOptions{});
+  ScanReport report;
+  absl::Status scan = scanner.Reconcile(start.roots, &report);
+  if (scan.ok()) scan = scanner.Settle(start.roots, &report);
+  absl::Status stop = setup.writer->Stop();
+  RETURN_IF_ERROR(scan);
+  RETURN_IF_ERROR(stop);
+  return setup.writer->stats().lines;
 }
 
 }  // namespace cco

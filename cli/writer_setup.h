@@ -40,6 +40,11 @@ absl::Status CheckWriterPath(const std::string& db_path);
 absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const WriterStart& start,
                                         SqliteStoreOptions store_options, WriterOptions writer_options);
 
+// Reads `roots` once with a writer of its own (StartWriter, then the
+// scanner's Reconcile and Settle, then Stop), as `check --sources` and
+// `forget --undo` do. Returns the lines committed.
+absl::StatusOr<int64_t> ScanOnce(const std::string& db_path, const WriterStart& start,
+                                 SqliteStoreOptions store_options);
 
 }  // namespace cco
 
