@@ -145,8 +145,8 @@ TEST(RederiveTest, UpgradeRebuildsWithTheNewRulesAndPrices) {
       " VALUES (1, '", kSession, "', 1, 2, 1000000, 1770717600000, 1770717660000);"
       "INSERT INTO streams(id, name) VALUES (1, '-home-u-p/", kSession, ".jsonl');"
       "INSERT INTO files(id, path, root, project_id, stream_id, session_id, report_session, dev, inode, size,"
-      " mtime_ns, first_seen_ms, updated_ms) VALUES (1, ", quoted(path), ", '", dir.path(), "/projects', 1, 1, '",
-      kSession, "', '", kSession, "', 1, 1, 0, 0, 0, 0);"
+      " mtime_ns, first_seen_ms, updated_ms, line_count) VALUES (1, ", quoted(path), ", '", dir.path(),
+      "/projects', 1, 1, '", kSession, "', '", kSession, "', 1, 1, 0, 0, 0, 0, 2);"
       "INSERT INTO messages(conversation_id, file_id, stream_id, generation, byte_offset, line_hash, uuid, type,"
       " timestamp_ms, model, api_message_id, request_id, input_tokens, output_tokens, cache_creation_tokens,"
       " cache_read_tokens, content, raw) VALUES"
@@ -200,6 +200,23 @@ TEST(RederiveTest, AFailedRederiveChangesNothingAndIsDoneAgain) {
   ASSERT_EQ(RunCco({"rederive", "--db", db}).exit_code, 0);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM rederive_requests"), 0);
   EXPECT_TRUE(DerivedDump(db) == before);
+}
+
+// A line count that disagrees with the stored rows (a count an older
+// version left wrong) is for `cco check` to report: it does not stop a
+// rebuild of derived data, or the writing commands that run one.
+TEST(RederiveTest, ALineCountMismatchDoesNotBlockTheRebuild) {
+  TempDir dir;
+  const std::string db = dir / "t.db";
+  ASSERT_EQ(RunCco({"replay", CCO_FIXTURES_DIR, "--db", db}).exit_code, 0);
+  ExecSql(db, "UPDATE files SET line_count = line_count + 1 WHERE id = (SELECT min(id) FROM files);"
+              "INSERT INTO rederive_requests(reason) VALUES ('test');");
+  CommandResult r = RunCco({"rederive", "--db", db});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM rederive_requests"), 0);
+  CommandResult check = RunCco({"check", "--db", db});
+  EXPECT_EQ(check.exit_code, 1) << check.out;
+  EXPECT_NE(check.out.find("consumed"), std::string::npos) << check.out;
 }
 
 TEST(RederiveTest, TakesTheWriterLock) {
