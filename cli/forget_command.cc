@@ -157,7 +157,10 @@ int RunForget(const std::vector<std::string>& argv) {
   if (json) {
     JsonWriter j;
     j.BeginObject().Field("forgotten", what).Field("messages", forgot->messages).Field("events", forgot->events)
-        .Field("quarantined", forgot->quarantined).Field("conversations", forgot->conversations);
+        .Field("quarantined", forgot->quarantined).Field("conversations", forgot->conversations)
+        .Field("dictionaries_replaced", forgot->dictionaries.removed)
+        .Field("dictionaries_trained", forgot->dictionaries.trained)
+        .Field("values_reencoded", forgot->dictionaries.reencoded);
     j.Key("backups_still_holding_it").BeginArray();
     for (const std::string& b : holding) j.String(b);
     j.EndArray().EndObject();
@@ -166,9 +169,13 @@ int RunForget(const std::vector<std::string>& argv) {
     std::printf("forgot %s: %lld messages, %lld events, %lld quarantined lines purged%s\n", what.c_str(),
                 static_cast<long long>(forgot->messages), static_cast<long long>(forgot->events),
                 static_cast<long long>(forgot->quarantined), forgot->already ? " (it was forgotten already)" : "");
-    std::printf("the database file holds none of it (full-text indexes merged, VACUUM, WAL truncated); its future "
-                "lines are passed over until cco forget --undo %s %s\n",
-                target->project ? "--project" : "--session", target->key.c_str());
+    std::printf("the database file holds none of it (full-text indexes merged, %lld compression dictionaries "
+                "replaced by %lld trained on what remains and %lld values re-encoded, VACUUM, WAL truncated); its "
+                "future lines are passed over until cco forget --undo %s %s\n",
+                static_cast<long long>(forgot->dictionaries.removed),
+                static_cast<long long>(forgot->dictionaries.trained),
+                static_cast<long long>(forgot->dictionaries.reencoded), target->project ? "--project" : "--session",
+                target->key.c_str());
     if (!holding.empty()) {
       std::printf("these backups made before still hold it (delete them or run cco backup again):\n");
       for (const std::string& b : holding) std::printf("  %s\n", b.c_str());

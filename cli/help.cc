@@ -295,7 +295,9 @@ std::vector<CommandHelp> BuildCommands() {
                "tombstone keeps it out: the writer passes its lines over (counted as forgotten, so every line is "
                "still accounted for once), and a project's tombstone also keeps out its future sessions. Nothing of it "
                "stays in the database file: derived data rebuilt without it (as cco rederive), every full-text index "
-               "merged, secure_delete on, VACUUM, the WAL checkpointed and truncated. The backups cco backup made "
+               "merged, every compression dictionary (which may hold pieces of the lines it was trained on) replaced "
+               "by one trained on what remains and the stored values re-encoded, secure_delete on, VACUUM, the WAL "
+               "checkpointed and truncated. The backups cco backup made "
                "before are named: they still hold it. Refused while a writer runs (exit 3): stop the service first. "
                "--undo removes the tombstone and reads its transcripts again where they still exist, and names those "
                "that do not.",

@@ -129,6 +129,15 @@ absl::Status Compressor::Reload(Db& db) {
 
 bool Compressor::has_dictionary(ValueKind kind) const { return kinds_[static_cast<int>(kind)]->cdict != nullptr; }
 
+uint32_t Compressor::dictionary_id(ValueKind kind) const { return kinds_[static_cast<int>(kind)]->dict_id; }
+
+absl::StatusOr<bool> Compressor::Retrain(Db& db, ValueKind kind, int64_t now_ms) {
+  Kind& k = *kinds_[static_cast<int>(kind)];
+  k.cdict = nullptr;
+  k.dict_id = 0;
+  return Train(db, kind, now_ms);
+}
+
 Encoded Compressor::Encode(ValueKind kind, std::string_view value) {
   Kind& k = *kinds_[static_cast<int>(kind)];
   if (k.cdict == nullptr) k.stored_since_attempt += static_cast<int64_t>(value.size());

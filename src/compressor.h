@@ -108,6 +108,15 @@ class Compressor {
   absl::Status Reload(Db& db);
 
   bool has_dictionary(ValueKind kind) const;
+  // The kind's dictionary's id, 0 when it has none.
+  uint32_t dictionary_id(ValueKind kind) const;
+
+  // Drops the kind's dictionary from this compressor and trains a new one on
+  // what is stored now, however little was stored since the last one (in
+  // the caller's open transaction; `cco forget` after a purge). False, and
+  // values of the kind compressed without a dictionary, when too little is
+  // stored to train one.
+  absl::StatusOr<bool> Retrain(Db& db, ValueKind kind, int64_t now_ms);
 
  private:
   struct Kind;

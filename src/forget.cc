@@ -94,6 +94,10 @@ absl::StatusOr<ForgetResult> Forget(Db& db, const ForgetTarget& target, int64_t 
       " AND NOT EXISTS (SELECT 1 FROM usage_winners w WHERE w.conversation_id = conversations.id);"
       "DROP TABLE temp.forget_c; DROP TABLE temp.forget_f; DROP TABLE temp.forget_m;"
       " DROP TABLE temp.forget_e; DROP TABLE temp.forget_q;"));
+  // Dictionaries trained while the target's lines were stored may hold
+  // pieces of them; which values a dictionary was trained on is not
+  // recorded, so every one is replaced.
+  ASSIGN_OR_RETURN(result.dictionaries, ResetDictionaries(db, now_ms));
   if (!result.already) {
     ASSIGN_OR_RETURN(Stmt t, db.Prepare("INSERT INTO tombstones(change_seq, kind, key, created_ms)"
                                         " VALUES (cco_change_seq(), ?1, ?2, ?3)"));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/dictionary_reset.h"
 #include "src/sqlite.h"
 
 namespace cco {
@@ -28,12 +29,16 @@ struct ForgetResult {
   int64_t messages = 0, events = 0, quarantined = 0;  // rows purged
   int64_t conversations = 0;                          // conversations removed
   bool already = false;                               // a tombstone was there already
+  DictionaryReset dictionaries;                       // compression dictionaries replaced
 };
 
 // In one transaction, with secure_delete on: the tombstone, every stored
 // line of the target removed (and counted in its file's forgotten_lines for
-// the current generation), derived rows pointing at them removed, and a
-// rederive request.
+// the current generation), derived rows pointing at them removed, every
+// compression dictionary replaced by one trained on what remains
+// (dictionary_reset.h: a dictionary may hold pieces of the purged lines),
+// and a rederive request. Run again for a target already forgotten, it
+// purges what is left and replaces the dictionaries again.
 absl::StatusOr<ForgetResult> Forget(Db& db, const ForgetTarget& target, int64_t now_ms);
 
 // After a purge, so that no byte of what was removed stays in the file:

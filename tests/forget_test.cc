@@ -124,6 +124,80 @@ TEST_F(ForgetTest, ProjectTombstoneKeepsOutNewSessionsUntilUndone) {
   ExpectCheckPasses();
 }
 
+// A zstd dictionary holds verbatim pieces of the values it was trained on:
+// a secret repeated in the lines of a session (a pasted key echoed by tool
+// calls) ends up in the dictionaries trained while that session was the
+// newest data. Forgetting the session replaces them (trained again on what
+// remains) and re-encodes every row that used them: no byte of the secret
+// stays, and everything else still reads back byte-exact.
+std::string Filler(int64_t seed, size_t bytes) {
+  static const char* const kWords[] = {"tail", "reader", "writer", "commit", "offset", "schema", "index", "batch",
+                                       "queue", "token", "usage", "session", "project", "daemon", "rescan", "check"};
+  std::string out;
+  uint64_t x = static_cast<uint64_t>(seed) * 6364136223846793005u + 1442695040888963407u;
+  while (out.size() < bytes) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    absl::StrAppend(&out, kWords[(x >> 33) % 16], (x >> 40) % 1000, " ");
+  }
+  return out;
+}
+
+TEST_F(ForgetTest, NoPieceOfTheSecretSurvivesInACompressionDictionary) {
+  constexpr char kDictSecret[] = "ghp_k3yDICTsecretZZ9x7Qw2Lm";
+  const std::string secret_session = "bbbb2222-0000-4000-8000-00000000000b";
+  // Other sessions first (below the 4 MiB that trains a dictionary), then
+  // the session that repeats the secret: it is the newest data when both
+  // dictionaries are trained.
+  std::string lines;
+  for (int s = 0; s < 3; ++s) {
+    const std::string session = absl::StrCat("cccc000", s, "-0000-4000-8000-000000000000");
+    lines.clear();
+    for (int i = 0; i < 1000; ++i) {
+      lines += UserLine(session, absl::StrCat("o-", s, "-", i), Filler(s * 10000 + i, 1000));
+    }
+    Append(root_ + "/-w/" + session + ".jsonl", lines);
+  }
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
+  ASSERT_EQ(QueryInt(db_, "SELECT count(*) FROM zstd_dictionaries"), 0) << "the dictionaries come with the secret";
+  lines.clear();
+  for (int i = 0; i < 2000; ++i) {
+    lines += UserLine(secret_session, absl::StrCat("s-", i),
+                      i % 2 == 0 ? absl::StrCat("export TOKEN=", kDictSecret, " ", Filler(i, 900))
+                                 : Filler(90000 + i, 1000));
+  }
+  Append(root_ + "/-w/" + secret_session + ".jsonl", lines);
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
+  ASSERT_EQ(QueryInt(db_, "SELECT count(DISTINCT kind) FROM zstd_dictionaries"), 2);
+  ASSERT_GT(QueryInt(db_, absl::StrCat("SELECT count(*) FROM zstd_dictionaries WHERE instr(dict, CAST('",
+                                       kDictSecret, "' AS BLOB)) > 0")),
+            0)
+      << "the test would prove nothing: no dictionary holds the secret";
+  const int64_t triggers = QueryInt(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'");
+
+  CommandResult r = RunCco({"forget", "--session", secret_session, "--db", db_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string& f : {db_, db_ + "-wal", db_ + "-shm"}) {
+    EXPECT_FALSE(FileHolds(f, kDictSecret)) << f << " still holds the secret";
+    EXPECT_FALSE(FileHolds(f, "DICTsecret")) << f << " still holds part of it";
+  }
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM zstd_dictionaries WHERE kind = 'line'"), 1)
+      << "trained again on the lines that remain";
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM zstd_dictionaries WHERE kind = 'text'"), 1);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), triggers);
+  ExpectCheckPasses();
+  // Everything else reads back as it was, and is still found and indexed.
+  for (int s = 0; s < 3; ++s) {
+    const std::string session = absl::StrCat("cccc000", s, "-0000-4000-8000-000000000000");
+    r = RunCco({"export", session, "--db", db_});
+    EXPECT_EQ(r.out, ReadFile(root_ + "/-w/" + session + ".jsonl")) << session;
+  }
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'ordinary'"), 1);
+  Append(root_ + "/-w/other.jsonl", UserLine("other", "o-2", "an extraordinary prompt after the forget"));
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'extraordinary'"), 1);
+  ExpectCheckPasses();
+}
+
 TEST_F(ForgetTest, RefusedWhileAWriterRuns) {
   std::unique_ptr<ChildProcess> daemon = StartWatch();
   CommandResult r = RunCco({"forget", "--session", kSession, "--db", db_});
