@@ -81,8 +81,15 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
   {
     SqliteStoreOptions store_options;
     store_options.now_ms = [] { return int64_t{0}; };
+    // Read as `cco replay` reads: a file's last line is taken without its
+    // newline. Only sessions whose files were stored to their very end are
+    // compared, so a stored file that ends without a newline had that line
+    // taken (by `cco replay`); `rescan` and `watch` wait for the newline and
+    // leave such a session unread to its end, skipped here.
+    ScanOptions scan_options;
+    scan_options.tail.take_unterminated_final_line = true;
     const std::vector<std::string> root_list(roots.begin(), roots.end());
-    RETURN_IF_ERROR(ScanOnce(fresh_path, WriterStart{"check", root_list}, store_options).status());
+    RETURN_IF_ERROR(ScanOnce(fresh_path, WriterStart{"check", root_list}, store_options, scan_options).status());
   }
   // A session whose files changed while they were replayed (a live
   // session) cannot be compared: skip it.

@@ -91,9 +91,9 @@ absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const Writer
 }
 
 absl::StatusOr<int64_t> ScanOnce(const std::string& db_path, const WriterStart& start,
-                                 SqliteStoreOptions store_options) {
+                                 SqliteStoreOptions store_options, ScanOptions scan_options) {
   ASSIGN_OR_RETURN(WriterSetup setup, StartWriter(db_path, start, std::move(store_options), WriterOptions{}));
-  Scanner scanner(*setup.writer, std::move(setup.states), ScanOptions{});
+  Scanner scanner(*setup.writer, std::move(setup.states), std::move(scan_options));
   ScanReport report;
   absl::Status scan = scanner.Reconcile(start.roots, &report);
   if (scan.ok()) scan = scanner.Settle(start.roots, &report);

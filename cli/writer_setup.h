@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ingest/scanner.h"
 #include "src/daemon/lock.h"
 #include "src/record.h"
 #include "src/sqlite_store.h"
@@ -42,9 +43,11 @@ absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const Writer
 
 // Reads `roots` once with a writer of its own (StartWriter, then the
 // scanner's Reconcile and Settle, then Stop), as `check --sources` and
-// `forget --undo` do. Returns the lines committed.
+// `forget --undo` do, with `scan_options` (check --sources takes
+// unterminated final lines, as `cco replay` does). Returns the lines
+// committed.
 absl::StatusOr<int64_t> ScanOnce(const std::string& db_path, const WriterStart& start,
-                                 SqliteStoreOptions store_options);
+                                 SqliteStoreOptions store_options, ScanOptions scan_options = {});
 
 }  // namespace cco
 

@@ -158,5 +158,33 @@ TEST_F(DifferentialTest, CheckSourcesComparesWithAFreshReplayOfTheFiles) {
   EXPECT_GE(::cco::testing::JsonInt(caught.out, "differences"), 1) << caught.out;
 }
 
+// `cco replay` takes a file's last line without its newline (its files are
+// complete); check --sources replays the same way, so such a session (one in
+// the shared corpus ends so) compares equal instead of showing its last
+// message, tool call, conversation stats and search hits as differences. A
+// database that `cco rescan` wrote waits for that newline: the session is
+// skipped, as not read to its end.
+TEST_F(DifferentialTest, CheckSourcesAfterReplayOfAFileWithoutItsLastNewline) {
+  const std::string s = "dddd0000-0000-4000-8000-00000000000d";
+  std::string last = ::cco::testing::UserLine(s, "u-2", "the last line, with no newline after it");
+  last.pop_back();
+  ::cco::testing::Append(root_ + "/-w/" + s + ".jsonl", ::cco::testing::UserLine(s, "u-1", "a first line") + last);
+  ::cco::testing::CommandResult r = RunCco({"replay", root_, "--db", db_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(QueryInt(db_, "SELECT count(*) FROM messages"), 2) << "replay takes the last line";
+  r = RunCco({"check", "--sources", "--db", db_, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(::cco::testing::JsonInt(r.out, "sessions_compared"), 1) << r.out;
+  EXPECT_EQ(::cco::testing::JsonInt(r.out, "differences"), 0) << r.out;
+
+  const std::string rescanned = tmp_ / "rescanned.db";
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", rescanned}).exit_code, 0);
+  ASSERT_EQ(QueryInt(rescanned, "SELECT count(*) FROM messages"), 1) << "rescan waits for the newline";
+  r = RunCco({"check", "--sources", "--db", rescanned, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(::cco::testing::JsonInt(r.out, "sessions_skipped"), 1) << r.out;
+  EXPECT_EQ(::cco::testing::JsonInt(r.out, "differences"), 0) << r.out;
+}
+
 }  // namespace
 }  // namespace cco
