@@ -4,6 +4,7 @@
 //   statusline_bench --cco PATH --db DB [--calls 1000] [--concurrent 1] [--seconds 0]
 //                    [--wait-for-db]
 //
+// --cco names `cco` (called as `cco statusline`) or `cco-statusline`.
 // --concurrent 1: --calls calls one after another; prints p50/p90/p99/max
 // of the wall time of each (spawn to exit, payload written and output read).
 // --concurrent N: N threads call it back to back for --seconds (or --calls
@@ -58,7 +59,11 @@ int64_t Call(const Options& o) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  std::vector<std::string> args = {o.cco, "statusline", "--db", o.db};
+  std::vector<std::string> args = {o.cco, "--db", o.db};
+  const size_t slash = o.cco.rfind('/');
+  if (o.cco.substr(slash == std::string::npos ? 0 : slash + 1) != "cco-statusline") {
+    args.insert(args.begin() + 1, "statusline");
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

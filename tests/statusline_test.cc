@@ -2,7 +2,8 @@
 // rate_limits, unknown fields, empty, invalid), it prints one sane line and
 // exits 0; it never writes the database; past its deadline it prints the
 // last good line; SIGTERM and SIGPIPE end it even when its parent ignored
-// them. Real processes, real pipes, real signals.
+// them. Real processes, real pipes, real signals. Every test runs both as
+// `cco statusline` and as the small `cco-statusline` executable.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
@@ -34,10 +37,17 @@ struct Child {
   int out = -1;  // the child's stdout (read end)
 };
 
-// Starts cco statusline with a pipe on stdin and stdout; `ignore` makes
+// The statusline's two spellings: `cco statusline` and `cco-statusline`.
+std::vector<std::string> Command(bool lean) {
+  if (lean) return {CCO_STATUSLINE_BINARY};
+  return {CCO_BINARY, "statusline"};
+}
+
+// Starts the statusline with a pipe on stdin and stdout; `ignore` makes
 // SIGTERM and SIGPIPE ignored in the child before exec (as a parent may
 // leave them).
-Child Start(const std::vector<std::string>& args, const std::vector<std::string>& env, bool ignore = false) {
+Child Start(bool lean, const std::vector<std::string>& args, const std::vector<std::string>& env,
+            bool ignore = false) {
   int in[2], out[2];
   EXPECT_EQ(pipe(in), 0);
   EXPECT_EQ(pipe(out), 0);
@@ -55,7 +65,7 @@ Child Start(const std::vector<std::string>& args, const std::vector<std::string>
       signal(SIGPIPE, SIG_IGN);
     }
     for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<std::string> all = {CCO_BINARY, "statusline"};
+    std::vector<std::string> all = Command(lean);
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (std::string& a : all) argv.push_back(a.data());
@@ -93,8 +103,9 @@ struct Outcome {
   std::string out;
 };
 
-Outcome Feed(const std::string& payload, const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  Child c = Start(args, env);
+Outcome Feed(bool lean, const std::string& payload, const std::vector<std::string>& args,
+             const std::vector<std::string>& env) {
+  Child c = Start(lean, args, env);
   if (!payload.empty()) {
     EXPECT_EQ(write(c.in, payload.data(), payload.size()), static_cast<ssize_t>(payload.size()));
   }
@@ -105,8 +116,10 @@ Outcome Feed(const std::string& payload, const std::vector<std::string>& args, c
   return r;
 }
 
-class StatuslineTest : public ::testing::Test {
+class StatuslineTest : public ::testing::TestWithParam<bool> {
  protected:
+  bool lean() const { return GetParam(); }
+
   void SetUp() override {
     db_ = dir_ / "g.db";
     CommandResult r = RunCco({"replay", Golden("blocks_tree/projects"), "--db", db_});
@@ -123,7 +136,7 @@ class StatuslineTest : public ::testing::Test {
   // line (the deadline has its own test below).
   std::string Line(const std::string& payload, std::vector<std::string> args = {}) {
     args.insert(args.end(), {"--db", db_, "--tz", "UTC", "--deadline-ms", "60000"});
-    Outcome r = Feed(payload, args, env_);
+    Outcome r = Feed(lean(), payload, args, env_);
     EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << r.status;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
     EXPECT_TRUE(!r.out.empty() && r.out.back() == '\n') << r.out;
@@ -150,7 +163,7 @@ class StatuslineTest : public ::testing::Test {
   std::vector<std::string> env_;
 };
 
-TEST_F(StatuslineTest, FullPayloadGivesEveryPart) {
+TEST_P(StatuslineTest, FullPayloadGivesEveryPart) {
   const std::string line = Line(Payload(true));
   EXPECT_EQ(line.find("Opus 4.6 | ctx 42% | 5h 23% ↻2h00m 7d 81% ↻"), 0u) << line;
   // This session's cost as cco counts it (not the payload's 9.99), today's,
@@ -163,7 +176,7 @@ TEST_F(StatuslineTest, FullPayloadGivesEveryPart) {
   EXPECT_EQ(line.find("\x1b["), std::string::npos) << "NO_COLOR";
 }
 
-TEST_F(StatuslineTest, WithoutRateLimitsOrWithUnknownFields) {
+TEST_P(StatuslineTest, WithoutRateLimitsOrWithUnknownFields) {
   const std::string plain = Line(Payload(false));
   EXPECT_EQ(plain.find("5h "), std::string::npos) << plain;
   EXPECT_EQ(plain.find("Opus 4.6 | ctx 42% | session $0.46"), 0u) << plain;
@@ -172,7 +185,7 @@ TEST_F(StatuslineTest, WithoutRateLimitsOrWithUnknownFields) {
   EXPECT_EQ(unknown, plain);
 }
 
-TEST_F(StatuslineTest, EmptyOrInvalidPayloadStillGivesALine) {
+TEST_P(StatuslineTest, EmptyOrInvalidPayloadStillGivesALine) {
   const std::string empty = Line("");
   EXPECT_EQ(empty.find("cco | today $"), 0u) << empty;
   EXPECT_NE(empty.find("block $0.26"), std::string::npos) << empty;
@@ -181,7 +194,7 @@ TEST_F(StatuslineTest, EmptyOrInvalidPayloadStillGivesALine) {
   EXPECT_EQ(Line(R"({"model":42,"context_window":{"used_percentage":"x"}})"), empty);
 }
 
-TEST_F(StatuslineTest, NeverWritesTheDatabaseAndSaysWhenThereIsNone) {
+TEST_P(StatuslineTest, NeverWritesTheDatabaseAndSaysWhenThereIsNone) {
   const int64_t before = QueryInt(db_, "SELECT count(*) FROM usage_winners");
   const std::string bytes = ReadFile(db_);
   Line(Payload(true));
@@ -189,16 +202,16 @@ TEST_F(StatuslineTest, NeverWritesTheDatabaseAndSaysWhenThereIsNone) {
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM usage_winners"), before);
   // A database that does not exist is said so, and not created.
   const std::string none = dir_ / "none.db";
-  Outcome r = Feed(Payload(false), {"--db", none}, env_);
+  Outcome r = Feed(lean(), Payload(false), {"--db", none}, env_);
   EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
   EXPECT_EQ(r.out, "Opus 4.6 | ctx 42% | no database yet | cco watch not running\n");
   EXPECT_NE(access(none.c_str(), F_OK), 0);
 }
 
-TEST_F(StatuslineTest, PastTheDeadlineItPrintsTheLastGoodLine) {
+TEST_P(StatuslineTest, PastTheDeadlineItPrintsTheLastGoodLine) {
   const std::string good = Line(Payload(true));
   // A payload that never ends (Claude Code stuck): the deadline answers.
-  Child c = Start({"--db", db_, "--tz", "UTC", "--deadline-ms", "200"}, env_);
+  Child c = Start(lean(), {"--db", db_, "--tz", "UTC", "--deadline-ms", "200"}, env_);
   const std::string out = ReadAll(c.out);
   const int status = Wait(c.pid);
   close(c.in);
@@ -206,15 +219,15 @@ TEST_F(StatuslineTest, PastTheDeadlineItPrintsTheLastGoodLine) {
   EXPECT_EQ(out, good);
 }
 
-TEST_F(StatuslineTest, SigtermAndSigpipeEndItEvenWhenTheParentIgnoredThem) {
-  Child c = Start({"--db", db_, "--deadline-ms", "60000"}, env_, /*ignore=*/true);
+TEST_P(StatuslineTest, SigtermAndSigpipeEndItEvenWhenTheParentIgnoredThem) {
+  Child c = Start(lean(), {"--db", db_, "--deadline-ms", "60000"}, env_, /*ignore=*/true);
   // Once it runs cco and SIGTERM is no longer ignored (its first act), the
   // signal must end it, whatever it waits for (here its payload).
   ASSERT_TRUE(WaitUntil(
       [&] {
         std::error_code ec;
         if (std::filesystem::read_symlink("/proc/" + std::to_string(c.pid) + "/exe", ec) !=
-            std::filesystem::canonical(CCO_BINARY)) {
+            std::filesystem::canonical(Command(lean()).front())) {
           return false;
         }
         const std::string status = ReadFile("/proc/" + std::to_string(c.pid) + "/status");
@@ -228,11 +241,35 @@ TEST_F(StatuslineTest, SigtermAndSigpipeEndItEvenWhenTheParentIgnoredThem) {
   close(c.out);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
   // Its reader gone: the line it writes raises SIGPIPE, which ends it.
-  c = Start({"--db", db_}, env_, /*ignore=*/true);
+  c = Start(lean(), {"--db", db_}, env_, /*ignore=*/true);
   close(c.out);
   close(c.in);
   status = Wait(c.pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE) << status;
+}
+
+INSTANTIATE_TEST_SUITE_P(BothCommands, StatuslineTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Lean" : "Cco"; });
+
+// Claude Code starts the status line every few hundred milliseconds: the
+// small executable must not load the libraries only other commands need
+// (each costs the dynamic loader at every start), nor abseil's, linked in.
+TEST(StatuslineBinaryTest, LoadsOnlyWhatTheStatuslineNeeds) {
+  CommandResult r = RunCommand({"/usr/bin/readelf", "-d", CCO_STATUSLINE_BINARY});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> needed;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    const size_t at = line.find("Shared library: [");
+    if (at != absl::string_view::npos) needed.emplace_back(line.substr(at + 17, line.find(']', at) - at - 17));
+  }
+  ASSERT_FALSE(needed.empty()) << r.out;
+  for (const std::string& lib : needed) {
+    for (const char* heavy : {"libpq", "libssl", "libcrypto", "libcpp-httplib", "libncurses", "libtinfo", "libabsl_",
+                              "libsqlite3", "libzstd", "libxxhash"}) {
+      EXPECT_EQ(lib.find(heavy), std::string::npos) << lib;
+    }
+  }
+  EXPECT_LE(needed.size(), 8u) << absl::StrJoin(needed, " ");
 }
 
 }  // namespace
