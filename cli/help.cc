@@ -190,11 +190,12 @@ std::vector<CommandHelp> BuildCommands() {
                "limit and its projection, time left and burn rate; a usage limit in force with its reset time; "
                "tokens and cost by model for today (d), the last 7 days (w) or this month (m); sessions active in "
                "the last 10 minutes with their project and cost; recent tool errors. q (or Esc) quits. Resizes "
-               "with the terminal; NO_COLOR turns colour off. Reads the database read-only (rollups and indexes), "
+               "with the terminal; --no-color or NO_COLOR turns colour off. Reads the database read-only (rollups and indexes), "
                "so it costs milliseconds a refresh while the service writes.",
                {Db(),
                 {"tz", "ZONE", "Time zone of days and clock times (default: the system zone)."},
-                {"token-limit", "N", "Tokens allowed per block for the bar, or max (default: the most any completed block used)."}}});
+                {"token-limit", "N", "Tokens allowed per block for the bar, or max (default: the most any completed block used)."},
+                {"no-color", "", "No colour (also when NO_COLOR is set)."}}});
   c.push_back({"check", "", {},
                "verify the database against a recompute",
                "PRAGMA integrity_check (and every stored value decodes), PRAGMA foreign_key_check, FTS5's "

@@ -3,7 +3,8 @@
 // a token limit with its projection and burn rate, a period's tokens and
 // cost by model, sessions active in the last minutes, recent tool errors and
 // a usage limit in force. ncurses draws it (resizes, any terminal terminfo
-// knows, over ssh); NO_COLOR turns colour off. Read-only, through indexes
+// knows, over ssh); --no-color or NO_COLOR (set and not empty, as
+// no-color.org says) turns colour off. Read-only, through indexes
 // and rollups: a refresh costs milliseconds however long the history.
 #include <curses.h>
 
@@ -242,7 +243,8 @@ int RunTop(const std::vector<std::string>& argv) {
   noecho();
   keypad(stdscr, TRUE);
   curs_set(0);
-  const bool color = has_colors() && std::getenv("NO_COLOR") == nullptr;
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool color = has_colors() && !args->Has("no-color") && (no_color == nullptr || *no_color == '\0');
   if (color) {
     start_color();
     use_default_colors();

@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
@@ -21,7 +23,13 @@ class Tmux {
     args.insert(args.begin(), {"/usr/bin/tmux", "-S", socket_});
     return RunCommand(args);
   }
-  std::string Screen() const { return Run({"capture-pane", "-p", "-t", "top"}).out; }
+  std::string Screen(const std::string& session = "top") const {
+    return Run({"capture-pane", "-p", "-t", session}).out;
+  }
+  // The screen with its attributes as escape sequences (-e).
+  std::string ScreenWithAttributes(const std::string& session) const {
+    return Run({"capture-pane", "-p", "-e", "-t", session}).out;
+  }
 
  private:
   std::string socket_;
@@ -77,6 +85,57 @@ TEST(TopTest, ShowsTheActiveBlockResizesSwitchesPeriodAndQuitsOnQ) {
   ASSERT_TRUE(WaitUntil([&] { return (screen = tmux.Screen()).find("EXIT=0") != std::string::npos; },
                         std::chrono::seconds(60)))
       << screen;
+}
+
+// Whether a captured screen sets a colour: an SGR sequence (ESC [ ... m)
+// with a foreground or background colour parameter (30-38, 40-48, 90-97,
+// 100-107). Bold and reverse are not colours.
+bool HasColour(const std::string& screen) {
+  for (size_t at = 0; (at = screen.find("\x1b[", at)) != std::string::npos; at += 2) {
+    const size_t end = screen.find_first_not_of("0123456789;", at + 2);
+    if (end == std::string::npos || screen[end] != 'm') continue;
+    for (absl::string_view p : absl::StrSplit(screen.substr(at + 2, end - at - 2), ';')) {
+      int n = 0;
+      if (!absl::SimpleAtoi(p, &n)) continue;
+      if ((n >= 30 && n <= 38) || (n >= 40 && n <= 48) || (n >= 90 && n <= 97) || (n >= 100 && n <= 107)) return true;
+    }
+  }
+  return false;
+}
+
+// Colour by default on a terminal that has it; none with --no-color or
+// NO_COLOR set (and not empty, as no-color.org says).
+TEST(TopTest, NoColorFlagAndEnvironmentTurnColourOff) {
+  ASSERT_EQ(RunCommand({"/usr/bin/tmux", "-V"}).exit_code, 0) << "tmux is needed (.ci/setup installs it)";
+  TempDir dir;
+  const std::string db = dir / "g.db";
+  CommandResult r = RunCco({"replay", Golden("blocks_tree/projects"), "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string golden = ReadFile(Golden("ccusage_blocks_generated.json"));
+  const size_t at = golden.find("\"now\": ");
+  ASSERT_NE(at, std::string::npos);
+  const std::string now = golden.substr(at + 7, golden.find_first_of(",\n", at) - at - 7);
+  Tmux tmux(dir / "tmux.sock");
+  struct Case {
+    const char* name;
+    const char* env;
+    const char* flags;
+    bool colour;
+  };
+  for (const Case& c : {Case{"plain", "", "", true}, Case{"emptyenv", "NO_COLOR=", "", true},
+                        Case{"flag", "", " --no-color", false}, Case{"env", "NO_COLOR=1", "", false}}) {
+    const std::string command = absl::StrCat("env -u NO_COLOR TERM=screen ", c.env, " CCO_NOW=", now, " TZ=UTC ",
+                                             CCO_BINARY, " top --db ", db, c.flags, "; sleep 600");
+    r = tmux.Run({"new-session", "-d", "-s", c.name, "-x", "100", "-y", "40", command});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string screen;
+    ASSERT_TRUE(WaitUntil([&] { return (screen = tmux.Screen(c.name)).find("Active block") != std::string::npos; },
+                          std::chrono::seconds(60)))
+        << c.name << "\n" << screen;
+    screen = tmux.ScreenWithAttributes(c.name);
+    EXPECT_EQ(HasColour(screen), c.colour) << c.name << "\n" << screen;
+    ASSERT_EQ(tmux.Run({"send-keys", "-t", c.name, "q"}).exit_code, 0);
+  }
 }
 
 }  // namespace
