@@ -229,6 +229,7 @@ int RunCheck(const std::vector<std::string>& argv) {
         .Field("rollup_mismatches", report->rollup_mismatches)
         .Field("session_mismatches", report->session_mismatches)
         .Field("conversation_mismatches", report->conversation_mismatches)
+        .Field("block_start_mismatches", report->block_start_mismatches)
         .Field("foreign_key_violations", report->foreign_key_violations)
         .Field("accounting_mismatches", report->accounting_mismatches);
     j.Key("fts").BeginArray();
@@ -291,6 +292,9 @@ int RunCheck(const std::vector<std::string>& argv) {
                 report->rollup_mismatches + report->session_mismatches + report->conversation_mismatches == 0 ? "yes" : "NO", static_cast<long long>(report->rollup_mismatches),
                 static_cast<long long>(report->session_mismatches),
                 static_cast<long long>(report->conversation_mismatches));
+      std::printf("billing block starts equal a recompute: %s (%lld differences)\n",
+                  report->block_start_mismatches == 0 ? "yes" : "NO",
+                  static_cast<long long>(report->block_start_mismatches));
     }
     for (const std::string& e : report->examples) std::printf("  %s\n", e.c_str());
     if (sources.has_value()) {

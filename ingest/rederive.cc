@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "ingest/line_parser.h"
 #include "spdlog/spdlog.h"
+#include "src/blocks.h"
 #include "src/change_sequence.h"
 #include "src/message_kind.h"
 #include "src/check.h"
@@ -217,6 +218,7 @@ absl::StatusOr<RederiveReport> Rederive(Db& db) {
       return true;
     }));
   }
+  RETURN_IF_ERROR(RefreshBlockStarts(db));
   // The same recompute `cco check` runs: the rebuilt rollups and stats must
   // equal what the rebuilt rows imply, or nothing is kept.
   ASSIGN_OR_RETURN(CheckReport check, CheckDatabase(db));
@@ -224,7 +226,7 @@ absl::StatusOr<RederiveReport> Rederive(Db& db) {
     return absl::InternalError(absl::StrCat(
         "rederive: the rebuilt derived data does not equal its recompute (", check.rollup_mismatches,
         " rollup, ", check.session_mismatches, " session, ", check.conversation_mismatches,
-        " conversation mismatches; integrity ", check.integrity, "); nothing was changed"));
+        " conversation, ", check.block_start_mismatches, " block start mismatches; integrity ", check.integrity, "); nothing was changed"));
   }
   RETURN_IF_ERROR(db.Exec("DELETE FROM rederive_requests"));
   RETURN_IF_ERROR(change_seq->Save());

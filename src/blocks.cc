@@ -122,6 +122,18 @@ std::string IsoUtcMs(int64_t ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
 }
 
+int64_t BlockStartOf(int64_t first_entry_ms) { return FloorToHour(first_entry_ms); }
+
+std::vector<int64_t> BlockFirstEntries(const std::vector<int64_t>& sorted_ms, int64_t session_ms) {
+  std::vector<int64_t> firsts;
+  for (size_t i = 0; i < sorted_ms.size(); ++i) {
+    if (i == 0 || StartsNewBlock(BlockStartOf(firsts.back()), sorted_ms[i - 1], sorted_ms[i], session_ms)) {
+      firsts.push_back(sorted_ms[i]);
+    }
+  }
+  return firsts;
+}
+
 std::vector<BillingBlock> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t now_ms, int64_t session_ms) {
   std::vector<BillingBlock> blocks;
   if (sorted.empty()) return blocks;
@@ -130,11 +142,11 @@ std::vector<BillingBlock> IdentifyBlocks(const std::vector<BlockEntry>& sorted, 
   const BlockEntry* block_first = begin;
   int64_t block_start = FloorToHour(begin->timestamp_ms);
   for (const BlockEntry* e = begin + 1; e != end; ++e) {
-    const int64_t since_start = e->timestamp_ms - block_start;
-    const int64_t since_last = e->timestamp_ms - (e - 1)->timestamp_ms;
-    if (since_start > session_ms || since_last > session_ms) {
+    if (StartsNewBlock(block_start, (e - 1)->timestamp_ms, e->timestamp_ms, session_ms)) {
       blocks.push_back(MakeBlock(block_start, block_first, e, now_ms, session_ms));
-      if (since_last > session_ms) blocks.push_back(MakeGap((e - 1)->timestamp_ms, e->timestamp_ms, session_ms));
+      if (e->timestamp_ms - (e - 1)->timestamp_ms > session_ms) {
+        blocks.push_back(MakeGap((e - 1)->timestamp_ms, e->timestamp_ms, session_ms));
+      }
       block_start = FloorToHour(e->timestamp_ms);
       block_first = e;
     }
@@ -189,7 +201,146 @@ absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& 
   return out;
 }
 
+namespace {
+
+// The active block among the blocks from a recorded first entry on.
+absl::StatusOr<std::optional<BillingBlock>> ActiveFrom(Db& db, const std::vector<BlockEntry>& chain, int64_t now_ms,
+                                                       int64_t session_ms) {
+  for (BillingBlock& b : IdentifyBlocks(chain, now_ms, session_ms)) {
+    if (!b.is_active) continue;
+    std::vector<BillingBlock> one = {std::move(b)};
+    RETURN_IF_ERROR(AttachUsageLimits(db, one));
+    return std::move(one.front());
+  }
+  return std::nullopt;
+}
+
+// The last recorded block start usable at `now_ms`: at or before now, and
+// before the first winner time changed since the starts were brought up to
+// date. nullopt when there is none, or the database has no record of them.
+std::optional<int64_t> RecordedAnchor(Db& db, int64_t now_ms) {
+  absl::StatusOr<Stmt> s = db.Prepare(
+      "SELECT max(first_entry_ms) FROM billing_block_starts WHERE first_entry_ms <= ?1"
+      " AND first_entry_ms < coalesce((SELECT dirty_from_ms FROM billing_blocks_state), ?1 + 1)");
+  if (!s.ok()) return std::nullopt;  // older than migration 0018
+  s->Bind(1, now_ms);
+  absl::StatusOr<bool> row = s->Step();
+  if (!row.ok() || !*row || s->ColumnIsNull(0)) return std::nullopt;
+  return s->ColumnInt(0);
+}
+
+// The times of the winners from `from_ms` on, ascending (the time index
+// alone).
+absl::StatusOr<Stmt> WinnerTimesFrom(Db& db, int64_t from_ms) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT timestamp_ms FROM usage_winners INDEXED BY usage_winners_time"
+                                      " WHERE timestamp_ms >= ? ORDER BY timestamp_ms"));
+  s.Bind(1, from_ms);
+  return s;
+}
+
+}  // namespace
+
+absl::Status RefreshBlockStarts(Db& db) {
+  ASSIGN_OR_RETURN(Stmt state, db.Prepare("SELECT dirty_from_ms, dirty_to_ms FROM billing_blocks_state"));
+  ASSIGN_OR_RETURN(bool row, state.Step());
+  if (!row || state.ColumnIsNull(0)) return absl::OkStatus();
+  const int64_t changed_from = state.ColumnInt(0);
+  const int64_t changed_to = state.ColumnIsNull(1) ? std::numeric_limits<int64_t>::max() : state.ColumnInt(1);
+  state.Reset();
+  // Every winner before the first change is as it was, so the last start
+  // recorded before it still starts a block and the walk may begin there.
+  ASSIGN_OR_RETURN(Stmt before, db.Prepare("SELECT max(first_entry_ms) FROM billing_block_starts"
+                                           " WHERE first_entry_ms < ?"));
+  before.Bind(1, changed_from);
+  ASSIGN_OR_RETURN(row, before.Step());
+  const int64_t low = row && !before.ColumnIsNull(0) ? before.ColumnInt(0) : std::numeric_limits<int64_t>::min();
+  before.Reset();
+  ASSIGN_OR_RETURN(Stmt recorded, db.Prepare("SELECT 1 FROM billing_block_starts WHERE first_entry_ms = ?"));
+  ASSIGN_OR_RETURN(Stmt times, WinnerTimesFrom(db, low));
+  std::vector<int64_t> starts;
+  int64_t high = std::numeric_limits<int64_t>::max();
+  std::optional<int64_t> previous;
+  absl::Status inner;
+  RETURN_IF_ERROR(times.ForEachRow([&](const Stmt& r) {
+    const int64_t t = r.ColumnInt(0);
+    if (!previous.has_value() || StartsNewBlock(BlockStartOf(starts.back()), *previous, t, kDefaultSessionMs)) {
+      if (t > changed_to) {
+        // Past every change, a start the old walk also had: the same
+        // winners follow it, so the same blocks do.
+        recorded.Bind(1, t);
+        absl::StatusOr<bool> known = recorded.Step();
+        recorded.Reset();
+        if (!known.ok()) {
+          inner = known.status();
+          return false;
+        }
+        if (*known) {
+          high = t;
+          return false;
+        }
+      }
+      starts.push_back(t);
+    }
+    previous = t;
+    return true;
+  }));
+  RETURN_IF_ERROR(inner);
+  ASSIGN_OR_RETURN(Stmt drop, db.Prepare("DELETE FROM billing_block_starts WHERE first_entry_ms >= ? AND first_entry_ms < ?"));
+  RETURN_IF_ERROR(drop.Bind(1, low).Bind(2, high).Run());
+  ASSIGN_OR_RETURN(Stmt add, db.Prepare("INSERT INTO billing_block_starts(first_entry_ms) VALUES (?)"));
+  for (int64_t t : starts) RETURN_IF_ERROR(add.Bind(1, t).Run());
+  return db.Exec("UPDATE billing_blocks_state SET dirty_from_ms = NULL, dirty_to_ms = NULL");
+}
+
+absl::StatusOr<int64_t> BlockStartMismatches(Db& db, std::vector<std::string>* examples) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> known,
+                   db.QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'billing_block_starts'"));
+  if (known.value_or(0) == 0) return 0;
+  int64_t n = 0;
+  auto example = [&](const std::string& text) {
+    if (examples->size() < 20) examples->push_back(text);
+    ++n;
+  };
+  ASSIGN_OR_RETURN(std::optional<int64_t> dirty, db.QueryInt("SELECT dirty_from_ms FROM billing_blocks_state"));
+  if (dirty.has_value()) {
+    example(absl::StrCat("billing_blocks_state: block starts not brought up to date from ", IsoUtcMs(*dirty)));
+  }
+  std::vector<int64_t> times;
+  ASSIGN_OR_RETURN(Stmt all, WinnerTimesFrom(db, std::numeric_limits<int64_t>::min()));
+  RETURN_IF_ERROR(all.ForEachRow([&times](const Stmt& r) {
+    times.push_back(r.ColumnInt(0));
+    return true;
+  }));
+  const std::vector<int64_t> expected = BlockFirstEntries(times);
+  std::vector<int64_t> stored;
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT first_entry_ms FROM billing_block_starts ORDER BY first_entry_ms"));
+  RETURN_IF_ERROR(s.ForEachRow([&stored](const Stmt& r) {
+    stored.push_back(r.ColumnInt(0));
+    return true;
+  }));
+  size_t i = 0, j = 0;
+  while (i < expected.size() || j < stored.size()) {
+    if (j == stored.size() || (i < expected.size() && expected[i] < stored[j])) {
+      example(absl::StrCat("billing_block_starts: a block starting at ", IsoUtcMs(expected[i++]), " is not recorded"));
+    } else if (i == expected.size() || stored[j] < expected[i]) {
+      example(absl::StrCat("billing_block_starts: ", IsoUtcMs(stored[j++]), " is recorded but starts no block"));
+    } else {
+      ++i;
+      ++j;
+    }
+  }
+  return n;
+}
+
 absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms) {
+  if (session_ms == kDefaultSessionMs) {
+    if (std::optional<int64_t> anchor = RecordedAnchor(db, now_ms); anchor.has_value()) {
+      // No block before the last one starting at or before now can be
+      // active (each ends by the next one's start).
+      ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, *anchor));
+      return ActiveFrom(db, entries, now_ms, session_ms);
+    }
+  }
   // A block chain restarts at an entry more than session_ms after the one
   // before it (or at the first entry). Read back from now until such an
   // entry is in view; the blocks from there on are exactly the full
@@ -225,13 +376,7 @@ absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_
     }
     if (start.has_value() || everything) {
       std::vector<BlockEntry> chain(entries.begin() + static_cast<std::ptrdiff_t>(start.value_or(0)), entries.end());
-      for (BillingBlock& b : IdentifyBlocks(chain, now_ms, session_ms)) {
-        if (!b.is_active) continue;
-        std::vector<BillingBlock> one = {std::move(b)};
-        RETURN_IF_ERROR(AttachUsageLimits(db, one));
-        return std::move(one.front());
-      }
-      return std::nullopt;
+      return ActiveFrom(db, chain, now_ms, session_ms);
     }
     window *= 4;
   }

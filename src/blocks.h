@@ -76,6 +76,21 @@ struct BillingBlock {
   std::optional<int64_t> usage_limit_reset_ms;
 };
 
+// The rule's one decision: an entry at `t_ms` starts a new block when it
+// falls more than `session_ms` after the current block's start or after the
+// previous entry.
+inline bool StartsNewBlock(int64_t block_start_ms, int64_t previous_ms, int64_t t_ms, int64_t session_ms) {
+  return t_ms - block_start_ms > session_ms || t_ms - previous_ms > session_ms;
+}
+
+// The start of the block whose first entry is at `first_entry_ms`: that
+// time floored to the UTC hour.
+int64_t BlockStartOf(int64_t first_entry_ms);
+
+// The first entry of every block, over entry times sorted ascending: the
+// blocks of IdentifyBlocks without their sums.
+std::vector<int64_t> BlockFirstEntries(const std::vector<int64_t>& sorted_ms, int64_t session_ms = kDefaultSessionMs);
+
 // The pure rule over entries sorted by time (ties in any fixed order).
 std::vector<BillingBlock> IdentifyBlocks(const std::vector<BlockEntry>& sorted, int64_t now_ms,
                                   int64_t session_ms = kDefaultSessionMs);
@@ -101,10 +116,29 @@ struct BlocksQuery {
 // Every block of the history, filtered; oldest first.
 absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& query);
 
-// The active block at `now_ms`, if any, reading only the entries since the
-// last gap of more than `session_ms` (a few hours of winners, not the
-// history): what `cco statusline` and `cco top` ask every second.
+// The active block at `now_ms`, if any: what `cco statusline` and `cco top`
+// ask every second. For the default session length it reads the last
+// recorded block start at or before now (billing_block_starts, migration
+// 0018) and the winners from there on: one block's entries, whatever the
+// history. Otherwise (another session length, an older database, a start
+// not yet recorded) it reads back from now to the last gap of more than
+// `session_ms`, which for round-the-clock use is the whole history.
 absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms = kDefaultSessionMs);
+
+// Brings billing_block_starts up to date with usage_winners: re-walks the
+// blocks from the last recorded start before the first changed winner time
+// (billing_blocks_state, set by triggers on usage_winners) until a new
+// start past the last changed time is one already recorded (from there on
+// nothing can differ), then clears the state. Nothing to do when nothing
+// changed. REQUIRES: inside the writer's transaction (the writer calls it
+// before every commit that may have changed usage winners).
+absl::Status RefreshBlockStarts(Db& db);
+
+// `cco check`: the recorded block starts against a recompute over every
+// usage winner. Returns the number of differences (a start recorded and
+// not recomputed or the reverse, a state left not up to date) and adds a
+// few to `examples`. 0 for a database older than migration 0018.
+absl::StatusOr<int64_t> BlockStartMismatches(Db& db, std::vector<std::string>* examples);
 
 // `--token-limit max`: the most tokens of any completed (not active, not
 // gap) block; 0 when there is none.

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "src/blocks.h"
 #include "src/maintenance.h"
 #include "src/status.h"
 #include "src/tool_rollups.h"
@@ -183,6 +184,7 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
     }
     ++report.conversation_mismatches;
   }
+  ASSIGN_OR_RETURN(report.block_start_mismatches, BlockStartMismatches(db, &report.examples));
   return report;
 }
 

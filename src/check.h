@@ -35,6 +35,7 @@ struct CheckReport {
   int64_t rollup_mismatches = 0;         // analytics keys whose value differs
   int64_t session_mismatches = 0;
   int64_t conversation_mismatches = 0;
+  int64_t block_start_mismatches = 0;    // billing_block_starts against a recompute (blocks.h)
   int64_t foreign_key_violations = 0;    // rows of PRAGMA foreign_key_check
   // Files whose line_count differs from the lines accounted for in their
   // current generation: rows, quarantined lines, duplicates and forgotten
@@ -56,7 +57,7 @@ struct CheckReport {
   // going ahead.
   bool derived_ok() const {
     return integrity_ok && rollup_mismatches == 0 && session_mismatches == 0 && conversation_mismatches == 0 &&
-           foreign_key_violations == 0 && fts_ok() && read_positions.wrong.empty();
+           block_start_mismatches == 0 && foreign_key_violations == 0 && fts_ok() && read_positions.wrong.empty();
   }
   bool ok() const { return derived_ok() && accounting_mismatches == 0; }
 };

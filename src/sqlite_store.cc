@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "spdlog/spdlog.h"
+#include "src/blocks.h"
 #include "src/change_sequence.h"
 #include "src/compressor.h"
 #include "src/hash.h"
@@ -819,6 +820,8 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
     }
     if (status.ok()) status = MaintainStorage(kRecompressPerCommit).status();
     if (status.ok()) status = IndexNewMessages();
+    // Derived with the usage winners this transaction changed.
+    if (status.ok()) status = RefreshBlockStarts(db_);
     if (status.ok() && local.lines > 0 && options_.inside_open_batch) options_.inside_open_batch();
     if (status.ok()) status = txn.Commit();
   }  // rolled back here unless committed
@@ -994,6 +997,13 @@ absl::Status SqliteStore::Checkpoint() {
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteStoreOptions options) {
   ASSIGN_OR_RETURN(Db db, Db::Open(path, Db::Mode::kReadWrite));
   RETURN_IF_ERROR(Migrate(db));
+  {
+    // What a migration (0018: the whole history) or another writer left to
+    // bring up to date.
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
+    RETURN_IF_ERROR(RefreshBlockStarts(db));
+    RETURN_IF_ERROR(txn.Commit());
+  }
   auto store = std::make_unique<SqliteStore>(std::move(db), std::move(options));
   RETURN_IF_ERROR(store->Prepare());
   return std::unique_ptr<Store>(std::move(store));

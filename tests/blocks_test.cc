@@ -5,8 +5,12 @@
 // the documented ones only, each pinned here.
 #include <simdjson.h>
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "src/blocks.h"
+#include "src/check.h"
+#include "src/migrate.h"
 #include "src/sqlite.h"
 #include "src/usage_limit.h"
 #include "tests/test_support.h"
@@ -351,6 +357,220 @@ TEST(BlocksQuery, ActiveBlockReadBackEqualsTheFullHistorysAtEveryMoment) {
     ASSERT_TRUE((*one)->projection.has_value() == all->front().projection.has_value());
   }
   EXPECT_GT(active, 50);
+}
+
+// ------------------------------------------------ recorded block starts
+
+// The first entries of IdentifyBlocks' blocks (gaps have none).
+std::vector<int64_t> FirstsOf(const std::vector<BlockEntry>& sorted) {
+  std::vector<int64_t> out;
+  for (const BillingBlock& b : IdentifyBlocks(sorted, 0)) {
+    if (!b.is_gap) out.push_back(*b.first_entry_ms);
+  }
+  return out;
+}
+
+TEST(BlocksRule, FirstEntriesAreIdentifyBlocksFirsts) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<BlockEntry> entries;
+    int64_t t = 1'700'000'000'000 + static_cast<int64_t>(rng() % kHour);
+    for (int i = 0; i < 300; ++i) {
+      // Mostly minutes apart, sometimes hours (some past 5 h), some ties.
+      const uint64_t r = rng() % 100;
+      t += r < 5 ? 0 : r < 85 ? static_cast<int64_t>(rng() % (20 * kMin)) : static_cast<int64_t>(rng() % (7 * kHour));
+      entries.push_back(At(t));
+    }
+    std::vector<int64_t> times;
+    for (const BlockEntry& e : entries) times.push_back(e.timestamp_ms);
+    EXPECT_EQ(BlockFirstEntries(times), FirstsOf(entries)) << round;
+  }
+}
+
+// A database of the current schema holding only usage winners, written as
+// the writer writes them: each batch in a transaction that ends with
+// RefreshBlockStarts.
+class WinnerDb {
+ public:
+  explicit WinnerDb(const std::string& path) {
+    absl::StatusOr<Db> db = Db::Open(path, Db::Mode::kReadWrite);
+    EXPECT_TRUE(db.ok()) << db.status();
+    db_.emplace(std::move(*db));
+    EXPECT_TRUE(Migrate(*db_).ok());
+    EXPECT_TRUE(db_->Exec("INSERT INTO projects(id, dir_name, cwd, first_seen_ms) VALUES (1, '-p', '/p', 0);"
+                          "INSERT INTO conversations(id, session_id, project_id, message_count, started_ms, ended_ms)"
+                          " VALUES (1, 's', 1, 0, 0, 0)")
+                    .ok());
+  }
+  Db& db() { return *db_; }
+
+  // Puts a winner for `key` at `ms` (INSERT OR REPLACE, as the deriver
+  // stores a slot's new winner), or deletes it (ms < 0).
+  void Put(const std::string& key, int64_t ms) {
+    if (ms < 0) {
+      Stmt s = *db_->Prepare("DELETE FROM usage_winners WHERE dedup_key = ?");
+      EXPECT_TRUE(s.Bind(1, key).Run().ok());
+      return;
+    }
+    Stmt s = *db_->Prepare(
+        "INSERT OR REPLACE INTO usage_winners(dedup_key, dsids, source, source_id, conversation_id, project_id,"
+        " report_session, path, byte_offset, is_sidechain, has_speed, timestamp_ms, model, input_tokens,"
+        " output_tokens, cache_creation_tokens, cache_read_tokens, cost_nanousd, priced)"
+        " VALUES (?1, 's', 'message', 1, 1, 1, 's', 'p', 0, 0, 0, ?2, 'm', 10, 5, 0, 0, 1000, 1)");
+    EXPECT_TRUE(s.Bind(1, key).Bind(2, ms).Run().ok());
+  }
+
+  void Commit(const std::vector<std::pair<std::string, int64_t>>& batch) {
+    absl::StatusOr<Transaction> txn = Transaction::Begin(*db_);
+    ASSERT_TRUE(txn.ok()) << txn.status();
+    for (const auto& [key, ms] : batch) Put(key, ms);
+    absl::Status refreshed = RefreshBlockStarts(*db_);
+    ASSERT_TRUE(refreshed.ok()) << refreshed;
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+
+  std::vector<int64_t> Recorded() {
+    std::vector<int64_t> out;
+    Stmt s = *db_->Prepare("SELECT first_entry_ms FROM billing_block_starts ORDER BY 1");
+    EXPECT_TRUE(s.ForEachRow([&out](const Stmt& r) {
+                   out.push_back(r.ColumnInt(0));
+                   return true;
+                 }).ok());
+    return out;
+  }
+
+ private:
+  std::optional<Db> db_;
+};
+
+// Round-the-clock use: responses minutes apart, pauses of up to 4 h (never
+// the 5 h silence that would end a chain of blocks), `n` of them from `t0`.
+std::vector<int64_t> RoundTheClock(std::mt19937_64& rng, int64_t t0, int n) {
+  std::vector<int64_t> out;
+  int64_t t = t0;
+  for (int i = 0; i < n; ++i) {
+    t += rng() % 10 == 0 ? static_cast<int64_t>(rng() % (4 * kHour)) : static_cast<int64_t>(rng() % (10 * kMin));
+    out.push_back(t);
+  }
+  return out;
+}
+
+// Recorded starts equal a recompute after every transaction, whatever the
+// order winners arrive in (a backfill reads files in any order), are
+// replaced at another time (a better copy of the same response) or
+// deleted; and equal what one transaction of all of them records.
+TEST(BlockStarts, IncrementalEqualsAFreshRecordingAfterEveryTransaction) {
+  std::mt19937_64 rng(11);
+  TempDir dir;
+  WinnerDb inc(dir / "inc.db");
+  std::vector<int64_t> times = RoundTheClock(rng, 1'700'000'000'000, 3000);
+  // A few real silences too, so chains end and begin again.
+  for (size_t i = 500; i < times.size(); i += 700) {
+    for (size_t j = i; j < times.size(); ++j) times[j] += 6 * kHour;
+  }
+  std::map<std::string, int64_t> truth;
+  std::vector<size_t> order(times.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  size_t next = 0;
+  for (int round = 0; next < order.size(); ++round) {
+    std::vector<std::pair<std::string, int64_t>> batch;
+    const size_t n = 1 + rng() % 150;
+    for (size_t k = 0; k < n && next < order.size(); ++k, ++next) {
+      batch.emplace_back(absl::StrCat("w", order[next]), times[order[next]]);
+    }
+    // Now and then a stored winner moves (a replacing copy) or goes.
+    for (int k = 0; k < 3 && !truth.empty(); ++k) {
+      auto it = truth.begin();
+      std::advance(it, static_cast<long>(rng() % truth.size()));
+      const int64_t moved = rng() % 4 == 0 ? -1 : it->second + static_cast<int64_t>(rng() % (2 * kHour)) - kHour;
+      batch.emplace_back(it->first, moved);
+    }
+    for (const auto& [key, ms] : batch) {
+      if (ms < 0) {
+        truth.erase(key);
+      } else {
+        truth[key] = ms;
+      }
+    }
+    ASSERT_NO_FATAL_FAILURE(inc.Commit(batch));
+    std::vector<int64_t> all;
+    for (const auto& [key, ms] : truth) all.push_back(ms);
+    std::sort(all.begin(), all.end());
+    ASSERT_EQ(inc.Recorded(), BlockFirstEntries(all)) << "after transaction " << round;
+  }
+  std::vector<std::string> examples;
+  absl::StatusOr<int64_t> mismatches = BlockStartMismatches(inc.db(), &examples);
+  ASSERT_TRUE(mismatches.ok()) << mismatches.status();
+  EXPECT_EQ(*mismatches, 0) << (examples.empty() ? "" : examples.front());
+
+  WinnerDb fresh(dir / "fresh.db");
+  std::vector<std::pair<std::string, int64_t>> everything(truth.begin(), truth.end());
+  ASSERT_NO_FATAL_FAILURE(fresh.Commit(everything));
+  EXPECT_EQ(inc.Recorded(), fresh.Recorded());
+  EXPECT_GT(inc.Recorded().size(), 50u);
+}
+
+// `cco check` finds recorded starts that differ from a recompute, and
+// starts never brought up to date.
+TEST(BlockStarts, CheckFindsWrongStarts) {
+  TempDir dir;
+  WinnerDb w(dir / "w.db");
+  std::mt19937_64 rng(3);
+  std::vector<std::pair<std::string, int64_t>> batch;
+  for (int64_t t : RoundTheClock(rng, 1'700'000'000'000, 400)) batch.emplace_back(absl::StrCat("w", t), t);
+  ASSERT_NO_FATAL_FAILURE(w.Commit(batch));
+  std::vector<std::string> examples;
+  EXPECT_EQ(*BlockStartMismatches(w.db(), &examples), 0);
+  ASSERT_TRUE(w.db().Exec("DELETE FROM billing_block_starts WHERE first_entry_ms ="
+                          " (SELECT max(first_entry_ms) FROM billing_block_starts)").ok());
+  absl::StatusOr<CheckReport> report = CheckDatabase(w.db());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->block_start_mismatches, 1);
+  EXPECT_FALSE(report->ok());
+  // A winner written without the refresh: the state says so.
+  w.Put("late", 1'800'000'000'000);
+  EXPECT_EQ(*BlockStartMismatches(w.db(), &examples), 3) << "the deleted start, the late one's, the state";
+}
+
+// What statusline and top ask every second reads one block's winners from
+// the recorded start, not the history: ten times the history (round the
+// clock, no 5 h silence to stop at) costs SQLite about the same work.
+// (Counted in SQLite virtual-machine steps, not time.)
+TEST(BlockStarts, ActiveBlockReadsTheSameWorkWhateverTheHistory) {
+  TempDir dir;
+  std::vector<int64_t> work;
+  for (int n : {1000, 10000}) {
+    std::mt19937_64 rng(5);
+    WinnerDb w(dir / absl::StrCat("h", n, ".db"));
+    std::vector<int64_t> times = RoundTheClock(rng, 1'600'000'000'000, n);
+    std::vector<std::pair<std::string, int64_t>> batch;
+    for (size_t i = 0; i < times.size(); ++i) batch.emplace_back(absl::StrCat("w", i), times[i]);
+    ASSERT_NO_FATAL_FAILURE(w.Commit(batch));
+    const int64_t now = times.back() + 10 * kMin;
+    int64_t steps = 0;
+    sqlite3_progress_handler(
+        w.db().get(), 100,
+        [](void* p) {
+          ++*static_cast<int64_t*>(p);
+          return 0;
+        },
+        &steps);
+    absl::StatusOr<std::optional<BillingBlock>> active = LoadActiveBlock(w.db(), now);
+    sqlite3_progress_handler(w.db().get(), 0, nullptr, nullptr);
+    ASSERT_TRUE(active.ok()) << active.status();
+    ASSERT_TRUE(active->has_value());
+    // The same block as the whole history's.
+    BlocksQuery q;
+    q.now_ms = now;
+    q.active_only = true;
+    absl::StatusOr<std::vector<BillingBlock>> all = LoadBlocks(w.db(), q);
+    ASSERT_TRUE(all.ok() && all->size() == 1u);
+    EXPECT_EQ((*active)->id, all->front().id);
+    EXPECT_EQ((*active)->entries, all->front().entries);
+    work.push_back(steps);
+  }
+  EXPECT_LT(work[1], 3 * work[0] + 10) << work[0] << " vs " << work[1];
 }
 
 TEST(UsageLimit, ResetTimesOfBothShapes) {
