@@ -222,7 +222,7 @@ std::optional<int64_t> RecordedAnchor(Db& db, int64_t now_ms) {
   absl::StatusOr<Stmt> s = db.Prepare(
       "SELECT max(first_entry_ms) FROM billing_block_starts WHERE first_entry_ms <= ?1"
       " AND first_entry_ms < coalesce((SELECT dirty_from_ms FROM billing_blocks_state), ?1 + 1)");
-  if (!s.ok()) return std::nullopt;  // older than migration 0019
+  if (!s.ok()) return std::nullopt;  // older than migration 0020
   s->Bind(1, now_ms);
   absl::StatusOr<bool> row = s->Step();
   if (!row.ok() || !*row || s->ColumnIsNull(0)) return std::nullopt;

@@ -119,7 +119,7 @@ absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& 
 // The active block at `now_ms`, if any: what `cco statusline` and `cco top`
 // ask every second. For the default session length it reads the last
 // recorded block start at or before now (billing_block_starts, migration
-// 0019) and the winners from there on: one block's entries, whatever the
+// 0020) and the winners from there on: one block's entries, whatever the
 // history. Otherwise (another session length, an older database, a start
 // not yet recorded) it reads back from now to the last gap of more than
 // `session_ms`, which for round-the-clock use is the whole history.
@@ -137,7 +137,7 @@ absl::Status RefreshBlockStarts(Db& db);
 // `cco check`: the recorded block starts against a recompute over every
 // usage winner. Returns the number of differences (a start recorded and
 // not recomputed or the reverse, a state left not up to date) and adds a
-// few to `examples`. 0 for a database older than migration 0019.
+// few to `examples`. 0 for a database older than migration 0020.
 absl::StatusOr<int64_t> BlockStartMismatches(Db& db, std::vector<std::string>* examples);
 
 // `--token-limit max`: the most tokens of any completed (not active, not

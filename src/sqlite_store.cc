@@ -998,7 +998,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, 
   ASSIGN_OR_RETURN(Db db, Db::Open(path, Db::Mode::kReadWrite));
   RETURN_IF_ERROR(Migrate(db));
   {
-    // What a migration (0019: the whole history) or another writer left to
+    // What a migration (0020: the whole history) or another writer left to
     // bring up to date.
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
     RETURN_IF_ERROR(RefreshBlockStarts(db));
