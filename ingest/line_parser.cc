@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ingest/json_line.h"
 #include "src/hash.h"
 #include "src/message_kind.h"
 #include "src/status.h"
@@ -297,61 +298,6 @@ void ParseProgressData(object data, LineRecord& rec) {
   rec.embedded = std::move(embedded);
 }
 
-bool HexUnit(const char* data, size_t size, size_t at, uint32_t* unit) {
-  if (at + 4 > size) return false;
-  uint32_t v = 0;
-  for (size_t i = at; i < at + 4; ++i) {
-    const char c = data[i];
-    v <<= 4;
-    if (c >= '0' && c <= '9') {
-      v |= static_cast<uint32_t>(c - '0');
-    } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
-      v |= static_cast<uint32_t>((c | 0x20) - 'a' + 10);
-    } else {
-      return false;
-    }
-  }
-  *unit = v;
-  return true;
-}
-
-// JSON allows any \uXXXX escape, and JavaScript writes a lone UTF-16
-// surrogate as one (a string cut inside an emoji), but simdjson rejects it.
-// Rewrites each lone surrogate escape inside a string to \ufffd, in place and
-// at the same length; returns whether anything changed.
-bool ReplaceLoneSurrogateEscapes(char* data, size_t size) {
-  bool changed = false;
-  bool in_string = false;
-  for (size_t i = 0; i < size; ++i) {
-    if (!in_string) {
-      in_string = data[i] == '"';
-      continue;
-    }
-    if (data[i] == '"') {
-      in_string = false;
-      continue;
-    }
-    if (data[i] != '\\' || i + 1 >= size) continue;
-    uint32_t unit = 0;
-    if (data[i + 1] != 'u' || !HexUnit(data, size, i + 2, &unit)) {
-      ++i;  // a two-character escape (or a bad one: the parser reports it)
-      continue;
-    }
-    uint32_t low = 0;
-    if (unit >= 0xD800 && unit <= 0xDBFF && i + 12 <= size && data[i + 6] == '\\' && data[i + 7] == 'u' &&
-        HexUnit(data, size, i + 8, &low) && low >= 0xDC00 && low <= 0xDFFF) {
-      i += 11;  // a proper pair
-      continue;
-    }
-    if (unit >= 0xD800 && unit <= 0xDFFF) {
-      std::memcpy(data + i, "\\ufffd", 6);
-      changed = true;
-    }
-    i += 5;
-  }
-  return changed;
-}
-
 bool IsMessageType(std::string_view type) {
   return type == "user" || type == "assistant" || type == "system";
 }
@@ -474,13 +420,8 @@ LineRecord LineParser::Parse(std::string_view line, int64_t offset) {
 LineRecord LineParser::ParseLine(std::string_view exact, std::string_view line, int64_t offset) {
   const uint64_t hash = StableHash(line);
 
-  padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(padded_.data(), line.data(), line.size());
   element root;
-  simdjson::error_code err = parser_.parse(padded_.data(), line.size(), false).get(root);
-  if (err == simdjson::STRING_ERROR && ReplaceLoneSurrogateEscapes(padded_.data(), line.size())) {
-    err = parser_.parse(padded_.data(), line.size(), false).get(root);
-  }
+  const simdjson::error_code err = ParseJsonLine(parser_, &padded_, line, &root);
   if (err != simdjson::SUCCESS) {
     const char* reason = err == simdjson::UTF8_ERROR ? "invalid_utf8" : "invalid_json";
     return Quarantine(exact, offset, hash, absl::StrCat(reason, ": ", simdjson::error_message(err)));

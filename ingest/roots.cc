@@ -6,6 +6,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "ingest/json_line.h"
 #include "ingest/line_splitter.h"
 #include "ingest/walk.h"
 #include "src/status.h"
@@ -144,8 +146,12 @@ std::vector<std::string> ListTranscripts(const std::string& root, std::vector<st
 
 bool IsTranscriptLine(std::string_view line) {
   simdjson::dom::parser parser;
+  std::string padded;
+  simdjson::dom::element root;
   simdjson::dom::object object;
-  if (parser.parse(simdjson::padded_string(line)).get(object) != simdjson::SUCCESS) return false;
+  if (ParseJsonLine(parser, &padded, line, &root) != simdjson::SUCCESS || root.get(object) != simdjson::SUCCESS) {
+    return false;
+  }
   simdjson::dom::element value;
   if (object["type"].get(value) != simdjson::SUCCESS) return false;
   // runId and agentId: a workflow journal's lines carry neither sessionId

@@ -104,6 +104,23 @@ TEST_F(RootsTest, OnlyTranscriptsAreTakenOthersAreSkippedAndCounted) {
   EXPECT_EQ(JsonInt(again.out, "lines"), 0) << again.out;
 }
 
+// A first line the line parser stores is a first line to the judge too: a
+// lone surrogate escape (valid JSON, written when a string is cut inside an
+// emoji) once made the whole session "not a transcript", never stored.
+TEST_F(RootsTest, AFirstLineWithALoneSurrogateEscapeIsATranscriptAndEveryLineIsStored) {
+  const std::string projects = dir_ / ".claude/projects";
+  const std::string cut =
+      R"({"type":"user","uuid":"u-1","sessionId":"s-1","timestamp":"2026-01-01T00:00:00Z",)"
+      R"("message":{"role":"user","content":"an emoji cut here \ud83d"}})";
+  WriteFile(projects + "/-p/s-1.jsonl", cut + "\n" + kUser2 + "\n");
+  CommandResult r = Rescan(dir_ / ".claude");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(JsonInt(r.out, "files"), 1) << r.out;
+  EXPECT_EQ(JsonInt(r.out, "skipped"), 0) << r.err;
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM quarantine"), 0);
+}
+
 TEST_F(RootsTest, AFileWithoutACompleteFirstLineWaitsAndIsReadOnceItHasOne) {
   const std::string projects = dir_ / ".claude/projects";
   const std::string empty = projects + "/-p/s-1.jsonl";
