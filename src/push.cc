@@ -16,12 +16,15 @@
 #include "src/reader.h"
 #include "src/report.h"
 #include "src/status.h"
+#include "src/text.h"
 
 namespace cco {
 namespace {
 
-// How a column travels: an integer, text, searchable text (NUL made
-// U+FFFD), a raw line (bytea), or text that --usage-only keeps local.
+// How a column travels: an integer, text, searchable text, a raw line
+// (bytea, byte-exact), or text that --usage-only keeps local. Every text
+// goes as valid UTF-8 without NUL (ValidUtf8WithoutNul): PostgreSQL refuses
+// anything else, and one refused row would stop every later push.
 enum class Col { kInt, kText, kContent, kBytes, kPrivate };
 
 struct Column {
@@ -144,20 +147,6 @@ absl::StatusOr<std::optional<int64_t>> BatchBound(Db& db, int64_t mark, int64_t 
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::nullopt;
   return stmt.ColumnInt(0);
-}
-
-std::string Sanitized(std::string_view text) {
-  if (text.find('\0') == std::string_view::npos) return std::string(text);
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (char c : text) {
-    if (c == '\0') {
-      out.append("\xEF\xBF\xBD");
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
@@ -324,7 +313,7 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
               } else if (type == Col::kBytes) {
                 CopyBytes(&out, stmt.ColumnView(col));
               } else {
-                CopyText(&out, Sanitized(stmt.ColumnView(col)));
+                CopyText(&out, ValidUtf8WithoutNul(stmt.ColumnView(col)));
               }
             }
             EndRow(&out);
@@ -338,7 +327,9 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
         while (true) {
           ASSIGN_OR_RETURN(bool row, ts.Step());
           if (!row) break;
-          tombs.push_back({ts.ColumnInt(0), ts.ColumnText(1), ts.ColumnText(2), ts.ColumnText(3)});
+          // The key as the rows it names were sent (a project's name may
+          // not be valid UTF-8).
+          tombs.push_back({ts.ColumnInt(0), ts.ColumnText(1), ts.ColumnText(2), ValidUtf8WithoutNul(ts.ColumnView(3))});
         }
         return absl::OkStatus();
       }();

@@ -49,6 +49,25 @@ inline int32_t NextCodePoint(std::string_view s, size_t* i) {
   return cp;
 }
 
+// `s` as valid UTF-8 without NUL, for a text column that takes nothing else
+// (PostgreSQL's): each byte NextCodePoint refuses (a lone surrogate decoded
+// from a JSON escape, a Latin-1 file name) and each NUL becomes U+FFFD.
+inline std::string ValidUtf8WithoutNul(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t start = i;
+    const int32_t cp = NextCodePoint(s, &i);
+    if (cp <= 0) {
+      out.append("\xEF\xBF\xBD");
+    } else {
+      out.append(s.substr(start, i - start));
+    }
+  }
+  return out;
+}
+
 }  // namespace cco
 
 #endif  // CCO_SRC_TEXT_H_

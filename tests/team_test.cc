@@ -229,6 +229,43 @@ TEST_F(TeamTest, PushKilledInsideOpenServerTransactionsResumesExactly) {
   EXPECT_EQ(ServerRows("laptop-a"), LocalRows(db_a_));
 }
 
+// PostgreSQL's text takes only valid UTF-8 without NUL. A project directory
+// whose name is Latin-1 (a file name is bytes), a NUL escape and a lone
+// surrogate escape in the text arrive with U+FFFD in the text columns, the
+// raw line byte-exact in bytea, and later pushes go on (one refused row
+// used to stop every later push).
+TEST_F(TeamTest, TextsThatAreNotValidUtf8ArriveWithReplacementCharactersAndDoNotBlockLaterPushes) {
+  const std::string root = dir_ / "a/projects";
+  const std::string project = "-home-u-caf\xE9";
+  const std::string file = root + "/" + project + "/s-odd.jsonl";
+  auto line = [](const std::string& uuid, const std::string& text) {
+    return absl::StrCat(R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/u/caf",)",
+                        R"("sessionId":"s-odd","version":"2.1.1","type":"user","message":{"role":"user","content":")",
+                        text, R"("},"uuid":")", uuid, R"(","timestamp":"2026-01-02T03:04:05.678Z"})", "\n");
+  };
+  WriteFile(file, line("odd-1", R"(lone \ud800 surrogate and a \u0000 nul)"));
+  CommandResult replay = RunCco({"replay", root, "--db", db_a_});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  CommandResult first = Push(db_a_, UrlA());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE uuid = 'odd-1'"), "1\n");
+  EXPECT_EQ(server_.Admin("SELECT position(U&'\\FFFD' IN content) > 0 AND position(U&'\\FFFD' IN project) > 0"
+                          " FROM messages WHERE uuid = 'odd-1'"),
+            "t\n");
+  EXPECT_EQ(server_.Admin("SELECT upper(encode(raw, 'hex')) FROM messages WHERE uuid = 'odd-1'"),
+            QueryRows(db_a_, "SELECT hex(cco_raw(raw)) FROM messages WHERE uuid = 'odd-1'") + "\n");
+
+  // The next line of the same file goes too: nothing is stuck behind it.
+  std::string body = ReadFile(file) + line("odd-2", "plain");
+  WriteFile(file, body);
+  replay = RunCco({"replay", root, "--db", db_a_});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  CommandResult second = Push(db_a_, UrlA());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_GT(JsonInt(second.out, "rows"), 0);
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE uuid = 'odd-2'"), "1\n");
+}
+
 TEST_F(TeamTest, UsageOnlyAndExcludedProjectsAreEnforcedOnEveryLaterPush) {
   CommandResult first = Push(db_a_, UrlA(), {"--usage-only", "--exclude-project", "-experiments-ideas"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
