@@ -93,10 +93,7 @@ class Store {
 
   // Records why the service polls besides watching (empty: everything is
   // watched), for `cco status`.
-  virtual absl::Status RecordPolling(const std::string& why) {
-    (void)why;
-    return absl::OkStatus();
-  }
+  virtual absl::Status RecordPolling(const std::string& why) = 0;
 
   // Checkpoints the write-ahead log and truncates it (called when idle, so
   // the WAL stays bounded while readers come and go).
