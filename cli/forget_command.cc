@@ -34,16 +34,18 @@ namespace {
 constexpr char kWho[] = "cco forget";
 
 // The target named on the command line, as the database knows it: a
-// session by id or unique prefix (as given, for an undo of a session no
-// longer in the database), a project by anything `report --project` takes,
-// which must name exactly one.
+// session by id or unique prefix (for an undo, among the forgotten sessions
+// first: a forgotten session is no longer stored), a project by anything
+// `report --project` takes, which must name exactly one.
 absl::StatusOr<ForgetTarget> ResolveTarget(SqliteReader& reader, const Args& args) {
   ForgetTarget target;
   if (args.Has("session")) {
     const std::string given = args.Get("session");
-    absl::StatusOr<std::string> session = ResolveSession(reader.db(), given);
-    if (!session.ok() && !(args.Has("undo") && absl::IsNotFound(session.status()))) return session.status();
-    target.key = session.ok() ? *session : given;
+    absl::StatusOr<std::string> session = absl::NotFoundError("");
+    if (args.Has("undo")) session = ResolveForgottenSession(reader.db(), given);
+    if (absl::IsNotFound(session.status())) session = ResolveSession(reader.db(), given);
+    if (!session.ok()) return session.status();
+    target.key = *session;
     return target;
   }
   target.project = true;

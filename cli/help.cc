@@ -305,7 +305,9 @@ std::vector<CommandHelp> BuildCommands() {
                {Db(),
                 {"session", "ID", "The session to forget (or, with --undo, to bring back)."},
                 {"project", "NAME", "The project to forget (or, with --undo, to bring back)."},
-                {"undo", "", "Bring it back from the transcripts that still exist."},
+                {"undo", "", "Bring it back from the transcripts that still exist (a session by the id or prefix the forget "
+                                "took); every transcript with forgotten lines is read again, and those of the "
+                                "target that no longer exist are named."},
                 Json("the result")}});
   c.push_back({"rederive", "", {},
                "rebuild every derived table with this version's rules and prices",

@@ -124,34 +124,50 @@ std::string ConversationMessage::Speaker() const {
   return type;
 }
 
-absl::StatusOr<std::string> ResolveSession(Db& db, const std::string& id_or_prefix) {
+namespace {
+
+// The one key of `keys` (a SELECT of one text column named k, ordered by an
+// index) equal to `id_or_prefix`, else the only one starting with it (at
+// least 4 characters). `what` names the keys in errors.
+absl::StatusOr<std::string> ResolveKey(Db& db, const std::string& keys, const std::string& id_or_prefix,
+                                       const std::string& what) {
   if (id_or_prefix.empty()) return absl::InvalidArgumentError("no session given");
   {
-    ASSIGN_OR_RETURN(Stmt exact, db.Prepare("SELECT session_id FROM conversations WHERE session_id = ?1"));
+    ASSIGN_OR_RETURN(Stmt exact, db.Prepare(absl::StrCat("SELECT k FROM (", keys, ") WHERE k = ?1")));
     exact.Bind(1, id_or_prefix);
     ASSIGN_OR_RETURN(bool row, exact.Step());
     if (row) return exact.ColumnText(0);
   }
   if (id_or_prefix.size() < 4) {
-    return absl::NotFoundError(absl::StrCat("no session '", id_or_prefix,
+    return absl::NotFoundError(absl::StrCat("no ", what, " '", id_or_prefix,
                                             "' (a prefix needs at least 4 characters)"));
   }
-  // A range on the unique index: prefix <= id < prefix + U+10FFFF.
-  ASSIGN_OR_RETURN(Stmt prefix, db.Prepare("SELECT session_id FROM conversations WHERE session_id >= ?1"
-                                           " AND session_id < ?1 || char(1114111) ORDER BY 1 LIMIT 6"));
+  // A range on the index: prefix <= id < prefix + U+10FFFF.
+  ASSIGN_OR_RETURN(Stmt prefix, db.Prepare(absl::StrCat("SELECT DISTINCT k FROM (", keys, ") WHERE k >= ?1",
+                                                        " AND k < ?1 || char(1114111) ORDER BY 1 LIMIT 6")));
   prefix.Bind(1, id_or_prefix);
   std::vector<std::string> found;
   RETURN_IF_ERROR(prefix.ForEachRow([&found](const Stmt& r) {
     found.push_back(r.ColumnText(0));
     return true;
   }));
-  if (found.empty()) return absl::NotFoundError(absl::StrCat("no session '", id_or_prefix, "' in the database"));
+  if (found.empty()) return absl::NotFoundError(absl::StrCat("no ", what, " '", id_or_prefix, "' in the database"));
   if (found.size() > 1) {
     if (found.size() > 5) found.back() = "…";
     return absl::InvalidArgumentError(absl::StrCat("session prefix '", id_or_prefix,
                                                     "' is ambiguous: ", absl::StrJoin(found, ", ")));
   }
   return found[0];
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveSession(Db& db, const std::string& id_or_prefix) {
+  return ResolveKey(db, "SELECT session_id AS k FROM conversations", id_or_prefix, "session");
+}
+
+absl::StatusOr<std::string> ResolveForgottenSession(Db& db, const std::string& id_or_prefix) {
+  return ResolveKey(db, "SELECT key AS k FROM tombstones WHERE kind = 'session'", id_or_prefix, "forgotten session");
 }
 
 absl::StatusOr<std::vector<SessionFile>> SessionFiles(Db& db, const std::string& session_id) {

@@ -37,6 +37,10 @@ struct SessionFile {
 // none matches; InvalidArgument naming a few candidates when several do.
 absl::StatusOr<std::string> ResolveSession(Db& db, const std::string& id_or_prefix);
 
+// As ResolveSession, over the sessions `cco forget` keeps out (tombstones of
+// kind 'session'): for an undo, when the session is no longer stored.
+absl::StatusOr<std::string> ResolveForgottenSession(Db& db, const std::string& id_or_prefix);
+
 // The files whose lines make up `session_id`, in export order: the main
 // transcript first (the file named after the session, else the earliest
 // file that is not an agent's), then the others by their first line's time

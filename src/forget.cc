@@ -126,34 +126,46 @@ absl::StatusOr<UndoResult> UndoForget(Db& db, const ForgetTarget& target) {
   ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
   UndoResult result;
   {
-    ASSIGN_OR_RETURN(Stmt t, db.Prepare("DELETE FROM tombstones WHERE kind = ?1 AND key = ?2"));
+    // Lifted, not deleted: the tombstone is also the deletion a replica
+    // (cco push) must still follow for the rows the forget removed.
+    ASSIGN_OR_RETURN(Stmt t, db.Prepare("UPDATE tombstones SET kind = kind || '-lifted' WHERE kind = ?1 AND key = ?2"));
     RETURN_IF_ERROR(t.Bind(1, target.project ? "project" : "session").Bind(2, target.key).Run());
     result.had_tombstone = db.changes() > 0;
   }
-  // The files that hold forgotten lines: of the project, or whose path or
-  // lines name the session (a session's lines may sit in another file).
+  // Every file with forgotten lines is read again: which forgotten lines a
+  // file holds is counted, not recorded, and a session's lines may sit in
+  // any file. The writer passes over again what other tombstones still keep
+  // out; the rest of a file's lines are duplicates of their rows.
   ASSIGN_OR_RETURN(Stmt files,
                    db.Prepare(target.project
-                                  ? "SELECT f.id, f.path FROM files f JOIN projects p ON p.id = f.project_id"
-                                    " WHERE p.dir_name = ?1 AND f.forgotten_lines > 0 AND f.archived_ms IS NULL"
-                                  : "SELECT id, path FROM files WHERE forgotten_lines > 0 AND archived_ms IS NULL"
-                                    " AND (session_id = ?1 OR instr(path, ?1) > 0)"));
+                                  ? "SELECT f.id, f.path, f.archived_ms IS NOT NULL,"
+                                    " coalesce((SELECT dir_name FROM projects p WHERE p.id = f.project_id) = ?1, 0)"
+                                    " FROM files f WHERE f.forgotten_lines > 0"
+                                  : "SELECT id, path, archived_ms IS NOT NULL, session_id = ?1 FROM files"
+                                    " WHERE forgotten_lines > 0"));
   files.Bind(1, target.key);
-  std::vector<std::pair<int64_t, std::string>> found;
-  RETURN_IF_ERROR(files.ForEachRow([&found](const Stmt& r) {
-    found.emplace_back(r.ColumnInt(0), r.ColumnText(1));
-    return true;
-  }));
   ASSIGN_OR_RETURN(Stmt reset, db.Prepare("UPDATE files SET generation = generation + 1, read_position = 0,"
                                           " line_count = 0, forgotten_lines = 0, checksum_len = 0, checksum = 0"
                                           " WHERE id = ?1"));
-  for (const auto& [id, path] : found) {
-    if (::access(path.c_str(), F_OK) != 0) {
-      result.files_gone.push_back(path);
+  struct Found {
+    int64_t id;
+    std::string path;
+    bool archived, targets;
+  };
+  std::vector<Found> found;
+  RETURN_IF_ERROR(files.ForEachRow([&found](const Stmt& r) {
+    found.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnInt(2) != 0, r.ColumnInt(3) != 0});
+    return true;
+  }));
+  for (const Found& f : found) {
+    // An archived row's transcript was deleted (its path may hold another
+    // file now, with its own row).
+    if (f.archived || ::access(f.path.c_str(), F_OK) != 0) {
+      if (f.targets) result.files_gone.push_back(f.path);
       continue;
     }
-    RETURN_IF_ERROR(reset.Bind(1, id).Run());
-    result.files_reread.push_back(path);
+    RETURN_IF_ERROR(reset.Bind(1, f.id).Run());
+    result.files_reread.push_back(f.path);
   }
   RETURN_IF_ERROR(txn.Commit());
   return result;

@@ -49,13 +49,18 @@ absl::Status ScrubDatabase(Db& db);
 struct UndoResult {
   bool had_tombstone = false;
   std::vector<std::string> files_reread;  // files to read again from their start
-  std::vector<std::string> files_gone;    // their source no longer exists: their lines cannot come back
+  // Files of the target (its session's, or its project's) that held
+  // forgotten lines and no longer exist: those lines cannot come back.
+  std::vector<std::string> files_gone;
 };
 
-// Removes the tombstone and, for every file that holds forgotten lines and
-// still exists, starts a new generation from byte 0 (so the next writer
-// reads it again: the forgotten lines are stored, the others become
-// duplicates of their rows). Files that no longer exist keep their state.
+// Lifts the tombstone (its kind becomes 'session-lifted' or
+// 'project-lifted': the writer no longer honours it, a replica still
+// follows the deletion) and, for every file that holds forgotten lines and
+// still exists, starts a new generation from byte 0, so the next writer
+// reads it again: the lines no tombstone keeps out any more are stored, the
+// others are passed over again or are duplicates of their rows. Files that
+// no longer exist keep their state.
 absl::StatusOr<UndoResult> UndoForget(Db& db, const ForgetTarget& target);
 
 }  // namespace cco

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -369,10 +370,11 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
           RETURN_IF_ERROR(pg.Query(absl::StrCat("DELETE FROM ", tomb.table, " WHERE machine = $1 AND change_seq < $2"),
                                    {result.machine, seq})
                               .status());
-        } else if (tomb.kind == "session" || tomb.kind == "project") {
+        } else if (const absl::string_view kind = absl::StripSuffix(tomb.kind, "-lifted");
+                   kind == "session" || kind == "project") {
           for (const char* table : {"messages", "events", "tool_executions", "usage_winners", "conversations"}) {
             const std::string where =
-                tomb.kind == "project" ? "project = $3"
+                kind == "project" ? "project = $3"
                 : std::string_view(table) == "conversations"
                     ? "session_id = $3"
                     : "conversation_id IN (SELECT id FROM conversations WHERE machine = $1 AND session_id = $3)";
@@ -381,7 +383,7 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
                                      {result.machine, seq, tomb.key})
                                 .status());
           }
-          if (tomb.kind == "project") {
+          if (kind == "project") {
             RETURN_IF_ERROR(pg.Query("DELETE FROM projects WHERE machine = $1 AND change_seq < $2 AND project = $3",
                                      {result.machine, seq, tomb.key})
                                 .status());

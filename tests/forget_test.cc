@@ -124,6 +124,40 @@ TEST_F(ForgetTest, ProjectTombstoneKeepsOutNewSessionsUntilUndone) {
   ExpectCheckPasses();
 }
 
+// The undo takes the prefix the forget took (the session is no longer
+// stored: it is found among the forgotten ones), brings back lines of the
+// session that sat in another session's file, and names a transcript that
+// was deleted and archived since as gone.
+TEST_F(ForgetTest, UndoByPrefixBringsBackLinesInAnyFileAndNamesArchivedTranscripts) {
+  // A line of the session inside another session's file.
+  Append(root_ + "/-w/other.jsonl", UserLine(kSession, "p-9", "a line of the session in another file"));
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
+  ASSERT_EQ(SessionRows(), 4);
+  CommandResult r = RunCco({"forget", "--session", "aaaa1111", "--db", db_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(SessionRows(), 0);
+  // The agent's transcript is deleted, and a rescan archives its row.
+  fs::remove(root_ + "/-w/" + std::string(kSession) + "/subagents/agent-a1.jsonl");
+  ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
+
+  r = RunCco({"forget", "--undo", "--session", "aaaa1111", "--db", db_, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, R"("was_forgotten":true)")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "agent-a1.jsonl")) << "named as gone: " << r.out;
+  EXPECT_EQ(SessionRows(), 3) << "the main transcript's two lines and the line in the other file";
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid = 'p-9'"), 1);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid = 'g-1'"), 0);
+  ExpectCheckPasses();
+
+  // Nothing is forgotten any more under that prefix: an undo again names
+  // the stored session, which was not forgotten.
+  r = RunCco({"forget", "--undo", "--session", "aaaa1111", "--db", db_, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, R"("was_forgotten":false)")) << r.out;
+  EXPECT_EQ(RunCco({"forget", "--undo", "--session", "zzzz9999", "--db", db_}).exit_code, 2)
+      << "a session neither stored nor forgotten is an error";
+}
+
 // A zstd dictionary holds verbatim pieces of the values it was trained on:
 // a secret repeated in the lines of a session (a pasted key echoed by tool
 // calls) ends up in the dictionaries trained while that session was the

@@ -266,6 +266,30 @@ TEST_F(TeamTest, TextsThatAreNotValidUtf8ArriveWithReplacementCharactersAndDoNot
   EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE uuid = 'odd-2'"), "1\n");
 }
 
+// An undo lifts a forget's tombstone without erasing it: a push after
+// both still deletes what the forget removed (here the transcripts are gone,
+// so nothing comes back), and the server equals the machine.
+TEST_F(TeamTest, ForgetThenUndoBeforeThePushStillRemovesTheForgottenRowsFromTheServer) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  const std::string session = QueryRows(db_a_, "SELECT session_id FROM conversations ORDER BY id LIMIT 1");
+  ASSERT_FALSE(session.empty());
+  for (absl::string_view path : absl::StrSplit(
+           QueryRows(db_a_, "SELECT path FROM files WHERE session_id = '" + session + "'"), '\n', absl::SkipEmpty())) {
+    fs::remove(std::string(path));
+  }
+  CommandResult forgot = RunCco({"forget", "--session", session, "--db", db_a_});
+  ASSERT_EQ(forgot.exit_code, 0) << forgot.err;
+  CommandResult undone = RunCco({"forget", "--undo", "--session", session, "--db", db_a_});
+  ASSERT_EQ(undone.exit_code, 0) << undone.err;
+  ASSERT_EQ(QueryInt(db_a_, "SELECT count(*) FROM conversations WHERE session_id = '" + session + "'"), 0);
+  CommandResult pushed = Push(db_a_, UrlA());
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM conversations WHERE machine = 'laptop-a' AND session_id = '" +
+                          session + "'"),
+            "0\n");
+  EXPECT_EQ(ServerRows("laptop-a"), LocalRows(db_a_));
+}
+
 TEST_F(TeamTest, UsageOnlyAndExcludedProjectsAreEnforcedOnEveryLaterPush) {
   CommandResult first = Push(db_a_, UrlA(), {"--usage-only", "--exclude-project", "-experiments-ideas"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
