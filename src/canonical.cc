@@ -65,6 +65,10 @@ constexpr Section kSections[] = {
     {"analytics", false,
      "SELECT a.bucket_ms, p.dir_name, a.model, a.metric, a.value FROM analytics a"
      " JOIN projects p ON p.id = a.project_id WHERE a.value != 0"},
+    {"tool_rollup", false,
+     "SELECT r.bucket_ms, r.tool_name, p.dir_name, r.duration_bin, r.calls, r.errors, r.rejected, r.interrupted,"
+     " r.pending, r.duration_sum_ms FROM tool_rollups r JOIN projects p ON p.id = r.project_id"
+     " WHERE r.calls OR r.errors OR r.rejected OR r.interrupted OR r.pending OR r.duration_sum_ms"},
     // Derived at commit from the winners (blocks.h): equal to a fresh
     // replay's whatever order the lines came in.
     {"billing_block_start", false, "SELECT first_entry_ms FROM billing_block_starts"},
