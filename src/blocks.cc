@@ -116,6 +116,38 @@ absl::StatusOr<int64_t> ChainStart(Db& db, int64_t at_ms, int64_t session_ms) {
   return start;
 }
 
+// The last recorded block start usable at `now_ms`: at or before now, and
+// before the first winner time changed since the starts were brought up to
+// date. nullopt when there is none, or the database is older than migration
+// 0020 (a reader may open one).
+absl::StatusOr<std::optional<int64_t>> RecordedAnchor(Db& db, int64_t now_ms) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> known,
+                   db.QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'billing_block_starts'"));
+  if (known.value_or(0) == 0) return std::nullopt;
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare(
+      "SELECT max(first_entry_ms) FROM billing_block_starts WHERE first_entry_ms <= ?1"
+      " AND first_entry_ms < coalesce((SELECT dirty_from_ms FROM billing_blocks_state), ?1 + 1)"));
+  s.Bind(1, now_ms);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row || s.ColumnIsNull(0)) return std::nullopt;
+  return s.ColumnInt(0);
+}
+
+// Where reading the winners may begin so that the blocks from there on are
+// the whole history's and hold every block that can be active at `now_ms`:
+// the last recorded block start at or before now (a few rows), else, for
+// another session length or a database before migration 0020, the start
+// of the chain holding now (read back to a silence of session_ms).
+absl::StatusOr<int64_t> ActiveChainFrom(Db& db, int64_t now_ms, int64_t session_ms) {
+  if (session_ms == kDefaultSessionMs) {
+    // No block before the last one starting at or before now can be active
+    // (each ends by the next one's start).
+    ASSIGN_OR_RETURN(std::optional<int64_t> anchor, RecordedAnchor(db, now_ms));
+    if (anchor.has_value()) return *anchor;
+  }
+  return ChainStart(db, now_ms, session_ms);
+}
+
 }  // namespace
 
 std::string IsoUtcMs(int64_t ms) {
@@ -181,10 +213,10 @@ std::optional<Projection> ProjectionOf(const BillingBlock& block, int64_t now_ms
 }
 
 absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& q) {
-  // Active blocks all lie in the chain holding now: only it is read.
+  // Active blocks all lie from ActiveChainFrom on: only that is read.
   int64_t from = std::numeric_limits<int64_t>::min();
   if (q.active_only) {
-    ASSIGN_OR_RETURN(from, ChainStart(db, q.now_ms, q.session_ms));
+    ASSIGN_OR_RETURN(from, ActiveChainFrom(db, q.now_ms, q.session_ms));
   }
   ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, from));
   std::vector<BillingBlock> all = IdentifyBlocks(entries, q.now_ms, q.session_ms);
@@ -213,20 +245,6 @@ absl::StatusOr<std::optional<BillingBlock>> ActiveFrom(Db& db, const std::vector
     return std::move(one.front());
   }
   return std::nullopt;
-}
-
-// The last recorded block start usable at `now_ms`: at or before now, and
-// before the first winner time changed since the starts were brought up to
-// date. nullopt when there is none, or the database has no record of them.
-std::optional<int64_t> RecordedAnchor(Db& db, int64_t now_ms) {
-  absl::StatusOr<Stmt> s = db.Prepare(
-      "SELECT max(first_entry_ms) FROM billing_block_starts WHERE first_entry_ms <= ?1"
-      " AND first_entry_ms < coalesce((SELECT dirty_from_ms FROM billing_blocks_state), ?1 + 1)");
-  if (!s.ok()) return std::nullopt;  // older than migration 0020
-  s->Bind(1, now_ms);
-  absl::StatusOr<bool> row = s->Step();
-  if (!row.ok() || !*row || s->ColumnIsNull(0)) return std::nullopt;
-  return s->ColumnInt(0);
 }
 
 // The times of the winners from `from_ms` on, ascending (the time index
@@ -333,53 +351,9 @@ absl::StatusOr<int64_t> BlockStartMismatches(Db& db, std::vector<std::string>* e
 }
 
 absl::StatusOr<std::optional<BillingBlock>> LoadActiveBlock(Db& db, int64_t now_ms, int64_t session_ms) {
-  if (session_ms == kDefaultSessionMs) {
-    if (std::optional<int64_t> anchor = RecordedAnchor(db, now_ms); anchor.has_value()) {
-      // No block before the last one starting at or before now can be
-      // active (each ends by the next one's start).
-      ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, *anchor));
-      return ActiveFrom(db, entries, now_ms, session_ms);
-    }
-  }
-  // A block chain restarts at an entry more than session_ms after the one
-  // before it (or at the first entry). Read back from now until such an
-  // entry is in view; the blocks from there on are exactly the full
-  // history's, and no block before it can be active (its last entry is
-  // more than session_ms before that entry, which is not after now).
-  ASSIGN_OR_RETURN(std::optional<int64_t> first_ms,
-                   db.QueryInt("SELECT min(timestamp_ms) FROM usage_winners INDEXED BY usage_winners_time"));
-  if (!first_ms.has_value()) return std::nullopt;
-  ASSIGN_OR_RETURN(Stmt before, db.Prepare("SELECT max(timestamp_ms) FROM usage_winners INDEXED BY "
-                                           "usage_winners_time WHERE timestamp_ms < ?"));
-  int64_t window = std::max<int64_t>(4 * session_ms, 24 * kHourMs);
-  for (;;) {
-    const bool everything = now_ms - window <= *first_ms;
-    const int64_t from = everything ? *first_ms : now_ms - window;
-    ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, from));
-    std::optional<int64_t> previous;
-    if (!everything) {
-      before.Bind(1, from);
-      ASSIGN_OR_RETURN(bool row, before.Step());
-      if (row && !before.ColumnIsNull(0)) previous = before.ColumnInt(0);
-      before.Reset();
-    }
-    // The last chain start at or before now in view (entries after now, a
-    // clock set wrong, still belong to its chain).
-    std::optional<size_t> start;
-    for (size_t i = entries.size(); i-- > 0;) {
-      if (entries[i].timestamp_ms > now_ms) continue;
-      const std::optional<int64_t> prior = i > 0 ? std::optional<int64_t>(entries[i - 1].timestamp_ms) : previous;
-      if (!prior.has_value() || entries[i].timestamp_ms - *prior > session_ms) {
-        start = i;
-        break;
-      }
-    }
-    if (start.has_value() || everything) {
-      std::vector<BlockEntry> chain(entries.begin() + static_cast<std::ptrdiff_t>(start.value_or(0)), entries.end());
-      return ActiveFrom(db, chain, now_ms, session_ms);
-    }
-    window *= 4;
-  }
+  ASSIGN_OR_RETURN(int64_t from, ActiveChainFrom(db, now_ms, session_ms));
+  ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, from));
+  return ActiveFrom(db, entries, now_ms, session_ms);
 }
 
 absl::StatusOr<int64_t> LoadMaxCompletedBlockTokens(Db& db, int64_t now_ms, int64_t session_ms) {
