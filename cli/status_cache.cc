@@ -4,8 +4,13 @@
 
 namespace cco {
 
-StatusCache::StatusCache(Collect collect, absl::Duration fresh, absl::Duration max_stale, Clock clock)
-    : collect_(std::move(collect)), fresh_(fresh), max_stale_(max_stale), clock_(std::move(clock)) {}
+StatusCache::StatusCache(Collect collect, Version version, absl::Duration fresh, absl::Duration max_stale,
+                         Clock clock)
+    : collect_(std::move(collect)),
+      version_(std::move(version)),
+      fresh_(fresh),
+      max_stale_(max_stale),
+      clock_(std::move(clock)) {}
 
 StatusCache::~StatusCache() {
   std::thread refresher;
@@ -16,11 +21,19 @@ StatusCache::~StatusCache() {
   if (refresher.joinable()) refresher.join();
 }
 
-absl::StatusOr<StatusView> StatusCache::Get() {
+StatusCache::Answer StatusCache::CollectNow() {
+  Answer a;
+  a.version = version_();
+  a.status = collect_();
+  return a;
+}
+
+StatusCache::Answer StatusCache::Get() {
   const absl::Time now = clock_();
+  const int64_t version = version_();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (value_.has_value() && now - taken_ < fresh_) return *value_;
+    if (value_.has_value() && now - taken_ < fresh_ && value_->version == version) return *value_;
     if (value_.has_value() && now - taken_ < max_stale_) {
       if (!refreshing_) {
         refreshing_ = true;
@@ -28,10 +41,13 @@ absl::StatusOr<StatusView> StatusCache::Get() {
         if (refresher_.joinable()) refresher_.join();
         refresher_ = std::thread([this] {
           const absl::Time began = clock_();
-          absl::StatusOr<StatusView> fresh = collect_();
+          Answer fresh = CollectNow();
           std::lock_guard<std::mutex> done(mu_);
-          value_ = std::move(fresh);
-          taken_ = began;
+          // Never over an answer collected after this one began.
+          if (began >= taken_) {
+            value_ = std::move(fresh);
+            taken_ = began;
+          }
           refreshing_ = false;
         });
       }
@@ -39,7 +55,7 @@ absl::StatusOr<StatusView> StatusCache::Get() {
     }
   }
   // Nothing yet, or too old to show: collected now, as `cco status` would.
-  absl::StatusOr<StatusView> fresh = collect_();
+  Answer fresh = CollectNow();
   std::lock_guard<std::mutex> lock(mu_);
   if (!value_.has_value() || taken_ < now) {
     value_ = fresh;

@@ -112,11 +112,21 @@ struct WebServer::Impl {
   PageContext Context(SqliteReader* reader) {
     PageContext ctx;
     ctx.db_path = options.db_path;
-    if (reader != nullptr) {
-      auto seq = reader->db().QueryInt("SELECT change_seq FROM storage_state WHERE id = 1");
-      if (seq.ok() && seq->has_value()) ctx.change_seq = **seq;
-    }
+    if (reader != nullptr) ctx.change_seq = ChangeSeq(*reader);
     return ctx;
+  }
+  // The database's version (0 when it cannot be read): pages reload when
+  // /api/changes answers a newer one.
+  static int64_t ChangeSeq(SqliteReader& reader) {
+    auto seq = reader.db().QueryInt("SELECT change_seq FROM storage_state WHERE id = 1");
+    return seq.ok() && seq->has_value() ? **seq : 0;
+  }
+  int64_t CurrentChangeSeq() {
+    auto reader = TakeReader();
+    if (!reader.ok()) return 0;
+    const int64_t seq = ChangeSeq(**reader);
+    GiveBack(std::move(*reader));
+    return seq;
   }
 
   static int HttpStatusFor(const absl::Status& s) {
@@ -229,7 +239,7 @@ struct WebServer::Impl {
       ApiReport("session", req, res);
     });
     server.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
-      absl::StatusOr<StatusView> s = status->Get();
+      const absl::StatusOr<StatusView> s = status->Get().status;
       if (!s.ok()) return SendJson(res, HttpStatusFor(s.status()), JsonError(std::string(s.status().message())));
       SendJson(res, 200, StatusJson(*s));
     });
@@ -251,12 +261,17 @@ struct WebServer::Impl {
       ServePage(res, [&](Reader& db, const PageContext& ctx) { return ToolsPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
-      absl::StatusOr<StatusView> s = status->Get();
-      if (!s.ok()) return SendPage(res, ErrorPage(HttpStatusFor(s.status()), std::string(s.status().message()), Context(nullptr)));
-      auto reader = TakeReader();
-      PageContext ctx = Context(reader.ok() ? reader->get() : nullptr);
-      if (reader.ok()) GiveBack(std::move(*reader));
-      SendPage(res, StatusPage(*s, ctx));
+      const StatusCache::Answer a = status->Get();
+      if (!a.status.ok()) {
+        return SendPage(res, ErrorPage(HttpStatusFor(a.status.status()), std::string(a.status.status().message()),
+                                       Context(nullptr)));
+      }
+      // The version the answer was collected at, not the current one: a
+      // page showing an answer from before the last commit reloads again
+      // and gets the refreshed one.
+      PageContext ctx = Context(nullptr);
+      ctx.change_seq = a.version;
+      SendPage(res, StatusPage(*a.status, ctx));
     });
     server.Get(R"(/conversation/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       ServePage(res, [&](SqliteReader& db, const PageContext& ctx) {
@@ -314,6 +329,7 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptio
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->status = std::make_unique<StatusCache>([path = options.db_path] { return CollectStatus(path); },
+                                               [impl = impl.get()] { return impl->CurrentChangeSeq(); },
                                                Impl::kStatusFresh, Impl::kStatusMaxStale);
   impl->server.new_task_queue = [] { return new httplib::ThreadPool(4); };
   impl->Route();

@@ -32,7 +32,7 @@ class StatusCacheTest : public ::testing::Test {
     return s;
   }
   std::string Path(StatusCache& cache) {
-    absl::StatusOr<StatusView> s = cache.Get();
+    absl::StatusOr<StatusView> s = cache.Get().status;
     return s.ok() ? s->db_path : std::string(s.status().message());
   }
   void Release() {
@@ -42,6 +42,7 @@ class StatusCacheTest : public ::testing::Test {
   }
 
   std::atomic<int> collections_{0};
+  std::atomic<int64_t> version_{7};
   std::atomic<int64_t> now_s_{1000};
   std::mutex mu_;
   std::condition_variable released_cv_;
@@ -50,8 +51,8 @@ class StatusCacheTest : public ::testing::Test {
 };
 
 TEST_F(StatusCacheTest, FreshServedStaleRefreshedInTheBackgroundTooOldCollected) {
-  StatusCache cache([this] { return Collect(); }, absl::Seconds(2), absl::Seconds(30),
-                    [this] { return absl::FromUnixSeconds(now_s_.load()); });
+  StatusCache cache([this] { return Collect(); }, [this] { return version_.load(); }, absl::Seconds(2),
+                    absl::Seconds(30), [this] { return absl::FromUnixSeconds(now_s_.load()); });
   EXPECT_EQ(Path(cache), "1");  // nothing yet: collected in the request
   now_s_ += 1;
   EXPECT_EQ(Path(cache), "1");  // fresh
@@ -72,6 +73,24 @@ TEST_F(StatusCacheTest, FreshServedStaleRefreshedInTheBackgroundTooOldCollected)
   now_s_ += 31;                 // past the bound: collected before answering
   EXPECT_EQ(Path(cache), "3");
   EXPECT_EQ(collections_.load(), 3);
+}
+
+// A commit makes the answer stale however young it is: it is still served
+// (with the version it was collected at, so a page showing it asks again),
+// and the refresh brings the new version.
+TEST_F(StatusCacheTest, AnAnswerFromBeforeTheLastCommitIsRefreshedAndSaysItsVersion) {
+  StatusCache cache([this] { return Collect(); }, [this] { return version_.load(); }, absl::Seconds(2),
+                    absl::Seconds(30), [this] { return absl::FromUnixSeconds(now_s_.load()); });
+  StatusCache::Answer first = cache.Get();
+  ASSERT_TRUE(first.status.ok());
+  EXPECT_EQ(first.status->db_path, "1");
+  EXPECT_EQ(first.version, 7);
+  version_ = 8;  // a commit, within the same second
+  StatusCache::Answer during = cache.Get();
+  EXPECT_EQ(during.version, 7) << "the answer says it is from before the commit";
+  EXPECT_TRUE(WaitUntil([&] { return cache.Get().version == 8; }, seconds(60)));
+  EXPECT_EQ(Path(cache), "2");
+  EXPECT_EQ(collections_.load(), 2) << "fresh again: no more collections";
 }
 
 }  // namespace
