@@ -180,14 +180,7 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
   std::vector<UsageRow> rows = Finish(grouped);
   ASSIGN_OR_RETURN(Stmt span, db.Prepare(
       "SELECT min(timestamp_ms), max(timestamp_ms) FROM usage_winners WHERE report_session = ?1"));
-  // Titles: the conversation of the session's own id; a top-level
-  // agent-*.jsonl session has none of its own, and takes the title of the
-  // conversation its first winning line joined.
-  ASSIGN_OR_RETURN(Stmt title, db.Prepare("SELECT title FROM conversations WHERE session_id = ?1"));
-  ASSIGN_OR_RETURN(Stmt joined_title, db.Prepare(
-      "SELECT c.title FROM usage_winners w JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
-      " JOIN conversations c ON c.id = m.conversation_id"
-      " WHERE w.report_session = ?1 AND c.title IS NOT NULL ORDER BY w.timestamp_ms LIMIT 1"));
+  ASSIGN_OR_RETURN(Stmt title, db.Prepare(absl::StrCat("SELECT ", SessionTitleSql("?1"))));
   auto [start, end] = Bounds(filter);
   std::vector<UsageRow> out;
   for (UsageRow& row : rows) {
@@ -200,13 +193,10 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
     }
     span.Reset();
     if (row.last_ms < start || row.last_ms >= end) continue;
-    for (Stmt* lookup : {&title, &joined_title}) {
-      lookup->Bind(1, row.key);
-      ASSIGN_OR_RETURN(bool has_title, lookup->Step());
-      if (has_title && !lookup->ColumnIsNull(0)) row.title = lookup->ColumnText(0);
-      lookup->Reset();
-      if (!row.title.empty()) break;
-    }
+    title.Bind(1, row.key);
+    ASSIGN_OR_RETURN(bool has_title, title.Step());
+    if (has_title) row.title = title.ColumnText(0);
+    title.Reset();
     out.push_back(std::move(row));
   }
   // Most expensive first, as the reference orders sessions.
@@ -215,6 +205,14 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
     return a.key < b.key;
   });
   return out;
+}
+
+std::string SessionTitleSql(const std::string& session) {
+  return absl::StrCat(
+      "coalesce(nullif((SELECT title FROM conversations WHERE session_id = ", session, "), ''),"
+      " (SELECT c.title FROM usage_winners w JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
+      " JOIN conversations c ON c.id = m.conversation_id"
+      " WHERE w.report_session = ", session, " AND c.title IS NOT NULL ORDER BY w.timestamp_ms LIMIT 1), '')");
 }
 
 absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& filter) {

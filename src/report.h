@@ -10,6 +10,7 @@
 #include <utility>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -150,6 +151,12 @@ class ToolTally {
   std::vector<int64_t> durations_;
   std::vector<int64_t> all_durations_;
 };
+// The title of the session whose key is the SQL expression `session` (a
+// column or a parameter), as an SQL expression: its own conversation's
+// title; else, for a session with none (a top-level agent-*.jsonl one), the
+// first titled conversation its winning lines joined; else ''. The session
+// report and the dashboard's sessions page both read it.
+std::string SessionTitleSql(const std::string& session);
 // UTC milliseconds [start, end) of the filter's days in its zone.
 std::pair<int64_t, int64_t> ReportBounds(const ReportFilter& filter);
 // The period (date, week start, month) of a 15-minute bucket in the filter's zone.

@@ -1,25 +1,15 @@
 #include "src/session_list.h"
 
-#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "src/report.h"
 #include "src/status.h"
 
 namespace cco {
 namespace {
-
-// The title shown for the session in column `session`: its own
-// conversation's, else that of the conversation of its first usage line (a
-// top-level agent-*.jsonl session has no conversation of its own). A few
-// index probes.
-constexpr char kTitle[] =
-    "coalesce((SELECT title FROM conversations c WHERE c.session_id = session),"
-    " (SELECT c.title FROM usage_winners w JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
-    "   JOIN conversations c ON c.id = m.conversation_id"
-    "  WHERE w.report_session = session ORDER BY w.timestamp_ms LIMIT 1), '')";
 
 std::string SortKey(SessionSort sort) {
   switch (sort) {
@@ -29,7 +19,7 @@ std::string SortKey(SessionSort sort) {
     case SessionSort::kCalls: return "calls";
     case SessionSort::kMessages: return "messages";
     case SessionSort::kProject: return "project";
-    case SessionSort::kTitle: return kTitle;
+    case SessionSort::kTitle: return SessionTitleSql("session");
     case SessionSort::kLast: break;
   }
   return "last_ms";
@@ -38,10 +28,7 @@ std::string SortKey(SessionSort sort) {
 }  // namespace
 
 absl::StatusOr<SessionList> ListSessions(Db& db, const SessionListQuery& q) {
-  int64_t start = std::numeric_limits<int64_t>::min();
-  int64_t end = std::numeric_limits<int64_t>::max();
-  if (q.filter.since.has_value()) start = absl::ToUnixMillis(absl::FromCivil(*q.filter.since, q.filter.tz));
-  if (q.filter.until.has_value()) end = absl::ToUnixMillis(absl::FromCivil(*q.filter.until + 1, q.filter.tz));
+  const auto [start, end] = ReportBounds(q.filter);
   std::string projects;
   if (q.filter.restrict_projects) {
     projects = q.filter.project_ids.empty()
@@ -55,12 +42,14 @@ absl::StatusOr<SessionList> ListSessions(Db& db, const SessionListQuery& q) {
   // in the inner query (which a LIMIT keeps from being flattened), so the
   // titles are looked up for the page's rows only, unless the text filter
   // or the sort needs every one.
+  // The session report's title, read per row.
+  const std::string title = SessionTitleSql("session");
   const std::string text_filter =
       q.text.empty() ? ""
-                     : absl::StrCat(" AND (instr(lower(", kTitle, "), ?3) OR instr(lower(project), ?3)"
+                     : absl::StrCat(" AND (instr(lower(", title, "), ?3) OR instr(lower(project), ?3)"
                                     " OR instr(lower(cwd), ?3) OR instr(lower(session), ?3))");
   ASSIGN_OR_RETURN(Stmt s, db.Prepare(absl::StrCat(
-      "SELECT session, project, cwd, ", kTitle, ", first_ms, last_ms, input, output, cache_creation, cache_read,"
+      "SELECT session, project, cwd, ", title, ", first_ms, last_ms, input, output, cache_creation, cache_read,"
       " cost, calls, unpriced, messages, total FROM ("
       " SELECT *, ", SortKey(q.sort), " AS sort_key, count(*) OVER () AS total FROM ("
       "  SELECT r.report_session AS session, p.dir_name AS project, coalesce(p.cwd, '') AS cwd,"
