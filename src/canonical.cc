@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -90,8 +89,7 @@ std::string Cell(const Stmt& s, int col) {
 absl::StatusOr<std::vector<std::string>> CanonicalDump(Db& db, const CanonicalOptions& options) {
   const absl::flat_hash_set<std::string> sessions(options.only_sessions.begin(), options.only_sessions.end());
   std::vector<std::string> out;
-  RETURN_IF_ERROR(db.Exec("BEGIN"));  // one snapshot, while a writer goes on
-  absl::Cleanup end = [&db] { (void)db.Exec("COMMIT"); };
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db));  // while a writer goes on
   for (const Section& section : kSections) {
     if (!sessions.empty() && !section.per_session) continue;
     ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(section.sql));

@@ -154,8 +154,8 @@ absl::StatusOr<std::vector<ToolRow>> SqliteReader::ToolReport(const ReportFilter
 
 absl::StatusOr<DatabaseStatus> SqliteReader::Status() {
   DatabaseStatus out;
-  // One read transaction: every figure from the same snapshot.
-  RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  // Every figure from the same snapshot.
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
   ASSIGN_OR_RETURN(out.messages, Count(db_, "SELECT count(*) FROM messages"));
   ASSIGN_OR_RETURN(out.events, Count(db_, "SELECT count(*) FROM events"));
   ASSIGN_OR_RETURN(out.quarantined, Count(db_, "SELECT count(*) FROM quarantine"));
@@ -231,7 +231,6 @@ absl::StatusOr<DatabaseStatus> SqliteReader::Status() {
     out.followed.push_back(FollowedFile{row.ColumnText(0), root, row.ColumnInt(2)});
     return true;
   }));
-  RETURN_IF_ERROR(db_.Exec("COMMIT"));
   return out;
 }
 
@@ -240,6 +239,9 @@ absl::StatusOr<SearchResult> Reader::Search(const SearchRequest&) {
 }
 
 absl::StatusOr<SearchResult> SqliteReader::Search(const SearchRequest& request) {
+  // The count, the hits and their snippets from one snapshot: a commit in
+  // between (a revision, a forget) cannot leave a hit without its text.
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
   return SearchMessages(db_, request);
 }
 

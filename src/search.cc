@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "src/conversation.h"
 #include "src/message_kind.h"
 #include "src/status.h"
 #include "src/text.h"
@@ -122,21 +123,15 @@ absl::Status FtsSyntaxError() {
       "NEAR(a b, 10), parentheses; without --fts every word is searched as typed)");
 }
 
-// The conversation a session id or a unique prefix of one names.
-absl::StatusOr<int64_t> ResolveSession(Db& db, const std::string& session) {
-  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT id, session_id FROM conversations WHERE session_id = ?1"
-                                      " UNION ALL SELECT id, session_id FROM conversations"
-                                      " WHERE substr(session_id, 1, length(?1)) = ?1 AND session_id != ?1"
-                                      " LIMIT 3"));
-  std::vector<std::pair<int64_t, std::string>> found;
-  RETURN_IF_ERROR(s.Bind(1, session).ForEachRow([&](const Stmt& r) {
-    found.emplace_back(r.ColumnInt(0), r.ColumnText(1));
-    return true;
-  }));
-  if (found.empty()) return absl::NotFoundError(absl::StrCat("no session matches '", session, "'"));
-  if (found.front().second == session || found.size() == 1) return found.front().first;
-  return QueryError(absl::StrCat("several sessions start with '", session, "' (", found[0].second, ", ",
-                                 found[1].second, (found.size() > 2 ? ", …" : ""), "); give more of the id"));
+// The conversation a session id or a unique prefix of one names, by the
+// rule show and export follow (ResolveSession).
+absl::StatusOr<int64_t> ConversationOf(Db& db, const std::string& session) {
+  ASSIGN_OR_RETURN(const std::string id, ResolveSession(db, session));
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT id FROM conversations WHERE session_id = ?1"));
+  s.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no session '", id, "' in the database"));
+  return s.ColumnInt(0);
 }
 
 }  // namespace
@@ -196,7 +191,7 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   std::vector<std::string> where;
   std::optional<int64_t> conversation;
   if (!request.session.empty()) {
-    ASSIGN_OR_RETURN(conversation, ResolveSession(db, request.session));
+    ASSIGN_OR_RETURN(conversation, ConversationOf(db, request.session));
     where.push_back(absl::StrCat("m.conversation_id = ", *conversation));
   }
   if (request.restrict_projects) {

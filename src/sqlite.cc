@@ -272,4 +272,13 @@ absl::Status Transaction::Commit() {
   return s;
 }
 
+absl::StatusOr<ReadSnapshot> ReadSnapshot::Begin(Db& db) {
+  RETURN_IF_ERROR(db.Exec("BEGIN"));
+  return ReadSnapshot(&db);
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  if (db_ != nullptr) (void)db_->Exec("COMMIT");
+}
+
 }  // namespace cco

@@ -135,6 +135,21 @@ class Transaction {
   Db* db_;
 };
 
+// A read transaction (plain BEGIN): every statement until it ends reads one
+// snapshot while a writer goes on. Ended by the destructor, on every path
+// (a connection left inside one would pin the WAL and read old data).
+class ReadSnapshot {
+ public:
+  static absl::StatusOr<ReadSnapshot> Begin(Db& db);
+  ReadSnapshot(ReadSnapshot&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  ReadSnapshot& operator=(ReadSnapshot&&) = delete;
+  ~ReadSnapshot();
+
+ private:
+  explicit ReadSnapshot(Db* db) : db_(db) {}
+  Db* db_;
+};
+
 }  // namespace cco
 
 #endif  // CCO_SRC_SQLITE_H_
