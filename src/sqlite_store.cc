@@ -137,7 +137,6 @@ class SqliteStore : public Store {
   // Forgotten sessions and projects (tombstones, read at open: `cco forget`
   // holds the writer lock, so they cannot change while a writer runs).
   absl::flat_hash_set<std::string> forgotten_sessions_, forgotten_projects_;
-  std::optional<Stmt> count_forgotten_;
 
   std::optional<Stmt> select_project_, insert_project_, update_project_cwd_;
   std::optional<Stmt> select_conversation_, insert_conversation_, update_conversation_stats_;
@@ -180,9 +179,6 @@ absl::Status SqliteStore::Prepare() {
       return true;
     }));
   }
-  RETURN_IF_ERROR(prep(count_forgotten_,
-                       "UPDATE files SET forgotten_lines = CASE WHEN ?3 THEN ?2 ELSE forgotten_lines + ?2 END"
-                       " WHERE id = ?1"));
   RETURN_IF_ERROR(prep(insert_project_,
                        "INSERT INTO projects(dir_name, cwd, first_seen_ms, change_seq) VALUES (?1, ?2, ?3, cco_change_seq())"));
   RETURN_IF_ERROR(prep(update_project_cwd_,
@@ -210,6 +206,7 @@ absl::Status SqliteStore::Prepare() {
   RETURN_IF_ERROR(prep(update_file_,
                        "UPDATE files SET generation = ?2, read_position = ?3,"
                        " line_count = CASE WHEN ?4 THEN ?5 ELSE line_count + ?5 END,"
+                       " forgotten_lines = CASE WHEN ?4 THEN ?18 ELSE forgotten_lines + ?18 END,"
                        " dev = ?6, inode = ?7, size = ?8, mtime_ns = ?9, head_len = ?10,"
                        " head_checksum = ?11, checksum_len = ?12, checksum = ?13, updated_ms = ?14,"
                        " archived_ms = NULL, root = ?15, project_id = ?16,"
@@ -757,7 +754,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
   const bool project_forgotten = forgotten_projects_.contains(loc.project_dir);
   for (const LineRecord& rec : chunk.records) {
     const std::string& session = rec.session_id.empty() ? loc.session_id : rec.session_id;
-    if (project_forgotten || forgotten_sessions_.contains(session)) {
+    if (project_forgotten || (!forgotten_sessions_.empty() && forgotten_sessions_.contains(session))) {
       // Forgotten (cco forget): passed over, still accounted for.
       ++forgotten;
       ++lines;
@@ -772,9 +769,6 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
   stats->lines += lines;
   stats->bytes += chunk.end - chunk.start;
 
-  if (forgotten > 0 || chunk.new_generation) {
-    RETURN_IF_ERROR(count_forgotten_->Bind(1, file.id).Bind(2, forgotten).Bind(3, chunk.new_generation ? 1 : 0).Run());
-  }
   const FileIdentity& id = chunk.identity;
   return update_file_->Bind(1, file.id)
       .Bind(2, chunk.generation)
@@ -793,6 +787,7 @@ absl::Status SqliteStore::ApplyChunk(const FileChunk& chunk, CommitStats* stats)
       .Bind(15, loc.root)
       .Bind(16, project_id)
       .BindTextOrNull(17, loc.agent_type)
+      .Bind(18, forgotten)
       .Run();
 }
 
