@@ -225,11 +225,10 @@ int RunTop(const std::vector<std::string>& argv) {
   std::optional<int64_t> limit;
   const std::string limit_text = args->Get("token-limit", "max");
   if (limit_text == "max") {
-    BlocksQuery all;
-    all.now_ms = *CommandNowMs();
-    absl::StatusOr<std::vector<BillingBlock>> blocks = (*reader)->Blocks(all);
-    if (!blocks.ok()) return ReportFailure(blocks.status(), "cco top");
-    if (int64_t max = MaxCompletedBlockTokens(*blocks); max > 0) limit = max;
+    // From the hourly rollups, as the dashboard reads it: not every block.
+    absl::StatusOr<int64_t> max = (*reader)->MaxCompletedBlock(*CommandNowMs(), kDefaultSessionMs);
+    if (!max.ok()) return ReportFailure(max.status(), "cco top");
+    if (*max > 0) limit = *max;
   } else {
     int64_t n = 0;
     if (!absl::SimpleAtoi(limit_text, &n) || n <= 0) {
@@ -243,8 +242,7 @@ int RunTop(const std::vector<std::string>& argv) {
   noecho();
   keypad(stdscr, TRUE);
   curs_set(0);
-  const char* no_color = std::getenv("NO_COLOR");
-  const bool color = has_colors() && !args->Has("no-color") && (no_color == nullptr || *no_color == '\0');
+  const bool color = has_colors() && ColorWanted(*args);
   if (color) {
     start_color();
     use_default_colors();
