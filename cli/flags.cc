@@ -1,5 +1,7 @@
 #include "cli/flags.h"
 
+#include <cstdlib>
+
 #include <algorithm>
 
 #include "absl/strings/match.h"
@@ -73,5 +75,12 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const FlagS
   }
   return args;
 }
+
+bool NoColorFromEnvironment() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return no_color != nullptr && *no_color != '\0';
+}
+
+bool ColorWanted(const Args& args) { return !args.Has("no-color") && !NoColorFromEnvironment(); }
 
 }  // namespace cco

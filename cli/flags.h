@@ -39,6 +39,15 @@ class Args {
 // allow; an unknown flag's message lists the flags the command takes.
 absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const FlagSpec& spec);
 
+// Whether colour is turned off by the environment: NO_COLOR set and not
+// empty (https://no-color.org).
+bool NoColorFromEnvironment();
+
+// Whether colour is wanted: no --no-color (for a command that has it) and
+// not NoColorFromEnvironment(). Whether the output is a terminal is the
+// caller's to add.
+bool ColorWanted(const Args& args);
+
 }  // namespace cco
 
 #endif  // CCO_CLI_FLAGS_H_

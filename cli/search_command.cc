@@ -32,10 +32,7 @@ int Usage(const std::string& message) {
 }
 
 // Colours only for a person at a terminal (https://no-color.org).
-bool Colour() {
-  const char* no_color = std::getenv("NO_COLOR");
-  return ::isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
-}
+bool Colour() { return ::isatty(STDOUT_FILENO) == 1 && !NoColorFromEnvironment(); }
 
 std::string Time(const std::optional<int64_t>& ms, const absl::TimeZone& tz) {
   if (!ms.has_value()) return "(no time)";

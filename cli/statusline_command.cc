@@ -314,9 +314,7 @@ int RunStatusline(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, FlagsFor("statusline"));
   if (!args.ok()) return StatuslineUsage(std::string(args.status().message()));
   Style style;
-  // NO_COLOR counts when set and not empty (no-color.org).
-  const char* no_color = std::getenv("NO_COLOR");
-  style.color = !args->Has("no-color") && (no_color == nullptr || *no_color == '\0');
+  style.color = ColorWanted(*args);
   int64_t deadline_ms = 100;
   if (args->Has("deadline-ms") &&
       (!absl::SimpleAtoi(args->Get("deadline-ms"), &deadline_ms) || deadline_ms < 1 || deadline_ms > 60'000)) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "cli/flags.h"
 
 namespace cco {
 namespace {
@@ -67,8 +68,7 @@ TableStyle StdoutStyle(bool compact) {
     int value = 0;
     if (absl::SimpleAtoi(columns, &value) && value > 0) style.width = value;
   }
-  const char* no_color = std::getenv("NO_COLOR");
-  style.color = tty && (no_color == nullptr || *no_color == '\0');
+  style.color = tty && !NoColorFromEnvironment();
   return style;
 }
 
