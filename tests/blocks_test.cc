@@ -27,7 +27,6 @@
 namespace cco::testing {
 namespace {
 
-std::string Golden(const std::string& name) { return std::string(CCO_SOURCE_DIR) + "/tests/golden/" + name; }
 
 // One block of a --json output, the fields compared.
 struct JBlock {

@@ -32,7 +32,6 @@ namespace fs = std::filesystem;
 constexpr int64_t kMin = 60'000;
 constexpr int64_t kHour = 60 * kMin;
 
-std::string Golden(const std::string& name) { return std::string(CCO_SOURCE_DIR) + "/tests/golden/" + name; }
 
 // The reference: every block of the history, then the largest completed.
 int64_t FullMax(Db& db, int64_t now, int64_t session_ms = kDefaultSessionMs) {

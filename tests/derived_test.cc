@@ -28,7 +28,6 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-std::string Golden(const std::string& name) { return std::string(CCO_SOURCE_DIR) + "/tests/golden/" + name; }
 
 // Tokens of one report row or model breakdown.
 struct Tokens {

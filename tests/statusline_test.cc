@@ -25,7 +25,6 @@
 namespace cco::testing {
 namespace {
 
-std::string Golden(const std::string& name) { return std::string(CCO_SOURCE_DIR) + "/tests/golden/" + name; }
 
 // The generated tree of the blocks golden: an active block, a usage-limit
 // notice, and its "now".

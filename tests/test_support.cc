@@ -147,6 +147,8 @@ void CiSummary(const std::string& line) {
   }
 }
 
+std::string Golden(const std::string& name) { return std::string(CCO_SOURCE_DIR) + "/tests/golden/" + name; }
+
 std::string CorpusDir() {
   std::error_code ec;
   std::string dir = CCO_CORPUS_DIR;

@@ -49,6 +49,9 @@ std::string QueryRows(const std::string& db_path, const std::string& sql);
 // The shared corpus of real transcripts, or "" when it is absent.
 std::string CorpusDir();
 
+// A file under tests/golden/ (expected outputs kept with the tests).
+std::string Golden(const std::string& name);
+
 // Value of an integer key in a flat JSON object printed by cco --json.
 int64_t JsonInt(const std::string& json, const std::string& key);
 

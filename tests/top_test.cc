@@ -13,7 +13,6 @@
 namespace cco::testing {
 namespace {
 
-std::string Golden(const std::string& name) { return std::string(CCO_SOURCE_DIR) + "/tests/golden/" + name; }
 
 class Tmux {
  public:
