@@ -5,10 +5,10 @@
 //   - TranslateQuery returns (no crash, no sanitizer report), in both modes;
 //   - a refusal is InvalidArgument (a message for the person);
 //   - in plain-words mode, an accepted query is a valid FTS5 query on both
-//     indexes: FTS5 parses word_match on a table with the tokenizer of
-//     messages_fts and trigram_match on one with that of messages_trigram
-//     (run on in-memory tables: any error aborts); every scan term (a word
-//     of 1-2 characters) is at most 8 bytes.
+//     indexes: FTS5 parses word_match on messages_fts and trigram_match on
+//     messages_trigram of the real schema (migrated into an in-memory
+//     database: any error aborts); every scan term (a word of 1-2
+//     characters) is at most 8 bytes.
 // In --fts mode the query is the person's FTS5 text, which FTS5 may reject:
 // only the first two points hold there (the search turns FTS5's rejection
 // into a usage error; cli tests cover that).
@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "src/migrate.h"
 #include "src/search.h"
 #include "src/sqlite.h"
 
@@ -30,17 +31,14 @@ void Require(bool ok) {
   if (!ok) std::abort();
 }
 
-// The two FTS5 tables, made once per process.
-cco::Db& Tables() {
+// The schema (both full-text indexes as the database has them), made once
+// per process.
+cco::Db& Schema() {
   static cco::Db* db = [] {
     absl::StatusOr<cco::Db> opened = cco::Db::Open(":memory:", cco::Db::Mode::kReadWrite);
     Require(opened.ok());
     auto* out = new cco::Db(*std::move(opened));
-    Require(out->Exec("CREATE VIRTUAL TABLE w USING fts5(c, tokenize='unicode61 remove_diacritics 2');"
-                      "CREATE VIRTUAL TABLE t USING fts5(c, tokenize='trigram');"
-                      "INSERT INTO w VALUES ('fix the login redirect in tail_reader.cc: ERR_X77 --flag-x');"
-                      "INSERT INTO t VALUES ('第二步重新运行build-cache后，悬空引用已经清零 サンドボックス');")
-                .ok());
+    Require(cco::Migrate(*out).ok());
     return out;
   }();
   return *db;
@@ -50,7 +48,7 @@ cco::Db& Tables() {
 void RequireParses(std::string_view table, const std::string& match) {
   const std::string sql = std::string("SELECT count(*) FROM ") + std::string(table) + " WHERE " +
                           std::string(table) + " MATCH ?1";
-  absl::StatusOr<cco::Stmt> s = Tables().Prepare(sql);
+  absl::StatusOr<cco::Stmt> s = Schema().Prepare(sql);
   Require(s.ok());
   Require(s->Bind(1, match).ForEachRow([](const cco::Stmt&) { return true; }).ok());
 }
@@ -67,8 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (syntax != cco::QuerySyntax::kWords) continue;
     Require(!q->word_match.empty());
-    RequireParses("w", q->word_match);
-    if (!q->trigram_match.empty()) RequireParses("t", q->trigram_match);
+    RequireParses("messages_fts", q->word_match);
+    if (!q->trigram_match.empty()) RequireParses("messages_trigram", q->trigram_match);
     for (const std::string& term : q->scan_terms) {
       Require(!term.empty() && term.size() <= 8);  // 1-2 code points of at most 4 bytes
     }

@@ -315,19 +315,17 @@ TEST(TranslateQueryTest, QueriesThatCannotBeSearchedAreRefusedWithAReason) {
   EXPECT_FALSE(TranslateQuery(std::string("a\0", 2), QuerySyntax::kFts5).ok());
 }
 
-// The FTS5 tables the translation is for (the tokenizers of messages_fts and
-// messages_trigram), in memory, and whether FTS5 parses `match` on each.
+// The full-text indexes the translation is for (messages_fts and
+// messages_trigram of the real schema, migrated into an in-memory
+// database), and whether FTS5 parses `match` on each.
 class Fts5Syntax {
  public:
   Fts5Syntax() {
     absl::StatusOr<Db> db = Db::Open(":memory:", Db::Mode::kReadWrite);
     EXPECT_TRUE(db.ok()) << db.status();
     db_.emplace(*std::move(db));
-    EXPECT_TRUE(db_->Exec("CREATE VIRTUAL TABLE w USING fts5(c, tokenize='unicode61 remove_diacritics 2');"
-                          "CREATE VIRTUAL TABLE t USING fts5(c, tokenize='trigram');"
-                          "INSERT INTO w VALUES ('fix the login redirect in tail_reader.cc');"
-                          "INSERT INTO t VALUES ('第二步重新运行build-cache后，悬空引用已经清零');")
-                    .ok());
+    absl::Status migrated = Migrate(*db_);
+    EXPECT_TRUE(migrated.ok()) << migrated;
   }
   absl::Status Parses(const std::string& table, const std::string& match) {
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ", table, " MATCH ?1")));
@@ -355,9 +353,9 @@ TEST(TranslateQueryTest, PlainWordsAlwaysBecomeValidFts5) {
       EXPECT_TRUE(absl::IsInvalidArgument(q.status())) << query << ": " << q.status();
       continue;
     }
-    EXPECT_TRUE(fts.Parses("w", q->word_match).ok()) << query << " -> " << q->word_match;
+    EXPECT_TRUE(fts.Parses("messages_fts", q->word_match).ok()) << query << " -> " << q->word_match;
     if (!q->trigram_match.empty()) {
-      EXPECT_TRUE(fts.Parses("t", q->trigram_match).ok()) << query << " -> " << q->trigram_match;
+      EXPECT_TRUE(fts.Parses("messages_trigram", q->trigram_match).ok()) << query << " -> " << q->trigram_match;
     }
   }
   // Operators and column filters are words: quoted, never syntax.
@@ -366,7 +364,7 @@ TEST(TranslateQueryTest, PlainWordsAlwaysBecomeValidFts5) {
   EXPECT_EQ(TranslateQuery("NEAR(a b)", QuerySyntax::kWords)->word_match, "\"NEAR(a\" \"b)\"");
   EXPECT_EQ(TranslateQuery("say \"hi\"", QuerySyntax::kWords)->word_match, "\"say\" \"\"\"hi\"\"\"");
   // In --fts mode the same texts are FTS5's to judge (the search says so).
-  EXPECT_FALSE(fts.Parses("w", TranslateQuery("\"unbalanced", QuerySyntax::kFts5)->word_match).ok());
+  EXPECT_FALSE(fts.Parses("messages_fts", TranslateQuery("\"unbalanced", QuerySyntax::kFts5)->word_match).ok());
 }
 
 TEST(TranslateQueryTest, RefusalsSayWhy) {
