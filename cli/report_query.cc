@@ -195,19 +195,7 @@ absl::StatusOr<ReportQuery> ParseReportQuery(const Args& args) {
   q.filter.tz = q.zone.tz;
   q.filter.users = args.GetAll("user");        // a team server's rows only
   q.filter.machines = args.GetAll("machine");
-  for (const char* flag : {"since", "until"}) {
-    if (!args.Has(flag)) continue;
-    auto day = ParseDay(args.Get(flag));
-    if (!day.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, " '", args.Get(flag), "' is not a date (YYYY-MM-DD or YYYYMMDD)"));
-    }
-    (std::string(flag) == "since" ? q.filter.since : q.filter.until) = day;
-  }
-  if (q.filter.since && q.filter.until && *q.filter.since > *q.filter.until) {
-    return absl::InvalidArgumentError(absl::StrCat("--since ", absl::FormatCivilTime(*q.filter.since),
-                                                   " is after --until ", absl::FormatCivilTime(*q.filter.until)));
-  }
+  RETURN_IF_ERROR(ParseDayRange(args, &q.filter));
   if (args.Has("start-of-week")) {
     auto day = ParseWeekday(args.Get("start-of-week"));
     if (!day.has_value()) {
@@ -235,6 +223,23 @@ absl::StatusOr<ReportQuery> ParseReportQuery(const Args& args) {
   }
   q.project = args.Get("project");
   return q;
+}
+
+absl::Status ParseDayRange(const Args& args, ReportFilter* filter) {
+  for (const char* flag : {"since", "until"}) {
+    if (!args.Has(flag)) continue;
+    auto day = ParseDay(args.Get(flag));
+    if (!day.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, " '", args.Get(flag), "' is not a date (YYYY-MM-DD or YYYYMMDD)"));
+    }
+    (std::string(flag) == "since" ? filter->since : filter->until) = day;
+  }
+  if (filter->since && filter->until && *filter->since > *filter->until) {
+    return absl::InvalidArgumentError(absl::StrCat("--since ", absl::FormatCivilTime(*filter->since),
+                                                   " is after --until ", absl::FormatCivilTime(*filter->until)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ResolveReportProject(Reader& db, ReportQuery* query, std::vector<std::string>* closest) {

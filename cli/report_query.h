@@ -42,6 +42,12 @@ struct ReportQuery {
 // sees ("--since 'x' is not a date …") for anything inconsistent.
 absl::StatusOr<ReportQuery> ParseReportQuery(const Args& args);
 
+// --since and --until (a day as YYYY-MM-DD or YYYYMMDD) into filter->since
+// and filter->until: InvalidArgument naming the flag for a value that is
+// not a day, or for a range that ends before it starts. Reports and search
+// read them alike.
+absl::Status ParseDayRange(const Args& args, ReportFilter* filter);
+
 // Restricts `query` to the projects its --project names. NotFound when none
 // matches: the message names the query, and `closest` (when given) gets up
 // to three known names.

@@ -100,22 +100,13 @@ int RunSearch(const std::vector<std::string>& argv) {
   }
   auto zone = ResolveReportZone(args->Get("tz"));
   if (!zone.ok()) return Usage(std::string(zone.status().message()));
-  std::optional<absl::CivilDay> since, until;
-  for (const char* flag : {"since", "until"}) {
-    if (!args->Has(flag)) continue;
-    auto day = ParseDay(args->Get(flag));
-    if (!day.has_value()) {
-      return Usage(absl::StrCat("--", flag, " '", args->Get(flag), "' is not a date (YYYY-MM-DD or YYYYMMDD)"));
-    }
-    (std::string(flag) == "since" ? since : until) = day;
-  }
-  if (since && until && *since > *until) {
-    return Usage(absl::StrCat("--since ", absl::FormatCivilTime(*since), " is after --until ",
-                              absl::FormatCivilTime(*until)));
-  }
+  ReportFilter days;
+  days.tz = zone->tz;
+  if (absl::Status parsed = ParseDayRange(*args, &days); !parsed.ok()) return Usage(std::string(parsed.message()));
   // Whole days in the zone: from the start of --since to the end of --until.
-  if (since) request.since_ms = absl::ToUnixMillis(zone->tz.At(absl::CivilSecond(*since)).pre);
-  if (until) request.until_ms = absl::ToUnixMillis(zone->tz.At(absl::CivilSecond(*until + 1)).pre);
+  const auto [since_ms, until_ms] = ReportBounds(days);
+  if (days.since) request.since_ms = since_ms;
+  if (days.until) request.until_ms = until_ms;
   const bool json = args->Has("json");
   const bool colour = !json && Colour();
   if (colour) {
