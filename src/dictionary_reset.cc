@@ -73,30 +73,11 @@ absl::StatusOr<int64_t> Reencode(Db& db, Compressor& compressor, ValueKind kind,
   return reencoded;
 }
 
-// The triggers that an UPDATE of these tables fires (the full-text indexes'
-// delete-and-insert): the logical values do not change, so they are set
-// aside for the re-encoding and put back as they were, in the same
-// transaction.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SetAsideUpdateTriggers(Db& db) {
-  std::vector<std::pair<std::string, std::string>> triggers;
-  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
-                                      " AND tbl_name IN ('messages', 'events', 'quarantine')"
-                                      " AND (sql LIKE '%AFTER UPDATE%' OR sql LIKE '%BEFORE UPDATE%')"));
-  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
-    triggers.emplace_back(r.ColumnText(0), r.ColumnText(1));
-    return true;
-  }));
-  for (const auto& [name, sql] : triggers) RETURN_IF_ERROR(db.Exec(absl::StrCat("DROP TRIGGER \"", name, "\"")));
-  return triggers;
-}
-
 }  // namespace
 
 absl::StatusOr<DictionaryReset> ResetDictionaries(Db& db, int64_t now_ms, CompressorOptions options) {
   DictionaryReset result;
   ASSIGN_OR_RETURN(std::unique_ptr<Compressor> compressor, Compressor::Load(db, options));
-  std::vector<std::pair<std::string, std::string>> triggers;
-  bool set_aside = false;
   for (int k = 0; k < 2; ++k) {
     std::set<uint32_t> old_ids;
     ASSIGN_OR_RETURN(Stmt ids, db.Prepare("SELECT id FROM zstd_dictionaries WHERE kind = ?1"));
@@ -106,10 +87,8 @@ absl::StatusOr<DictionaryReset> ResetDictionaries(Db& db, int64_t now_ms, Compre
       return true;
     }));
     if (old_ids.empty()) continue;
-    if (!set_aside) {
-      ASSIGN_OR_RETURN(triggers, SetAsideUpdateTriggers(db));
-      set_aside = true;
-    }
+    // Re-encoding keeps every value's text: the full-text indexes' update
+    // trigger compares texts (0021) and leaves them alone.
     const ValueKind kind = static_cast<ValueKind>(k);
     ASSIGN_OR_RETURN(bool trained, compressor->Retrain(db, kind, now_ms));
     if (trained) ++result.trained;
@@ -121,7 +100,6 @@ absl::StatusOr<DictionaryReset> ResetDictionaries(Db& db, int64_t now_ms, Compre
     RETURN_IF_ERROR(del.Bind(1, kKindNames[k]).Bind(2, static_cast<int64_t>(compressor->dictionary_id(kind))).Run());
     result.removed += db.changes();
   }
-  for (const auto& [name, sql] : triggers) RETURN_IF_ERROR(db.Exec(sql));
   return result;
 }
 

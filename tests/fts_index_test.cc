@@ -114,6 +114,47 @@ TEST(FtsIndexTest, IdsReusedAfterTheNewestRowsWereDeletedAreIndexed) {
   ExpectIndexesIntact(db);
 }
 
+// A row whose stored bytes change but not its text (re-encoded with another
+// compression dictionary: the writer's recompression, forget's new
+// dictionaries) keeps its index entries: nothing is deleted and written
+// again (FTS5 would add segment data for it). A change of text still
+// reaches both indexes.
+TEST(FtsIndexTest, ReencodingARowLeavesTheIndexesAloneAChangedTextReachesThem) {
+  TempDir dir;
+  const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
+  std::string long_text = "alpha 悬空引用 kept";
+  for (int i = 0; i < 200; ++i) absl::StrAppend(&long_text, " filler", i % 7);
+  WriteFile(file, Prompt("a", long_text, 1) + Prompt("b", "bravo", 2));
+  const std::string db = dir / "cco.db";
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  ASSERT_EQ(QueryRows(db, "SELECT typeof(content) FROM messages WHERE uuid = 'a'"), "blob") << "stored compressed";
+  auto segments = [&db] {
+    return QueryInt(db, "SELECT (SELECT count(*) FROM messages_fts_data) + (SELECT count(*) FROM messages_trigram_data)");
+  };
+  const int64_t before = segments();
+  {
+    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    // The same text, stored as other bytes (as is instead of a zstd frame).
+    absl::Status s = conn->Exec("UPDATE messages SET content = cco_text(content) WHERE uuid = 'a'");
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  EXPECT_EQ(segments(), before) << "re-encoding the same text wrote index data";
+  EXPECT_EQ(Words(db, "kept"), 1);
+  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  ExpectIndexesIntact(db);
+  {
+    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    absl::Status s = conn->Exec("UPDATE messages SET content = 'alpha 悬空引用 changed' WHERE uuid = 'a'");
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  EXPECT_EQ(Words(db, "kept"), 0);
+  EXPECT_EQ(Words(db, "changed"), 1);
+  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  ExpectIndexesIntact(db);
+}
+
 // A message inserted by any other connection (a script with the extension
 // loaded) is indexed by its own statement, as before.
 TEST(FtsIndexTest, AnotherConnectionsInsertIsIndexedAtOnce) {
