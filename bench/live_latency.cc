@@ -54,7 +54,11 @@
 #include <thread>
 #include <vector>
 
+#include "percentile.h"
+
 namespace {
+
+using cco::Percentile;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -238,13 +242,6 @@ class Daemon {
   pid_t pid_ = -1;
   int sock_ = -1;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - 1);
-  return v[i];
-}
 
 Options Parse(int argc, char** argv) {
   Options o;

@@ -36,6 +36,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "percentile.h"
 #include "src/json_writer.h"
 #include "src/message_kind.h"
 #include "src/reader.h"
@@ -79,13 +80,6 @@ std::vector<std::vector<std::string>> Spread(Db& db, const std::string& sql, siz
   std::vector<std::vector<std::string>> out;
   for (size_t i = 0; i < n; ++i) out.push_back(all[i * all.size() / n]);
   return out;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 }  // namespace
@@ -224,8 +218,8 @@ int main(int argc, char** argv) {
         .Field("queries", static_cast<int64_t>(list.size()))
         .Field("example", list.empty() ? std::string() : list.front().text)
         .Field("timings", static_cast<int64_t>(ms.size()))
-        .Field("p50_ms", round(Percentile(ms, 0.5)))
-        .Field("p95_ms", round(Percentile(ms, 0.95)))
+        .Field("p50_ms", round(Percentile(ms, 50)))
+        .Field("p95_ms", round(Percentile(ms, 95)))
         .Field("max_ms", round(ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end())))
         .Field("mean_matches", list.empty() ? int64_t{0} : matches / static_cast<int64_t>(list.size()))
         .EndObject();

@@ -29,9 +29,13 @@
 #include <thread>
 #include <vector>
 
+#include "percentile.h"
+
 extern char** environ;
 
 namespace {
+
+using cco::Percentile;
 
 using Clock = std::chrono::steady_clock;
 
@@ -92,11 +96,8 @@ int64_t Call(const Options& o) {
   return ok ? us : -1;
 }
 
-double Pct(const std::vector<int64_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(p / 100 * static_cast<double>(sorted.size() - 1) + 0.5);
-  return static_cast<double>(sorted[std::min(i, sorted.size() - 1)]) / 1000.0;
-}
+// Milliseconds, from the calls' microseconds.
+double Pct(const std::vector<int64_t>& us, double p) { return Percentile(us, p) / 1000.0; }
 
 }  // namespace
 
