@@ -38,6 +38,9 @@ paths=(
   "/api/report/blocks?active=1"
   "/api/status"
   "/api/changes"
+  "/search?q=error"
+  "/search?q=error&newest=1"
+  "/api/search?q=error"
 )
 [ -n "$session" ] && paths+=("/conversation/$session" "/api/conversation/$session")
 echo "database: $db ($messages messages), $n requests each"

@@ -9,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "src/message_kind.h"
 
 namespace cco {
 namespace {
@@ -147,15 +148,20 @@ std::vector<CommandHelp> BuildCommands() {
     c.push_back(std::move(report));
   }
   c.push_back({"serve", "", {},
-               "the dashboard: usage charts, sessions, tools and status in a browser",
+               "the dashboard: usage charts, sessions, conversations, search, tools and status in a browser",
                "Serve a local dashboard and a JSON API over the database, read-only, until SIGTERM or SIGINT (exit "
                "0). Prints its URL (http://127.0.0.1:8787/ by default). Pages: overview (tokens and cost per day, "
                "week or month stacked by model, by project, today so far; period, range, zone and project pickers), "
-               "sessions (sortable, filterable, 50 a page), tools (calls, errors, error rate, p95 duration), status "
-               "(writer, lag, backlog, quarantine); they follow new lines while a writer runs. Every chart has its "
+               "sessions (sortable, filterable, 50 a page), conversations, search (the matches of cco search, 20 a "
+               "page, each linked to its message in its conversation), tools (calls, errors, error rate, p95 "
+               "duration), status (writer, lag, backlog, quarantine); they follow new lines while a writer runs. "
+               "Every chart has its "
                "numbers in a table beside it. The API under /api/ answers with the --json of the same command: "
                "/api/report/KIND (KIND as for cco report; parameters tz, since, until, project, start-of-week, "
                "order, by-agent, breakdown mean what the flags mean), /api/sessions (= report session), "
+               "/api/search?q=WORDS (= search --json; parameters project, session, kind, since, until, tz, limit, "
+               "offset, newest, fts mean what the flags mean), /api/conversation/SESSION (= export: the stored "
+               "lines), "
                "/api/status (= status --json), /api/changes (the change sequence: a number that grows with every "
                "stored change). Only GET; no CORS; a strict Content-Security-Policy; the Host header must name the "
                "listen address. A missing database is exit 2. See also: cco watch --serve (one service process).",
@@ -210,6 +216,7 @@ std::vector<CommandHelp> BuildCommands() {
                  "session by session."},
                 Json("the verdict")}});
   // Search.
+  const std::vector<std::string> kinds(std::begin(kMessageKinds), std::end(kMessageKinds));
   c.push_back({"search", "QUERY...", {},
                "find messages by their words: best or newest first, with a snippet",
                "Every message whose text holds all the words of QUERY (several arguments are joined by spaces), best "
@@ -228,15 +235,15 @@ std::vector<CommandHelp> BuildCommands() {
                 {"project", "NAME", "Only this project (as `cco report --project` matches it)."},
                 {"session", "SESSION", "Only this session: its id or a unique prefix."},
                 {"kind", "KIND",
-                 "Only messages of this kind (repeat it, or separate kinds with commas): prompt, agent-prompt, "
-                 "response, thinking, tool-use, tool-result, compaction-summary, meta, system.",
-                 {"prompt", "agent-prompt", "response", "thinking", "tool-use", "tool-result", "compaction-summary",
-                  "meta", "system"}},
+                 absl::StrCat("Only messages of this kind (repeat it, or separate kinds with commas): ",
+                              absl::StrJoin(kinds, ", "), "."),
+                 kinds},
                 {"since", "DATE", "Only messages from this day on (YYYY-MM-DD or YYYYMMDD, in --tz)."},
                 {"until", "DATE", "Only messages up to the end of this day (YYYY-MM-DD or YYYYMMDD, in --tz)."},
                 {"tz", "ZONE", "Time zone of the days and of the times shown (default: the system zone)."},
                 {"newest", "", "Newest first instead of best match first."},
                 {"limit", "N", "Show at most N matches (1-1000, default 20)."},
+                {"offset", "N", "Skip the first N matches (0-100000, default 0): the next page is --offset 20."},
                 {"fts", "", "QUERY is FTS5 query syntax (phrases, prefix*, AND/OR/NOT, NEAR) instead of plain words."},
                 Json("the matches")}});
   // Conversations and operations (show, export; backup, restore, optimize, forget).

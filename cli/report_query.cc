@@ -244,15 +244,20 @@ absl::Status ParseDayRange(const Args& args, ReportFilter* filter) {
 
 absl::Status ResolveReportProject(Reader& db, ReportQuery* query, std::vector<std::string>* closest) {
   if (query->project.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(ProjectMatch match, db.MatchProjects(query->project));
-  if (match.ids.empty()) {
-    // A name that matches nothing is a mistake to show, not an empty report.
-    if (closest != nullptr) *closest = std::move(match.closest);
-    return absl::NotFoundError(absl::StrCat("no project matches '", query->project, "'"));
-  }
+  ASSIGN_OR_RETURN(query->filter.project_ids, ProjectIdsNamed(db, query->project, closest));
   query->filter.restrict_projects = true;
-  query->filter.project_ids = std::move(match.ids);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<int64_t>> ProjectIdsNamed(Reader& db, const std::string& name,
+                                                     std::vector<std::string>* closest) {
+  ASSIGN_OR_RETURN(ProjectMatch match, db.MatchProjects(name));
+  if (match.ids.empty()) {
+    // A name that matches nothing is a mistake to show, not an empty answer.
+    if (closest != nullptr) *closest = std::move(match.closest);
+    return absl::NotFoundError(absl::StrCat("no project matches '", name, "'"));
+  }
+  return std::move(match.ids);
 }
 
 absl::StatusOr<ReportAnswer> AnswerReport(Reader& db, const ReportQuery& q) {

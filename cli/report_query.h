@@ -53,6 +53,12 @@ absl::Status ParseDayRange(const Args& args, ReportFilter* filter);
 // to three known names.
 absl::Status ResolveReportProject(Reader& db, ReportQuery* query, std::vector<std::string>* closest = nullptr);
 
+// The ids of the projects `name` matches (as --project matches it, in
+// reports and search alike). NotFound when none does: the message names
+// `name`, and `closest` (when given) gets up to three known names.
+absl::StatusOr<std::vector<int64_t>> ProjectIdsNamed(Reader& db, const std::string& name,
+                                                     std::vector<std::string>* closest = nullptr);
+
 struct ReportAnswer {
   std::vector<UsageRow> rows;  // usage reports
   std::vector<ToolRow> tools;  // tools

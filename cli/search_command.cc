@@ -3,23 +3,18 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/help.h"
-#include "cli/report_query.h"
+#include "cli/search_query.h"
 #include "cli/time_zone.h"
 #include "src/daemon/paths.h"
-#include "src/json_writer.h"
 #include "src/reader.h"
 #include "src/search.h"
 
@@ -39,33 +34,25 @@ std::string Time(const std::optional<int64_t>& ms, const absl::TimeZone& tz) {
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(*ms), tz);
 }
 
-void PrintJson(const SearchResult& result) {
-  JsonWriter j;
-  j.BeginObject().Key("results").BeginArray();
-  for (const SearchHit& h : result.hits) {
-    j.BeginObject().Field("uuid", h.uuid).Field("session", h.session).Field("project", h.project);
-    j.Key("timestamp");
-    if (h.timestamp_ms.has_value()) {
-      j.String(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(*h.timestamp_ms), absl::UTCTimeZone()));
-    } else {
-      j.Null();
-    }
-    j.Field("kind", h.kind).Field("snippet", h.snippet).Field("rank", h.rank).EndObject();
-  }
-  j.EndArray().Field("total", result.total).EndObject();
-  std::printf("%s\n", j.str().c_str());
-}
-
-void PrintText(const SearchResult& result, const std::string& query, bool newest, const ReportZone& zone,
-               bool colour) {
+void PrintText(const SearchResult& result, const SearchRequest& request, const ReportZone& zone, bool colour) {
+  const std::string& query = request.query;
+  const bool newest = request.order == SearchOrder::kNewest;
   if (result.hits.empty()) {
-    std::printf("no messages match %s\n", query.c_str());
+    if (result.total > 0) {
+      std::printf("%lld message%s match %s, none past --offset %d\n", static_cast<long long>(result.total),
+                  result.total == 1 ? "" : "s", query.c_str(), request.offset);
+    } else {
+      std::printf("no messages match %s\n", query.c_str());
+    }
     return;
   }
   const char* dim = colour ? "\x1b[2m" : "";
   const char* bold = colour ? "\x1b[1m" : "";
   const char* reset = colour ? "\x1b[0m" : "";
-  std::printf("%zu of %lld message%s matching %s, %s (times in %s)\n", result.hits.size(),
+  const std::string shown =
+      request.offset == 0 ? absl::StrCat(result.hits.size())
+                          : absl::StrCat(request.offset + 1, "-", request.offset + static_cast<int64_t>(result.hits.size()));
+  std::printf("%s of %lld message%s matching %s, %s (times in %s)\n", shown.c_str(),
               static_cast<long long>(result.total), result.total == 1 ? "" : "s", query.c_str(),
               newest ? "newest first" : "best first", zone.name.c_str());
   for (const SearchHit& h : result.hits) {
@@ -82,31 +69,9 @@ void PrintText(const SearchResult& result, const std::string& query, bool newest
 int RunSearch(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, FlagsFor("search"));
   if (!args.ok()) return Usage(std::string(args.status().message()));
-  if (args->positional().empty()) return Usage("what to search for? cco search WORDS");
-  SearchRequest request;
-  request.query = absl::StrJoin(args->positional(), " ");
-  request.syntax = args->Has("fts") ? QuerySyntax::kFts5 : QuerySyntax::kWords;
-  request.order = args->Has("newest") ? SearchOrder::kNewest : SearchOrder::kRank;
-  request.session = args->Get("session");
-  for (const std::string& value : args->GetAll("kind")) {
-    for (absl::string_view k : absl::StrSplit(value, ',', absl::SkipEmpty())) request.kinds.emplace_back(k);
-  }
-  if (args->Has("limit")) {
-    int limit = 0;
-    if (!absl::SimpleAtoi(args->Get("limit"), &limit) || limit < 1 || limit > 1000) {
-      return Usage(absl::StrCat("--limit '", args->Get("limit"), "' is not a number from 1 to 1000"));
-    }
-    request.limit = limit;
-  }
-  auto zone = ResolveReportZone(args->Get("tz"));
-  if (!zone.ok()) return Usage(std::string(zone.status().message()));
-  ReportFilter days;
-  days.tz = zone->tz;
-  if (absl::Status parsed = ParseDayRange(*args, &days); !parsed.ok()) return Usage(std::string(parsed.message()));
-  // Whole days in the zone: from the start of --since to the end of --until.
-  const auto [since_ms, until_ms] = ReportBounds(days);
-  if (days.since) request.since_ms = since_ms;
-  if (days.until) request.until_ms = until_ms;
+  absl::StatusOr<SearchQuery> query = ParseSearchQuery(*args);
+  if (!query.ok()) return Usage(std::string(query.status().message()));
+  SearchRequest& request = query->request;
   const bool json = args->Has("json");
   const bool colour = !json && Colour();
   if (colour) {
@@ -119,20 +84,17 @@ int RunSearch(const std::vector<std::string>& argv) {
   absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
   if (!opened.ok()) return ReportFailure(opened.status(), "cco search");
   Reader& db = **opened;
-  if (args->Has("project")) {
-    const std::string query = args->Get("project");
-    auto match = db.MatchProjects(query);
-    if (!match.ok()) return ReportFailure(match.status(), "cco search");
-    if (match->ids.empty()) return ReportNoProject("cco search", query, match->closest);
-    request.restrict_projects = true;
-    request.project_ids = std::move(match->ids);
+  std::vector<std::string> closest;
+  if (absl::Status resolved = ResolveSearchProject(db, &*query, &closest); !resolved.ok()) {
+    if (absl::IsNotFound(resolved)) return ReportNoProject("cco search", query->project, closest);
+    return ReportFailure(resolved, "cco search");
   }
   absl::StatusOr<SearchResult> result = db.Search(request);
   if (!result.ok()) return ReportFailure(result.status(), "cco search");
   if (json) {
-    PrintJson(*result);
+    std::printf("%s\n", SearchJson(*result).c_str());
   } else {
-    PrintText(*result, request.query, request.order == SearchOrder::kNewest, *zone, colour);
+    PrintText(*result, request, query->zone, colour);
   }
   return kExitOk;
 }

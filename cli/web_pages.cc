@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "cli/flags.h"
 #include "cli/format.h"
@@ -18,7 +19,10 @@
 #include "cli/blocks_command.h"
 #include "cli/now.h"
 #include "cli/report_query.h"
+#include "cli/search_query.h"
 #include "src/conversation.h"
+#include "src/message_kind.h"
+#include "src/search.h"
 #include "src/session_list.h"
 
 namespace cco {
@@ -41,7 +45,8 @@ std::string Layout(const std::string& title, const std::string& active, const st
                    const PageContext& ctx) {
   std::string nav;
   for (const auto& [href, name] : std::vector<std::pair<std::string, std::string>>{
-           {"/", "Overview"}, {"/sessions", "Sessions"}, {"/tools", "Tools"}, {"/status", "Status"}}) {
+           {"/", "Overview"}, {"/sessions", "Sessions"}, {"/search", "Search"}, {"/tools", "Tools"},
+           {"/status", "Status"}}) {
     absl::StrAppend(&nav, "<a href=\"", href, "\"", name == active ? " aria-current=\"page\"" : "", ">", name,
                     "</a>");
   }
@@ -80,8 +85,8 @@ PageParams WithDefaultRange(PageParams params) {
 // The pickers every report page shares: period (overview only), range,
 // zone, project.
 std::string Pickers(Reader& db, const std::string& action, const PageParams& params, bool period,
-                    const std::string& extra = "") {
-  std::string out = absl::StrCat("<form class=\"pickers\" method=\"get\" action=\"", action, "\">");
+                    const std::string& extra = "", const std::string& first = "") {
+  std::string out = absl::StrCat("<form class=\"pickers\" method=\"get\" action=\"", action, "\">", first);
   if (period) {
     absl::StrAppend(&out, "<label>Period <select name=\"period\">");
     for (const char* p : {"daily", "weekly", "monthly"}) {
@@ -104,6 +109,41 @@ std::string Pickers(Reader& db, const std::string& action, const PageParams& par
   }
   absl::StrAppend(&out, "</select></label>", extra, "<button type=\"submit\">Show</button></form>\n");
   return out;
+}
+
+// A link to `path` with the page's parameters, `changes` applied (an empty
+// value drops one), escaped for an attribute.
+std::string PageLink(const std::string& path, const PageParams& params,
+                     const std::map<std::string, std::string>& changes) {
+  PageParams p = params;
+  for (const auto& [k, v] : changes) p[k] = v;
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : p) {
+    if (!v.empty()) parts.push_back(absl::StrCat(UrlEncode(k), "=", UrlEncode(v)));
+  }
+  return HtmlEscape(absl::StrCat(path, "?", absl::StrJoin(parts, "&")));
+}
+
+// Previous/next links of a paged list (none when it fits one page).
+std::string PageNav(const std::string& path, const PageParams& params, int64_t page, int64_t pages) {
+  if (pages <= 1) return "";
+  std::string out = "<nav class=\"pages\" aria-label=\"pages\">";
+  if (page > 1) {
+    absl::StrAppend(&out, "<a rel=\"prev\" href=\"", PageLink(path, params, {{"page", absl::StrCat(page - 1)}}),
+                    "\">previous</a> ");
+  }
+  if (page < pages) {
+    absl::StrAppend(&out, "<a rel=\"next\" href=\"", PageLink(path, params, {{"page", absl::StrCat(page + 1)}}),
+                    "\">next</a>");
+  }
+  return absl::StrCat(out, "</nav>");
+}
+
+// The page number a `page` parameter asks for (1 when it is not one).
+int64_t PageNumber(const PageParams& params) {
+  int64_t page = 1;
+  if (!absl::SimpleAtoi(Get(params, "page", "1"), &page) || page < 1) page = 1;
+  return page;
 }
 
 struct Series {
@@ -422,8 +462,7 @@ Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& ra
   }
   const bool text_sort = sort == "project" || sort == "title";
   const std::string dir = Get(params, "dir", text_sort ? "asc" : "desc") == "asc" ? "asc" : "desc";
-  int64_t page = 1;
-  if (!absl::SimpleAtoi(Get(params, "page", "1"), &page) || page < 1) page = 1;
+  int64_t page = PageNumber(params);
 
   // The database filters, sorts and cuts the page (src/session_list.h).
   SessionListQuery list_query;
@@ -447,13 +486,7 @@ Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& ra
 
   // Links keep every other parameter.
   auto link = [&params](const std::map<std::string, std::string>& changes) {
-    PageParams p = params;
-    for (const auto& [k, v] : changes) p[k] = v;
-    std::vector<std::string> parts;
-    for (const auto& [k, v] : p) {
-      if (!v.empty()) parts.push_back(absl::StrCat(UrlEncode(k), "=", UrlEncode(v)));
-    }
-    return HtmlEscape(absl::StrCat("/sessions?", absl::StrJoin(parts, "&")));
+    return PageLink("/sessions", params, changes);
   };
   auto header = [&](const std::string& key, const std::string& label) {
     const bool current = key == sort;
@@ -479,14 +512,134 @@ Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& ra
                     Cell(Thousands(r.tokens.api_calls), true), Cell(Thousands(r.tokens.total()), true),
                     Cell(Usd(r.tokens.cost_nanousd), true), "</tr>");
   }
-  absl::StrAppend(&body, "</tbody></table>");
-  if (pages > 1) {
-    absl::StrAppend(&body, "<nav class=\"pages\" aria-label=\"pages\">");
-    if (page > 1) absl::StrAppend(&body, "<a rel=\"prev\" href=\"", link({{"page", absl::StrCat(page - 1)}}), "\">previous</a> ");
-    if (page < pages) absl::StrAppend(&body, "<a rel=\"next\" href=\"", link({{"page", absl::StrCat(page + 1)}}), "\">next</a>");
-    absl::StrAppend(&body, "</nav>");
-  }
+  absl::StrAppend(&body, "</tbody></table>", PageNav("/sessions", params, page, pages));
   return {200, Layout("Sessions", "Sessions", body, ctx)};
+}
+
+namespace {
+
+constexpr const char* kSearchValueParams[] = {"project", "session", "kind", "since", "until", "tz", "limit", "offset"};
+constexpr const char* kSearchSwitchParams[] = {"newest", "fts"};
+constexpr int kHitsPerPage = 20;
+// What the search marks a matched term with in a snippet before the page
+// escapes it: private-use characters, then replaced by <mark> and </mark>.
+constexpr char kMarkBegin[] = "\xEE\x80\x82";  // U+E002
+constexpr char kMarkEnd[] = "\xEE\x80\x83";    // U+E003
+
+bool SwitchOn(const PageParams& params, const std::string& name) {
+  auto it = params.find(name);
+  return it != params.end() && it->second != "0" && it->second != "false";
+}
+
+}  // namespace
+
+const std::vector<std::string>& SearchParams() {
+  static const auto* names = [] {
+    auto* v = new std::vector<std::string>{"q"};
+    v->insert(v->end(), std::begin(kSearchValueParams), std::end(kSearchValueParams));
+    v->insert(v->end(), std::begin(kSearchSwitchParams), std::end(kSearchSwitchParams));
+    return v;
+  }();
+  return *names;
+}
+
+std::vector<std::string> SearchArgv(const PageParams& params) {
+  std::vector<std::string> argv;
+  for (const char* flag : kSearchValueParams) {
+    const std::string v = Get(params, flag);
+    if (!v.empty()) argv.insert(argv.end(), {absl::StrCat("--", flag), v});
+  }
+  for (const char* flag : kSearchSwitchParams) {
+    if (SwitchOn(params, flag)) argv.push_back(absl::StrCat("--", flag));
+  }
+  // After "--": words starting with "-" are words, not flags.
+  const std::string words = Get(params, "q");
+  if (!words.empty()) argv.insert(argv.end(), {"--", words});
+  return argv;
+}
+
+Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
+  PageParams params = raw;
+  params.erase("limit");   // the page's own size and place
+  params.erase("offset");
+  const std::string words = Get(params, "q");
+  const bool newest = SwitchOn(params, "newest");
+  std::string kinds = "<label>Kind <select name=\"kind\"><option value=\"\">any</option>";
+  for (std::string_view k : kMessageKinds) {
+    absl::StrAppend(&kinds, "<option", Get(params, "kind") == k ? " selected" : "", ">", std::string(k), "</option>");
+  }
+  absl::StrAppend(&kinds, "</select></label><label class=\"switch\"><input type=\"checkbox\" name=\"newest\" "
+                          "value=\"1\"", newest ? " checked" : "", "> newest first</label>");
+  if (!Get(params, "session").empty()) {
+    absl::StrAppend(&kinds, "<input type=\"hidden\" name=\"session\" value=\"", HtmlEscape(Get(params, "session")),
+                    "\">");
+  }
+  std::string body = Pickers(
+      db, "/search", params, false, kinds,
+      absl::StrCat("<label>Words <input type=\"search\" name=\"q\" size=\"32\" value=\"", HtmlEscape(words),
+                   "\" placeholder=\"what to find\"></label>"));
+  if (words.empty()) {
+    absl::StrAppend(&body, "<p class=\"note\" id=\"search-help\">Every stored message holding all the words, best "
+                           "match first: code as typed (<code>src/x.cc</code>, <code>ERR_X77</code>), case and accents "
+                           "ignored. The same search as <code>cco search</code>; as JSON: "
+                           "<code>/api/search?q=WORDS</code>.</p>");
+    return {200, Layout("Search", "Search", body, ctx)};
+  }
+  if (!Get(params, "session").empty()) {
+    absl::StrAppend(&body, "<p class=\"note\">In session <code>", HtmlEscape(Get(params, "session")), "</code> only (<a href=\"",
+                    PageLink("/search", params, {{"session", ""}, {"page", ""}}), "\">search everywhere</a>).</p>");
+  }
+  const std::string title = absl::StrCat("Search: ", words);
+  int64_t page = PageNumber(params);
+  PageParams asked = params;
+  asked["limit"] = absl::StrCat(kHitsPerPage);
+  absl::StatusOr<SearchQuery> q = [&]() -> absl::StatusOr<SearchQuery> {
+    ASSIGN_OR_RETURN(Args args, ParseArgs(SearchArgv(asked), FlagsFor("search")));
+    ASSIGN_OR_RETURN(SearchQuery query, ParseSearchQuery(args));
+    RETURN_IF_ERROR(ResolveSearchProject(db, &query));
+    return query;
+  }();
+  if (!q.ok()) return {StatusFor(q.status()), Layout(title, "Search", body + ErrorNote(q.status()), ctx)};
+  q->request.mark_begin = kMarkBegin;
+  q->request.mark_end = kMarkEnd;
+  // Offsets past kMaxSearchOffset are not asked for: the last page there.
+  page = std::min<int64_t>(page, kMaxSearchOffset / kHitsPerPage + 1);
+  q->request.offset = static_cast<int>((page - 1) * kHitsPerPage);
+  absl::StatusOr<SearchResult> result = db.Search(q->request);
+  if (result.ok() && result->hits.empty() && result->total > 0) {
+    // Past the end (fewer matches since, or a hand-made link): the last page.
+    page = std::min<int64_t>((result->total + kHitsPerPage - 1) / kHitsPerPage, kMaxSearchOffset / kHitsPerPage + 1);
+    q->request.offset = static_cast<int>((page - 1) * kHitsPerPage);
+    result = db.Search(q->request);
+  }
+  if (!result.ok()) return {StatusFor(result.status()), Layout(title, "Search", body + ErrorNote(result.status()), ctx)};
+  const int64_t total = result->total;
+  const int64_t pages =
+      std::min<int64_t>(std::max<int64_t>(1, (total + kHitsPerPage - 1) / kHitsPerPage), kMaxSearchOffset / kHitsPerPage + 1);
+  absl::StrAppend(&body, "<p class=\"count\" id=\"search-count\">", Plural(total, "message"), " match",
+                  total == 1 ? "es" : "", ", ", newest ? "newest first" : "best first",
+                  pages > 1 ? absl::StrCat(", page ", page, " of ", pages) : "", " (times in ", HtmlEscape(q->zone.name),
+                  ")</p>");
+  if (!result->hits.empty()) {
+    absl::StrAppend(&body, "<ol class=\"hits\" id=\"search-results\" start=\"", q->request.offset + 1, "\">");
+  }
+  for (const SearchHit& h : result->hits) {
+    const std::string when = h.timestamp_ms.has_value()
+                                 ? absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(*h.timestamp_ms), q->zone.tz)
+                                 : "(no time)";
+    const std::string href =
+        h.uuid.empty() ? absl::StrCat("/conversation/", UrlEncode(h.session))
+                       : absl::StrCat("/conversation/", UrlEncode(h.session), "?m=", UrlEncode(h.uuid), "#m-",
+                                      UrlEncode(h.uuid));
+    const std::string snippet = absl::StrReplaceAll(HtmlEscape(h.snippet), {{kMarkBegin, "<mark>"}, {kMarkEnd, "</mark>"}});
+    absl::StrAppend(&body, "<li class=\"hit\" data-session=\"", HtmlEscape(h.session), "\"><p class=\"where\"><a href=\"",
+                    HtmlEscape(href), "\">", HtmlEscape(when), "</a> · ", HtmlEscape(h.project), " · ",
+                    HtmlEscape(h.kind.empty() ? "message" : h.kind), " · <code>", HtmlEscape(h.session.substr(0, 8)),
+                    "</code></p><p class=\"snippet\">", snippet, "</p></li>");
+  }
+  if (!result->hits.empty()) absl::StrAppend(&body, "</ol>");
+  absl::StrAppend(&body, PageNav("/search", params, page, pages));
+  return {200, Layout(title, "Search", body, ctx)};
 }
 
 Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
@@ -656,6 +809,10 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
   absl::StrAppend(&body, "<p class=\"note\">The stored lines, byte-exact (as <code>cco export --format jsonl</code>): "
                          "<a href=\"/api/conversation/", UrlEncode(c->session_id), "\">/api/conversation/",
                   HtmlEscape(c->session_id), "</a>.</p>\n");
+  absl::StrAppend(&body, "<form class=\"pickers\" method=\"get\" action=\"/search\"><input type=\"hidden\" "
+                         "name=\"session\" value=\"", HtmlEscape(c->session_id), "\"><label>Search this conversation "
+                         "<input type=\"search\" name=\"q\" size=\"32\"></label><button type=\"submit\">Search</button>"
+                         "</form>\n");
   HtmlRenderOptions options;
   options.anchor_uuid = Get(params, "m");
   absl::StrAppend(&body, RenderConversationHtml(*c, options));
@@ -693,6 +850,12 @@ dd { margin: 0; }
 .error { color: #a00; font-weight: bold; }
 .note { font-size: .85em; color: #555; }
 nav.pages a { margin-right: 1em; }
+form.pickers label.switch { flex-direction: row; gap: .3em; align-items: center; }
+ol.hits { padding-left: 2.2em; }
+ol.hits li { margin: .2em 0 1em; }
+ol.hits p { margin: .1em 0; }
+ol.hits .where { font-size: .85em; color: #555; }
+mark { background: #ffe08a; color: inherit; }
 )css");
   return *text;
 }
@@ -718,7 +881,10 @@ const std::string& ScriptText() {
     }).catch(function () {}).finally(function () { busy = false; });
   }
   function poll() {
-    if (busy || document.hidden) return;
+    // Not while the person types into a form of the page (the swap would
+    // take their input away); the next poll after they leave it.
+    var active = document.activeElement;
+    if (busy || document.hidden || (active && active.closest && active.closest('form'))) return;
     fetch('/api/changes', {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (c) {
       if (String(c.changeSeq) !== String(seq)) refresh();
     }).catch(function () {});

@@ -49,6 +49,17 @@ Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& params);
 // (src/session_list.h).
 Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& params);
 Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& params);
+
+// The parameters /api/search and the search page take: q (the words) and
+// the flags of `cco search` by their names (newest and fts are switches:
+// any value but "0" or "false" sets them).
+const std::vector<std::string>& SearchParams();
+// Those parameters as `cco search` argv (flags, then "--" and the words).
+std::vector<std::string> SearchArgv(const PageParams& params);
+// /search?q=WORDS: `cco search`'s matches, 20 a page (?page=N), each with its
+// snippet (the words in <mark>) and a link to the message in its
+// conversation; the form when there are no words yet.
+Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& params);
 Page StatusPage(const StatusView& status, const PageContext& ctx);
 // /conversation/SESSION (an id or a unique prefix): the conversation as
 // `cco export --format html` renders it (src/render_html.h), ?m=UUID marks

@@ -23,6 +23,7 @@
 #include "cli/flags.h"
 #include "cli/help.h"
 #include "cli/report_query.h"
+#include "cli/search_query.h"
 #include "cli/status_cache.h"
 #include "cli/status_view.h"
 #include "cli/web_pages.h"
@@ -180,6 +181,28 @@ struct WebServer::Impl {
     SendJson(res, 200, ReportJson(*q, *answer));
   }
 
+  // /api/search: the URL's parameters become `cco search`'s flags (q: the
+  // words), parsed, answered and written as `cco search --json` does.
+  void ApiSearch(const httplib::Request& req, httplib::Response& res) {
+    for (const auto& [name, value] : req.params) {
+      if (std::find(SearchParams().begin(), SearchParams().end(), name) == SearchParams().end()) {
+        return SendJson(res, 400, JsonError(absl::StrCat("unknown parameter '", name, "' (one of: ",
+                                                         absl::StrJoin(SearchParams(), ", "), ")")));
+      }
+    }
+    absl::StatusOr<Args> args = ParseArgs(SearchArgv(ParamsOf(req)), FlagsFor("search"));
+    if (!args.ok()) return SendJson(res, 400, JsonError(std::string(args.status().message())));
+    absl::StatusOr<SearchQuery> q = ParseSearchQuery(*args);
+    if (!q.ok()) return SendJson(res, 400, JsonError(std::string(q.status().message())));
+    auto reader = TakeReader();
+    if (!reader.ok()) return SendJson(res, HttpStatusFor(reader.status()), JsonError(std::string(reader.status().message())));
+    absl::Status resolved = ResolveSearchProject(**reader, &*q);
+    absl::StatusOr<SearchResult> result = resolved.ok() ? (*reader)->Search(q->request) : resolved;
+    GiveBack(std::move(*reader));
+    if (!result.ok()) return SendJson(res, HttpStatusFor(result.status()), JsonError(std::string(result.status().message())));
+    SendJson(res, 200, SearchJson(*result));
+  }
+
   template <typename Render>
   void ServePage(httplib::Response& res, Render render) {
     auto reader = TakeReader();
@@ -238,6 +261,7 @@ struct WebServer::Impl {
     server.Get("/api/sessions", [this](const httplib::Request& req, httplib::Response& res) {
       ApiReport("session", req, res);
     });
+    server.Get("/api/search", [this](const httplib::Request& req, httplib::Response& res) { ApiSearch(req, res); });
     server.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
       const absl::StatusOr<StatusView> s = status->Get().status;
       if (!s.ok()) return SendJson(res, HttpStatusFor(s.status()), JsonError(std::string(s.status().message())));
@@ -256,6 +280,9 @@ struct WebServer::Impl {
     });
     server.Get("/sessions", [this](const httplib::Request& req, httplib::Response& res) {
       ServePage(res, [&](SqliteReader& db, const PageContext& ctx) { return SessionsPage(db, ctx, ParamsOf(req)); });
+    });
+    server.Get("/search", [this](const httplib::Request& req, httplib::Response& res) {
+      ServePage(res, [&](Reader& db, const PageContext& ctx) { return SearchPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/tools", [this](const httplib::Request& req, httplib::Response& res) {
       ServePage(res, [&](Reader& db, const PageContext& ctx) { return ToolsPage(db, ctx, ParamsOf(req)); });

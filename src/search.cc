@@ -174,8 +174,11 @@ absl::StatusOr<TranslatedQuery> TranslateQuery(std::string_view query, QuerySynt
 }
 
 absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request) {
-  if (request.limit < 1 || request.limit > 1000) {
-    return QueryError(absl::StrCat("the limit must be 1 to 1000 (got ", request.limit, ")"));
+  if (request.limit < 1 || request.limit > kMaxSearchLimit) {
+    return QueryError(absl::StrCat("the limit must be 1 to ", kMaxSearchLimit, " (got ", request.limit, ")"));
+  }
+  if (request.offset < 0 || request.offset > kMaxSearchOffset) {
+    return QueryError(absl::StrCat("the offset must be 0 to ", kMaxSearchOffset, " (got ", request.offset, ")"));
   }
   for (const std::string& kind : request.kinds) {
     if (!IsMessageKind(kind)) {
@@ -242,21 +245,24 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   const std::string order = request.order == SearchOrder::kNewest
                                 ? "m.timestamp_ms IS NULL, m.timestamp_ms DESC, m.id DESC"
                                 : "h.rank, m.id";
-  const std::string sql = absl::StrCat(
+  const std::string from = absl::StrCat(
+      " FROM h JOIN messages m ON m.id = h.id JOIN conversations c ON c.id = m.conversation_id"
+      " LEFT JOIN projects p ON p.id = c.project_id",
+      where.empty() ? "" : absl::StrCat(" WHERE ", absl::StrJoin(where, " AND ")));
+  auto prepare = [&](const std::string& sql) -> absl::StatusOr<Stmt> {
+    ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql));
+    stmt.Bind(1, q.word_match);
+    if (trigram && !q.trigram_match.empty()) stmt.Bind(2, q.trigram_match);
+    for (size_t i = 0; i < q.scan_terms.size() && trigram; ++i) stmt.Bind(static_cast<int>(i + 3), q.scan_terms[i]);
+    return stmt;
+  };
+  ASSIGN_OR_RETURN(Stmt stmt, prepare(absl::StrCat(
       "WITH h AS (", hits, ") "
       "SELECT m.id, h.rank, h.src, coalesce(m.uuid, ''), c.session_id, coalesce(p.cwd, p.dir_name, ''),"
-      " m.timestamp_ms, coalesce(m.kind, 0), count(*) OVER () "
-      "FROM h JOIN messages m ON m.id = h.id JOIN conversations c ON c.id = m.conversation_id"
-      " LEFT JOIN projects p ON p.id = c.project_id",
-      where.empty() ? "" : absl::StrCat(" WHERE ", absl::StrJoin(where, " AND ")),
-      " ORDER BY ", order, " LIMIT ", request.limit);
-  absl::StatusOr<Stmt> stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, q.word_match);
-  if (trigram && !q.trigram_match.empty()) stmt->Bind(2, q.trigram_match);
-  for (size_t i = 0; i < q.scan_terms.size() && trigram; ++i) stmt->Bind(static_cast<int>(i + 3), q.scan_terms[i]);
+      " m.timestamp_ms, coalesce(m.kind, 0), count(*) OVER ()", from,
+      " ORDER BY ", order, " LIMIT ", request.limit, " OFFSET ", request.offset)));
   std::vector<int> sources;
-  absl::Status run = stmt->ForEachRow([&](const Stmt& r) {
+  absl::Status run = stmt.ForEachRow([&](const Stmt& r) {
     SearchHit hit;
     hit.message_id = r.ColumnInt(0);
     hit.rank = r.ColumnDouble(1);
@@ -272,6 +278,14 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     return true;
   });
   if (!run.ok()) return IsFts5QueryError(run) ? FtsSyntaxError() : run;
+  if (result.hits.empty() && request.offset > 0) {
+    // Past the last match: the rows carried no total, count it alone.
+    ASSIGN_OR_RETURN(Stmt count, prepare(absl::StrCat("WITH h AS (", hits, ") SELECT count(*)", from)));
+    RETURN_IF_ERROR(count.ForEachRow([&result](const Stmt& r) {
+      result.total = r.ColumnInt(0);
+      return false;
+    }));
+  }
 
   // Snippets for the hits shown only (each costs reading and tokenizing
   // the message's text).

@@ -42,6 +42,9 @@ struct TranslatedQuery {
 // Limits on a query: longer ones are refused with a clear message.
 inline constexpr size_t kMaxQueryBytes = 4096;
 inline constexpr size_t kMaxQueryWords = 64;
+// Limits on a page of matches.
+inline constexpr int kMaxSearchLimit = 1000;
+inline constexpr int kMaxSearchOffset = 100000;
 
 // Translates `query`. Errors (InvalidArgument, a message for a person): an
 // empty query, one with nothing searchable (only punctuation such as `*`),
@@ -62,7 +65,8 @@ struct SearchRequest {
   std::optional<int64_t> since_ms;    // timestamp_ms >= since_ms
   std::optional<int64_t> until_ms;    // timestamp_ms < until_ms
   SearchOrder order = SearchOrder::kRank;
-  int limit = 20;                     // 1..1000
+  int limit = 20;                     // matches to return: 1..kMaxSearchLimit
+  int offset = 0;                     // matches to skip first (the next page): 0..kMaxSearchOffset
   // Markers around each matched term in the snippet (text: plain markers or
   // a terminal's colours; HTML: the caller escapes, then replaces).
   std::string mark_begin = "[";
@@ -84,13 +88,13 @@ struct SearchHit {
 };
 
 struct SearchResult {
-  std::vector<SearchHit> hits;        // at most limit, in the requested order
+  std::vector<SearchHit> hits;        // at most limit, after skipping offset, in the requested order
   int64_t total = 0;                  // every match of the query and filters
 };
 
 // Searches the messages of `db` (cco's schema, read-only is enough).
 // Errors: InvalidArgument for a query TranslateQuery refuses or FTS5 cannot
-// parse (a message for a person, never SQLite's), or a bad limit; the
+// parse (a message for a person, never SQLite's), or a bad limit or offset; the
 // database's own errors otherwise.
 absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request);
 

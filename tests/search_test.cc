@@ -482,6 +482,35 @@ TEST_F(SearchCommandTest, EveryFilterNarrowsTheMatches) {
                                                                         "thinking"}));
 }
 
+// --offset pages through the matches: each page the next part of the same
+// order, the total every match; past the last one a page says so.
+TEST_F(SearchCommandTest, OffsetPagesThroughTheSameOrder) {
+  int total = 0;
+  const std::vector<std::string> all = absl::StrSplit(Uuids({"redirect", "--newest"}, &total), ' ');
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(total, 3);
+  std::vector<std::string> paged;
+  for (int offset = 0; offset < 3; ++offset) {
+    int page_total = 0;
+    paged.push_back(Uuids({"redirect", "--newest", "--limit", "1", "--offset", absl::StrCat(offset)}, &page_total));
+    EXPECT_EQ(page_total, 3) << "offset " << offset;
+  }
+  EXPECT_EQ(paged, all);
+  EXPECT_EQ(Uuids({"redirect", "--offset", "3"}, &total), "");
+  EXPECT_EQ(total, 3) << "past the last match the total is still every match";
+  CommandResult r = RunCco({"search", "--db", *db_, "--offset", "3", "redirect"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("3 messages match redirect, none past --offset 3"), std::string::npos) << r.out;
+  r = RunCco({"search", "--db", *db_, "--tz", "UTC", "--offset", "1", "--limit", "1", "redirect"}, {"NO_COLOR=1"});
+  EXPECT_NE(r.out.find("2-2 of 3 messages matching redirect"), std::string::npos) << r.out;
+  for (const std::string bad : {"-1", "100001", "x"}) {
+    r = RunCco({"search", "--db", *db_, "--offset", bad, "redirect"});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find(absl::StrCat("--offset '", bad, "' is not a number from 0 to 100000")), std::string::npos)
+        << r.err;
+  }
+}
+
 TEST_F(SearchCommandTest, EveryKindIsAFilter) {
   // A word only the message of each kind holds (its uuid is its kind).
   // (EveryKind's system line has no text: a compact boundary of s-2 has.)

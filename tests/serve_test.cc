@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/process_support.h"
@@ -318,6 +319,69 @@ TEST_F(ServeTest, ApiReportsEqualTheCliJson) {
   EXPECT_EQ(Get(*server_, "/api/status").body, status.out);
 }
 
+// /api/search answers exactly what `cco search --json` prints for the same
+// words and flags.
+TEST_F(ServeTest, ApiSearchEqualsTheCliJson) {
+  using Params = std::vector<std::pair<std::string, std::string>>;
+  const std::vector<Params> cases = {
+      {{"q", "redirect"}},
+      {{"q", "login redirect"}, {"newest", "1"}},
+      {{"q", "redirect"}, {"kind", "prompt"}},
+      {{"q", "redirect"}, {"project", "/home/alice/webapp"}},
+      {{"q", "redirect"}, {"limit", "1"}, {"offset", "1"}, {"newest", "1"}},
+      {{"q", "redir*"}, {"fts", "1"}},
+      {{"q", "redirect"}, {"since", "2026-01-01"}, {"until", "2026-12-31"}, {"tz", "Asia/Tokyo"}},
+      {{"q", "redirect"}, {"session", "5d0c9a7e"}},
+      {{"q", "nothing-like-this"}},
+  };
+  for (const Params& c : cases) {
+    std::vector<std::string> cli = {"search", "--json", "--db", *db_};
+    std::vector<std::string> query;
+    std::string words;
+    for (const auto& [k, v] : c) {
+      query.push_back(absl::StrCat(k, "=", absl::StrReplaceAll(v, {{" ", "%20"}, {"*", "%2A"}, {"/", "%2F"}})));
+      if (k == "q") {
+        words = v;
+        continue;
+      }
+      cli.push_back("--" + k);
+      if (k != "newest" && k != "fts") cli.push_back(v);
+    }
+    cli.insert(cli.end(), {"--", words});
+    CommandResult expected = RunCco(cli);
+    ASSERT_EQ(expected.exit_code, 0) << expected.err;
+    const std::string path = absl::StrCat("/api/search?", absl::StrJoin(query, "&"));
+    Reply got = Get(*server_, path);
+    EXPECT_EQ(got.status, 200) << path << ": " << got.body;
+    EXPECT_EQ(got.body, expected.out) << path;
+  }
+  // The cases above are not all empty answers.
+  EXPECT_TRUE(absl::StrContains(Get(*server_, "/api/search?q=redirect").body, "\"session\":\"5d0c9a7e-"));
+}
+
+TEST_F(ServeTest, ApiSearchRefusesWhatTheCliRefuses) {
+  struct Case {
+    std::string query;
+    std::string error;  // a part of the JSON error
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", "what to search for?"},
+           {"q=%2A", "nothing to search"},
+           {"q=%22unclosed&fts=1", "FTS5"},
+           {"q=x&limit=0", "--limit '0' is not a number from 1 to 1000"},
+           {"q=x&offset=-3", "--offset '-3' is not a number from 0 to 100000"},
+           {"q=x&kind=everything", "unknown kind 'everything'"},
+           {"q=x&project=nowhere", "no project matches 'nowhere'"},
+           {"q=x&since=yesterday", "--since 'yesterday' is not a date"},
+           {"q=x&db=%2Fetc%2Fpasswd", "unknown parameter 'db'"},
+       }) {
+    Reply r = Get(*server_, "/api/search?" + c.query);
+    EXPECT_EQ(r.status, 400) << c.query << ": " << r.body;
+    EXPECT_TRUE(absl::StartsWith(r.body, "{\"error\":\"")) << c.query << ": " << r.body;
+    EXPECT_TRUE(absl::StrContains(r.body, c.error)) << c.query << ": " << r.body;
+  }
+}
+
 TEST_F(ServeTest, ApiRefusesWhatTheCliRefuses) {
   Reply bad_date = Get(*server_, "/api/report/daily?since=yesterday");
   EXPECT_EQ(bad_date.status, 400);
@@ -341,7 +405,8 @@ TEST_F(ServeTest, ApiRefusesWhatTheCliRefuses) {
 }
 
 TEST_F(ServeTest, EveryResponseIsLockedDown) {
-  for (const std::string path : {"/", "/sessions", "/tools", "/status", "/api/report/daily", "/static/cco.js"}) {
+  for (const std::string path : {"/", "/sessions", "/search", "/search?q=redirect", "/tools", "/status",
+                                  "/api/report/daily", "/api/search?q=redirect", "/static/cco.js"}) {
     Reply r = Get(*server_, path, {{"Origin", "http://evil.example"}});
     EXPECT_EQ(r.status, 200) << path;
     auto csp = r.headers.find("Content-Security-Policy");
@@ -401,6 +466,32 @@ TEST_F(ServeTest, BrowserRendersEachPage) {
                                               "five on CI. Find out why and fix it, please."))
       << conversation;
   EXPECT_TRUE(absl::StrContains(conversation, "<article class=\"cco-conversation\""));
+  // Searching from a conversation searches that conversation.
+  EXPECT_TRUE(absl::StrContains(conversation, "<form class=\"pickers\" method=\"get\" action=\"/search\"><input "
+                                              "type=\"hidden\" name=\"session\" value=\"5d0c9a7e-3b21-4f6a-9e84-"
+                                              "1c2b3a4d5e6f\">"))
+      << conversation;
+
+  // Search: the hits with their words marked, each a link to its message
+  // in its conversation, which shows that message marked.
+  const std::string search = Render(*server_, "/search?q=login%20redirect&tz=UTC", "search.png");
+  EXPECT_TRUE(absl::StrContains(search, "<li class=\"hit\" data-session=\"5d0c9a7e-3b21-4f6a-9e84-1c2b3a4d5e6f\">"))
+      << search;
+  EXPECT_TRUE(absl::StrContains(search, "<mark>redirect</mark>")) << search;
+  EXPECT_TRUE(absl::StrContains(search, "<p class=\"count\" id=\"search-count\">")) << search;
+  std::smatch hit;
+  ASSERT_TRUE(std::regex_search(
+      search, hit, std::regex(R"re(<a href="(/conversation/5d0c9a7e-3b21-4f6a-9e84-1c2b3a4d5e6f\?m=([^"#]+)#m-[^"]+)">)re")))
+      << search;
+  const std::string at = Render(*server_, absl::StrReplaceAll(hit[1].str(), {{"&amp;", "&"}}));
+  EXPECT_TRUE(std::regex_search(at, std::regex(absl::StrCat("class=\"[^\"]*cco-anchor[^\"]*\" id=\"m-", hit[2].str(), "\""))))
+      << at;
+  const std::string empty = Render(*server_, "/search");
+  EXPECT_TRUE(absl::StrContains(empty, "id=\"search-help\"")) << empty;
+  EXPECT_TRUE(absl::StrContains(empty, "<a href=\"/search\" aria-current=\"page\">Search</a>")) << empty;
+  // A page past the last shows the last page.
+  const std::string past = Render(*server_, "/search?q=redirect&page=99");
+  EXPECT_TRUE(absl::StrContains(past, "<li class=\"hit\"")) << past;
 
   const std::string status = Render(*server_, "/status", "status.png");
   EXPECT_TRUE(absl::StrContains(status, "<dd id=\"writer\">not running (last: replay)</dd>")) << status;
@@ -474,6 +565,19 @@ TEST(ServeHostileTest, TranscriptMarkupRendersAsTextAndRunsNothing) {
   EXPECT_FALSE(absl::StrContains(conversation, "data-pwned=")) << conversation;
   EXPECT_FALSE(absl::StrContains(conversation, "<img")) << conversation;
   EXPECT_FALSE(absl::StrContains(conversation, "<a href=\"javascript:")) << conversation;
+  // Found by search: the snippet is text too.
+  const std::string search = Render(s, "/search?q=pwned", "hostile_search.png");
+  EXPECT_TRUE(absl::StrContains(search, "<li class=\"hit\"")) << search;
+  EXPECT_TRUE(absl::StrContains(search, "&lt;script&gt;")) << search;
+  EXPECT_FALSE(absl::StrContains(search, "data-pwned=")) << search;
+  EXPECT_FALSE(absl::StrContains(search, "<img")) << search;
+  // A hostile query is text in the form and the title.
+  const std::string query = Render(s, "/search?q=%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E%3Cscript%3E");
+  EXPECT_TRUE(absl::StrContains(query, "&lt;img src=x onerror=alert(1)&gt;")) << query;
+  // No element was made of it (the browser writes an element's attribute
+  // quoted; the text inside the input's value keeps src=x as typed).
+  EXPECT_FALSE(absl::StrContains(query, "<img src=\"x\"")) << query;
+  EXPECT_FALSE(absl::StrContains(query, "<script></script>")) << query;
 }
 
 // `cco watch --serve`: one process writes and serves; a line appended to a
