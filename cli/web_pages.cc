@@ -29,6 +29,8 @@ namespace cco {
 namespace {
 
 constexpr int kSessionsPerPage = 50;
+// A conversation page shows this many messages (a long session is paged).
+constexpr int64_t kMessagesPerPage = 200;
 // Series colours, readable on white and told apart by most colour-blind
 // readers (Okabe-Ito); more series than colours repeat them.
 constexpr const char* kColours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
@@ -803,8 +805,23 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
   if (!session.ok()) {
     return ErrorPage(absl::IsNotFound(session.status()) ? 404 : 400, std::string(session.status().message()), ctx);
   }
-  absl::StatusOr<Conversation> c = LoadConversation(db, *session);
+  // The page holding ?m=UUID unless a ?page is asked for.
+  const std::string anchor = Get(params, "m");
+  int64_t page = PageNumber(params);
+  if (!anchor.empty() && Get(params, "page").empty()) {
+    absl::StatusOr<int64_t> place = MessagePlace(db, *session, anchor);
+    if (place.ok()) page = *place / kMessagesPerPage + 1;
+  }
+  MessageWindow window{(page - 1) * kMessagesPerPage, kMessagesPerPage};
+  absl::StatusOr<Conversation> c = LoadConversation(db, *session, window);
+  if (c.ok() && c->stored_messages > 0 && window.offset >= c->stored_messages) {
+    // Past the end (a hand-made link): the last page.
+    page = (c->stored_messages + kMessagesPerPage - 1) / kMessagesPerPage;
+    window.offset = (page - 1) * kMessagesPerPage;
+    c = LoadConversation(db, *session, window);
+  }
   if (!c.ok()) return ErrorPage(500, std::string(c.status().message()), ctx);
+  const int64_t pages = std::max<int64_t>(1, (c->stored_messages + kMessagesPerPage - 1) / kMessagesPerPage);
   std::string body;
   absl::StrAppend(&body, "<p class=\"note\">The stored lines, byte-exact (as <code>cco export --format jsonl</code>): "
                          "<a href=\"/api/conversation/", UrlEncode(c->session_id), "\">/api/conversation/",
@@ -813,9 +830,19 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
                          "name=\"session\" value=\"", HtmlEscape(c->session_id), "\"><label>Search this conversation "
                          "<input type=\"search\" name=\"q\" size=\"32\"></label><button type=\"submit\">Search</button>"
                          "</form>\n");
+  // Long conversations a page at a time; links keep the page only.
+  std::string nav;
+  if (pages > 1) {
+    const std::string path = absl::StrCat("/conversation/", UrlEncode(c->session_id));
+    const int64_t last = c->window_offset + kMessagesPerPage < c->stored_messages ? c->window_offset + kMessagesPerPage
+                                                                                   : c->stored_messages;
+    nav = absl::StrCat("<p class=\"count\">Messages ", Thousands(c->window_offset + 1), "–", Thousands(last), " of ",
+                       Thousands(c->stored_messages), ", page ", page, " of ", pages, "</p>",
+                       PageNav(path, {}, page, pages));
+  }
   HtmlRenderOptions options;
-  options.anchor_uuid = Get(params, "m");
-  absl::StrAppend(&body, RenderConversationHtml(*c, options));
+  options.anchor_uuid = anchor;
+  absl::StrAppend(&body, nav, RenderConversationHtml(*c, options), nav);
   return {200, Layout(c->title.empty() ? absl::StrCat("Session ", c->session_id) : c->title, "Sessions", body, ctx)};
 }
 

@@ -233,7 +233,56 @@ absl::StatusOr<std::vector<std::string>> SessionsOfProjects(Db& db, const std::v
   return out;
 }
 
-absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id) {
+namespace {
+
+// The parts of conversation `conversation_id` in export order, each with
+// its stored message count and no messages yet: the session's files
+// (SessionFiles), then any other file holding rows of it (a second copy of
+// a stream whose first copy was replaced) by file id.
+absl::StatusOr<std::vector<ConversationPart>> PartsInOrder(Db& db, int64_t conversation_id,
+                                                          const std::string& session_id) {
+  ASSIGN_OR_RETURN(std::vector<SessionFile> files, SessionFiles(db, session_id));
+  std::vector<ConversationPart> parts;
+  std::map<int64_t, size_t> part_of;
+  for (SessionFile& f : files) {
+    part_of[f.file_id] = parts.size();
+    parts.push_back(ConversationPart{std::move(f), {}});
+  }
+  ASSIGN_OR_RETURN(Stmt counts, db.Prepare("SELECT m.file_id, count(*), f.path, coalesce(f.agent_id, ''),"
+                                           " coalesce(f.agent_type, ''), min(m.timestamp_ms)"
+                                           " FROM messages m JOIN files f ON f.id = m.file_id"
+                                           " WHERE m.conversation_id = ?1 GROUP BY m.file_id ORDER BY m.file_id"));
+  counts.Bind(1, conversation_id);
+  RETURN_IF_ERROR(counts.ForEachRow([&](const Stmt& r) {
+    const int64_t file_id = r.ColumnInt(0);
+    auto it = part_of.find(file_id);
+    if (it == part_of.end()) {
+      SessionFile f;
+      f.file_id = file_id;
+      f.path = r.ColumnText(2);
+      f.agent_id = r.ColumnText(3);
+      f.agent_type = r.ColumnText(4);
+      f.first_ms = r.ColumnOptionalInt(5);
+      it = part_of.emplace(file_id, parts.size()).first;
+      parts.push_back(ConversationPart{std::move(f), {}});
+    }
+    parts[it->second].stored = r.ColumnInt(1);
+    return true;
+  }));
+  return parts;
+}
+
+absl::StatusOr<int64_t> ConversationId(Db& db, const std::string& session_id) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT id FROM conversations WHERE session_id = ?1"));
+  s.Bind(1, session_id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no session '", session_id, "' in the database"));
+  return s.ColumnInt(0);
+}
+
+}  // namespace
+
+absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id, const MessageWindow& window) {
   Conversation c;
   int64_t conversation_id = 0;
   {
@@ -253,53 +302,71 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
     c.ended_ms = s.ColumnOptionalInt(6);
     c.message_count = s.ColumnInt(7);
   }
-  ASSIGN_OR_RETURN(std::vector<SessionFile> files, SessionFiles(db, session_id));
-  std::map<int64_t, size_t> part_of;
-  for (SessionFile& f : files) {
-    part_of[f.file_id] = c.parts.size();
-    c.parts.push_back(ConversationPart{std::move(f), {}});
-  }
+  ASSIGN_OR_RETURN(c.parts, PartsInOrder(db, conversation_id, session_id));
+  for (const ConversationPart& p : c.parts) c.stored_messages += p.stored;
+  c.window_offset = std::clamp<int64_t>(window.offset, 0, c.stored_messages);
+  const int64_t window_end =
+      window.limit < 0 ? c.stored_messages : std::min(c.stored_messages, c.window_offset + window.limit);
+  c.partial = c.window_offset > 0 || window_end < c.stored_messages;
+
   ASSIGN_OR_RETURN(Stmt blocks, db.Prepare(kBlocks));
   ASSIGN_OR_RETURN(Stmt plain, db.Prepare(kPlainContent));
+  // The rows of one part in file order, from ?3 on, at most ?2: chosen by id
+  // first, so that only those are decompressed.
   ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT m.id, coalesce(m.uuid, ''), m.type, coalesce(m.subtype, ''),"
-                                      " m.timestamp_ms, m.is_sidechain, m.is_meta, coalesce(m.model, ''), m.file_id,"
-                                      " CAST(cco_raw(m.raw) AS TEXT), f.path, coalesce(f.agent_id, ''),"
-                                      " coalesce(f.agent_type, '')"
-                                      " FROM messages m JOIN files f ON f.id = m.file_id"
-                                      " WHERE m.conversation_id = ?1 ORDER BY m.file_id, m.generation, m.byte_offset"));
-  s.Bind(1, conversation_id);
-  absl::Status failed;
-  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
-    ConversationMessage m;
-    m.id = r.ColumnInt(0);
-    m.uuid = r.ColumnText(1);
-    m.type = r.ColumnText(2);
-    m.subtype = r.ColumnText(3);
-    m.timestamp_ms = r.ColumnOptionalInt(4);
-    m.is_sidechain = r.ColumnInt(5) != 0;
-    m.is_meta = r.ColumnInt(6) != 0;
-    m.model = r.ColumnText(7);
-    failed = ReadBlocks(blocks, plain, r.ColumnText(9), &m);
-    if (!failed.ok()) return false;
-    const int64_t file_id = r.ColumnInt(8);
-    auto it = part_of.find(file_id);
-    if (it == part_of.end()) {
-      // A file left out as a second copy of a stream still holds rows of
-      // its own (its first copy was replaced): give it its own part.
-      SessionFile f;
-      f.file_id = file_id;
-      f.path = r.ColumnText(10);
-      f.agent_id = r.ColumnText(11);
-      f.agent_type = r.ColumnText(12);
-      f.first_ms = m.timestamp_ms;
-      it = part_of.emplace(file_id, c.parts.size()).first;
-      c.parts.push_back(ConversationPart{std::move(f), {}});
-    }
-    c.parts[it->second].messages.push_back(std::move(m));
-    return true;
-  }));
-  RETURN_IF_ERROR(failed);
+                                      " m.timestamp_ms, m.is_sidechain, m.is_meta, coalesce(m.model, ''),"
+                                      " CAST(cco_raw(m.raw) AS TEXT)"
+                                      " FROM messages m WHERE m.id IN (SELECT id FROM messages"
+                                      "  WHERE conversation_id = ?4 AND file_id = ?1"
+                                      "  ORDER BY generation, byte_offset LIMIT ?2 OFFSET ?3)"
+                                      " ORDER BY m.generation, m.byte_offset"));
+  int64_t part_start = 0;  // the place of the part's first message in the conversation
+  for (ConversationPart& part : c.parts) {
+    const int64_t from = std::max(c.window_offset, part_start), to = std::min(window_end, part_start + part.stored);
+    part.first = from - part_start;
+    part_start += part.stored;
+    if (from >= to) continue;
+    s.Bind(1, part.file.file_id).Bind(2, to - from).Bind(3, part.first).Bind(4, conversation_id);
+    absl::Status failed;
+    RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
+      ConversationMessage m;
+      m.id = r.ColumnInt(0);
+      m.uuid = r.ColumnText(1);
+      m.type = r.ColumnText(2);
+      m.subtype = r.ColumnText(3);
+      m.timestamp_ms = r.ColumnOptionalInt(4);
+      m.is_sidechain = r.ColumnInt(5) != 0;
+      m.is_meta = r.ColumnInt(6) != 0;
+      m.model = r.ColumnText(7);
+      failed = ReadBlocks(blocks, plain, r.ColumnText(8), &m);
+      if (!failed.ok()) return false;
+      part.messages.push_back(std::move(m));
+      return true;
+    }));
+    RETURN_IF_ERROR(failed);
+  }
   return c;
+}
+
+absl::StatusOr<int64_t> MessagePlace(Db& db, const std::string& session_id, const std::string& uuid) {
+  ASSIGN_OR_RETURN(int64_t conversation_id, ConversationId(db, session_id));
+  ASSIGN_OR_RETURN(Stmt at, db.Prepare("SELECT file_id, generation, byte_offset FROM messages"
+                                       " WHERE conversation_id = ?1 AND uuid = ?2"));
+  at.Bind(1, conversation_id).Bind(2, uuid);
+  ASSIGN_OR_RETURN(bool found, at.Step());
+  if (!found) return absl::NotFoundError(absl::StrCat("no message '", uuid, "' in session '", session_id, "'"));
+  const int64_t file_id = at.ColumnInt(0), generation = at.ColumnInt(1), byte_offset = at.ColumnInt(2);
+  ASSIGN_OR_RETURN(std::vector<ConversationPart> parts, PartsInOrder(db, conversation_id, session_id));
+  int64_t place = 0;
+  for (const ConversationPart& p : parts) {
+    if (p.file.file_id == file_id) break;
+    place += p.stored;
+  }
+  ASSIGN_OR_RETURN(Stmt before, db.Prepare("SELECT count(*) FROM messages WHERE conversation_id = ?1 AND file_id = ?2"
+                                           " AND (generation, byte_offset) < (?3, ?4)"));
+  before.Bind(1, conversation_id).Bind(2, file_id).Bind(3, generation).Bind(4, byte_offset);
+  ASSIGN_OR_RETURN(bool row, before.Step());
+  return place + (row ? before.ColumnInt(0) : 0);
 }
 
 std::string OneLine(std::string_view s, size_t max_bytes) {

@@ -85,7 +85,9 @@ struct ConversationMessage {
 
 struct ConversationPart {
   SessionFile file;
-  std::vector<ConversationMessage> messages;  // in file order
+  std::vector<ConversationMessage> messages;  // in file order: the part's messages in the window loaded
+  int64_t stored = 0;  // the part's messages in the database
+  int64_t first = 0;   // the place of messages.front() among the part's stored messages (0: its first)
 };
 
 struct Conversation {
@@ -95,11 +97,30 @@ struct Conversation {
   std::string title;    // "" when none
   std::optional<int64_t> started_ms, ended_ms;
   int64_t message_count = 0;
-  std::vector<ConversationPart> parts;  // the main transcript first, as SessionFiles
+  // Every part, the main transcript first (as SessionFiles, then any other
+  // file holding rows of the session), each with the messages of the window.
+  std::vector<ConversationPart> parts;
+  int64_t stored_messages = 0;  // messages of every part in the database: the places of a window
+  int64_t window_offset = 0;    // the place of the first message loaded
+  bool partial = false;         // the window left messages out
 };
 
-// The whole conversation `session_id` (exact id; see ResolveSession).
-absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id);
+// Which messages of a conversation to load: places in export order (the
+// parts in order, each part's messages in file order), 0-based.
+struct MessageWindow {
+  int64_t offset = 0;  // skip this many
+  int64_t limit = -1;  // then at most this many; -1: all
+};
+
+// The conversation `session_id` (exact id; see ResolveSession), the
+// messages of `window` only (all by default).
+absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id,
+                                              const MessageWindow& window = {});
+
+// The place of message `uuid` in the export order of `session_id` (0-based;
+// the window holding it starts at or before it). NotFound when the session
+// or the message is not stored.
+absl::StatusOr<int64_t> MessagePlace(Db& db, const std::string& session_id, const std::string& uuid);
 
 // `s` cut to at most `max_bytes` at a UTF-8 character boundary, "…" added
 // when cut; newlines and tabs become spaces.

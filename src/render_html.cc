@@ -70,12 +70,15 @@ std::string RenderConversationHtml(const Conversation& c, const HtmlRenderOption
   absl::StrAppend(&out, "<dt>time</dt><dd>", UtcTime(c.started_ms), " → ", UtcTime(c.ended_ms),
                   " UTC</dd><dt>messages</dt><dd>", c.message_count, "</dd></dl></header>\n");
   for (const ConversationPart& p : c.parts) {
+    // A window of the conversation shows the parts it has messages of.
+    if (c.partial && p.messages.empty()) continue;
     if (p.file.main) {
       out += "<section class=\"cco-part cco-main\">\n";
     } else {
       absl::StrAppend(&out, "<section class=\"cco-part cco-agent\">\n<h2>",
                       p.file.agent_id.empty() ? "transcript" : "agent <code>" + HtmlEscape(p.file.agent_id) + "</code>",
-                      p.file.agent_type.empty() ? "" : " (" + HtmlEscape(p.file.agent_type) + ")", "</h2>\n");
+                      p.file.agent_type.empty() ? "" : " (" + HtmlEscape(p.file.agent_type) + ")",
+                      p.first > 0 ? absl::StrCat(", continued from message ", p.first + 1) : "", "</h2>\n");
     }
     for (const ConversationMessage& m : p.messages) {
       const bool anchor = !options.anchor_uuid.empty() && m.uuid == options.anchor_uuid;

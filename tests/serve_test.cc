@@ -498,6 +498,72 @@ TEST_F(ServeTest, BrowserRendersEachPage) {
   EXPECT_TRUE(absl::StrContains(status, "<dd id=\"quarantined\">"));
 }
 
+// A long conversation is shown a page at a time: every message on exactly
+// one page, in the order of `cco export --format html`; a link to a message
+// opens the page holding it.
+TEST(ServeLongConversationTest, PagesHoldEveryMessageOnceInExportOrder) {
+  TempDir tmp;
+  const std::string session = "10a90000-0000-4000-8000-000000000001";
+  auto line = [&session](const std::string& type, const std::string& uuid, int second, const std::string& extra) {
+    return absl::StrFormat(
+        R"({"type":"%s","uuid":"%s","sessionId":"%s","timestamp":"2026-03-04T%02d:%02d:%02d.000Z","cwd":"/w"%s,)"
+        R"("message":{"role":"%s","content":[{"type":"text","text":"message %s"}]}})"
+        "\n",
+        type, uuid, session, second / 3600, second / 60 % 60, second % 60, extra, type, uuid);
+  };
+  std::string main_lines, agent_lines;
+  for (int i = 0; i < 430; ++i) main_lines += line(i % 2 ? "assistant" : "user", absl::StrCat("u-", i), i, "");
+  for (int i = 0; i < 250; ++i) {
+    agent_lines += line(i % 2 ? "assistant" : "user", absl::StrCat("g-", i), 1000 + i, R"(,"isSidechain":true,"agentId":"x1")");
+  }
+  WriteFile(tmp / absl::StrCat("projects/-w/", session, ".jsonl"), main_lines);
+  WriteFile(tmp / absl::StrCat("projects/-w/", session, "/subagents/agent-x1.jsonl"), agent_lines);
+  const std::string db = tmp / "long.db";
+  ASSERT_EQ(RunCco({"replay", tmp / "projects", "--db", db}).exit_code, 0);
+  CommandResult html = RunCco({"export", session, "--format", "html", "--db", db});
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  auto ids = [](const std::string& text) {
+    static const std::regex kId(R"re(<div class="cco-message[^"]*" id="m-([^"]+)")re");
+    std::vector<std::string> out;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), kId); it != std::sregex_iterator(); ++it) {
+      out.push_back((*it)[1]);
+    }
+    return out;
+  };
+  const std::vector<std::string> expected = ids(html.out);
+  ASSERT_EQ(expected.size(), 680u);
+
+  Served s = StartServe(db);
+  std::vector<std::string> paged;
+  for (int page = 1; page <= 4; ++page) {
+    Reply r = Get(s, absl::StrCat("/conversation/", session, "?page=", page));
+    ASSERT_EQ(r.status, 200) << page;
+    const std::vector<std::string> got = ids(r.body);
+    EXPECT_EQ(got.size(), page < 4 ? 200u : 80u) << page;
+    paged.insert(paged.end(), got.begin(), got.end());
+    if (page == 2) {
+      EXPECT_TRUE(absl::StrContains(r.body, "Messages 201–400 of 680, page 2 of 4")) << r.body;
+    }
+    // The agent's part goes on over pages 3 and 4, and says so on the second.
+    if (page == 4) {
+      EXPECT_TRUE(absl::StrContains(r.body, "agent <code>x1</code>, continued from message 171")) << r.body;
+    }
+    if (page == 1) {
+      EXPECT_FALSE(absl::StrContains(r.body, "agent <code>x1</code>")) << "no empty part on page 1";
+    }
+  }
+  EXPECT_EQ(paged, expected);
+  // A message's link opens its page with the message marked.
+  Reply at = Get(s, absl::StrCat("/conversation/", session, "?m=u-321"));
+  EXPECT_TRUE(absl::StrContains(at.body, "page 2 of 4")) << at.body;
+  EXPECT_TRUE(absl::StrContains(at.body, "cco-anchor\" id=\"m-u-321\"")) << at.body;
+  Reply agent = Get(s, absl::StrCat("/conversation/", session, "?m=g-249"));
+  EXPECT_TRUE(absl::StrContains(agent.body, "cco-anchor\" id=\"m-g-249\"")) << agent.body;
+  // Past the last page: the last page.
+  EXPECT_EQ(ids(Get(s, absl::StrCat("/conversation/", session, "?page=99")).body),
+            std::vector<std::string>(expected.begin() + 600, expected.end()));
+}
+
 // Billing blocks: the API answers `cco report blocks --json`, and the
 // overview shows the active block against the largest completed one.
 TEST_F(ServeTest, BlocksEqualTheCliAndTheActiveBlockIsShown) {
