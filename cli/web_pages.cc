@@ -141,11 +141,14 @@ std::string PageNav(const std::string& path, const PageParams& params, int64_t p
   return absl::StrCat(out, "</nav>");
 }
 
-// The page number a `page` parameter asks for (1 when it is not one).
+// The page number a `page` parameter asks for: 1 when it is not one, at
+// most kMaxPage (a page past the end shows the last one; the bound keeps
+// page × page size far from overflowing).
+constexpr int64_t kMaxPage = 10'000'000;
 int64_t PageNumber(const PageParams& params) {
   int64_t page = 1;
   if (!absl::SimpleAtoi(Get(params, "page", "1"), &page) || page < 1) page = 1;
-  return page;
+  return std::min(page, kMaxPage);
 }
 
 struct Series {

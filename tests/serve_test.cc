@@ -559,9 +559,17 @@ TEST(ServeLongConversationTest, PagesHoldEveryMessageOnceInExportOrder) {
   EXPECT_TRUE(absl::StrContains(at.body, "cco-anchor\" id=\"m-u-321\"")) << at.body;
   Reply agent = Get(s, absl::StrCat("/conversation/", session, "?m=g-249"));
   EXPECT_TRUE(absl::StrContains(agent.body, "cco-anchor\" id=\"m-g-249\"")) << agent.body;
-  // Past the last page: the last page.
-  EXPECT_EQ(ids(Get(s, absl::StrCat("/conversation/", session, "?page=99")).body),
-            std::vector<std::string>(expected.begin() + 600, expected.end()));
+  // Past the last page: the last page, however far past; a page that is
+  // not a number: the first.
+  for (const std::string page : {"99", "9223372036854775807"}) {
+    EXPECT_EQ(ids(Get(s, absl::StrCat("/conversation/", session, "?page=", page)).body),
+              std::vector<std::string>(expected.begin() + 600, expected.end()))
+        << page;
+  }
+  EXPECT_EQ(ids(Get(s, absl::StrCat("/conversation/", session, "?page=99999999999999999999")).body),
+            std::vector<std::string>(expected.begin(), expected.begin() + 200));
+  EXPECT_EQ(Get(s, "/sessions?page=9223372036854775807").status, 200);
+  EXPECT_EQ(Get(s, "/search?q=message&page=9223372036854775807").status, 200);
 }
 
 // Billing blocks: the API answers `cco report blocks --json`, and the
