@@ -84,15 +84,7 @@ TEST(BoundedBlocks, LimitAndActiveBlocksEqualTheFullHistoryAtEveryMoment) {
 }
 
 std::string Line(const std::string& session, int n, int64_t ms, int output_tokens) {
-  return absl::StrFormat(
-      R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/t/w","sessionId":"%s",)"
-      R"("version":"2.1.1","type":"assistant","message":{"model":"claude-opus-4-6","id":"msg_%d","type":"message",)"
-      R"("role":"assistant","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":100,)"
-      R"("output_tokens":%d,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}},"requestId":"req_%d",)"
-      R"("uuid":"u-%d","timestamp":"%s"})"
-      "\n",
-      session, n, output_tokens, n, n,
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone()));
+  return AssistantUsageLine(session, absl::StrCat(n), output_tokens, ms);
 }
 
 // Entries stamped exactly on a block's end belong to that block (the next

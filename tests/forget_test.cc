@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 using ::cco::testing::Append;
 using ::cco::testing::ChildProcess;
 using ::cco::testing::CommandResult;
+using ::cco::testing::ExpectCheckPasses;
 using ::cco::testing::QueryInt;
 using ::cco::testing::ReadFile;
 using ::cco::testing::RunCco;
@@ -54,10 +55,6 @@ class ForgetTest : public ::cco::testing::WatchFixture {
     return QueryInt(db_, absl::StrCat("SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
                                       " WHERE c.session_id = '", kSession, "'"));
   }
-  void ExpectCheckPasses() {
-    CommandResult c = RunCco({"check", "--db", db_});
-    EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
-  }
 };
 
 TEST_F(ForgetTest, ForgetThenRescanStaysGoneWithoutATraceAndUndoBringsItBack) {
@@ -82,14 +79,14 @@ TEST_F(ForgetTest, ForgetThenRescanStaysGoneWithoutATraceAndUndoBringsItBack) {
     EXPECT_FALSE(FileHolds(f, kSecret)) << f << " still holds the secret";
     EXPECT_FALSE(FileHolds(f, "PLANTEDSECRET")) << f << " still holds part of it";
   }
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
 
   // A rescan, and a new line of the session: passed over, accounted for.
   Append(root_ + "/-w/" + std::string(kSession) + ".jsonl", UserLine(kSession, "p-3", "one more"));
   ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
   EXPECT_EQ(SessionRows(), 0);
   EXPECT_EQ(QueryInt(db_, "SELECT sum(forgotten_lines) FROM files"), 4);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
   EXPECT_EQ(RunCco({"export", kSession, "--db", db_}).exit_code, 2) << "nothing left to export";
 
   r = RunCco({"forget", "--undo", "--session", kSession, "--db", db_});
@@ -98,7 +95,7 @@ TEST_F(ForgetTest, ForgetThenRescanStaysGoneWithoutATraceAndUndoBringsItBack) {
   EXPECT_EQ(SessionRows(), 4);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tool_executions WHERE tool_use_id = 'toolu_s'"), 1);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM usage_winners"), 1);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
   r = RunCco({"export", kSession, "--db", db_});
   EXPECT_EQ(r.out, ReadFile(root_ + "/-w/" + std::string(kSession) + ".jsonl") +
                        ReadFile(root_ + "/-w/" + std::string(kSession) + "/subagents/agent-a1.jsonl"));
@@ -113,7 +110,7 @@ TEST_F(ForgetTest, ProjectTombstoneKeepsOutNewSessionsUntilUndone) {
   Append(root_ + "/-v/new-session.jsonl", UserLine("new-session", "n-1", "a session after the forget"));
   ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid IN ('v-1', 'n-1')"), 0);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
   fs::remove(root_ + "/-v/vee.jsonl");
   r = RunCco({"forget", "--undo", "--project", "-v", "--db", db_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -121,7 +118,7 @@ TEST_F(ForgetTest, ProjectTombstoneKeepsOutNewSessionsUntilUndone) {
   EXPECT_TRUE(absl::StrContains(r.out, "vee.jsonl")) << r.out;
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid = 'n-1'"), 1);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid = 'v-1'"), 0);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
 }
 
 // The undo takes the prefix the forget took (the session is no longer
@@ -147,7 +144,7 @@ TEST_F(ForgetTest, UndoByPrefixBringsBackLinesInAnyFileAndNamesArchivedTranscrip
   EXPECT_EQ(SessionRows(), 3) << "the main transcript's two lines and the line in the other file";
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid = 'p-9'"), 1);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages WHERE uuid = 'g-1'"), 0);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
 
   // Nothing is forgotten any more under that prefix: an undo again names
   // the stored session, which was not forgotten.
@@ -218,7 +215,7 @@ TEST_F(ForgetTest, NoPieceOfTheSecretSurvivesInACompressionDictionary) {
       << "trained again on the lines that remain";
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM zstd_dictionaries WHERE kind = 'text'"), 1);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), triggers);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
   // Everything else reads back as it was, and is still found and indexed.
   for (int s = 0; s < 3; ++s) {
     const std::string session = absl::StrCat("cccc000", s, "-0000-4000-8000-000000000000");
@@ -229,7 +226,7 @@ TEST_F(ForgetTest, NoPieceOfTheSecretSurvivesInACompressionDictionary) {
   Append(root_ + "/-w/other.jsonl", UserLine("other", "o-2", "an extraordinary prompt after the forget"));
   ASSERT_EQ(RunCco({"rescan", "--root", root_, "--db", db_}).exit_code, 0);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'extraordinary'"), 1);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
 }
 
 TEST_F(ForgetTest, RefusedWhileAWriterRuns) {

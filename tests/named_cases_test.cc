@@ -43,10 +43,6 @@ class NamedCaseTest : public ::testing::Test {
  protected:
   CommandResult Rescan() { return RunCco({"rescan", "--root", root_, "--db", db_, "--json"}); }
   int64_t Count(const std::string& sql) { return QueryInt(db_, sql); }
-  void ExpectCheckPasses() {
-    CommandResult check = RunCco({"check", "--db", db_});
-    EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  }
 
   TempDir tmp_;
   const std::string root_ = tmp_ / "projects";
@@ -75,7 +71,7 @@ TEST_F(NamedCaseTest, PartialLineThenKillInsideTheOpenBatchThenCompletionStoresB
   EXPECT_EQ(QueryRows(db_, "SELECT uuid FROM messages ORDER BY byte_offset"), "u-1\nu-2");
   EXPECT_EQ(Count("SELECT count(*) FROM quarantine"), 0) << "no half line was stored";
   EXPECT_EQ(JsonInt(Rescan().out, "lines"), 0);
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
 }
 
 TEST_F(NamedCaseTest, ThousandFilesWithIdenticalFirstLinesAreEachTheirOwn) {
@@ -135,7 +131,7 @@ TEST_F(NamedCaseTest, NulFilledTailAndBinaryGarbageAreQuarantinedAndTheGoodLines
   EXPECT_EQ(QueryRows(db_, "SELECT uuid FROM messages ORDER BY byte_offset"), "u-1\nu-2\nu-3");
   EXPECT_EQ(Count("SELECT count(*) FROM quarantine"), 2);
   EXPECT_EQ(Count("SELECT count(*) FROM quarantine WHERE reason = '' OR reason IS NULL"), 0) << "each says why";
-  ExpectCheckPasses();
+  ExpectCheckPasses(db_);
 }
 
 using WatchLimitTest = WatchFixture;

@@ -658,15 +658,9 @@ TEST(ServeHostileTest, TranscriptMarkupRendersAsTextAndRunsNothing) {
 // watched transcript changes the overview's numbers.
 class WatchServeTest : public WatchFixture {};
 
+// A line stamped 2026-01-02 03:04:06 UTC.
 std::string AssistantLine(const std::string& session, const std::string& uuid, int output_tokens) {
-  return absl::StrFormat(
-      R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/t/w","sessionId":"%s",)"
-      R"("version":"2.1.1","type":"assistant","message":{"model":"claude-opus-4-6","id":"msg_%s","type":"message",)"
-      R"("role":"assistant","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":100,)"
-      R"("output_tokens":%d,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}},"requestId":"req_%s",)"
-      R"("uuid":"%s","timestamp":"2026-01-02T03:04:06.000Z"})"
-      "\n",
-      session, uuid, output_tokens, uuid, uuid);
+  return AssistantUsageLine(session, uuid, output_tokens, 1767323046000);
 }
 
 TEST_F(WatchServeTest, AppendedLineChangesTheOverview) {

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace cco::testing {
@@ -164,6 +166,23 @@ int64_t JsonInt(const std::string& json, const std::string& key) {
     return -1;
   }
   return std::strtoll(json.c_str() + pos + needle.size(), nullptr, 10);
+}
+
+void ExpectCheckPasses(const std::string& db_path) {
+  CommandResult check = RunCco({"check", "--db", db_path});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+std::string AssistantUsageLine(const std::string& session, const std::string& id, int output_tokens, int64_t ms) {
+  return absl::StrFormat(
+      R"({"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/t/w","sessionId":"%s",)"
+      R"("version":"2.1.1","type":"assistant","message":{"model":"claude-opus-4-6","id":"msg_%s","type":"message",)"
+      R"("role":"assistant","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":100,)"
+      R"("output_tokens":%d,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}},"requestId":"req_%s",)"
+      R"("uuid":"%s","timestamp":"%s"})"
+      "\n",
+      session, id, output_tokens, id, id,
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone()));
 }
 
 }  // namespace cco::testing

@@ -55,6 +55,15 @@ std::string Golden(const std::string& name);
 // Value of an integer key in a flat JSON object printed by cco --json.
 int64_t JsonInt(const std::string& json, const std::string& key);
 
+// `cco check --db DB` passes (exit 0); a failure shows what it printed.
+void ExpectCheckPasses(const std::string& db_path);
+
+// One assistant line with usage, ended by a newline: cwd /home/t/w, model
+// claude-opus-4-6, 100 input and `output_tokens` output tokens, `id` as its
+// uuid and in its message id (msg_ID) and request id (req_ID), stamped
+// `ms` (Unix milliseconds, written in UTC).
+std::string AssistantUsageLine(const std::string& session, const std::string& id, int output_tokens, int64_t ms);
+
 }  // namespace cco::testing
 
 #endif  // CCO_TESTS_TEST_SUPPORT_H_
