@@ -226,7 +226,7 @@ std::vector<CommandHelp> BuildCommands() {
                "so code needs no quoting: tail_reader.cc, src/x.cc, ERR_X77 and error: x find those texts "
                "(case and accents ignored); after --, words starting with - are words too (cco search -- --flag-x). Words in scripts written without spaces (Chinese, Japanese, Korean, Thai) "
                "are also found inside longer runs of text. With --fts, QUERY is FTS5 syntax instead: \"a phrase\", "
-               "prefix*, AND, OR, NOT, NEAR(a b, 10). A query that cannot be searched (FTS5 syntax it rejects, only "
+               "prefix*, AND, OR, NOT, NEAR(a b, 10), on the word index only (not inside runs of such scripts). A query that cannot be searched (FTS5 syntax it rejects, only "
                "punctuation, over 4096 bytes or 64 words, invalid UTF-8) is a usage error (exit 2). No match: an empty "
                "result and exit 0. --json prints {\"results\": [{uuid, session, project, timestamp, kind, snippet, "
                "rank}], \"total\": N} (rank: bm25, lower is better; total: every match, not only those shown). Reads "

@@ -146,8 +146,8 @@ absl::StatusOr<TranslatedQuery> TranslateQuery(std::string_view query, QuerySynt
   if (absl::StripAsciiWhitespace(text).empty()) return QueryError("the query is empty");
   TranslatedQuery out;
   if (syntax == QuerySyntax::kFts5) {
+    // The trigram index has no positions: FTS5's phrases cannot run on it.
     out.word_match = std::string(query);
-    out.trigram_match = std::string(query);
     return out;
   }
   std::vector<std::string> words, trigram;
@@ -159,7 +159,18 @@ absl::StatusOr<TranslatedQuery> TranslateQuery(std::string_view query, QuerySynt
     }
     words.push_back(Quoted(word));
     if (cps.size() >= 3) {
-      trigram.push_back(Quoted(word));
+      // Its trigrams, each a token of its own (three code points).
+      size_t at = 0;
+      std::vector<size_t> starts;  // byte offset of each code point
+      for (size_t i = 0; i < cps.size(); ++i) {
+        starts.push_back(at);
+        NextCodePoint(std::string_view(word.data(), word.size()), &at);
+      }
+      starts.push_back(word.size());
+      for (size_t i = 0; i + 3 <= cps.size(); ++i) {
+        trigram.push_back(Quoted(word.substr(starts[i], starts[i + 3] - starts[i])));
+      }
+      out.trigram_terms.push_back(absl::AsciiStrToLower(std::string(word)));
     } else {
       out.scan_terms.push_back(absl::AsciiStrToLower(std::string(word)));
     }
@@ -212,9 +223,13 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   ASSIGN_OR_RETURN(std::optional<int64_t> any_trigram,
                    db.QueryInt("SELECT EXISTS (SELECT 1 FROM messages WHERE trigram = 1)"));
   const bool trigram = any_trigram.value_or(0) != 0 && (!q.trigram_match.empty() || !q.scan_terms.empty());
-  // ?1 word match, ?2 trigram match, ?3.. scan terms.
+  // What a trigram message's text must hold: every word (the index found
+  // candidates holding each of their trigrams somewhere).
+  std::vector<std::string> checks = q.trigram_terms;
+  checks.insert(checks.end(), q.scan_terms.begin(), q.scan_terms.end());
+  // ?1 word match, ?2 trigram match, ?3.. the checks.
   std::vector<std::string> scans;
-  for (size_t i = 0; i < q.scan_terms.size(); ++i) {
+  for (size_t i = 0; i < checks.size(); ++i) {
     scans.push_back(absl::StrCat("instr(lower(cco_text(s.content)), ?", i + 3, ") > 0"));
   }
   const std::string scan_sql = absl::StrJoin(scans, " AND ");
@@ -230,10 +245,12 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   } else {
     std::string side;
     if (!q.trigram_match.empty()) {
-      side = absl::StrCat(
-          "SELECT t.rowid, ", trigram_rank, ", 1 FROM messages_trigram t",
-          scans.empty() ? "" : " JOIN messages s ON s.id = t.rowid",
-          " WHERE messages_trigram MATCH ?2", scans.empty() ? "" : absl::StrCat(" AND ", scan_sql));
+      // Candidates the word index found already need no text check.
+      side = absl::StrCat("SELECT t.rowid, ", trigram_rank,
+                          ", 1 FROM messages_trigram t JOIN messages s ON s.id = t.rowid"
+                          " WHERE messages_trigram MATCH ?2"
+                          " AND t.rowid NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1) AND ",
+                          scan_sql);
     } else {
       side = absl::StrCat("SELECT s.id, 0.0, 2 FROM messages s WHERE s.trigram = 1 AND ", scan_sql);
     }
@@ -253,7 +270,7 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql));
     stmt.Bind(1, q.word_match);
     if (trigram && !q.trigram_match.empty()) stmt.Bind(2, q.trigram_match);
-    for (size_t i = 0; i < q.scan_terms.size() && trigram; ++i) stmt.Bind(static_cast<int>(i + 3), q.scan_terms[i]);
+    for (size_t i = 0; i < checks.size() && trigram; ++i) stmt.Bind(static_cast<int>(i + 3), checks[i]);
     return stmt;
   };
   ASSIGN_OR_RETURN(Stmt stmt, prepare(absl::StrCat(
@@ -292,7 +309,7 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   ASSIGN_OR_RETURN(Stmt word_snippet,
                    db.Prepare("SELECT snippet(messages_fts, 0, ?2, ?3, '…', ?4), bm25(messages_fts) FROM messages_fts"
                               " WHERE messages_fts MATCH ?1 AND rowid = ?5"));
-  std::optional<Stmt> trigram_snippet, text;
+  std::optional<Stmt> text, trigram_rank_of;
   for (size_t i = 0; i < result.hits.size(); ++i) {
     SearchHit& hit = result.hits[i];
     std::string raw;
@@ -305,24 +322,24 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
       RETURN_IF_ERROR(word_snippet.Bind(1, q.word_match).Bind(2, kBegin).Bind(3, kEnd)
                           .Bind(4, request.snippet_tokens).Bind(5, hit.message_id).ForEachRow(take));
       hit.snippet = Marked(raw, request);
-    } else if (sources[i] == 1) {
-      if (!trigram_snippet) {
-        ASSIGN_OR_RETURN(trigram_snippet,
-                         db.Prepare("SELECT snippet(messages_trigram, 0, ?2, ?3, '…', ?4), bm25(messages_trigram)"
-                                    " FROM messages_trigram"
-                                    " WHERE messages_trigram MATCH ?1 AND rowid = ?5"));
-      }
-      // A trigram token is three characters: more of them for the same context.
-      RETURN_IF_ERROR(trigram_snippet->Bind(1, q.trigram_match).Bind(2, kBegin).Bind(3, kEnd)
-                          .Bind(4, std::min(64, request.snippet_tokens * 3)).Bind(5, hit.message_id)
-                          .ForEachRow(take));
-      hit.snippet = Marked(raw, request);
     } else {
+      // A trigram message: the context of the first word found in its text
+      // (the trigram index keeps no positions for snippet()).
       if (!text) {
         ASSIGN_OR_RETURN(text, db.Prepare("SELECT cco_text(content) FROM messages WHERE id = ?1"));
       }
       RETURN_IF_ERROR(text->Bind(1, hit.message_id).ForEachRow(take));
-      hit.snippet = ScannedSnippet(raw, q.scan_terms, request);
+      hit.snippet = ScannedSnippet(raw, checks, request);
+      if (newest && sources[i] == 1) {
+        if (!trigram_rank_of) {
+          ASSIGN_OR_RETURN(trigram_rank_of, db.Prepare("SELECT bm25(messages_trigram) FROM messages_trigram"
+                                                       " WHERE messages_trigram MATCH ?1 AND rowid = ?2"));
+        }
+        RETURN_IF_ERROR(trigram_rank_of->Bind(1, q.trigram_match).Bind(2, hit.message_id).ForEachRow([&hit](const Stmt& r) {
+          hit.rank = r.ColumnDouble(0);
+          return false;
+        }));
+      }
     }
   }
   return result;

@@ -31,9 +31,15 @@ enum class QuerySyntax {
 // What a query becomes for the two indexes.
 struct TranslatedQuery {
   std::string word_match;     // MATCH expression for messages_fts
-  // MATCH expression for messages_trigram: the words of 3+ characters (code
-  // points); empty when there are none.
+  // MATCH expression for messages_trigram: every trigram of each word of 3+
+  // characters (code points), each quoted alone, all required. The index
+  // keeps no positions (detail=none), so this finds candidates: a message
+  // holding each trigram somewhere. Empty when there are no such words, and
+  // for FTS5 syntax (the trigram side is then not searched).
   std::string trigram_match;
+  // Words of 3+ characters, ASCII-lowercased: a candidate is a match when
+  // its text holds each (ASCII case folded).
+  std::vector<std::string> trigram_terms;
   // Words of 1-2 characters, ASCII-lowercased: found in the trigram messages
   // by comparing their text (trigram cannot match under 3 characters).
   std::vector<std::string> scan_terms;

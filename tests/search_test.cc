@@ -224,8 +224,9 @@ TEST(TrigramIndexTest, HoldsOnlyMessagesInScriptsWithoutSpaces) {
     return QueryRows(db, absl::StrCat("SELECT m.uuid FROM messages_trigram t JOIN messages m ON m.id = t.rowid"
                                       " WHERE messages_trigram MATCH '", match, "' ORDER BY m.uuid"));
   };
-  EXPECT_EQ(trigram("\"サンドボックス\""), "ja");
-  EXPECT_EQ(trigram("\"cache\""), "zh") << "the English message is only in the word index";
+  // Trigrams alone (the index keeps no positions, so no phrases).
+  EXPECT_EQ(trigram("\"サンド\" \"ックス\""), "ja");
+  EXPECT_EQ(trigram("\"cac\" \"che\""), "zh") << "the English message is only in the word index";
   EXPECT_EQ(trigram("\"悬空引\""), "zh");
   // The word index sees a run of Han as one token: what trigram is for.
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"悬空\"'"), 0);
@@ -290,11 +291,15 @@ TEST(TranslateQueryTest, PlainWordsAreQuotedAndAnded) {
   absl::StatusOr<TranslatedQuery> q = TranslateQuery("tail_reader.cc  --flag-x \"quoted", QuerySyntax::kWords);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->word_match, "\"tail_reader.cc\" \"--flag-x\" \"\"\"quoted\"");
-  EXPECT_EQ(q->trigram_match, q->word_match);
+  // Each word of 3+ characters as its trigrams, each alone.
+  EXPECT_TRUE(absl::StartsWith(q->trigram_match, "\"tai\" \"ail\" \"il_\" \"l_r\" ")) << q->trigram_match;
+  EXPECT_TRUE(absl::EndsWith(q->trigram_match, " \"\"\"qu\" \"quo\" \"uot\" \"ote\" \"ted\"")) << q->trigram_match;
+  EXPECT_EQ(q->trigram_terms, (std::vector<std::string>{"tail_reader.cc", "--flag-x", "\"quoted"}));
   EXPECT_TRUE(q->scan_terms.empty());
   q = TranslateQuery("悬空 サンドボックス Go", QuerySyntax::kWords);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(q->trigram_match, "\"サンドボックス\"");
+  EXPECT_EQ(q->trigram_match, "\"サンド\" \"ンドボ\" \"ドボッ\" \"ボック\" \"ックス\"");
+  EXPECT_EQ(q->trigram_terms, (std::vector<std::string>{"サンドボックス"}));
   EXPECT_EQ(q->scan_terms, (std::vector<std::string>{"悬空", "go"}));
   q = TranslateQuery("fix * → bug", QuerySyntax::kWords);
   ASSERT_TRUE(q.ok()) << q.status();
@@ -302,6 +307,7 @@ TEST(TranslateQueryTest, PlainWordsAreQuotedAndAnded) {
   q = TranslateQuery("NEAR(a b) OR c*", QuerySyntax::kFts5);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->word_match, "NEAR(a b) OR c*");
+  EXPECT_EQ(q->trigram_match, "") << "FTS5 syntax searches the word index only";
 }
 
 TEST(TranslateQueryTest, QueriesThatCannotBeSearchedAreRefusedWithAReason) {
@@ -454,6 +460,31 @@ TEST_F(SearchCommandTest, WordsInScriptsWithoutSpacesAreFound) {
   EXPECT_EQ(Uuids({"BUILD-CACHE", "悬空"}), "zh");
   EXPECT_EQ(Uuids({"悬空", "サンドボックス"}), "") << "every word required";
   EXPECT_EQ(Sorted(Uuids({"build"})), "flag zh") << "the word index and the trigram index together";
+}
+
+// The trigram index keeps no positions: a message holding each trigram of a
+// word somewhere, but not the word, is a candidate the text check refuses.
+TEST(TrigramSearchTest, AMessageHoldingEveryTrigramButNotTheWordIsNoMatch) {
+  TempDir dir;
+  const std::string line = absl::StrCat(
+      R"({"type":"user","uuid":"u-1","sessionId":"s-1","timestamp":"2026-03-04T10:00:00.000Z","cwd":"/w",)",
+      R"("message":{"role":"user","content":"第一步 abcdXXbcde 完成"}})", "\n");
+  WriteFile(dir / "projects/-w/s-1.jsonl", line);
+  const std::string db = dir / "cco.db";
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  ASSERT_EQ(QueryInt(db, "SELECT trigram FROM messages"), 1);
+  auto found = [&](const std::string& word) {
+    CommandResult r = RunCco({"search", "--db", db, "--json", word});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return JsonInt(r.out, "total");
+  };
+  EXPECT_EQ(found("abcde"), 0) << "abc, bcd and cde are all there, abcde is not";
+  EXPECT_EQ(found("bcde"), 1);
+  EXPECT_EQ(found("CDXXB"), 1) << "a substring, ASCII case folded";
+  EXPECT_EQ(found("一步"), 1);
+  EXPECT_EQ(found("步 abcdXX"), 1);
+  CommandResult r = RunCco({"search", "--db", db, "bcde"}, {"NO_COLOR=1"});
+  EXPECT_NE(r.out.find("第一步 abcdXX[bcde] 完成"), std::string::npos) << r.out;
 }
 
 TEST_F(SearchCommandTest, Fts5SyntaxWithFts) {
