@@ -23,6 +23,8 @@
 #include "src/conversation.h"
 #include "src/message_kind.h"
 #include "src/search.h"
+#include "src/sqlite.h"
+#include "src/text.h"
 #include "src/session_list.h"
 
 namespace cco {
@@ -40,6 +42,9 @@ std::string Get(const PageParams& params, const std::string& name, const std::st
   auto it = params.find(name);
   return it == params.end() || it->second.empty() ? fallback : it->second;
 }
+
+// The first characters of an id, as lists show it (cut at a character).
+std::string ShortId(const std::string& id) { return TruncateUtf8(id, 8); }
 
 std::string Usd(int64_t nano) { return absl::StrFormat("$%.2f", static_cast<double>(nano) / 1e9); }
 
@@ -509,7 +514,7 @@ Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& ra
   for (const SessionListRow& row : list->rows) {
     const UsageRow& r = row.usage;
     absl::StrAppend(&body, "<tr class=\"session\" data-session=\"", HtmlEscape(r.key), "\"><td><a href=\"/conversation/",
-                    UrlEncode(r.key), "\"><code>", HtmlEscape(r.key.substr(0, 8)), "</code></a></td>",
+                    UrlEncode(r.key), "\"><code>", HtmlEscape(ShortId(r.key)), "</code></a></td>",
                     Cell(r.project_cwd.empty() ? r.project : r.project_cwd), Cell(r.title),
                     Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.first_ms), q->zone.tz)),
                     Cell(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(r.last_ms), q->zone.tz)));
@@ -527,9 +532,10 @@ constexpr const char* kSearchValueParams[] = {"project", "session", "kind", "sin
 constexpr const char* kSearchSwitchParams[] = {"newest", "fts"};
 constexpr int kHitsPerPage = 20;
 // What the search marks a matched term with in a snippet before the page
-// escapes it: private-use characters, then replaced by <mark> and </mark>.
-constexpr char kMarkBegin[] = "\xEE\x80\x82";  // U+E002
-constexpr char kMarkEnd[] = "\xEE\x80\x83";    // U+E003
+// escapes it, then replaced by <mark> and </mark>: control characters,
+// which a snippet's own text never holds (the search makes them spaces).
+constexpr char kMarkBegin[] = "\x01";
+constexpr char kMarkEnd[] = "\x02";
 
 bool SwitchOn(const PageParams& params, const std::string& name) {
   auto it = params.find(name);
@@ -574,7 +580,9 @@ Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
     absl::StrAppend(&kinds, "<option", Get(params, "kind") == k ? " selected" : "", ">", std::string(k), "</option>");
   }
   absl::StrAppend(&kinds, "</select></label><label class=\"switch\"><input type=\"checkbox\" name=\"newest\" "
-                          "value=\"1\"", newest ? " checked" : "", "> newest first</label>");
+                          "value=\"1\"", newest ? " checked" : "", "> newest first</label>",
+                  "<label class=\"switch\"><input type=\"checkbox\" name=\"fts\" value=\"1\"",
+                  SwitchOn(params, "fts") ? " checked" : "", "> FTS5 syntax</label>");
   if (!Get(params, "session").empty()) {
     absl::StrAppend(&kinds, "<input type=\"hidden\" name=\"session\" value=\"", HtmlEscape(Get(params, "session")),
                     "\">");
@@ -624,7 +632,12 @@ Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   absl::StrAppend(&body, "<p class=\"count\" id=\"search-count\">", Plural(total, "message"), " match",
                   total == 1 ? "es" : "", ", ", newest ? "newest first" : "best first",
                   pages > 1 ? absl::StrCat(", page ", page, " of ", pages) : "", " (times in ", HtmlEscape(q->zone.name),
-                  ")</p>");
+                  ")",
+                  total > pages * kHitsPerPage
+                      ? absl::StrCat("; the first ", Thousands(pages * kHitsPerPage),
+                                     " can be paged through: narrow the search for the others")
+                      : "",
+                  "</p>");
   if (!result->hits.empty()) {
     absl::StrAppend(&body, "<ol class=\"hits\" id=\"search-results\" start=\"", q->request.offset + 1, "\">");
   }
@@ -639,7 +652,7 @@ Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
     const std::string snippet = absl::StrReplaceAll(HtmlEscape(h.snippet), {{kMarkBegin, "<mark>"}, {kMarkEnd, "</mark>"}});
     absl::StrAppend(&body, "<li class=\"hit\" data-session=\"", HtmlEscape(h.session), "\"><p class=\"where\"><a href=\"",
                     HtmlEscape(href), "\">", HtmlEscape(when), "</a> · ", HtmlEscape(h.project), " · ",
-                    HtmlEscape(h.kind.empty() ? "message" : h.kind), " · <code>", HtmlEscape(h.session.substr(0, 8)),
+                    HtmlEscape(h.kind.empty() ? "message" : h.kind), " · <code>", HtmlEscape(ShortId(h.session)),
                     "</code></p><p class=\"snippet\">", snippet, "</p></li>");
   }
   if (!result->hits.empty()) absl::StrAppend(&body, "</ol>");
@@ -808,6 +821,10 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
   if (!session.ok()) {
     return ErrorPage(absl::IsNotFound(session.status()) ? 404 : 400, std::string(session.status().message()), ctx);
   }
+  // One snapshot for the page: its place, counts and windows cannot
+  // straddle a commit.
+  absl::StatusOr<ReadSnapshot> snapshot = ReadSnapshot::Begin(db);
+  if (!snapshot.ok()) return ErrorPage(500, std::string(snapshot.status().message()), ctx);
   // The page holding ?m=UUID unless a ?page is asked for.
   const std::string anchor = Get(params, "m");
   int64_t page = PageNumber(params);
@@ -826,7 +843,8 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
   if (!c.ok()) return ErrorPage(500, std::string(c.status().message()), ctx);
   const int64_t pages = std::max<int64_t>(1, (c->stored_messages + kMessagesPerPage - 1) / kMessagesPerPage);
   std::string body;
-  absl::StrAppend(&body, "<p class=\"note\">The stored lines, byte-exact (as <code>cco export --format jsonl</code>): "
+  absl::StrAppend(&body, "<p class=\"note\">The stored lines, byte-exact, one copy of each transcript (as <code>cco "
+                         "export --format jsonl</code>): "
                          "<a href=\"/api/conversation/", UrlEncode(c->session_id), "\">/api/conversation/",
                   HtmlEscape(c->session_id), "</a>.</p>\n");
   absl::StrAppend(&body, "<form class=\"pickers\" method=\"get\" action=\"/search\"><input type=\"hidden\" "

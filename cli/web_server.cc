@@ -63,7 +63,15 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 
 PageParams ParamsOf(const httplib::Request& req) {
   PageParams p;
-  for (const auto& [k, v] : req.params) p[k] = v;  // the last of a repeated name
+  for (const auto& [k, v] : req.params) {
+    // A repeated kind means every one (as a repeated --kind); of any other
+    // repeated name, the last.
+    if (k == "kind" && !v.empty() && !p[k].empty()) {
+      p[k] = absl::StrCat(p[k], ",", v);
+    } else {
+      p[k] = v;
+    }
+  }
   return p;
 }
 

@@ -55,6 +55,7 @@ std::string HtmlEscape(std::string_view s) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
+      case '\0': out += "\xEF\xBF\xBD"; break;  // U+FFFD, as a browser would show it
       default: out += ch;
     }
   }

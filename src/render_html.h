@@ -23,7 +23,7 @@ struct HtmlRenderOptions {
 };
 
 // `s` with &, <, >, " and ' escaped: safe in element text and in a quoted
-// attribute value.
+// attribute value. A NUL byte becomes U+FFFD (as a browser would show it).
 std::string HtmlEscape(std::string_view s);
 
 // One conversation as an HTML fragment: <article class="cco-conversation">.

@@ -102,9 +102,10 @@ std::string ScannedSnippet(std::string_view text, const std::vector<std::string>
   size_t begin = at > kContext ? at - kContext : 0;
   while (begin > 0 && (static_cast<unsigned char>(text[begin]) & 0xC0) == 0x80) --begin;
   const std::string after = TruncateUtf8(text.substr(at + len), kContext);
-  return OneLine(absl::StrCat(begin > 0 ? "…" : "", std::string(text.substr(begin, at - begin)), request.mark_begin,
-                              std::string(text.substr(at, len)), request.mark_end, after,
-                              at + len + after.size() < text.size() ? "…" : ""));
+  // One line first, then the markers (which may be a terminal's escapes).
+  return absl::StrCat(begin > 0 ? "…" : "", OneLine(text.substr(begin, at - begin)), request.mark_begin,
+                      OneLine(text.substr(at, len)), request.mark_end, OneLine(after),
+                      at + len + after.size() < text.size() ? "…" : "");
 }
 
 // FTS5 reports a query it cannot parse as a generic SQL error; its texts

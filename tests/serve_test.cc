@@ -327,6 +327,7 @@ TEST_F(ServeTest, ApiSearchEqualsTheCliJson) {
       {{"q", "redirect"}},
       {{"q", "login redirect"}, {"newest", "1"}},
       {{"q", "redirect"}, {"kind", "prompt"}},
+      {{"q", "redirect"}, {"kind", "prompt"}, {"kind", "thinking"}},
       {{"q", "redirect"}, {"project", "/home/alice/webapp"}},
       {{"q", "redirect"}, {"limit", "1"}, {"offset", "1"}, {"newest", "1"}},
       {{"q", "redir*"}, {"fts", "1"}},
