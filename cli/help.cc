@@ -294,8 +294,14 @@ std::vector<CommandHelp> BuildCommands() {
                "merge the full-text indexes, refresh statistics, checkpoint the WAL",
                "PRAGMA optimize (the query planner's statistics), FTS5's optimize of every full-text index (its "
                "segments merged into one), and a WAL checkpoint that truncates the -wal file when no reader holds "
-               "it. Safe while the service runs: its writer waits for the moment each step takes.",
-               {Db(), Json("the result")}});
+               "it. Safe while the service runs: its writer waits for the moment each step takes. --json prints "
+               "{db, fts, wal_frames, checkpointed, wal_busy, bytes, wal_bytes, vacuumed[, bytes_before]}.",
+               {Db(),
+                {"vacuum", "",
+                 "Also VACUUM: rewrite the database without its free and part-empty pages, so the file shrinks "
+                 "(after cco forget, or a migration that dropped an index). Needs free disk space about the "
+                 "database's size; the service's writer waits until it is done (seconds per GB)."},
+                Json("the result")}});
   c.push_back({"forget", "", {},
                "purge a session or a project, so that a rescan does not bring it back",
                "Remove every stored line of a session (--session: its id or a unique prefix) or of a project "

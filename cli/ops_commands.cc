@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
@@ -190,9 +191,18 @@ int RunOptimize(const std::vector<std::string>& argv) {
   for (const std::string& t : *tables) {
     if (absl::Status s = FtsOptimize(*db, t); !s.ok()) return fail(s);
   }
+  struct stat st;
+  const bool vacuum = args->Has("vacuum");
+  int64_t bytes_before = 0;
+  if (vacuum) {
+    // The database rewritten without its free pages and part-empty ones.
+    absl::StatusOr<CheckpointResult> before = Checkpoint(*db, /*truncate=*/false);
+    if (!before.ok()) return fail(before.status());
+    bytes_before = ::stat(db_path->c_str(), &st) == 0 ? st.st_size : 0;
+    if (absl::Status s = db->Exec("VACUUM"); !s.ok()) return fail(s);
+  }
   absl::StatusOr<CheckpointResult> checkpoint = Checkpoint(*db, /*truncate=*/true);
   if (!checkpoint.ok()) return fail(checkpoint.status());
-  struct stat st;
   const int64_t wal = ::stat((*db_path + "-wal").c_str(), &st) == 0 ? st.st_size : 0;
   const int64_t size = ::stat(db_path->c_str(), &st) == 0 ? st.st_size : 0;
   if (args->Has("json")) {
@@ -206,12 +216,16 @@ int RunOptimize(const std::vector<std::string>& argv) {
         .Field("wal_busy", checkpoint->busy)
         .Field("bytes", size)
         .Field("wal_bytes", wal)
-        .EndObject();
+        .Field("vacuumed", vacuum);
+    if (vacuum) j.Field("bytes_before", bytes_before);
+    j.EndObject();
     std::printf("%s\n", j.str().c_str());
   } else {
-    std::printf("optimized %s: statistics refreshed; %zu full-text %s merged; WAL %s (%lld of %lld frames "
+    std::printf("optimized %s: statistics refreshed; %zu full-text %s merged; %sWAL %s (%lld of %lld frames "
                 "copied); database %.1f MB, WAL %.1f MB\n",
                 db_path->c_str(), tables->size(), tables->size() == 1 ? "index" : "indexes",
+                vacuum ? absl::StrFormat("vacuumed (%.1f MB before); ", static_cast<double>(bytes_before) / 1e6).c_str()
+                       : "",
                 checkpoint->busy ? "checkpointed in part (a reader holds the rest)" : "checkpointed",
                 static_cast<long long>(checkpoint->checkpointed), static_cast<long long>(checkpoint->wal_frames),
                 static_cast<double>(size) / 1e6, static_cast<double>(wal) / 1e6);

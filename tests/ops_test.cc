@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "src/sqlite.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
 #include "tests/watch_support.h"
@@ -24,7 +25,9 @@ namespace fs = std::filesystem;
 using ::cco::testing::Append;
 using ::cco::testing::ChildProcess;
 using ::cco::testing::CommandResult;
+using ::cco::testing::JsonInt;
 using ::cco::testing::QueryInt;
+using ::cco::testing::QueryRows;
 using ::cco::testing::ReadFile;
 using ::cco::testing::RunCco;
 using ::cco::testing::UserLine;
@@ -246,6 +249,29 @@ TEST_F(OpsTest, OptimizeWhileTheServiceRuns) {
   EXPECT_TRUE(absl::StrContains(r.out, "WAL checkpointed")) << r.out;
   EXPECT_EQ(fs::exists(db_ + "-wal") ? fs::file_size(db_ + "-wal") : 0u, 0u) << "the WAL truncated";
   EXPECT_EQ(RunCco({"optimize", "--db", tmp_ / "none.db"}).exit_code, 2) << "never creates a database";
+}
+
+// optimize --vacuum gives the free pages back to the file system and keeps
+// every row: the database passes its check and dumps the same.
+TEST_F(OpsTest, OptimizeVacuumShrinksTheFileAndKeepsEveryRow) {
+  Ingest(4, 200);
+  {
+    absl::StatusOr<Db> db = Db::Open(db_, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE(db->Exec("CREATE TABLE scratch AS SELECT randomblob(4000) FROM messages; DROP TABLE scratch").ok());
+  }
+  ASSERT_GT(QueryInt(db_, "PRAGMA freelist_count"), 100);
+  const std::string rows = QueryRows(db_, "SELECT id, uuid, length(cco_raw(raw)) FROM messages ORDER BY id");
+  CommandResult r = RunCco({"optimize", "--db", db_, "--vacuum", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"vacuumed\":true")) << r.out;
+  EXPECT_LT(JsonInt(r.out, "bytes"), JsonInt(r.out, "bytes_before") / 2) << r.out;
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(db_)), JsonInt(r.out, "bytes"));
+  EXPECT_EQ(QueryInt(db_, "PRAGMA freelist_count"), 0);
+  EXPECT_EQ(QueryRows(db_, "SELECT id, uuid, length(cco_raw(raw)) FROM messages ORDER BY id"), rows);
+  EXPECT_EQ(RunCco({"check", "--db", db_}).exit_code, 0);
+  r = RunCco({"optimize", "--db", db_, "--vacuum"});
+  EXPECT_TRUE(absl::StrContains(r.out, "vacuumed (")) << r.out;
 }
 
 }  // namespace
