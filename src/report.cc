@@ -178,8 +178,10 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
     }
   }
   std::vector<UsageRow> rows = Finish(grouped);
+  // Each bound alone: one index probe each (both in one SELECT read every row).
   ASSIGN_OR_RETURN(Stmt span, db.Prepare(
-      "SELECT min(timestamp_ms), max(timestamp_ms) FROM usage_winners WHERE report_session = ?1"));
+      "SELECT (SELECT min(timestamp_ms) FROM usage_winners WHERE report_session = ?1),"
+      " (SELECT max(timestamp_ms) FROM usage_winners WHERE report_session = ?1)"));
   ASSIGN_OR_RETURN(Stmt title, db.Prepare(absl::StrCat("SELECT ", SessionTitleSql("?1"))));
   auto [start, end] = Bounds(filter);
   std::vector<UsageRow> out;
@@ -210,9 +212,9 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
 std::string SessionTitleSql(const std::string& session) {
   return absl::StrCat(
       "coalesce(nullif((SELECT title FROM conversations WHERE session_id = ", session, "), ''),"
-      " (SELECT c.title FROM usage_winners w JOIN messages m ON w.source = 'message' AND m.id = w.source_id"
-      " JOIN conversations c ON c.id = m.conversation_id"
-      " WHERE w.report_session = ", session, " AND c.title IS NOT NULL ORDER BY w.timestamp_ms LIMIT 1), '')");
+      " (SELECT c.title FROM usage_winners w JOIN conversations c ON c.id = w.conversation_id"
+      " WHERE w.report_session = ", session, " AND w.source = 'message' AND c.title IS NOT NULL"
+      " ORDER BY w.timestamp_ms LIMIT 1), '')");
 }
 
 absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& filter) {
