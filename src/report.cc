@@ -387,18 +387,25 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
 
 absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter& filter) {
   auto [start, end] = Bounds(filter);
+  // The rows as stored, in the primary key's order (buckets in time order,
+  // no sort): ToolSums adds rows of the same tool and bin itself.
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "SELECT tool_name, duration_bin, sum(calls), sum(errors), sum(rejected), sum(interrupted), sum(pending),"
-      " sum(duration_sum_ms), bucket_ms FROM tool_rollups WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s"
-      " GROUP BY bucket_ms, 1, 2",
+      "SELECT tool_name, duration_bin, calls, errors, rejected, interrupted, pending, duration_sum_ms, bucket_ms"
+      " FROM tool_rollups WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s ORDER BY bucket_ms",
       ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
-  // Buckets into days of the report's zone (a day boundary is a bucket boundary).
+  // Buckets into days of the report's zone (a day boundary is a bucket
+  // boundary), each bucket converted once.
   std::map<std::pair<absl::CivilDay, std::string>, ToolSums> days;
+  int64_t bucket = std::numeric_limits<int64_t>::min();
+  absl::CivilDay day;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(stmt.ColumnInt(8)), filter.tz);
+    if (const int64_t b = stmt.ColumnInt(8); b != bucket) {
+      bucket = b;
+      day = absl::ToCivilDay(absl::FromUnixMillis(b), filter.tz);
+    }
     days[{day, stmt.ColumnText(0)}].Add(stmt);
   }
   std::vector<ToolDayRow> out;
