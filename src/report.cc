@@ -346,19 +346,19 @@ struct ToolSums {
   }
 };
 
-constexpr char kToolSums[] =
-    "SELECT tool_name, duration_bin, sum(calls), sum(errors), sum(rejected), sum(interrupted), sum(pending),"
-    " sum(duration_sum_ms) FROM tool_rollups";
+constexpr char kToolRows[] =
+    "SELECT tool_name, duration_bin, calls, errors, rejected, interrupted, pending, duration_sum_ms, bucket_ms"
+    " FROM tool_rollups";
 
 }  // namespace
 
 absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total) {
   auto [start, end] = Bounds(filter);
   // tool_rollups (schema/0018): a few rows per tool and 15 minutes, whatever
-  // the number of calls; the bins give the p95.
+  // the number of calls; the bins give the p95. Rows as stored (no sort):
+  // ToolSums adds rows of a tool and bin alike.
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "%s WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s GROUP BY 1, 2 ORDER BY 1, 2", kToolSums,
-      ProjectClause(filter, "project_id"))));
+      "%s WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s", kToolRows, ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
   std::map<std::string, ToolSums> tools;
   while (true) {
@@ -390,8 +390,7 @@ absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter&
   // The rows as stored, in the primary key's order (buckets in time order,
   // no sort): ToolSums adds rows of the same tool and bin itself.
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "SELECT tool_name, duration_bin, calls, errors, rejected, interrupted, pending, duration_sum_ms, bucket_ms"
-      " FROM tool_rollups WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s ORDER BY bucket_ms",
+      "%s WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s ORDER BY bucket_ms", kToolRows,
       ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
   // Buckets into days of the report's zone (a day boundary is a bucket
