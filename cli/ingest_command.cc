@@ -93,6 +93,8 @@ int RunIngest(const IngestRun& run) {
   if (run.replay) store_options.now_ms = [] { return int64_t{0}; };
   WriterOptions writer_options;
   if (run.batch_records > 0) writer_options.max_batch_records = static_cast<size_t>(run.batch_records);
+  // Every thread started from here on leaves the signals to this one.
+  SignalMonitor::BlockInThisThread();
   absl::StatusOr<WriterSetup> setup = StartWriter(
       run.db_path, WriterStart{run.replay ? "replay" : "rescan", roots.roots}, store_options, writer_options);
   if (!setup.ok()) return Fail(setup.status());

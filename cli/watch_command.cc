@@ -119,6 +119,8 @@ int Watch(const WatchRun& run) {
   // shutdown fast: everything queued is committed before exit.
   WriterOptions writer_options;
   writer_options.max_batch_delay = run.batch_delay;
+  // Every thread started from here on leaves the signals to this one.
+  SignalMonitor::BlockInThisThread();
   absl::StatusOr<WriterSetup> setup =
       StartWriter(run.db_path, WriterStart{"watch", roots}, SqliteStoreOptions{}, writer_options);
   if (!setup.ok()) return ReportFailure(setup.status());
