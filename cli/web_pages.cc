@@ -825,22 +825,16 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
   // straddle a commit.
   absl::StatusOr<ReadSnapshot> snapshot = ReadSnapshot::Begin(db);
   if (!snapshot.ok()) return ErrorPage(500, std::string(snapshot.status().message()), ctx);
-  // The page holding ?m=UUID unless a ?page is asked for.
+  // The page holding ?m=UUID unless a ?page is asked for; past the end
+  // (a hand-made link), the last page.
   const std::string anchor = Get(params, "m");
-  int64_t page = PageNumber(params);
-  if (!anchor.empty() && Get(params, "page").empty()) {
-    absl::StatusOr<int64_t> place = MessagePlace(db, *session, anchor);
-    if (place.ok()) page = *place / kMessagesPerPage + 1;
-  }
-  MessageWindow window{(page - 1) * kMessagesPerPage, kMessagesPerPage};
+  MessageWindow window;
+  window.offset = (PageNumber(params) - 1) * kMessagesPerPage;
+  window.limit = kMessagesPerPage;
+  if (Get(params, "page").empty()) window.around_uuid = anchor;
   absl::StatusOr<Conversation> c = LoadConversation(db, *session, window);
-  if (c.ok() && c->stored_messages > 0 && window.offset >= c->stored_messages) {
-    // Past the end (a hand-made link): the last page.
-    page = (c->stored_messages + kMessagesPerPage - 1) / kMessagesPerPage;
-    window.offset = (page - 1) * kMessagesPerPage;
-    c = LoadConversation(db, *session, window);
-  }
   if (!c.ok()) return ErrorPage(500, std::string(c.status().message()), ctx);
+  const int64_t page = c->window_offset / kMessagesPerPage + 1;
   const int64_t pages = std::max<int64_t>(1, (c->stored_messages + kMessagesPerPage - 1) / kMessagesPerPage);
   std::string body;
   absl::StrAppend(&body, "<p class=\"note\">The stored lines, byte-exact, one copy of each transcript (as <code>cco "

@@ -272,6 +272,30 @@ absl::StatusOr<std::vector<ConversationPart>> PartsInOrder(Db& db, int64_t conve
   return parts;
 }
 
+// The place of message `uuid` among the stored messages of `parts` (in
+// order, with their counts); NotFound when the conversation has none.
+absl::StatusOr<int64_t> PlaceOf(Db& db, int64_t conversation_id, const std::vector<ConversationPart>& parts,
+                                const std::string& uuid) {
+  ASSIGN_OR_RETURN(Stmt at, db.Prepare("SELECT file_id, generation, byte_offset FROM messages"
+                                       " WHERE conversation_id = ?1 AND uuid = ?2"));
+  at.Bind(1, conversation_id).Bind(2, uuid);
+  ASSIGN_OR_RETURN(bool found, at.Step());
+  if (!found) return absl::NotFoundError(absl::StrCat("no message '", uuid, "' in the conversation"));
+  const int64_t file_id = at.ColumnInt(0), generation = at.ColumnInt(1), byte_offset = at.ColumnInt(2);
+  int64_t place = 0;
+  for (const ConversationPart& p : parts) {
+    if (p.file.file_id == file_id) break;
+    place += p.stored;
+  }
+  ASSIGN_OR_RETURN(Stmt before, db.Prepare("SELECT count(*) FROM messages WHERE conversation_id = ?1 AND file_id = ?2"
+                                           " AND (generation, byte_offset) < (?3, ?4)"));
+  before.Bind(1, conversation_id).Bind(2, file_id).Bind(3, generation).Bind(4, byte_offset);
+  ASSIGN_OR_RETURN(bool row, before.Step());
+  return place + (row ? before.ColumnInt(0) : 0);
+}
+
+}  // namespace
+
 absl::StatusOr<int64_t> ConversationId(Db& db, const std::string& session_id) {
   ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT id FROM conversations WHERE session_id = ?1"));
   s.Bind(1, session_id);
@@ -279,8 +303,6 @@ absl::StatusOr<int64_t> ConversationId(Db& db, const std::string& session_id) {
   if (!row) return absl::NotFoundError(absl::StrCat("no session '", session_id, "' in the database"));
   return s.ColumnInt(0);
 }
-
-}  // namespace
 
 absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id, const MessageWindow& window) {
   Conversation c;
@@ -304,7 +326,16 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
   }
   ASSIGN_OR_RETURN(c.parts, PartsInOrder(db, conversation_id, session_id));
   for (const ConversationPart& p : c.parts) c.stored_messages += p.stored;
-  c.window_offset = std::clamp<int64_t>(window.offset, 0, c.stored_messages);
+  int64_t offset = window.offset;
+  if (!window.around_uuid.empty() && window.limit > 0) {
+    absl::StatusOr<int64_t> place = PlaceOf(db, conversation_id, c.parts, window.around_uuid);
+    if (place.ok()) offset = *place / window.limit * window.limit;
+    if (!place.ok() && !absl::IsNotFound(place.status())) return place.status();
+  }
+  if (window.limit > 0 && c.stored_messages > 0 && offset >= c.stored_messages) {
+    offset = (c.stored_messages - 1) / window.limit * window.limit;  // past the end: the last window
+  }
+  c.window_offset = std::clamp<int64_t>(offset, 0, c.stored_messages);
   const int64_t window_end =
       window.limit < 0 ? c.stored_messages : std::min(c.stored_messages, c.window_offset + window.limit);
   c.partial = c.window_offset > 0 || window_end < c.stored_messages;
@@ -346,27 +377,6 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
     RETURN_IF_ERROR(failed);
   }
   return c;
-}
-
-absl::StatusOr<int64_t> MessagePlace(Db& db, const std::string& session_id, const std::string& uuid) {
-  ASSIGN_OR_RETURN(int64_t conversation_id, ConversationId(db, session_id));
-  ASSIGN_OR_RETURN(Stmt at, db.Prepare("SELECT file_id, generation, byte_offset FROM messages"
-                                       " WHERE conversation_id = ?1 AND uuid = ?2"));
-  at.Bind(1, conversation_id).Bind(2, uuid);
-  ASSIGN_OR_RETURN(bool found, at.Step());
-  if (!found) return absl::NotFoundError(absl::StrCat("no message '", uuid, "' in session '", session_id, "'"));
-  const int64_t file_id = at.ColumnInt(0), generation = at.ColumnInt(1), byte_offset = at.ColumnInt(2);
-  ASSIGN_OR_RETURN(std::vector<ConversationPart> parts, PartsInOrder(db, conversation_id, session_id));
-  int64_t place = 0;
-  for (const ConversationPart& p : parts) {
-    if (p.file.file_id == file_id) break;
-    place += p.stored;
-  }
-  ASSIGN_OR_RETURN(Stmt before, db.Prepare("SELECT count(*) FROM messages WHERE conversation_id = ?1 AND file_id = ?2"
-                                           " AND (generation, byte_offset) < (?3, ?4)"));
-  before.Bind(1, conversation_id).Bind(2, file_id).Bind(3, generation).Bind(4, byte_offset);
-  ASSIGN_OR_RETURN(bool row, before.Step());
-  return place + (row ? before.ColumnInt(0) : 0);
 }
 
 std::string OneLine(std::string_view s, size_t max_bytes) {

@@ -110,17 +110,19 @@ struct Conversation {
 struct MessageWindow {
   int64_t offset = 0;  // skip this many
   int64_t limit = -1;  // then at most this many; -1: all
+  // When set and stored: instead of `offset`, the window of `limit` (its
+  // offset a multiple of `limit`) that holds this message (messages.uuid).
+  std::string around_uuid;
 };
 
 // The conversation `session_id` (exact id; see ResolveSession), the
-// messages of `window` only (all by default).
+// messages of `window` only (all by default); with a limit, an offset past
+// the last message gives the last window.
 absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id,
                                               const MessageWindow& window = {});
 
-// The place of message `uuid` in the export order of `session_id` (0-based;
-// the window holding it starts at or before it). NotFound when the session
-// or the message is not stored.
-absl::StatusOr<int64_t> MessagePlace(Db& db, const std::string& session_id, const std::string& uuid);
+// conversations.id of `session_id` (exact id); NotFound when not stored.
+absl::StatusOr<int64_t> ConversationId(Db& db, const std::string& session_id);
 
 // `s` cut to at most `max_bytes` at a UTF-8 character boundary, "…" added
 // when cut; newlines and tabs become spaces.

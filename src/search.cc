@@ -128,11 +128,7 @@ absl::Status FtsSyntaxError() {
 // rule show and export follow (ResolveSession).
 absl::StatusOr<int64_t> ConversationOf(Db& db, const std::string& session) {
   ASSIGN_OR_RETURN(const std::string id, ResolveSession(db, session));
-  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT id FROM conversations WHERE session_id = ?1"));
-  s.Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("no session '", id, "' in the database"));
-  return s.ColumnInt(0);
+  return ConversationId(db, id);
 }
 
 }  // namespace
