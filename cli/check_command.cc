@@ -110,7 +110,7 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
   CanonicalOptions options;
   options.only_sessions = compared;
   options.digest_values = true;
-  ASSIGN_OR_RETURN(Db fresh, Db::Open(fresh_path, Db::Mode::kReadOnly));
+  ASSIGN_OR_RETURN(Db fresh, OpenDbReadOnly(fresh_path));
   ASSIGN_OR_RETURN(std::vector<std::string> stored, CanonicalDump(db, options));
   ASSIGN_OR_RETURN(std::vector<std::string> replayed, CanonicalDump(fresh, options));
   std::vector<std::string> only_stored, only_replayed;

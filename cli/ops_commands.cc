@@ -116,7 +116,7 @@ int RunRestore(const std::vector<std::string>& argv) {
   } else {
     // Through SQLite's backup of the source, so a source in WAL mode with
     // its -wal beside it is copied whole; opened read-only, never changed.
-    absl::StatusOr<Db> source = Db::Open(src, Db::Mode::kReadOnly);
+    absl::StatusOr<Db> source = OpenDbReadOnly(src);
     copied = source.status();
     if (source.ok()) copied = BackupDatabase(*source, staged, BackupOptions{.replace = true}).status();
   }

@@ -51,24 +51,7 @@ void InstallTestHooks(SqliteStoreOptions*) {}
 }  // namespace
 
 absl::Status CheckWriterPath(const std::string& db_path) {
-  absl::Status file = CheckDatabaseFile(db_path);
-  if (KindOf(file) == ErrorKind::kNoDatabase) return absl::OkStatus();
-  if (file.ok()) {
-    // An SQLite file that is not cco's: never migrate cco's tables into it.
-    // Read-only, so a file that is not in WAL mode gains no file beside it.
-    absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadOnly);
-    if (db.ok()) {
-      absl::StatusOr<std::optional<int64_t>> tables =
-          db->QueryInt("SELECT count(*) FROM sqlite_master WHERE name != 'schema_migrations'");
-      absl::StatusOr<std::optional<int64_t>> ours =
-          db->QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'");
-      if (tables.ok() && ours.ok() && tables->value_or(0) > 0 && ours->value_or(0) == 0) {
-        file = WithKind(absl::FailedPreconditionError("not a cco database (an SQLite file without cco's tables)"),
-                        ErrorKind::kNotCcoDatabase);
-      }
-    }
-  }
-  return Prefixed(file, absl::StrCat("cannot use ", db_path, " as cco's database"));
+  return Prefixed(CheckDatabaseForWriter(db_path), absl::StrCat("cannot use ", db_path, " as cco's database"));
 }
 
 absl::StatusOr<WriterSetup> StartWriter(const std::string& db_path, const WriterStart& start,

@@ -73,6 +73,25 @@ absl::Status CheckDatabaseFile(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::Status CheckDatabaseForWriter(const std::string& path) {
+  absl::Status file = CheckDatabaseFile(path);
+  if (KindOf(file) == ErrorKind::kNoDatabase) return absl::OkStatus();
+  if (!file.ok()) return file;
+  absl::StatusOr<Db> db = OpenDbReadOnly(path);
+  if (!db.ok()) return absl::OkStatus();  // the writer's own open says why
+  absl::StatusOr<std::optional<int64_t>> tables =
+      db->QueryInt("SELECT count(*) FROM sqlite_master WHERE name != 'schema_migrations'");
+  absl::StatusOr<std::optional<int64_t>> ours =
+      db->QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'");
+  if (tables.ok() && ours.ok() && tables->value_or(0) > 0 && ours->value_or(0) == 0) {
+    return WithKind(absl::FailedPreconditionError("not a cco database (an SQLite file without cco's tables)"),
+                    ErrorKind::kNotCcoDatabase);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Db> OpenDbReadOnly(const std::string& path) { return Db::Open(path, Db::Mode::kReadOnly); }
+
 absl::StatusOr<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::string& path, ReaderOptions options) {
   if (absl::Status file = CheckDatabaseFile(path); !file.ok()) {
     if (KindOf(file) == ErrorKind::kNoDatabase) {
@@ -82,7 +101,7 @@ absl::StatusOr<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::stri
     }
     return Prefixed(file, absl::StrCat("cannot read ", path));
   }
-  absl::StatusOr<Db> db = Db::Open(path, Db::Mode::kReadOnly);
+  absl::StatusOr<Db> db = OpenDbReadOnly(path);
   // A copy on read-only storage: a reader cannot create the WAL index beside
   // it, but nothing writes it either.
   if (absl::IsPermissionDenied(db.status())) db = Db::Open(path, Db::Mode::kImmutable);

@@ -182,6 +182,20 @@ class SqliteReader final : public Reader {
 // kNotCcoDatabase (not an SQLite file), kPermission.
 absl::Status CheckDatabaseFile(const std::string& path);
 
+// What a writer may open at `path` (a writer creates the database when
+// nothing is there, and migrates an older one): OK for nothing there, an
+// empty file or an SQLite file holding cco's tables (or no tables at all);
+// kNotCcoDatabase for an SQLite file with tables but none of cco's (never
+// migrated into); else CheckDatabaseFile's errors. Looks read-only, so a
+// file that is not in WAL mode gains no file beside it.
+absl::Status CheckDatabaseForWriter(const std::string& path);
+
+// The raw read-only connection, for what needs SQLite itself rather than a
+// Reader's answers (a backup's source copied page by page, a fresh replay to
+// compare with): never creates, never writes, no schema check. A source in
+// WAL mode is read with its -wal (no `immutable=1`). Errors are Db::Open's.
+absl::StatusOr<Db> OpenDbReadOnly(const std::string& path);
+
 }  // namespace cco
 
 #endif  // CCO_SRC_READER_H_
