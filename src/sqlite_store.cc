@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -101,6 +102,36 @@ class SqliteStore : public Store {
                             int64_t conversation_id, int64_t project_id, const FileLocation& loc,
                             CommitStats* stats);
   absl::Status RecordDuplicate(const LineRecord& rec, int64_t file_id, int64_t generation);
+  // A line whose INSERT changed nothing: a keyed message or event met its
+  // stored row (MessageSeenAgain, EventSeenAgain); any other line is a
+  // duplicate.
+  absl::Status NotInserted(const LineRecord& rec, const FileRow& file, int64_t generation, const RowContext& ctx,
+                           CommitStats* stats);
+  absl::Status CountDuplicate(const LineRecord& rec, const FileRow& file, int64_t generation, CommitStats* stats);
+  // The stored row a keyed line met, as select_*_revision_ reads it.
+  struct MetRow {
+    int64_t id = 0;
+    int64_t file = 0, generation = 0, offset = 0, hash = 0;  // where its line is
+    std::string raw;                                         // its line
+  };
+  // Reads the row that `rec` met with `sel` (bound here to the conversation
+  // and the uuid; `what` names it in errors) and counts `rec` as a
+  // duplicate. nullopt when `rec` holds the stored bytes (recorded as a
+  // duplicate: nothing more to do); else the row, with `read_more` called
+  // on it for the caller's own columns.
+  absl::StatusOr<std::optional<MetRow>> FindMetRow(Stmt& sel, std::string_view what, const LineRecord& rec,
+                                                   const FileRow& file, int64_t generation, const RowContext& ctx,
+                                                   CommitStats* stats,
+                                                   absl::FunctionRef<void(const Stmt&)> read_more);
+  // `rec` is an earlier revision of the row `met`: a duplicate, counted on
+  // the row by `count_revision`.
+  absl::Status KeepStoredRevision(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                  const MetRow& met, Stmt& count_revision);
+  // `rec` becomes the row `met`: the line the row showed is kept as a
+  // duplicate, and `update` rewrites the row (bound here at 1-6, where the
+  // line is; `bind_fields` binds the rest).
+  absl::Status ShowNewRevision(const LineRecord& rec, const FileRow& file, int64_t generation, const MetRow& met,
+                               Stmt& update, absl::FunctionRef<void(Stmt&)> bind_fields);
   // A keyed message or event line whose key is stored: a duplicate when its
   // bytes are the stored ones, else a revision (revision.h).
   absl::Status MessageSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation,
@@ -461,55 +492,102 @@ int64_t UsageTotal(const LineRecord& rec) {
 }
 }  // namespace
 
-absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation,
-                                           RowContext ctx, CommitStats* stats) {
-  Stmt& sel = *select_message_revision_;
+absl::Status SqliteStore::CountDuplicate(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                         CommitStats* stats) {
+  ++stats->duplicates;
+  return RecordDuplicate(rec, file.id, generation);
+}
+
+absl::Status SqliteStore::NotInserted(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                      const RowContext& ctx, CommitStats* stats) {
+  if (!rec.uuid.empty() && rec.kind == RecordKind::kMessage) {
+    return MessageSeenAgain(rec, file, generation, ctx, stats);
+  }
+  if (!rec.uuid.empty() && rec.kind == RecordKind::kEvent) return EventSeenAgain(rec, file, generation, ctx, stats);
+  return CountDuplicate(rec, file, generation, stats);
+}
+
+absl::StatusOr<std::optional<SqliteStore::MetRow>> SqliteStore::FindMetRow(
+    Stmt& sel, std::string_view what, const LineRecord& rec, const FileRow& file, int64_t generation,
+    const RowContext& ctx, CommitStats* stats, absl::FunctionRef<void(const Stmt&)> read_more) {
   sel.Bind(1, ctx.conversation_id).Bind(2, rec.uuid);
   ASSIGN_OR_RETURN(bool found, sel.Step());
   if (!found) {
     sel.Reset();
-    return absl::InternalError(absl::StrCat("message ", rec.uuid, " was not inserted but is not stored"));
+    return absl::InternalError(absl::StrCat(AsAbsl(what), " ", rec.uuid, " was not inserted but is not stored"));
   }
-  StoredMessage old;
-  old.id = sel.ColumnInt(0);
-  const int64_t old_file = sel.ColumnInt(1), old_generation = sel.ColumnInt(2), old_offset = sel.ColumnInt(3);
-  const int64_t old_hash = sel.ColumnInt(4);
-  ++stats->duplicates;
-  if (old_hash == ToSqlInt(rec.line_hash)) {
+  MetRow met;
+  met.id = sel.ColumnInt(0);
+  met.file = sel.ColumnInt(1);
+  met.generation = sel.ColumnInt(2);
+  met.offset = sel.ColumnInt(3);
+  met.hash = sel.ColumnInt(4);
+  if (met.hash == ToSqlInt(rec.line_hash)) {
     // The same bytes (by their 64-bit hash): a duplicate. The stored line
     // itself is not read, so a re-read generation costs no more than before.
     sel.Reset();
-    return RecordDuplicate(rec, file.id, generation);
+    RETURN_IF_ERROR(CountDuplicate(rec, file, generation, stats));
+    return std::nullopt;
   }
-  const std::string old_raw = sel.ColumnText(5);
-  const Revision stored{sel.ColumnInt(6) != 0, sel.ColumnInt(7), old_raw};
-  old.type = sel.ColumnText(8);
-  old.model = sel.ColumnText(9);
-  old.timestamp_ms = sel.ColumnOptionalInt(10);
+  ++stats->duplicates;
+  met.raw = sel.ColumnText(5);
+  read_more(sel);
   sel.Reset();
-  ctx.row_id = old.id;
-  const Revision offered{!rec.stop_reason.empty(), UsageTotal(rec), rec.raw};
-  if (!RevisionBeats(offered, stored)) {
-    // An earlier revision: accounted for as a duplicate. Its usage is still
-    // a copy of the response (the larger copy counts, as for any copies).
-    RETURN_IF_ERROR(RecordDuplicate(rec, file.id, generation));
-    RETURN_IF_ERROR(count_message_revision_->Bind(1, old.id).Run());
-    return deriver_->OnMessageRevised(rec, ctx, /*shown=*/false, old);
-  }
-  // This line is now the row; the line it showed so far is the duplicate.
-  RETURN_IF_ERROR(insert_old_revision_->Bind(1, old_file).Bind(2, old_generation).Bind(3, old_offset)
-                      .Bind(4, old_hash).Bind(5, KindName(rec.kind)).Run());
-  Stmt& u = *update_message_revision_;
-  u.Bind(1, old.id)
+  return met;
+}
+
+absl::Status SqliteStore::KeepStoredRevision(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                             const MetRow& met, Stmt& count_revision) {
+  RETURN_IF_ERROR(RecordDuplicate(rec, file.id, generation));
+  return count_revision.Bind(1, met.id).Run();
+}
+
+absl::Status SqliteStore::ShowNewRevision(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                          const MetRow& met, Stmt& update,
+                                          absl::FunctionRef<void(Stmt&)> bind_fields) {
+  RETURN_IF_ERROR(insert_old_revision_->Bind(1, met.file).Bind(2, met.generation).Bind(3, met.offset)
+                      .Bind(4, met.hash).Bind(5, KindName(rec.kind)).Run());
+  update.Bind(1, met.id)
       .Bind(2, file.id)
       .Bind(3, generation)
       .Bind(4, rec.offset)
       .Bind(5, ToSqlInt(rec.line_hash))
       .Bind(6, file.stream_id);
-  BindMessageFields(u, 7, rec, *compressor_);
-  u.BindTextOrNull(23, rec.stop_reason).Bind(24, MessageKindCode(rec.message_kind))
-      .Bind(25, HasUnspacedScript(rec.content) ? 1 : 0);
-  RETURN_IF_ERROR(u.Run());
+  bind_fields(update);
+  return update.Run();
+}
+
+absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation,
+                                           RowContext ctx, CommitStats* stats) {
+  StoredMessage old;
+  bool stored_has_stop_reason = false;
+  int64_t stored_usage_total = 0;
+  ASSIGN_OR_RETURN(std::optional<MetRow> met,
+                   FindMetRow(*select_message_revision_, "message", rec, file, generation, ctx, stats,
+                              [&](const Stmt& sel) {
+                                stored_has_stop_reason = sel.ColumnInt(6) != 0;
+                                stored_usage_total = sel.ColumnInt(7);
+                                old.type = sel.ColumnText(8);
+                                old.model = sel.ColumnText(9);
+                                old.timestamp_ms = sel.ColumnOptionalInt(10);
+                              }));
+  if (!met.has_value()) return absl::OkStatus();
+  old.id = met->id;
+  ctx.row_id = old.id;
+  const Revision stored{stored_has_stop_reason, stored_usage_total, met->raw};
+  const Revision offered{!rec.stop_reason.empty(), UsageTotal(rec), rec.raw};
+  if (!RevisionBeats(offered, stored)) {
+    // An earlier revision: accounted for as a duplicate. Its usage is still
+    // a copy of the response (the larger copy counts, as for any copies).
+    RETURN_IF_ERROR(KeepStoredRevision(rec, file, generation, *met, *count_message_revision_));
+    return deriver_->OnMessageRevised(rec, ctx, /*shown=*/false, old);
+  }
+  // This line is now the row; the line it showed so far is the duplicate.
+  RETURN_IF_ERROR(ShowNewRevision(rec, file, generation, *met, *update_message_revision_, [&](Stmt& u) {
+    BindMessageFields(u, 7, rec, *compressor_);
+    u.BindTextOrNull(23, rec.stop_reason).Bind(24, MessageKindCode(rec.message_kind))
+        .Bind(25, HasUnspacedScript(rec.content) ? 1 : 0);
+  }));
   if (old.timestamp_ms != rec.timestamp_ms) {
     RETURN_IF_ERROR(refresh_conversation_times_->Bind(1, ctx.conversation_id).Run());
   }
@@ -519,46 +597,21 @@ absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow&
 
 absl::Status SqliteStore::EventSeenAgain(const LineRecord& rec, const FileRow& file, int64_t generation,
                                          RowContext ctx, CommitStats* stats) {
-  Stmt& sel = *select_event_revision_;
-  sel.Bind(1, ctx.conversation_id).Bind(2, rec.uuid);
-  ASSIGN_OR_RETURN(bool found, sel.Step());
-  if (!found) {
-    sel.Reset();
-    return absl::InternalError(absl::StrCat("event ", rec.uuid, " was not inserted but is not stored"));
-  }
-  const int64_t id = sel.ColumnInt(0);
-  const int64_t old_file = sel.ColumnInt(1), old_generation = sel.ColumnInt(2), old_offset = sel.ColumnInt(3);
-  const int64_t old_hash = sel.ColumnInt(4);
-  ++stats->duplicates;
-  if (old_hash == ToSqlInt(rec.line_hash)) {
-    sel.Reset();
-    return RecordDuplicate(rec, file.id, generation);
-  }
-  const std::string old_raw = sel.ColumnText(5);
-  sel.Reset();
-  ctx.row_id = id;
+  ASSIGN_OR_RETURN(std::optional<MetRow> met, FindMetRow(*select_event_revision_, "event", rec, file, generation,
+                                                         ctx, stats, [](const Stmt&) {}));
+  if (!met.has_value()) return absl::OkStatus();
+  ctx.row_id = met->id;
   // Events carry no stop_reason; their usage is an embedded copy's.
-  const Revision stored{false, 0, old_raw};
+  const Revision stored{false, 0, met->raw};
   const Revision offered{false, 0, rec.raw};
   const bool shown = RevisionBeats(offered, stored);
   if (!shown) {
-    RETURN_IF_ERROR(RecordDuplicate(rec, file.id, generation));
-    RETURN_IF_ERROR(count_event_revision_->Bind(1, id).Run());
+    RETURN_IF_ERROR(KeepStoredRevision(rec, file, generation, *met, *count_event_revision_));
   } else {
-    RETURN_IF_ERROR(insert_old_revision_->Bind(1, old_file).Bind(2, old_generation).Bind(3, old_offset)
-                        .Bind(4, old_hash).Bind(5, KindName(rec.kind)).Run());
-    Stmt& u = *update_event_revision_;
-    u.Bind(1, id)
-        .Bind(2, file.id)
-        .Bind(3, generation)
-        .Bind(4, rec.offset)
-        .Bind(5, ToSqlInt(rec.line_hash))
-        .Bind(6, file.stream_id)
-        .Bind(7, rec.type)
-        .BindTextOrNull(8, rec.subtype)
-        .BindOptional(9, rec.timestamp_ms);
-    BindValue(u, 10, compressor_->Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
-    RETURN_IF_ERROR(u.Run());
+    RETURN_IF_ERROR(ShowNewRevision(rec, file, generation, *met, *update_event_revision_, [&](Stmt& u) {
+      u.Bind(7, rec.type).BindTextOrNull(8, rec.subtype).BindOptional(9, rec.timestamp_ms);
+      BindValue(u, 10, compressor_->Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
+    }));
     ++stats->revisions;
   }
   return deriver_->OnEventRevised(rec, ctx, shown);
@@ -596,11 +649,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
       s.Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason).Bind(26, MessageKindCode(rec.message_kind))
           .Bind(27, HasUnspacedScript(rec.content) ? 1 : 0);
       RETURN_IF_ERROR(s.Run());
-      if (db_.changes() == 0) {
-        if (!rec.uuid.empty()) return MessageSeenAgain(rec, file, generation, ctx, stats);
-        ++stats->duplicates;
-        return RecordDuplicate(rec, file.id, generation);
-      }
+      if (db_.changes() == 0) return NotInserted(rec, file, generation, ctx, stats);
       ++stats->messages;
       ctx.row_id = db_.last_insert_rowid();
       RETURN_IF_ERROR(
@@ -619,11 +668,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
           .Bind(12, file.stream_id);
       BindValue(s, 11, compressor_->Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
       RETURN_IF_ERROR(s.Run());
-      if (db_.changes() == 0) {
-        if (!rec.uuid.empty()) return EventSeenAgain(rec, file, generation, ctx, stats);
-        ++stats->duplicates;
-        return RecordDuplicate(rec, file.id, generation);
-      }
+      if (db_.changes() == 0) return NotInserted(rec, file, generation, ctx, stats);
       ++stats->events;
       ctx.row_id = db_.last_insert_rowid();
       return deriver_->OnEvent(rec, ctx);
@@ -642,10 +687,7 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
           .Bind(11, file.stream_id);
       BindValue(s, 8, compressor_->Encode(ValueKind::kLine, rec.raw, rec.raw_encoded));
       RETURN_IF_ERROR(s.Run());
-      if (db_.changes() == 0) {
-        ++stats->duplicates;
-        return RecordDuplicate(rec, file.id, generation);
-      }
+      if (db_.changes() == 0) return NotInserted(rec, file, generation, ctx, stats);
       ++stats->quarantined;
       return absl::OkStatus();
     }
