@@ -222,6 +222,35 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
+// The reader `db_arg` (--db) names: the team server for a postgresql://
+// URL (where --user and --machine filter), else the local SQLite database.
+// Null when there is none to read (said on stderr; *exit_code set).
+std::unique_ptr<Reader> OpenReader(const std::string& db_arg, const ReportFilter& filter, int* exit_code) {
+  if (IsPostgresUrl(db_arg)) {
+    absl::StatusOr<std::unique_ptr<PgReader>> server = PgReader::Open(db_arg);
+    if (!server.ok()) {
+      *exit_code = ReportFailure(server.status(), "cco report");
+      return nullptr;
+    }
+    return std::move(*server);
+  }
+  if (!filter.users.empty() || !filter.machines.empty()) {
+    *exit_code = Usage("--user and --machine go with a team server (--db postgresql://…)");
+    return nullptr;
+  }
+  absl::StatusOr<std::string> db_path = ResolveDbPath(db_arg);
+  if (!db_path.ok()) {
+    *exit_code = Usage(std::string(db_path.status().message()));
+    return nullptr;
+  }
+  absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
+  if (!opened.ok()) {
+    *exit_code = ReportFailure(opened.status(), "cco report");
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
 // "between 2026-01-01 and 2026-01-31 (Asia/Tokyo) for all projects"
 std::string RangeText(const ReportFilter& filter, const ReportView& view, const std::string& project) {
   return absl::StrCat("between ", filter.since ? absl::FormatCivilTime(*filter.since) : "the first record", " and ",
@@ -238,23 +267,9 @@ int RunReport(const std::vector<std::string>& argv) {
   if (!query.ok()) return Usage(std::string(query.status().message()));
   const bool json = args->Has("json");
 
-  // --db: the team server for a postgresql:// URL (where --user and
-  // --machine filter), else the local SQLite database.
-  std::unique_ptr<Reader> reader;
-  if (IsPostgresUrl(args->Get("db"))) {
-    absl::StatusOr<std::unique_ptr<PgReader>> server = PgReader::Open(args->Get("db"));
-    if (!server.ok()) return ReportFailure(server.status(), "cco report");
-    reader = std::move(*server);
-  } else {
-    if (!query->filter.users.empty() || !query->filter.machines.empty()) {
-      return Usage("--user and --machine go with a team server (--db postgresql://…)");
-    }
-    auto db_path = ResolveDbPath(args->Get("db"));
-    if (!db_path.ok()) return Usage(std::string(db_path.status().message()));
-    absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
-    if (!opened.ok()) return ReportFailure(opened.status(), "cco report");
-    reader = std::move(*opened);
-  }
+  int exit_code = kExitOk;
+  std::unique_ptr<Reader> reader = OpenReader(args->Get("db"), query->filter, &exit_code);
+  if (reader == nullptr) return exit_code;
   Reader& db = *reader;
   if (query->kind == "blocks") {
     BlocksView blocks_view;
@@ -266,12 +281,7 @@ int RunReport(const std::vector<std::string>& argv) {
   std::vector<std::string> closest;
   if (absl::Status s = ResolveReportProject(db, &*query, &closest); !s.ok()) {
     if (!absl::IsNotFound(s)) return ReportFailure(s, "cco report");
-    std::fprintf(stderr, "cco report: %s\n", std::string(s.message()).c_str());
-    if (!closest.empty()) {
-      std::fprintf(stderr, "closest known projects:\n");
-      for (const std::string& name : closest) std::fprintf(stderr, "  %s\n", name.c_str());
-    }
-    return kExitUsage;
+    return ReportNoProject("cco report", query->project, closest);
   }
 
   ReportView view;
