@@ -1,8 +1,5 @@
 // `cco check`: integrity of the database file and of the derived data
 // (rollups and conversation stats equal a from-scratch recompute).
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -14,6 +11,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "ingest/env.h"
 #include "ingest/scanner.h"
 #include "src/canonical.h"
 #include "cli/writer_setup.h"
@@ -30,6 +28,12 @@
 
 namespace cco {
 namespace {
+
+// Whether `path` is there and holds `size` bytes.
+bool SizeIs(const std::string& path, int64_t size) {
+  absl::StatusOr<FileInfo> info = Env::Default().Stat(path);
+  return info.ok() && info->size == size;
+}
 
 // `check --sources`: the database against a fresh replay of the transcripts
 // it came from, for every session whose files all still exist and are read
@@ -52,9 +56,7 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
       " JOIN conversations c ON c.id = r.conversation_id"));
   RETURN_IF_ERROR(files.ForEachRow([&](const Stmt& s) {
     const std::string session = s.ColumnText(0);
-    struct stat st;
-    const bool live = s.ColumnInt(4) == 0 && ::stat(s.ColumnText(1).c_str(), &st) == 0 &&
-                      static_cast<int64_t>(st.st_size) == s.ColumnInt(3);
+    const bool live = s.ColumnInt(4) == 0 && SizeIs(s.ColumnText(1), s.ColumnInt(3));
     auto [it, inserted] = settled.try_emplace(session, true);
     it->second = it->second && live;
     if (s.ColumnInt(4) == 0) roots.insert(s.ColumnText(2));
@@ -95,9 +97,7 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
   // session) cannot be compared: skip it.
   std::vector<std::string> compared;
   RETURN_IF_ERROR(files.ForEachRow([&](const Stmt& s) {
-    struct stat st;
-    if (s.ColumnInt(4) == 0 && (::stat(s.ColumnText(1).c_str(), &st) != 0 ||
-                                static_cast<int64_t>(st.st_size) != s.ColumnInt(3))) {
+    if (s.ColumnInt(4) == 0 && !SizeIs(s.ColumnText(1), s.ColumnInt(3))) {
       settled[s.ColumnText(0)] = false;
     }
     return true;
@@ -144,17 +144,18 @@ absl::StatusOr<ReadPositionReport> CheckReadPositions(Db& db) {
       ++out.skipped;
       return true;
     }
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || ::fstat(fd, &st) != 0 || static_cast<int64_t>(st.st_dev) != r.ColumnInt(3) ||
-        static_cast<int64_t>(st.st_ino) != r.ColumnInt(4) || static_cast<int64_t>(st.st_size) < position) {
-      if (fd >= 0) ::close(fd);
+    absl::StatusOr<std::unique_ptr<RandomAccessFile>> file = Env::Default().Open(path);
+    absl::StatusOr<FileInfo> info = file.ok() ? (*file)->Stat() : file.status();
+    if (!info.ok() || info->dev != r.ColumnInt(3) || info->inode != r.ColumnInt(4) || info->size < position) {
       ++out.skipped;
       return true;
     }
     char before = '\n';
-    const bool read = position == 0 || ::pread(fd, &before, 1, position - 1) == 1;
-    ::close(fd);
+    bool read = position == 0;
+    if (!read) {
+      absl::StatusOr<size_t> n = (*file)->Read(position - 1, 1, &before);
+      read = n.ok() && *n == 1;
+    }
     const bool replay_end = r.ColumnInt(6) == 0 && position == r.ColumnInt(5);
     ++out.checked;
     if (!read) {

@@ -1,7 +1,6 @@
 // Operations on the database as a whole: `cco backup` (an online copy,
 // verified) and `cco restore` (a verified copy put in place, the old
 // database kept).
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
+#include "ingest/env.h"
 #include "cli/flags.h"
 #include "cli/help.h"
 #include "src/backup.h"
@@ -34,6 +34,12 @@ int Usage(const std::string& who, const std::string& message) {
 }
 
 bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// The size of the file at `path`; 0 when it cannot be looked at.
+int64_t FileSize(const std::string& path) {
+  absl::StatusOr<FileInfo> info = Env::Default().Stat(path);
+  return info.ok() ? info->size : 0;
+}
 
 }  // namespace
 
@@ -191,20 +197,19 @@ int RunOptimize(const std::vector<std::string>& argv) {
   for (const std::string& t : *tables) {
     if (absl::Status s = FtsOptimize(*db, t); !s.ok()) return fail(s);
   }
-  struct stat st;
   const bool vacuum = args->Has("vacuum");
   int64_t bytes_before = 0;
   if (vacuum) {
     // The database rewritten without its free pages and part-empty ones.
     absl::StatusOr<CheckpointResult> before = Checkpoint(*db, /*truncate=*/false);
     if (!before.ok()) return fail(before.status());
-    bytes_before = ::stat(db_path->c_str(), &st) == 0 ? st.st_size : 0;
+    bytes_before = FileSize(*db_path);
     if (absl::Status s = db->Exec("VACUUM"); !s.ok()) return fail(s);
   }
   absl::StatusOr<CheckpointResult> checkpoint = Checkpoint(*db, /*truncate=*/true);
   if (!checkpoint.ok()) return fail(checkpoint.status());
-  const int64_t wal = ::stat((*db_path + "-wal").c_str(), &st) == 0 ? st.st_size : 0;
-  const int64_t size = ::stat(db_path->c_str(), &st) == 0 ? st.st_size : 0;
+  const int64_t wal = FileSize(*db_path + "-wal");
+  const int64_t size = FileSize(*db_path);
   if (args->Has("json")) {
     JsonWriter j;
     j.BeginObject().Field("db", *db_path);

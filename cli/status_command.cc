@@ -8,10 +8,6 @@
 // dies), never from the heartbeat row, which a killed daemon leaves behind.
 // Lag is measured here: each live file's size minus its committed read
 // position.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ingest/env.h"
 #include "ingest/roots.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -43,24 +40,24 @@ namespace cco {
 namespace {
 
 int64_t FileSize(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+  absl::StatusOr<FileInfo> info = Env::Default().Stat(path);
+  return info.ok() ? info->size : 0;
 }
 
 // Whether the `bytes` after `offset` in `path` hold no newline (read up to
 // 1 MiB: a longer unfinished line counts as one).
 bool NoNewlineAfter(const std::string& path, int64_t offset, int64_t bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> file = Env::Default().Open(path);
+  if (!file.ok()) return false;
   char buf[64 << 10];
   bool newline = false;
   for (int64_t done = 0; done < std::min<int64_t>(bytes, 1 << 20) && !newline;) {
-    const ssize_t n = ::pread(fd, buf, sizeof(buf), offset + done);
-    if (n <= 0) break;
-    newline = std::memchr(buf, '\n', static_cast<size_t>(std::min<int64_t>(n, bytes - done))) != nullptr;
-    done += n;
+    const absl::StatusOr<size_t> n = (*file)->Read(offset + done, sizeof(buf), buf);
+    if (!n.ok() || *n == 0) break;
+    const int64_t got = static_cast<int64_t>(*n);
+    newline = std::memchr(buf, '\n', static_cast<size_t>(std::min<int64_t>(got, bytes - done))) != nullptr;
+    done += got;
   }
-  ::close(fd);
   return !newline;
 }
 
@@ -72,18 +69,18 @@ void MeasureFiles(StatusView* s) {
   size_t root_index = 0;
   for (const FollowedFile& f : s->db.followed) {
     while (root_index < s->db.roots.size() && s->db.roots[root_index].root != f.root) ++root_index;
-    struct stat st;
-    if (::stat(f.path.c_str(), &st) != 0) {
+    const absl::StatusOr<FileInfo> info = Env::Default().Stat(f.path);
+    if (!info.ok()) {
       ++s->files_missing;
       continue;
     }
-    const int64_t pending = std::max<int64_t>(0, static_cast<int64_t>(st.st_size) - f.read_position);
+    const int64_t pending = std::max<int64_t>(0, info->size - f.read_position);
     if (pending == 0) continue;
     if (root_index < s->root_pending.size()) s->root_pending[root_index] += pending;
     s->pending_bytes += pending;
     ++s->pending_files;
     s->lagging.push_back(LaggingFile{f.path, pending});
-    const int64_t waiting_s = now_s - static_cast<int64_t>(st.st_mtime);
+    const int64_t waiting_s = now_s - info->mtime_s();
     if (waiting_s > kUnterminatedAfterS && NoNewlineAfter(f.path, f.read_position, pending)) {
       s->unterminated.push_back(UnterminatedFile{f.path, pending, waiting_s});
     }

@@ -2,7 +2,6 @@
 // transcripts until SIGTERM/SIGINT; SIGHUP reconciles every root. Speaks the
 // systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) when run by
 // systemd.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ingest/env.h"
 #include "ingest/follower.h"
 #include "ingest/roots.h"
 #include "ingest/watcher.h"
@@ -209,8 +209,7 @@ int Watch(const WatchRun& run) {
   if (terminal) {
     std::fprintf(stderr, "cco watch: database %s\n", run.db_path.c_str());
     for (const std::string& root : roots) {
-      struct stat st;
-      const bool present = ::stat(root.c_str(), &st) == 0;
+      const bool present = Env::Default().Stat(root).ok();
       std::fprintf(stderr, "  root %s%s\n", root.c_str(), present ? "" : " (missing: watched for)");
     }
     std::fprintf(stderr, "backfilling what is not yet in the database...\n");

@@ -40,6 +40,11 @@ struct FileInfo {
   bool is_regular() const { return type == FileType::kRegular; }
   bool is_directory() const { return type == FileType::kDirectory; }
   bool SameFile(const FileInfo& o) const { return dev == o.dev && inode == o.inode; }
+  // The whole seconds of mtime_ns (what st_mtime says), rounded down.
+  int64_t mtime_s() const {
+    constexpr int64_t kNsPerS = 1000000000;
+    return mtime_ns / kNsPerS - (mtime_ns % kNsPerS < 0 ? 1 : 0);
+  }
 };
 
 // One name in a directory ("." and ".." are never listed). `type` is what
