@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "ingest/env.h"
 #include "ingest/json_line.h"
 #include "ingest/line_splitter.h"
 #include "ingest/walk.h"
@@ -31,14 +32,17 @@ std::string GetEnv(const char* name) {
 }
 
 bool IsDir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec);
+  absl::StatusOr<FileInfo> info = Env::Default().Stat(p.string());
+  return info.ok() && info->is_directory();
 }
 
+// Absolute with every symlink resolved; a path that does not resolve (not
+// there yet) made absolute by its text alone.
 std::string Canonical(const fs::path& p) {
+  absl::StatusOr<std::string> real = Env::Default().RealPath(p.string());
+  if (real.ok()) return *real;
   std::error_code ec;
-  fs::path c = fs::canonical(p, ec);
-  return ec ? fs::absolute(p, ec).lexically_normal().string() : c.string();
+  return fs::absolute(p, ec).lexically_normal().string();
 }
 
 bool NamedProjects(const fs::path& p) { return p.filename() == "projects"; }
