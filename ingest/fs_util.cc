@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "src/status.h"
 
 namespace cco {
 
@@ -21,7 +22,7 @@ absl::StatusOr<std::string> NormalizeRoot(const std::string& dir) {
   std::string path = dir;
   if (path.front() != '/') {
     char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof(cwd)) == nullptr) return absl::ErrnoToStatus(errno, "getcwd");
+    if (::getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoStatus(errno, "getcwd");
     path = JoinPath(cwd, path);
   }
   while (path.size() > 1 && path.back() == '/') path.pop_back();

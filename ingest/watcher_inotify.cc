@@ -567,7 +567,7 @@ absl::Status InotifyWatcher::ReadEvents() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
-      return absl::ErrnoToStatus(errno, "read(inotify)");
+      return ErrnoStatus(errno, "read(inotify)");
     }
     if (n == 0) break;
     for (ssize_t off = 0; off < n;) {
@@ -610,7 +610,7 @@ absl::StatusOr<std::vector<WatchEvent>> InotifyWatcher::Wait(
     int n = ::poll(fds, 2, ToPollTimeoutMs(wait));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "poll(inotify)");
+      return ErrnoStatus(errno, "poll(inotify)");
     }
     if (fds[1].revents & POLLIN) {
       DrainWake();
@@ -635,9 +635,9 @@ absl::StatusOr<std::vector<WatchEvent>> InotifyWatcher::Wait(
 
 absl::StatusOr<std::unique_ptr<Watcher>> MakeInotifyWatcher(InotifyOptions options) {
   UniqueFd inotify_fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-  if (inotify_fd.get() < 0) return absl::ErrnoToStatus(errno, "inotify_init1");
+  if (inotify_fd.get() < 0) return ErrnoStatus(errno, "inotify_init1");
   UniqueFd wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (wake_fd.get() < 0) return absl::ErrnoToStatus(errno, "eventfd");
+  if (wake_fd.get() < 0) return ErrnoStatus(errno, "eventfd");
   std::unique_ptr<Watcher> watcher = std::make_unique<InotifyWatcher>(
       std::move(inotify_fd), std::move(wake_fd), options);
   return watcher;

@@ -221,7 +221,7 @@ absl::StatusOr<std::vector<WatchEvent>> PollWatcher::Wait(
                    ToPollTimeoutMs(std::min(remaining, Until(next_walk_))));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "poll(wake pipe)");
+      return ErrnoStatus(errno, "poll(wake pipe)");
     }
     if (pfd.revents & POLLIN) {
       DrainWake();
