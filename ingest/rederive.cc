@@ -14,6 +14,7 @@
 #include "src/check.h"
 #include "src/compressor.h"
 #include "src/derive.h"
+#include "src/deriver.h"
 #include "src/migrate.h"
 #include "src/record.h"
 #include "src/sqlite_deriver.h"
@@ -108,7 +109,7 @@ bool SameTokens(const StoredRow& row, const std::optional<Usage>& usage) {
 }
 
 // Parses and derives every row of `table` in id order.
-absl::Status DeriveTable(Db& db, SqliteDeriver& deriver, Compressor& compressor,
+absl::Status DeriveTable(Db& db, Deriver& deriver, Compressor& compressor,
                          const absl::flat_hash_map<int64_t, FileInfo>& files, bool messages, RederiveReport* report) {
   ASSIGN_OR_RETURN(Stmt select, db.Prepare(messages
       ? "SELECT id, conversation_id, file_id, byte_offset, cco_raw(raw), cco_text(content), input_tokens, output_tokens,"

@@ -1,7 +1,8 @@
-// Applies the derived-data rules (derive.h) inside the writer's transaction:
-// tool executions, usage winners, rollup deltas, conversation stats and
-// titles. Every change is "subtract the old contribution, add the new one",
-// so the rollups always equal a recompute over the stored rows.
+// The Deriver (deriver.h) over SQLite: applies the derived-data rules
+// (derive.h) inside the writer's transaction: tool executions, usage
+// winners, rollup deltas, conversation stats and titles. Every change is
+// "subtract the old contribution, add the new one", so the rollups always
+// equal a recompute over the stored rows.
 //
 // Thread-safety: writer thread only; shares the store's connection and
 // transaction.
@@ -15,41 +16,22 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "src/derive.h"
+#include "src/deriver.h"
 #include "src/record.h"
 #include "src/sqlite.h"
 
 namespace cco {
 
-// Where a freshly inserted row lives.
-struct RowContext {
-  int64_t row_id = 0;           // messages.id or events.id
-  int64_t conversation_id = 0;
-  int64_t project_id = 0;
-  int64_t byte_offset = 0;
-  const FileLocation* location = nullptr;
-};
-
-// What a message row showed before a revision replaced it (revision.h).
-struct StoredMessage {
-  int64_t id = 0;
-  std::string type;
-  std::string model;
-  std::optional<int64_t> timestamp_ms;
-};
-
-class SqliteDeriver {
+class SqliteDeriver final : public Deriver {
  public:
   // REQUIRES: `db` outlives the deriver and has the 0002 schema.
   static absl::StatusOr<std::unique_ptr<SqliteDeriver>> Create(Db& db);
 
-  absl::Status OnMessage(const LineRecord& rec, const RowContext& ctx);
-  absl::Status OnEvent(const LineRecord& rec, const RowContext& ctx);
-  // A revision of the stored row ctx.row_id. `shown`: the row now shows
-  // `rec` (its contributions move from `old` to `rec`); else `rec` is an
-  // earlier revision and only offers its usage copy.
+  absl::Status OnMessage(const LineRecord& rec, const RowContext& ctx) override;
+  absl::Status OnEvent(const LineRecord& rec, const RowContext& ctx) override;
   absl::Status OnMessageRevised(const LineRecord& rec, const RowContext& ctx, bool shown,
-                                const StoredMessage& old);
-  absl::Status OnEventRevised(const LineRecord& rec, const RowContext& ctx, bool shown);
+                                const StoredMessage& old) override;
+  absl::Status OnEventRevised(const LineRecord& rec, const RowContext& ctx, bool shown) override;
 
  private:
   struct Winner;

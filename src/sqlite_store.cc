@@ -17,6 +17,7 @@
 #include "src/blocks.h"
 #include "src/change_sequence.h"
 #include "src/compressor.h"
+#include "src/deriver.h"
 #include "src/hash.h"
 #include "src/message_kind.h"
 #include "src/migrate.h"
@@ -160,7 +161,7 @@ class SqliteStore : public Store {
   SqliteStoreOptions options_;
   std::unique_ptr<ChangeSequence> change_seq_;
   std::unique_ptr<Compressor> compressor_;
-  std::unique_ptr<SqliteDeriver> deriver_;
+  std::unique_ptr<Deriver> deriver_;  // a SqliteDeriver on db_
   int64_t started_ms_ = 0;  // this writer's start, for writer_state
   int64_t db_dev_ = 0, db_inode_ = 0;  // the file opened, to notice it being replaced
   absl::flat_hash_map<std::string, int64_t> project_ids_;
