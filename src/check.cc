@@ -68,16 +68,14 @@ absl::StatusOr<int64_t> CountDifferences(Db& db, const std::string& sql, const c
                                          std::vector<std::string>* examples) {
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql));
   int64_t n = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
     if (examples->size() < 10) {
-      examples->push_back(absl::StrCat(what, " ", stmt.ColumnText(0), " ", stmt.ColumnText(1), " ",
-                                       stmt.ColumnText(2), " ", stmt.ColumnText(3), ": recomputed minus stored = ",
-                                       stmt.ColumnText(4)));
+      examples->push_back(absl::StrCat(what, " ", r.ColumnText(0), " ", r.ColumnText(1), " ", r.ColumnText(2), " ",
+                                       r.ColumnText(3), ": recomputed minus stored = ", r.ColumnText(4)));
     }
     ++n;
-  }
+    return true;
+  }));
   return n;
 }
 
@@ -172,18 +170,17 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
                    CountDifferences(db, TokenMismatches("session_token_rollups", "report_session", "report_session"),
                                     "session_token_rollups", &report.examples));
   ASSIGN_OR_RETURN(Stmt conv, db.Prepare(kConversationMismatches));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, conv.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(conv.ForEachRow([&report](const Stmt& r) {
     if (report.examples.size() < 20) {
       report.examples.push_back(absl::StrCat(
-          "conversation ", conv.ColumnText(0), ": messages ", conv.ColumnText(1), " vs ", conv.ColumnText(2),
-          ", tool uses ", conv.ColumnText(3), " vs ", conv.ColumnText(4), ", tokens ", conv.ColumnText(5),
-          " vs ", conv.ColumnText(6), ", start ", conv.ColumnText(7), " vs ", conv.ColumnText(8), ", end ",
-          conv.ColumnText(9), " vs ", conv.ColumnText(10)));
+          "conversation ", r.ColumnText(0), ": messages ", r.ColumnText(1), " vs ", r.ColumnText(2), ", tool uses ",
+          r.ColumnText(3), " vs ", r.ColumnText(4), ", tokens ", r.ColumnText(5), " vs ", r.ColumnText(6),
+          ", start ", r.ColumnText(7), " vs ", r.ColumnText(8), ", end ", r.ColumnText(9), " vs ",
+          r.ColumnText(10)));
     }
     ++report.conversation_mismatches;
-  }
+    return true;
+  }));
   ASSIGN_OR_RETURN(report.block_start_mismatches, BlockStartMismatches(db, &report.examples));
   return report;
 }

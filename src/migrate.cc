@@ -27,25 +27,28 @@ absl::Status EnsureTable(Db& db) {
 absl::StatusOr<size_t> VerifyApplied(Db& db, const std::vector<Migration>& migrations) {
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare("SELECT name, checksum FROM schema_migrations ORDER BY name"));
   size_t i = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    std::string name = stmt.ColumnText(0);
-    std::string checksum = stmt.ColumnText(1);
+  absl::Status wrong;  // an applied migration this binary does not know, or one changed since
+  RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
+    std::string name = r.ColumnText(0);
+    std::string checksum = r.ColumnText(1);
     if (i >= migrations.size() || migrations[i].name != name) {
-      return WithKind(absl::FailedPreconditionError(absl::StrCat(
-                          "database ", db.path(), " has migration ", name,
-                          " that this cco does not know; it was written by a newer or different version"
-                          " of cco (upgrade cco to read it)")),
-                      ErrorKind::kNewerSchema);
+      wrong = WithKind(absl::FailedPreconditionError(absl::StrCat(
+                             "database ", db.path(), " has migration ", name,
+                             " that this cco does not know; it was written by a newer or different version"
+                             " of cco (upgrade cco to read it)")),
+                         ErrorKind::kNewerSchema);
+      return false;
     }
     if (Checksum(migrations[i].sql) != checksum) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      wrong = absl::FailedPreconditionError(absl::StrCat(
           "migration ", name, " changed after it was applied to ", db.path(),
           " (recorded ", checksum, ", now ", Checksum(migrations[i].sql), ")"));
+      return false;
     }
     ++i;
-  }
+    return true;
+  }));
+  RETURN_IF_ERROR(wrong);
   return i;
 }
 

@@ -298,40 +298,38 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
           ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(sql));
           stmt.Bind(1, mark).Bind(2, bound);
           std::string& out = copies[ti];
-          while (true) {
-            ASSIGN_OR_RETURN(bool row, stmt.Step());
-            if (!row) break;
-            if (!stmt.ColumnIsNull(0) && excluded.contains(stmt.ColumnInt(0))) continue;
+          RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
+            if (!r.ColumnIsNull(0) && excluded.contains(r.ColumnInt(0))) return true;
             CopyText(&out, result.machine);
             CopyText(&out, result.user);
             for (size_t ci = 0; ci < t.columns.size(); ++ci) {
               const int col = static_cast<int>(ci) + 1;
               const Col type = t.columns[ci].type;
-              if (stmt.ColumnIsNull(col) || (type == Col::kPrivate && options_.usage_only)) {
+              if (r.ColumnIsNull(col) || (type == Col::kPrivate && options_.usage_only)) {
                 CopyNull(&out);
               } else if (type == Col::kInt) {
-                CopyInt(&out, stmt.ColumnInt(col));
+                CopyInt(&out, r.ColumnInt(col));
               } else if (type == Col::kBytes) {
-                CopyBytes(&out, stmt.ColumnView(col));
+                CopyBytes(&out, r.ColumnView(col));
               } else {
-                CopyText(&out, ValidUtf8WithoutNul(stmt.ColumnView(col)));
+                CopyText(&out, ValidUtf8WithoutNul(r.ColumnView(col)));
               }
             }
             EndRow(&out);
             ++counts[ti];
-          }
+            return true;
+          }));
         }
         ASSIGN_OR_RETURN(Stmt ts, db_.Prepare(
             "SELECT change_seq, kind, coalesce(table_name, ''), coalesce(key, '') FROM tombstones"
             " WHERE change_seq > ?1 AND change_seq <= ?2 ORDER BY change_seq"));
         ts.Bind(1, mark).Bind(2, bound);
-        while (true) {
-          ASSIGN_OR_RETURN(bool row, ts.Step());
-          if (!row) break;
+        RETURN_IF_ERROR(ts.ForEachRow([&tombs](const Stmt& r) {
           // The key as the rows it names were sent (a project's name may
           // not be valid UTF-8).
-          tombs.push_back({ts.ColumnInt(0), ts.ColumnText(1), ts.ColumnText(2), ValidUtf8WithoutNul(ts.ColumnView(3))});
-        }
+          tombs.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2), ValidUtf8WithoutNul(r.ColumnView(3))});
+          return true;
+        }));
         return absl::OkStatus();
       }();
       absl::Status ended = db_.Exec("COMMIT");
@@ -445,21 +443,20 @@ absl::StatusOr<std::vector<PushTarget>> ReadPushTargets(Db& db) {
   ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(
       "SELECT target, coalesce(machine, ''), usage_only, excluded_projects, pushed_seq, rows_pushed,"
       " last_attempt_ms, last_success_ms, coalesce(last_error, '') FROM push_targets ORDER BY target"));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(stmt.ForEachRow([&out](const Stmt& r) {
     PushTarget t;
-    t.target = stmt.ColumnText(0);
-    t.machine = stmt.ColumnText(1);
-    t.usage_only = stmt.ColumnInt(2) != 0;
-    t.excluded_projects = absl::StrSplit(stmt.ColumnText(3), '\n', absl::SkipEmpty());
-    t.pushed_seq = stmt.ColumnOptionalInt(4);
-    t.rows_pushed = stmt.ColumnInt(5);
-    t.last_attempt_ms = stmt.ColumnOptionalInt(6);
-    t.last_success_ms = stmt.ColumnOptionalInt(7);
-    t.last_error = stmt.ColumnText(8);
+    t.target = r.ColumnText(0);
+    t.machine = r.ColumnText(1);
+    t.usage_only = r.ColumnInt(2) != 0;
+    t.excluded_projects = absl::StrSplit(r.ColumnText(3), '\n', absl::SkipEmpty());
+    t.pushed_seq = r.ColumnOptionalInt(4);
+    t.rows_pushed = r.ColumnInt(5);
+    t.last_attempt_ms = r.ColumnOptionalInt(6);
+    t.last_success_ms = r.ColumnOptionalInt(7);
+    t.last_error = r.ColumnText(8);
     out.push_back(std::move(t));
-  }
+    return true;
+  }));
   // Rows behind: every replicable row and tombstone above the mark
   // (excluded projects' rows included: they are what stays local).
   for (PushTarget& t : out) {

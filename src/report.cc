@@ -112,21 +112,24 @@ absl::StatusOr<bool> Accumulate(Stmt& stmt, Period period, const ReportFilter& f
                                 Grouped* grouped) {
   int64_t last_bucket = std::numeric_limits<int64_t>::min();
   std::map<std::string, TokenTotals>* period_models = nullptr;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    const int64_t bucket = stmt.ColumnInt(0);
+  bool complete = true;
+  RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
+    const int64_t bucket = r.ColumnInt(0);
     if (bucket != last_bucket || period_models == nullptr) {
       if (whole_hours) {
         absl::CivilSecond local = absl::ToCivilSecond(absl::FromUnixMillis(bucket), filter.tz);
-        if (local.minute() != 0 || local.second() != 0) return false;
+        if (local.minute() != 0 || local.second() != 0) {
+          complete = false;
+          return false;
+        }
       }
       period_models = &(*grouped)[PeriodKey(bucket, period, filter)];
       last_bucket = bucket;
     }
-    AddSums((*period_models)[stmt.ColumnText(1)], stmt, 2);
-  }
-  return true;
+    AddSums((*period_models)[r.ColumnText(1)], r, 2);
+    return true;
+  }));
+  return complete;
 }
 
 }  // namespace
@@ -169,13 +172,12 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
         " FROM session_token_rollups s JOIN projects p ON p.id = s.project_id"
         " WHERE 1%s GROUP BY s.report_session, p.dir_name, s.model",
         kTokenSums, ProjectClause(filter, "s.project_id"))));
-      while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      std::string key = stmt.ColumnText(0);
-      project_of[key] = {stmt.ColumnText(1), stmt.ColumnText(10)};
-      AddSums(grouped[key][stmt.ColumnText(2)], stmt, 3);
-    }
+    RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
+      std::string key = r.ColumnText(0);
+      project_of[key] = {r.ColumnText(1), r.ColumnText(10)};
+      AddSums(grouped[key][r.ColumnText(2)], r, 3);
+      return true;
+    }));
   }
   std::vector<UsageRow> rows = Finish(grouped);
   // Each bound alone: one index probe each (both in one SELECT read every row).
@@ -226,11 +228,10 @@ absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& 
       kTokenSums, ProjectClause(filter, "a.project_id"))));
   stmt.Bind(1, start).Bind(2, end);
   std::map<std::string, std::map<std::string, TokenTotals>> grouped;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    AddSums(grouped[stmt.ColumnText(0)][stmt.ColumnText(1)], stmt, 2);
-  }
+  RETURN_IF_ERROR(stmt.ForEachRow([&grouped](const Stmt& r) {
+    AddSums(grouped[r.ColumnText(0)][r.ColumnText(1)], r, 2);
+    return true;
+  }));
   std::vector<UsageRow> rows = Finish(grouped);
   std::sort(rows.begin(), rows.end(), [](const UsageRow& a, const UsageRow& b) {
     if (a.tokens.cost_nanousd != b.tokens.cost_nanousd) return a.tokens.cost_nanousd > b.tokens.cost_nanousd;
@@ -361,11 +362,10 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
       "%s WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s", kToolRows, ProjectClause(filter, "project_id"))));
   stmt.Bind(1, start).Bind(2, end);
   std::map<std::string, ToolSums> tools;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    tools[stmt.ColumnText(0)].Add(stmt);
-  }
+  RETURN_IF_ERROR(stmt.ForEachRow([&tools](const Stmt& r) {
+    tools[r.ColumnText(0)].Add(r);
+    return true;
+  }));
   std::vector<ToolRow> out;
   ToolSums all;
   for (auto& [name, sums] : tools) {
@@ -398,15 +398,14 @@ absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter&
   std::map<std::pair<absl::CivilDay, std::string>, ToolSums> days;
   int64_t bucket = std::numeric_limits<int64_t>::min();
   absl::CivilDay day;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (const int64_t b = stmt.ColumnInt(8); b != bucket) {
+  RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
+    if (const int64_t b = r.ColumnInt(8); b != bucket) {
       bucket = b;
       day = absl::ToCivilDay(absl::FromUnixMillis(b), filter.tz);
     }
-    days[{day, stmt.ColumnText(0)}].Add(stmt);
-  }
+    days[{day, r.ColumnText(0)}].Add(r);
+    return true;
+  }));
   std::vector<ToolDayRow> out;
   for (auto& [key, sums] : days) {
     if (sums.row.calls == 0) continue;
@@ -459,11 +458,10 @@ absl::StatusOr<ProjectMatch> MatchProjects(Db& db, const std::string& query) {
         "SELECT id FROM projects WHERE dir_name = ?1 OR cwd = ?1 OR dir_name = ?2"
         " UNION SELECT project_id FROM project_cwds WHERE cwd = ?1 ORDER BY 1"));
     stmt.Bind(1, q).Bind(2, EncodeCwd(q));
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      match.ids.push_back(stmt.ColumnInt(0));
-    }
+    RETURN_IF_ERROR(stmt.ForEachRow([&match](const Stmt& r) {
+      match.ids.push_back(r.ColumnInt(0));
+      return true;
+    }));
   }
   if (!match.ids.empty()) return match;
   // Nearest names, one per project: its directory name or any cwd seen.
@@ -472,20 +470,19 @@ absl::StatusOr<ProjectMatch> MatchProjects(Db& db, const std::string& query) {
       " UNION ALL SELECT c.project_id, c.cwd, c.cwd, p.dir_name FROM project_cwds c"
       " JOIN projects p ON p.id = c.project_id"));
   std::map<int64_t, std::pair<size_t, std::string>> best;  // project -> (distance, label)
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, names.Step());
-    if (!row) break;
-    const int64_t id = names.ColumnInt(0);
-    const std::string candidate = names.ColumnText(1);
-    const std::string cwd = names.ColumnText(2);
-    const std::string dir = names.ColumnText(3);
+  RETURN_IF_ERROR(names.ForEachRow([&](const Stmt& r) {
+    const int64_t id = r.ColumnInt(0);
+    const std::string candidate = r.ColumnText(1);
+    const std::string cwd = r.ColumnText(2);
+    const std::string dir = r.ColumnText(3);
     const size_t distance = EditDistance(q, candidate);
     std::string label = cwd.empty() ? dir : absl::StrCat(cwd, " (", dir, ")");
     auto [it, inserted] = best.try_emplace(id, distance, label);
     if (!inserted && (distance < it->second.first || (distance == it->second.first && label < it->second.second))) {
       it->second = {distance, std::move(label)};
     }
-  }
+    return true;
+  }));
   std::vector<std::pair<size_t, std::string>> ranked;
   for (auto& [id, entry] : best) ranked.push_back(std::move(entry));
   std::sort(ranked.begin(), ranked.end());
@@ -513,20 +510,16 @@ absl::Status AddAgentBreakdown(Db& db, const ReportFilter& filter, std::vector<U
   for (UsageRow& session : *sessions) {
     Grouped by_agent;
     stmt.Bind(1, session.key);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      AddSums(by_agent[stmt.ColumnText(0)][stmt.ColumnText(1)], stmt, 2);
-    }
-    stmt.Reset();
+    RETURN_IF_ERROR(stmt.ForEachRow([&by_agent](const Stmt& r) {
+      AddSums(by_agent[r.ColumnText(0)][r.ColumnText(1)], r, 2);
+      return true;
+    }));
     absl::flat_hash_map<std::string, std::string> type_of;
     types.Bind(1, session.key);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, types.Step());
-      if (!row) break;
-      type_of[types.ColumnText(0)] = types.ColumnText(1);
-    }
-    types.Reset();
+    RETURN_IF_ERROR(types.ForEachRow([&type_of](const Stmt& r) {
+      type_of[r.ColumnText(0)] = r.ColumnText(1);
+      return true;
+    }));
     session.agents.clear();
     for (UsageRow& row : Finish(by_agent)) {
       AgentRow agent;

@@ -157,28 +157,27 @@ absl::Status SqliteDeriver::LoadPrices() {
       " cache_read_per_mtok, coalesce(tier_threshold_tokens, 0), input_above_tier_per_mtok,"
       " output_above_tier_per_mtok, cache_write_above_tier_per_mtok, cache_write_1h_above_tier_per_mtok,"
       " cache_read_above_tier_per_mtok, fast_multiplier FROM model_prices"));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(stmt.ForEachRow([this](const Stmt& r) {
     ModelPrice p;
-    p.input = PerTokenNano(stmt.ColumnDouble(1));
-    p.output = PerTokenNano(stmt.ColumnDouble(2));
-    p.cache_write_5m = PerTokenNano(stmt.ColumnDouble(3));
-    p.cache_write_1h = PerTokenNano(stmt.ColumnDouble(4));
-    p.cache_read = PerTokenNano(stmt.ColumnDouble(5));
-    p.tier_threshold = stmt.ColumnInt(6);
+    p.input = PerTokenNano(r.ColumnDouble(1));
+    p.output = PerTokenNano(r.ColumnDouble(2));
+    p.cache_write_5m = PerTokenNano(r.ColumnDouble(3));
+    p.cache_write_1h = PerTokenNano(r.ColumnDouble(4));
+    p.cache_read = PerTokenNano(r.ColumnDouble(5));
+    p.tier_threshold = r.ColumnInt(6);
     // Without a price above the tier, the base price goes on.
-    auto above = [&stmt](int col, int64_t base) {
-      return stmt.ColumnIsNull(col) ? base : PerTokenNano(stmt.ColumnDouble(col));
+    auto above = [&r](int col, int64_t base) {
+      return r.ColumnIsNull(col) ? base : PerTokenNano(r.ColumnDouble(col));
     };
     p.input_above = above(7, p.input);
     p.output_above = above(8, p.output);
     p.cache_write_5m_above = above(9, p.cache_write_5m);
     p.cache_write_1h_above = above(10, p.cache_write_1h);
     p.cache_read_above = above(11, p.cache_read);
-    p.fast_multiplier = stmt.ColumnDouble(12);
-    prices_[stmt.ColumnText(0)] = p;
-  }
+    p.fast_multiplier = r.ColumnDouble(12);
+    prices_[r.ColumnText(0)] = p;
+    return true;
+  }));
   return absl::OkStatus();
 }
 

@@ -344,32 +344,31 @@ absl::StatusOr<std::vector<FileState>> SqliteStore::LoadFileStates() {
       " f.generation, f.read_position, f.line_count, f.archived_ms IS NOT NULL, coalesce(f.agent_type, '')"
       " FROM files f JOIN projects p ON p.id = f.project_id ORDER BY f.path"));
   std::vector<FileState> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(stmt.ForEachRow([&out](const Stmt& r) {
     FileState s;
-    s.file_id = stmt.ColumnInt(0);
-    s.location.path = stmt.ColumnText(1);
-    s.location.root = stmt.ColumnText(2);
-    s.location.project_dir = stmt.ColumnText(3);
-    s.location.session_id = stmt.ColumnText(4);
-    s.location.agent_id = stmt.ColumnText(5);
-    s.location.report_session = stmt.ColumnText(6);
-    s.identity.dev = stmt.ColumnInt(7);
-    s.identity.inode = stmt.ColumnInt(8);
-    s.identity.size = stmt.ColumnInt(9);
-    s.identity.mtime_ns = stmt.ColumnInt(10);
-    s.identity.head_len = stmt.ColumnInt(11);
-    s.identity.head_checksum = static_cast<uint64_t>(stmt.ColumnInt(12));
-    s.identity.checksum_len = stmt.ColumnInt(13);
-    s.identity.checksum = static_cast<uint64_t>(stmt.ColumnInt(14));
-    s.generation = stmt.ColumnInt(15);
-    s.read_position = stmt.ColumnInt(16);
-    s.line_count = stmt.ColumnInt(17);
-    s.archived = stmt.ColumnInt(18) != 0;
-    s.location.agent_type = stmt.ColumnText(19);
+    s.file_id = r.ColumnInt(0);
+    s.location.path = r.ColumnText(1);
+    s.location.root = r.ColumnText(2);
+    s.location.project_dir = r.ColumnText(3);
+    s.location.session_id = r.ColumnText(4);
+    s.location.agent_id = r.ColumnText(5);
+    s.location.report_session = r.ColumnText(6);
+    s.identity.dev = r.ColumnInt(7);
+    s.identity.inode = r.ColumnInt(8);
+    s.identity.size = r.ColumnInt(9);
+    s.identity.mtime_ns = r.ColumnInt(10);
+    s.identity.head_len = r.ColumnInt(11);
+    s.identity.head_checksum = static_cast<uint64_t>(r.ColumnInt(12));
+    s.identity.checksum_len = r.ColumnInt(13);
+    s.identity.checksum = static_cast<uint64_t>(r.ColumnInt(14));
+    s.generation = r.ColumnInt(15);
+    s.read_position = r.ColumnInt(16);
+    s.line_count = r.ColumnInt(17);
+    s.archived = r.ColumnInt(18) != 0;
+    s.location.agent_type = r.ColumnText(19);
     out.push_back(std::move(s));
-  }
+    return true;
+  }));
   return out;
 }
 
