@@ -43,7 +43,7 @@ absl::Status Follower::WaitCommitted(uint64_t ticket) {
   while (true) {
     if (StopRequested()) return absl::CancelledError("stop requested");
     Tick();
-    absl::Status s = writer_.WaitCommitted(ticket, absl::Milliseconds(50));
+    absl::Status s = writer_.WaitCommitted(ticket, absl::Now() + absl::Milliseconds(50));
     if (!absl::IsDeadlineExceeded(s)) return s;
   }
 }
@@ -55,15 +55,14 @@ absl::Status Follower::SettleRefusals() {
 }
 
 absl::Status Follower::Pace() {
-  absl::Duration backoff = absl::Milliseconds(1);
   while (true) {
     if (StopRequested()) return absl::CancelledError("stop requested");
     Tick();
-    if (writer_.queued_bytes() <= options_.max_queued_bytes) return absl::OkStatus();
-    // The writer is behind (a big backfill, or a disk-full wait): keep the
-    // loop alive and responsive instead of blocking in Writer::Submit.
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Milliseconds(50));
+    // The writer may be behind (a big backfill, or a disk-full wait): wait
+    // for its queue to drain in steps, keeping the loop alive and responsive
+    // instead of blocking in Writer::Submit.
+    absl::Status s = writer_.WaitQueuedBytesAtMost(options_.max_queued_bytes, absl::Now() + absl::Milliseconds(50));
+    if (!absl::IsDeadlineExceeded(s)) return s;
   }
 }
 
@@ -126,12 +125,12 @@ absl::Status Follower::Backfill() {
     }
   }
   RETURN_IF_ERROR(Reconcile("backfill"));
-  RETURN_IF_ERROR(WaitCommitted(writer_.last_ticket()));
+  RETURN_IF_ERROR(WaitCommitted(scanner_.last_ticket()));
   // Files that moved while they were read: read them again from what is
   // committed. Bounded: Run() settles whatever a storm still leaves.
   for (int pass = 0; pass < 3 && scanner_.NeedsResync(); ++pass) {
     RETURN_IF_ERROR(SettleRefusals());
-    RETURN_IF_ERROR(WaitCommitted(writer_.last_ticket()));
+    RETURN_IF_ERROR(WaitCommitted(scanner_.last_ticket()));
   }
   return absl::OkStatus();
 }
@@ -192,9 +191,9 @@ absl::Status Follower::Run() {
     if (status.ok() && absl::Now() >= next_reconcile_) status = Reconcile("periodic");
     // Once what was submitted is committed, a refusal among it makes the
     // scanner re-read the committed states and reconcile.
-    if (status.ok() && writer_.last_ticket() > unconfirmed_) unconfirmed_ = writer_.last_ticket();
+    if (status.ok() && scanner_.last_ticket() > unconfirmed_) unconfirmed_ = scanner_.last_ticket();
     if (status.ok() && unconfirmed_ > 0) {
-      absl::Status committed = writer_.WaitCommitted(unconfirmed_, absl::ZeroDuration());
+      absl::Status committed = writer_.WaitCommitted(unconfirmed_, absl::InfinitePast());
       if (committed.ok()) {
         unconfirmed_ = 0;
         status = SettleRefusals();

@@ -13,8 +13,9 @@
 // reconciles (Scanner::Resync). The service never stops for it.
 //
 // Never blocks on the writer: while the writer's queue is above
-// max_queued_bytes (a slow or full disk), the follower waits in short steps,
-// calling `tick` (the watchdog ping) and honouring stop requests.
+// max_queued_bytes (a slow or full disk), the follower waits for it to drain
+// (Writer::WaitQueuedBytesAtMost) in short steps, calling `tick` (the
+// watchdog ping) and honouring stop requests.
 //
 // Thread-safety: one thread (the daemon's main thread) calls everything.
 #ifndef CCO_INGEST_FOLLOWER_H_

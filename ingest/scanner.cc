@@ -58,8 +58,14 @@ Scanner::Scanner(Writer& writer, std::vector<FileState> states, ScanOptions opti
   }
 }
 
+absl::Status Scanner::Submitted(const absl::StatusOr<uint64_t>& ticket) {
+  if (ticket.ok()) last_ticket_ = *ticket;
+  return ticket.status();
+}
+
 absl::Status Scanner::Resync() {
   ASSIGN_OR_RETURN(uint64_t ticket, writer_.RequestFileStates());
+  last_ticket_ = ticket;
   while (true) {
     if (options_.pace) RETURN_IF_ERROR(options_.pace());
     absl::StatusOr<std::vector<FileState>> states = writer_.TakeFileStates(ticket, absl::Milliseconds(20));
@@ -120,7 +126,7 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
       chunk.displaced_to = displaced_to;
       rename_pending = false;
     }
-    writer_status = writer_.Submit(std::move(chunk));
+    writer_status = Submitted(writer_.Submit(std::move(chunk)));
     return writer_status;
   };
   absl::StatusOr<TailResult> result = TailOpenFile(file, info, state, options_.tail, parser_, sink);
@@ -157,7 +163,7 @@ absl::Status Scanner::TailOne(const std::string& root, const std::string& path, 
     chunk.prior_checksum = state.identity.checksum;
     chunk.renamed_from = renamed_from;
     chunk.displaced_to = displaced_to;
-    RETURN_IF_ERROR(writer_.Submit(std::move(chunk)));
+    RETURN_IF_ERROR(Submitted(writer_.Submit(std::move(chunk))));
   }
   if (result->new_generation && result->reason != "new") {
     ++report->new_generations;
@@ -174,7 +180,7 @@ absl::Status Scanner::Archive(const std::string& path, ScanReport* report) {
   it->second.archived = true;
   ++report->removed;
   spdlog::info("transcript disappeared, history kept path=\"{}\"", path);
-  return writer_.SubmitRemoval(FileRemoval{path});
+  return Submitted(writer_.SubmitRemoval(FileRemoval{path}));
 }
 
 absl::Status Scanner::Visit(const std::string& root, const std::string& path, bool search_moves,
@@ -364,7 +370,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
   walk.files = progress.files_total;
   walk.bytes = progress.bytes_total;
   if (record_walk) {
-    RETURN_IF_ERROR(writer_.SubmitWalk(walk));
+    RETURN_IF_ERROR(Submitted(writer_.SubmitWalk(walk)));
     walk_recorded_ = true;
   }
   walk.starting = false;
@@ -398,7 +404,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     if (record_walk) {
       walk.files_read = progress.files_done;
       walk.bytes_read = progress.bytes_done;
-      RETURN_IF_ERROR(writer_.SubmitWalk(walk));
+      RETURN_IF_ERROR(Submitted(writer_.SubmitWalk(walk)));
     }
   }
   // Rows under these roots whose file is not on disk: removed, or moved
@@ -414,7 +420,7 @@ absl::Status Scanner::Reconcile(const std::vector<std::string>& roots, ScanRepor
     walk.done = true;
     walk.files_read = progress.files_total;
     walk.bytes_read = progress.bytes_done;
-    RETURN_IF_ERROR(writer_.SubmitWalk(walk));
+    RETURN_IF_ERROR(Submitted(writer_.SubmitWalk(walk)));
   }
   return absl::OkStatus();
 }

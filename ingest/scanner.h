@@ -92,6 +92,10 @@ class Scanner {
   // twice). NeedsResync() afterwards says whether anything is left.
   absl::Status Settle(const std::vector<std::string>& roots, ScanReport* report, int max_passes = 3);
 
+  // The writer's ticket for the last item this scanner gave it (0: none
+  // yet), for Writer::WaitCommitted.
+  uint64_t last_ticket() const { return last_ticket_; }
+
  private:
   // Which files row the file `st` found at `path` continues, and then tails
   // it. Usually the path's own row. Otherwise (the path is new, or holds
@@ -118,6 +122,8 @@ class Scanner {
                        const std::string& renamed_from, const std::string& displaced_to,
                        const MoveUndo* before_move, ScanReport* report, int64_t* bytes_read);
   absl::Status Archive(const std::string& path, ScanReport* report);
+  // `ticket`'s status, its ticket kept as last_ticket().
+  absl::Status Submitted(const absl::StatusOr<uint64_t>& ticket);
   // Whether the file at `path`, which no row continues, is a transcript
   // (JudgeTranscript), counted in `report` as waiting or skipped when it is
   // not. Remembered per path while the file's (dev, inode, size, mtime)
@@ -140,6 +146,7 @@ class Scanner {
   LineParser parser_;
   absl::flat_hash_map<std::string, FileState> states_;  // by path
   int64_t refusals_seen_ = 0;
+  uint64_t last_ticket_ = 0;  // see last_ticket()
   int64_t displaced_ = 0;  // placeholders handed out
   struct Judged {
     FileInfo info;

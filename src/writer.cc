@@ -85,7 +85,7 @@ Writer::~Writer() { (void)Stop(); }
 
 void Writer::Start() { thread_ = std::thread([this] { Run(); }); }
 
-absl::Status Writer::Submit(FileChunk chunk) {
+absl::StatusOr<uint64_t> Writer::Submit(FileChunk chunk) {
   // Compression on the caller's thread, outside the lock: the writer thread
   // then only binds (compressing was a fifth of its time).
   if (encoder_ != nullptr) {
@@ -112,19 +112,17 @@ absl::Status Writer::Submit(FileChunk chunk) {
   inflight_bytes_ += item.bytes;
   queued_records_ += records;
   queue_.push_back(std::move(item));
-  ++submitted_;
-  return absl::OkStatus();
+  return ++submitted_;
 }
 
-absl::Status Writer::SubmitRemoval(FileRemoval removal) {
+absl::StatusOr<uint64_t> Writer::SubmitRemoval(FileRemoval removal) {
   SyncedLock lock(&mu_);
   if (!error_.ok()) return error_;
   Item item;
   item.removal = std::move(removal);
   if (queue_.empty()) oldest_ = absl::Now();
   queue_.push_back(std::move(item));
-  ++submitted_;
-  return absl::OkStatus();
+  return ++submitted_;
 }
 
 absl::StatusOr<uint64_t> Writer::EnqueueLocked(Item item) {
@@ -135,11 +133,11 @@ absl::StatusOr<uint64_t> Writer::EnqueueLocked(Item item) {
   return ++submitted_;
 }
 
-absl::Status Writer::SubmitWalk(const WalkProgress& walk) {
+absl::StatusOr<uint64_t> Writer::SubmitWalk(const WalkProgress& walk) {
   Item item;
   item.walk = walk;
   SyncedLock lock(&mu_);
-  return EnqueueLocked(std::move(item)).status();
+  return EnqueueLocked(std::move(item));
 }
 
 absl::Status Writer::Flush() {
@@ -164,22 +162,27 @@ absl::Status Writer::Stop() {
   return error_;
 }
 
-uint64_t Writer::last_ticket() const {
-  SyncedLock lock(&mu_);
-  return submitted_;
-}
-
-absl::Status Writer::WaitCommitted(uint64_t ticket, absl::Duration timeout) {
+absl::Status Writer::WaitCommitted(uint64_t ticket, absl::Time deadline) {
   SyncedLock lock(&mu_);
   auto done = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return committed_ >= ticket || !error_.ok(); };
   bool reached = done();
-  if (!reached && timeout > absl::ZeroDuration()) {
+  if (!reached && deadline > absl::Now()) {
     ++flush_waiters_;  // a waiter: commit now rather than after the batch delay
-    reached = AwaitSynced(&mu_, done, timeout);
+    reached = AwaitSynced(&mu_, done, deadline - absl::Now());
     --flush_waiters_;
   }
   if (!error_.ok()) return error_;
   if (!reached) return absl::DeadlineExceededError("not committed yet");
+  return absl::OkStatus();
+}
+
+absl::Status Writer::WaitQueuedBytesAtMost(int64_t bytes, absl::Time deadline) {
+  SyncedLock lock(&mu_);
+  auto below = [this, bytes]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queued_bytes_ <= bytes || !error_.ok(); };
+  bool reached = below();
+  if (!reached && deadline > absl::Now()) reached = AwaitSynced(&mu_, below, deadline - absl::Now());
+  if (!error_.ok()) return error_;
+  if (!reached) return absl::DeadlineExceededError("the writer's queue is still over the bound");
   return absl::OkStatus();
 }
 
@@ -206,7 +209,7 @@ absl::Status Writer::ReleaseMemory() {
     SyncedLock lock(&mu_);
     ASSIGN_OR_RETURN(ticket, EnqueueLocked(std::move(item)));
   }
-  return WaitCommitted(ticket, absl::InfiniteDuration());
+  return WaitCommitted(ticket, absl::InfiniteFuture());
 }
 
 void Writer::GiveBackMemory() {

@@ -12,8 +12,9 @@
 // (the database gone, corrupt or replaced) stops the writer and is returned
 // to the next Submit/Flush/Stop.
 //
-// Every Submit* takes a ticket (last_ticket()); WaitCommitted(ticket) waits
-// until everything up to it is committed.
+// Every Submit* returns its item's ticket (tickets rise in submission
+// order); WaitCommitted(ticket, deadline) waits until everything up to it is
+// committed.
 #ifndef CCO_SRC_WRITER_H_
 #define CCO_SRC_WRITER_H_
 
@@ -55,24 +56,29 @@ class Writer {
   void Start();
 
   // Queues a chunk; blocks while the queue is over max_queued_bytes.
-  // Returns the writer's error if it has stopped on one.
-  absl::Status Submit(FileChunk chunk);
-  absl::Status SubmitRemoval(FileRemoval removal);
+  // Returns its ticket, or the writer's error if it has stopped on one.
+  absl::StatusOr<uint64_t> Submit(FileChunk chunk);
+  absl::StatusOr<uint64_t> SubmitRemoval(FileRemoval removal);
   // Queues a walk's totals or progress, recorded (Store::RecordWalk) once
   // everything submitted before it is committed, without closing a batch.
   // A failure to record it is logged, never fatal.
-  absl::Status SubmitWalk(const WalkProgress& walk);
+  absl::StatusOr<uint64_t> SubmitWalk(const WalkProgress& walk);
 
   // Waits until everything submitted before the call is committed.
   absl::Status Flush();
 
-  // The ticket of the last item submitted (0: none yet).
-  uint64_t last_ticket() const;
-  // OK once everything up to `ticket` is committed (or refused);
-  // DeadlineExceeded if that takes longer than `timeout`; the writer's error
-  // if it stopped on one. A waiter makes the writer commit at once; a zero
-  // `timeout` only looks (the batch delay is kept).
-  absl::Status WaitCommitted(uint64_t ticket, absl::Duration timeout);
+  // OK once everything up to `ticket` (a Submit*'s) is committed (or
+  // refused); DeadlineExceeded if that is not so by `deadline`; the writer's
+  // error if it stopped on one. A waiter makes the writer commit at once; a
+  // deadline already past only looks (the batch delay is kept).
+  absl::Status WaitCommitted(uint64_t ticket, absl::Time deadline);
+
+  // OK once the chunks queued and not yet taken into a batch hold at most
+  // `bytes` (RecordBytes, as queued_bytes()); DeadlineExceeded if they still
+  // hold more at `deadline`; the writer's error if it stopped on one. For a
+  // producer that paces itself below max_queued_bytes instead of blocking in
+  // Submit.
+  absl::Status WaitQueuedBytesAtMost(int64_t bytes, absl::Time deadline);
 
   // Chunks refused so far (see the class comment). Thread-safe.
   int64_t refusals() const;
