@@ -66,7 +66,7 @@ absl::StatusOr<KindBackfillReport> BackfillMessageKinds(const std::string& path)
   RETURN_IF_ERROR(Migrate(db));
   ASSIGN_OR_RETURN(KindBackfillReport report, BackfillMessageKinds(db));
   if (report.classified > 0) {
-    spdlog::info("kinds: {} messages classified ({} also in the trigram index) in {} transactions",
+    spdlog::info("kinds: {} messages classified ({} in scripts without spaces) in {} transactions",
                  report.classified, report.trigram, report.batches);
   }
   return report;

@@ -1,6 +1,6 @@
 // Classifies the messages stored before migration 0015 (kind IS NULL): each
-// stored line is parsed again and gets its kind (MessageKindOf) and its
-// trigram flag (HasUnspacedScript), which also puts it into messages_trigram.
+// stored line is parsed again and gets its kind (MessageKindOf) and its flag
+// of scripts written without spaces (HasUnspacedScript, messages.trigram).
 //
 // Resumable: batches of kBatch rows, one transaction each, so a backfill that
 // is interrupted keeps what it committed and the next writer goes on from
@@ -21,7 +21,7 @@ namespace cco {
 
 struct KindBackfillReport {
   int64_t classified = 0;  // rows given a kind
-  int64_t trigram = 0;     // of which also put into the trigram index
+  int64_t trigram = 0;     // of which in scripts written without spaces
   int64_t batches = 0;     // transactions committed
 };
 

@@ -77,4 +77,38 @@ bool HasUnspacedScript(std::string_view text) {
   return false;
 }
 
+std::optional<std::string> SplitUnspacedScript(std::string_view text) {
+  // Every such script is at U+0E00 or above: a lead byte of 0xE0 or more.
+  if (std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xE0; })) {
+    return std::nullopt;
+  }
+  // What a code point is beside a split: 0 a separator already (ASCII other
+  // than letters and digits), 1 part of a word, 2 a character of those
+  // scripts.
+  auto class_of = [](int32_t cp) {
+    if (cp >= 0 && cp < 0x80) {
+      const auto c = static_cast<unsigned char>(cp);
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? 1 : 0;
+    }
+    return cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp)) ? 2 : 1;
+  };
+  std::string out;
+  out.reserve(text.size() + text.size() / 2);
+  bool any = false;
+  int prev = 0;
+  for (size_t i = 0; i < text.size();) {
+    const size_t start = i;
+    const int32_t cp = NextCodePoint(text, &i);
+    const int cls = class_of(cp);
+    if ((cls == 2 && prev != 0) || (prev == 2 && cls != 0)) {
+      out.append(kWordSplit);
+      any = true;
+    }
+    out.append(text.substr(start, i - start));
+    prev = cls;
+  }
+  if (!any) return std::nullopt;
+  return out;
+}
+
 }  // namespace cco

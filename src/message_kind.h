@@ -1,6 +1,6 @@
 // What a message is to a person reading a conversation: the `kind` column of
-// `messages` (docs/schema.md "Message kinds"), and which messages the trigram
-// index also holds (scripts written without spaces).
+// `messages` (docs/schema.md "Message kinds"), and how the word index sees
+// scripts written without spaces (docs/schema.md "Full-text search").
 //
 // Both are pure functions of a parsed line, so the writer (new rows), the
 // backfill (rows stored before migration 0015) and rederive give the same
@@ -8,6 +8,8 @@
 #ifndef CCO_SRC_MESSAGE_KIND_H_
 #define CCO_SRC_MESSAGE_KIND_H_
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace cco {
@@ -56,10 +58,22 @@ int MessageKindCode(std::string_view kind);
 
 // True when `text` (UTF-8) holds a character of a script written without
 // spaces between words: Han (CJK ideographs), Hiragana, Katakana, Hangul,
-// Thai, Lao, Khmer, Myanmar, Tibetan. The word index (unicode61) sees a run of
-// such characters as one token, so these messages are also indexed by
-// trigram. Invalid UTF-8 bytes are skipped.
+// Thai, Lao, Khmer, Myanmar, Tibetan (messages.trigram, a name kept from
+// migration 0015). Invalid UTF-8 bytes are skipped.
 bool HasUnspacedScript(std::string_view text);
+
+// The text as the word index tokenizes it: each character of those scripts
+// a word of its own. unicode61 sees a run of them (and a word written
+// against them, `build-cache后`) as one token; here U+200B ZERO WIDTH SPACE
+// (a separator to unicode61) is put between such a character and a letter,
+// digit or other character beside it, so `悬空` is found as the phrase of
+// its characters and `cache` as a word. Nothing else changes, nor does a
+// text without those scripts (nullopt then: use the text as it is).
+// Invalid UTF-8 bytes are kept as they are.
+std::optional<std::string> SplitUnspacedScript(std::string_view text);
+
+// U+200B as UTF-8: what SplitUnspacedScript inserts (and a snippet drops).
+inline constexpr std::string_view kWordSplit = "\xE2\x80\x8B";
 
 // True when `cp` is a code point of one of those scripts.
 bool IsUnspacedScriptCodePoint(char32_t cp);

@@ -1,9 +1,12 @@
 #include "src/search.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -78,34 +81,19 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
+// The snippet as a person reads it: one line, the splits the word index
+// reads between characters of scripts without spaces taken out, the
+// request's markers.
 std::string Marked(std::string_view snippet, const SearchRequest& request) {
-  const std::string begin(kBegin), end(kEnd);
-  return absl::StrReplaceAll(OneLine(snippet), {{begin, request.mark_begin}, {end, request.mark_end}});
+  return absl::StrReplaceAll(OneLine(snippet), {{absl::string_view(kBegin.data(), kBegin.size()), request.mark_begin},
+                                                {absl::string_view(kEnd.data(), kEnd.size()), request.mark_end},
+                                                {absl::string_view(kWordSplit.data(), kWordSplit.size()), ""}});
 }
 
-// The snippet of a match found by comparing text (a short term in a
-// trigram message): context around the first term found.
-std::string ScannedSnippet(std::string_view text, const std::vector<std::string>& terms,
-                           const SearchRequest& request) {
-  std::string lower(text);
-  absl::AsciiStrToLower(&lower);
-  size_t at = std::string::npos, len = 0;
-  for (const std::string& term : terms) {
-    const size_t found = lower.find(term);
-    if (found != std::string::npos && found < at) {
-      at = found;
-      len = term.size();
-    }
-  }
-  if (at == std::string::npos) return OneLine(TruncateUtf8(text, 120));
-  constexpr size_t kContext = 60;
-  size_t begin = at > kContext ? at - kContext : 0;
-  while (begin > 0 && (static_cast<unsigned char>(text[begin]) & 0xC0) == 0x80) --begin;
-  const std::string after = TruncateUtf8(text.substr(at + len), kContext);
-  // One line first, then the markers (which may be a terminal's escapes).
-  return absl::StrCat(begin > 0 ? "…" : "", OneLine(text.substr(begin, at - begin)), request.mark_begin,
-                      OneLine(text.substr(at, len)), request.mark_end, OneLine(after),
-                      at + len + after.size() < text.size() ? "…" : "");
+// The text of `word` (or a query) as the index has it.
+std::string AsIndexed(std::string_view text) {
+  std::optional<std::string> split = SplitUnspacedScript(text);
+  return split.has_value() ? *std::move(split) : std::string(text);
 }
 
 // FTS5 reports a query it cannot parse as a generic SQL error; its texts
@@ -122,6 +110,58 @@ absl::Status FtsSyntaxError() {
   return QueryError(
       "the query is not valid FTS5 syntax (with --fts: words, \"a phrase\", prefix*, AND/OR/NOT, "
       "NEAR(a b, 10), parentheses; without --fts every word is searched as typed)");
+}
+
+// An FTS5 complaint about the query as the person's error; others as they are.
+absl::Status MapQueryError(absl::Status status) {
+  return !status.ok() && IsFts5QueryError(status) ? FtsSyntaxError() : status;
+}
+
+// What one step of each way to the newest matches costs, relative to each
+// other (bench/search_bench, 1M messages): asking the index whether one
+// message matches, against taking one match into an ordered join.
+constexpr double kLookupCost = 4.0;
+constexpr double kOrderCost = 1.0;
+
+// The newest `limit` matches after `offset`, by walking the messages from
+// the newest (the time index messages_time) and asking the index about each:
+// about (offset + limit) × messages / total lookups when the matches are
+// spread over time, a few milliseconds for a common word where ordering all
+// of its matches takes a second. Taken only when that is the cheaper way;
+// gives up (false, nothing in *page) past three times the lookups expected,
+// so a word used only long ago costs a bounded detour before the ordered
+// join.
+absl::StatusOr<bool> NewestByTime(Db& db, const std::string& match, int64_t total, const SearchRequest& request,
+                                  std::vector<std::pair<int64_t, double>>* page) {
+  const int64_t wanted = std::min<int64_t>(int64_t{request.limit} + request.offset, total);
+  ASSIGN_OR_RETURN(const std::optional<int64_t> last_id, db.QueryInt("SELECT max(id) FROM messages"));
+  const double expected = static_cast<double>(wanted) * static_cast<double>(last_id.value_or(0)) /
+                          static_cast<double>(std::max<int64_t>(total, 1));
+  if (expected * kLookupCost > static_cast<double>(total) * kOrderCost) return false;
+  const int64_t budget = static_cast<int64_t>(3 * expected) + 100;
+  ASSIGN_OR_RETURN(Stmt scan, db.Prepare("SELECT id FROM messages INDEXED BY messages_time"
+                                         " ORDER BY timestamp_ms DESC, id DESC"));
+  ASSIGN_OR_RETURN(Stmt probe, db.Prepare("SELECT 1 FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid = ?2"));
+  int64_t seen = 0, matched = 0;
+  absl::Status lookup;
+  RETURN_IF_ERROR(scan.ForEachRow([&](const Stmt& r) {
+    if (++seen > budget) return false;
+    const int64_t id = r.ColumnInt(0);
+    bool hit = false;
+    lookup = probe.Bind(1, match).Bind(2, id).ForEachRow([&hit](const Stmt&) {
+      hit = true;
+      return false;
+    });
+    if (!lookup.ok()) return false;
+    if (hit && ++matched > request.offset) page->emplace_back(id, 0.0);
+    return matched < wanted;
+  }));
+  RETURN_IF_ERROR(MapQueryError(lookup));
+  if (matched < wanted) {
+    page->clear();
+    return false;
+  }
+  return true;
 }
 
 // The conversation a session id or a unique prefix of one names, by the
@@ -143,41 +183,25 @@ absl::StatusOr<TranslatedQuery> TranslateQuery(std::string_view query, QuerySynt
   if (absl::StripAsciiWhitespace(text).empty()) return QueryError("the query is empty");
   TranslatedQuery out;
   if (syntax == QuerySyntax::kFts5) {
-    // The trigram index has no positions: FTS5's phrases cannot run on it.
-    out.word_match = std::string(query);
+    // A run of such characters, a bareword or inside a string, becomes the
+    // phrase of its characters (FTS5 makes a phrase of a bareword's tokens).
+    out.match = AsIndexed(query);
     return out;
   }
-  std::vector<std::string> words, trigram;
+  std::vector<std::string> words;
   for (absl::string_view word : absl::StrSplit(text, absl::ByAnyChar(" \t\n\r\f\v"), absl::SkipEmpty())) {
     const std::vector<char32_t> cps = *CodePoints(std::string_view(word.data(), word.size()));
     if (std::none_of(cps.begin(), cps.end(), IsTokenCodePoint)) continue;
     if (words.size() == kMaxQueryWords) {
       return QueryError(absl::StrCat("the query has more than ", kMaxQueryWords, " words"));
     }
-    words.push_back(Quoted(word));
-    if (cps.size() >= 3) {
-      // Its trigrams, each a token of its own (three code points).
-      size_t at = 0;
-      std::vector<size_t> starts;  // byte offset of each code point
-      for (size_t i = 0; i < cps.size(); ++i) {
-        starts.push_back(at);
-        NextCodePoint(std::string_view(word.data(), word.size()), &at);
-      }
-      starts.push_back(word.size());
-      for (size_t i = 0; i + 3 <= cps.size(); ++i) {
-        trigram.push_back(Quoted(word.substr(starts[i], starts[i + 3] - starts[i])));
-      }
-      out.trigram_terms.push_back(absl::AsciiStrToLower(std::string(word)));
-    } else {
-      out.scan_terms.push_back(absl::AsciiStrToLower(std::string(word)));
-    }
+    words.push_back(Quoted(AsIndexed(std::string_view(word.data(), word.size()))));
   }
   if (words.empty()) {
     return QueryError(absl::StrCat("nothing to search for in '", text,
                                    "': give a word with letters or digits (--fts for FTS5 syntax)"));
   }
-  out.word_match = absl::StrJoin(words, " ");
-  out.trigram_match = absl::StrJoin(trigram, " ");
+  out.match = absl::StrJoin(words, " ");
   return out;
 }
 
@@ -200,10 +224,9 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
 
   // Filters, on m (messages) and c (conversations).
   std::vector<std::string> where;
-  std::optional<int64_t> conversation;
   if (!request.session.empty()) {
-    ASSIGN_OR_RETURN(conversation, ConversationOf(db, request.session));
-    where.push_back(absl::StrCat("m.conversation_id = ", *conversation));
+    ASSIGN_OR_RETURN(const int64_t conversation, ConversationOf(db, request.session));
+    where.push_back(absl::StrCat("m.conversation_id = ", conversation));
   }
   if (request.restrict_projects) {
     where.push_back(absl::StrCat("c.project_id IN (", absl::StrJoin(request.project_ids, ","), ")"));
@@ -216,128 +239,115 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   if (request.since_ms) where.push_back(absl::StrCat("m.timestamp_ms >= ", *request.since_ms));
   if (request.until_ms) where.push_back(absl::StrCat("m.timestamp_ms < ", *request.until_ms));
 
-  // The trigram side only when the database has trigram messages.
-  ASSIGN_OR_RETURN(std::optional<int64_t> any_trigram,
-                   db.QueryInt("SELECT EXISTS (SELECT 1 FROM messages WHERE trigram = 1)"));
-  const bool trigram = any_trigram.value_or(0) != 0 && (!q.trigram_match.empty() || !q.scan_terms.empty());
-  // What a trigram message's text must hold: every word (the index found
-  // candidates holding each of their trigrams somewhere).
-  std::vector<std::string> checks = q.trigram_terms;
-  checks.insert(checks.end(), q.scan_terms.begin(), q.scan_terms.end());
-  // ?1 word match, ?2 trigram match, ?3.. the checks.
-  std::vector<std::string> scans;
-  for (size_t i = 0; i < checks.size(); ++i) {
-    scans.push_back(absl::StrCat("instr(lower(cco_text(s.content)), ?", i + 3, ") > 0"));
-  }
-  const std::string scan_sql = absl::StrJoin(scans, " AND ");
-  // Newest first needs no rank to choose the hits: bm25 (a cost per match,
-  // large for a common term) is then computed for the hits shown only.
   const bool newest = request.order == SearchOrder::kNewest;
-  const std::string word_rank = newest ? "0.0" : "bm25(messages_fts)";
-  const std::string trigram_rank = newest ? "0.0" : "bm25(messages_trigram)";
-  std::string hits;
-  if (!trigram) {
-    hits = absl::StrCat("SELECT rowid AS id, ", word_rank,
-                        " AS rank, 0 AS src FROM messages_fts WHERE messages_fts MATCH ?1");
-  } else {
-    std::string side;
-    if (!q.trigram_match.empty()) {
-      // Candidates the word index found already need no text check.
-      side = absl::StrCat("SELECT t.rowid, ", trigram_rank,
-                          ", 1 FROM messages_trigram t JOIN messages s ON s.id = t.rowid"
-                          " WHERE messages_trigram MATCH ?2"
-                          " AND t.rowid NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1) AND ",
-                          scan_sql);
-    } else {
-      side = absl::StrCat("SELECT s.id, 0.0, 2 FROM messages s WHERE s.trigram = 1 AND ", scan_sql);
-    }
-    hits = absl::StrCat(
-        "SELECT id, min(rank) AS rank, min(src) AS src FROM ("
-        "SELECT rowid AS id, ", word_rank, " AS rank, 0 AS src FROM messages_fts WHERE messages_fts MATCH ?1"
-        " UNION ALL ", side, ") GROUP BY id");
-  }
-  const std::string order = request.order == SearchOrder::kNewest
-                                ? "m.timestamp_ms IS NULL, m.timestamp_ms DESC, m.id DESC"
-                                : "h.rank, m.id";
-  const std::string from = absl::StrCat(
-      " FROM h JOIN messages m ON m.id = h.id JOIN conversations c ON c.id = m.conversation_id"
-      " LEFT JOIN projects p ON p.id = c.project_id",
-      where.empty() ? "" : absl::StrCat(" WHERE ", absl::StrJoin(where, " AND ")));
-  auto prepare = [&](const std::string& sql) -> absl::StatusOr<Stmt> {
-    ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql));
-    stmt.Bind(1, q.word_match);
-    if (trigram && !q.trigram_match.empty()) stmt.Bind(2, q.trigram_match);
-    for (size_t i = 0; i < checks.size() && trigram; ++i) stmt.Bind(static_cast<int>(i + 3), checks[i]);
-    return stmt;
-  };
-  ASSIGN_OR_RETURN(Stmt stmt, prepare(absl::StrCat(
-      "WITH h AS (", hits, ") "
-      "SELECT m.id, h.rank, h.src, coalesce(m.uuid, ''), c.session_id, coalesce(p.cwd, p.dir_name, ''),"
-      " m.timestamp_ms, coalesce(m.kind, 0), count(*) OVER ()", from,
-      " ORDER BY ", order, " LIMIT ", request.limit, " OFFSET ", request.offset)));
-  std::vector<int> sources;
-  absl::Status run = stmt.ForEachRow([&](const Stmt& r) {
-    SearchHit hit;
-    hit.message_id = r.ColumnInt(0);
-    hit.rank = r.ColumnDouble(1);
-    sources.push_back(static_cast<int>(r.ColumnInt(2)));
-    hit.uuid = r.ColumnText(3);
-    hit.session = r.ColumnText(4);
-    hit.project = r.ColumnText(5);
-    hit.timestamp_ms = r.ColumnOptionalInt(6);
-    const int64_t code = r.ColumnInt(7);  // message_kinds: 1-based place in kMessageKinds; 0 = not yet classified
-    if (code >= 1 && code <= static_cast<int64_t>(std::size(kMessageKinds))) hit.kind = kMessageKinds[code - 1];
-    result.total = r.ColumnInt(8);
-    result.hits.push_back(std::move(hit));
-    return true;
-  });
-  if (!run.ok()) return IsFts5QueryError(run) ? FtsSyntaxError() : run;
-  if (result.hits.empty() && request.offset > 0) {
-    // Past the last match: the rows carried no total, count it alone.
-    ASSIGN_OR_RETURN(Stmt count, prepare(absl::StrCat("WITH h AS (", hits, ") SELECT count(*)", from)));
-    RETURN_IF_ERROR(count.ForEachRow([&result](const Stmt& r) {
+  // The page: message ids in the requested order, with their rank (bm25
+  // when ranked; computed below for the shown hits when newest first).
+  std::vector<std::pair<int64_t, double>> page;
+  bool found = false;
+  if (where.empty()) {
+    // Without filters the index alone answers: the total from its doclists,
+    // the best first from its own ranking (FTS5 sorts by bm25 without a
+    // join), the newest first from the time index when the matches are
+    // many enough to meet soon.
+    ASSIGN_OR_RETURN(Stmt count, db.Prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1"));
+    RETURN_IF_ERROR(MapQueryError(count.Bind(1, q.match).ForEachRow([&result](const Stmt& r) {
       result.total = r.ColumnInt(0);
       return false;
-    }));
+    })));
+    if (result.total <= request.offset) return result;
+    if (!newest) {
+      ASSIGN_OR_RETURN(Stmt ranked, db.Prepare(absl::StrCat(
+          "SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rank, rowid LIMIT ", request.limit,
+          " OFFSET ", request.offset)));
+      RETURN_IF_ERROR(MapQueryError(ranked.Bind(1, q.match).ForEachRow([&page](const Stmt& r) {
+        page.emplace_back(r.ColumnInt(0), r.ColumnDouble(1));
+        return true;
+      })));
+      found = true;
+      result.plan = "index";
+    } else {
+      ASSIGN_OR_RETURN(found, NewestByTime(db, q.match, result.total, request, &page));
+      if (found) result.plan = "time";
+    }
+  }
+  if (!found) {
+    // Every match joined with its message, filtered, ordered: the cost grows
+    // with the matches.
+    page.clear();
+    const std::string from = absl::StrCat(
+        " FROM (SELECT rowid AS id, ", newest ? "0.0" : "bm25(messages_fts)",
+        " AS rank FROM messages_fts WHERE messages_fts MATCH ?1) h JOIN messages m ON m.id = h.id"
+        " JOIN conversations c ON c.id = m.conversation_id",
+        where.empty() ? "" : absl::StrCat(" WHERE ", absl::StrJoin(where, " AND ")));
+    ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrCat(
+        "SELECT m.id, h.rank, count(*) OVER ()", from, " ORDER BY ",
+        newest ? "m.timestamp_ms DESC, m.id DESC" : "h.rank, m.id", " LIMIT ", request.limit, " OFFSET ",
+        request.offset)));
+    RETURN_IF_ERROR(MapQueryError(stmt.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
+      page.emplace_back(r.ColumnInt(0), r.ColumnDouble(1));
+      result.total = r.ColumnInt(2);
+      return true;
+    })));
+    result.plan = page.empty() ? "none" : "join";
+    if (page.empty() && request.offset > 0) {
+      // Past the last match: the rows carried no total, count it alone.
+      ASSIGN_OR_RETURN(Stmt count, db.Prepare(absl::StrCat("SELECT count(*)", from)));
+      RETURN_IF_ERROR(MapQueryError(count.Bind(1, q.match).ForEachRow([&result](const Stmt& r) {
+        result.total = r.ColumnInt(0);
+        return false;
+      })));
+    }
   }
 
-  // Snippets for the hits shown only (each costs reading and tokenizing
-  // the message's text).
-  ASSIGN_OR_RETURN(Stmt word_snippet,
-                   db.Prepare("SELECT snippet(messages_fts, 0, ?2, ?3, '…', ?4), bm25(messages_fts) FROM messages_fts"
-                              " WHERE messages_fts MATCH ?1 AND rowid = ?5"));
-  std::optional<Stmt> text, trigram_rank_of;
-  for (size_t i = 0; i < result.hits.size(); ++i) {
-    SearchHit& hit = result.hits[i];
-    std::string raw;
-    auto take = [&raw, &hit, newest](const Stmt& r) {
-      raw = r.ColumnText(0);
-      if (newest && r.ColumnCount() > 1) hit.rank = r.ColumnDouble(1);
+  // Each hit's place and a snippet, for the hits shown only (a snippet costs
+  // reading and tokenizing the message's text).
+  ASSIGN_OR_RETURN(Stmt about, db.Prepare(
+      "SELECT coalesce(m.uuid, ''), c.session_id, coalesce(p.cwd, p.dir_name, ''), m.timestamp_ms,"
+      " coalesce(m.kind, 0) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+      " LEFT JOIN projects p ON p.id = c.project_id WHERE m.id = ?1"));
+  ASSIGN_OR_RETURN(Stmt snippet, db.Prepare(
+      "SELECT snippet(messages_fts, 0, ?2, ?3, '…', ?4) FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid = ?5"));
+  for (const auto& [id, rank] : page) {
+    SearchHit hit;
+    hit.message_id = id;
+    hit.rank = rank;
+    RETURN_IF_ERROR(about.Bind(1, id).ForEachRow([&hit](const Stmt& r) {
+      hit.uuid = r.ColumnText(0);
+      hit.session = r.ColumnText(1);
+      hit.project = r.ColumnText(2);
+      hit.timestamp_ms = r.ColumnOptionalInt(3);
+      const int64_t code = r.ColumnInt(4);  // 1-based place in kMessageKinds; 0 = not yet classified
+      if (code >= 1 && code <= static_cast<int64_t>(std::size(kMessageKinds))) hit.kind = kMessageKinds[code - 1];
       return false;
-    };
-    if (sources[i] == 0) {
-      RETURN_IF_ERROR(word_snippet.Bind(1, q.word_match).Bind(2, kBegin).Bind(3, kEnd)
-                          .Bind(4, request.snippet_tokens).Bind(5, hit.message_id).ForEachRow(take));
-      hit.snippet = Marked(raw, request);
-    } else {
-      // A trigram message: the context of the first word found in its text
-      // (the trigram index keeps no positions for snippet()).
-      if (!text) {
-        ASSIGN_OR_RETURN(text, db.Prepare("SELECT cco_text(content) FROM messages WHERE id = ?1"));
-      }
-      RETURN_IF_ERROR(text->Bind(1, hit.message_id).ForEachRow(take));
-      hit.snippet = ScannedSnippet(raw, checks, request);
-      if (newest && sources[i] == 1) {
-        if (!trigram_rank_of) {
-          ASSIGN_OR_RETURN(trigram_rank_of, db.Prepare("SELECT bm25(messages_trigram) FROM messages_trigram"
-                                                       " WHERE messages_trigram MATCH ?1 AND rowid = ?2"));
-        }
-        RETURN_IF_ERROR(trigram_rank_of->Bind(1, q.trigram_match).Bind(2, hit.message_id).ForEachRow([&hit](const Stmt& r) {
-          hit.rank = r.ColumnDouble(0);
-          return false;
-        }));
-      }
+    }));
+    RETURN_IF_ERROR(snippet.Bind(1, q.match).Bind(2, kBegin).Bind(3, kEnd).Bind(4, request.snippet_tokens)
+                        .Bind(5, id).ForEachRow([&](const Stmt& r) {
+                          hit.snippet = Marked(r.ColumnView(0), request);
+                          return false;
+                        }));
+    result.hits.push_back(std::move(hit));
+  }
+  if (newest && !result.hits.empty()) {
+    // The hits' bm25, from one cursor: bm25 counts each term's messages once
+    // per cursor (a pass over its whole list), so one statement per hit
+    // would pay that pass per hit. The cursor reads only the ids between the
+    // hits' lowest and highest.
+    int64_t low = result.hits.front().message_id, high = low;
+    std::vector<int64_t> ids;
+    for (const SearchHit& h : result.hits) {
+      low = std::min(low, h.message_id);
+      high = std::max(high, h.message_id);
+      ids.push_back(h.message_id);
     }
+    ASSIGN_OR_RETURN(Stmt ranks, db.Prepare(absl::StrCat(
+        "SELECT rowid, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
+        " AND +rowid IN (", absl::StrJoin(ids, ","), ")")));
+    absl::flat_hash_map<int64_t, double> rank_of;
+    RETURN_IF_ERROR(ranks.Bind(1, q.match).Bind(2, low).Bind(3, high).ForEachRow([&rank_of](const Stmt& r) {
+      rank_of[r.ColumnInt(0)] = r.ColumnDouble(1);
+      return true;
+    }));
+    for (SearchHit& h : result.hits) h.rank = rank_of[h.message_id];
   }
   return result;
 }

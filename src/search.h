@@ -3,12 +3,12 @@
 // reader — gives words the same meaning) and the search itself over the
 // SQLite read side, answering with plain structs.
 //
-// Two indexes (docs/schema.md "Full-text search"): messages_fts (unicode61
-// words, every message) and messages_trigram (substrings, only the messages
-// holding a script written without spaces). A message matches when it has
-// every word in the word index, or, for a trigram message, every word as a
-// substring of its text (words of 3+ characters through the trigram index,
-// shorter ones by a scan of the trigram messages only).
+// One index (docs/schema.md "Full-text search"): messages_fts, unicode61
+// words over every message, where each character of a script written
+// without spaces (Han, Kana, Hangul, Thai, …) is a word of its own
+// (SplitUnspacedScript, src/message_kind.h). A query word is looked up as
+// the phrase of its tokens, split the same way: `tail_reader.cc` as
+// tail·reader·cc, `悬空` as 悬·空.
 #ifndef CCO_SRC_SEARCH_H_
 #define CCO_SRC_SEARCH_H_
 
@@ -28,21 +28,12 @@ enum class QuerySyntax {
   kFts5,   // FTS5 query syntax as typed (phrases, NEAR, prefix*, AND/OR/NOT)
 };
 
-// What a query becomes for the two indexes.
+// What a query becomes: the MATCH expression for messages_fts. Plain words:
+// each word quoted (a phrase of its tokens), all required. FTS5 syntax: as
+// typed. Both with the characters of scripts written without spaces set
+// apart as the index has them.
 struct TranslatedQuery {
-  std::string word_match;     // MATCH expression for messages_fts
-  // MATCH expression for messages_trigram: every trigram of each word of 3+
-  // characters (code points), each quoted alone, all required. The index
-  // keeps no positions (detail=none), so this finds candidates: a message
-  // holding each trigram somewhere. Empty when there are no such words, and
-  // for FTS5 syntax (the trigram side is then not searched).
-  std::string trigram_match;
-  // Words of 3+ characters, ASCII-lowercased: a candidate is a match when
-  // its text holds each (ASCII case folded).
-  std::vector<std::string> trigram_terms;
-  // Words of 1-2 characters, ASCII-lowercased: found in the trigram messages
-  // by comparing their text (trigram cannot match under 3 characters).
-  std::vector<std::string> scan_terms;
+  std::string match;
 };
 
 // Limits on a query: longer ones are refused with a clear message.
@@ -90,12 +81,18 @@ struct SearchHit {
   // One line of context with the matched terms between the markers; control
   // characters (newlines, terminal escapes) are shown as spaces.
   std::string snippet;
-  double rank = 0;                    // bm25: lower is better; 0 for a scanned match
+  double rank = 0;                    // bm25: lower is better
 };
 
 struct SearchResult {
   std::vector<SearchHit> hits;        // at most limit, after skipping offset, in the requested order
   int64_t total = 0;                  // every match of the query and filters
+  // How the page was found (tests and benchmarks read it): "index" (no
+  // filter, best first: FTS5 ranks alone), "time" (no filter, newest first:
+  // the time index walked, the word index asked per message), "join" (every
+  // match joined with its message, filtered and ordered), "none" (no match
+  // to show).
+  std::string_view plan = "none";
 };
 
 // Searches the messages of `db` (cco's schema, read-only is enough).

@@ -16,6 +16,11 @@ SQLITE_EXTENSION_INIT1
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "src/message_kind.h"
 
 namespace cco {
 namespace {
@@ -98,6 +103,23 @@ void Decode(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   sqlite3_result_text64(ctx, out, size, sqlite3_free, SQLITE_UTF8);
 }
 
+// cco_word_text(text): SplitUnspacedScript of a TEXT; anything else as it is.
+void WordText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  sqlite3_value* v = argv[0];
+  if (sqlite3_value_type(v) != SQLITE_TEXT) {
+    sqlite3_result_value(ctx, v);
+    return;
+  }
+  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+  const std::optional<std::string> split =
+      SplitUnspacedScript(std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(v))));
+  if (!split.has_value()) {
+    sqlite3_result_value(ctx, v);
+    return;
+  }
+  sqlite3_result_text64(ctx, split->data(), split->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
 void FtsDeferred(sqlite3_context* ctx, int /*argc*/, sqlite3_value** /*argv*/) {
   sqlite3_result_int(ctx, sqlite3_user_data(ctx) != nullptr ? 1 : 0);
 }
@@ -110,6 +132,10 @@ int RegisterSqlFunctions(sqlite3* db) {
                                               new DecodeState(), Decode, nullptr, nullptr, FreeState);
     if (rc != SQLITE_OK) return rc;
   }
+  const int rc = sqlite3_create_function_v2(db, "cco_word_text", 1,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, WordText,
+                                            nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return rc;
   return RegisterFtsDeferred(db, false);
 }
 

@@ -18,6 +18,11 @@
 // is not a zstd frame, names a dictionary the database does not hold, or
 // would decompress past 1 GiB is an SQL error naming the cause.
 //
+//   cco_word_text(text)  the text as the word index messages_fts tokenizes
+//                    it: each character of a script written without spaces
+//                    set apart by U+200B (SplitUnspacedScript,
+//                    src/message_kind.h); any other value as it is.
+//
 //   cco_fts_deferred()  0, or 1 on the writer's connection: the insert
 //                    trigger of messages leaves that connection's new rows to
 //                    its bulk index step (schema/0016_deferred_fts.sql).

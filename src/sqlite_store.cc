@@ -181,7 +181,7 @@ class SqliteStore : public Store {
   std::optional<Stmt> select_event_revision_, update_event_revision_, count_event_revision_;
   std::optional<Stmt> insert_old_revision_, refresh_conversation_times_;
   std::optional<Stmt> insert_project_cwd_;
-  std::optional<Stmt> fts_watermark_, fts_index_, trigram_index_, fts_move_watermark_;
+  std::optional<Stmt> fts_watermark_, fts_index_, fts_move_watermark_;
   absl::flat_hash_set<std::pair<int64_t, std::string>> project_cwds_;  // known (project, cwd)
 };
 
@@ -292,11 +292,8 @@ absl::Status SqliteStore::Prepare() {
                        "SELECT fts_next_id, (SELECT coalesce(max(id), 0) + 1 FROM messages) FROM storage_state"
                        " WHERE id = 1"));
   RETURN_IF_ERROR(prep(fts_index_,
-                       "INSERT INTO messages_fts(rowid, content) SELECT id, cco_text(content) FROM messages"
-                       " WHERE id >= ?1 ORDER BY id"));
-  RETURN_IF_ERROR(prep(trigram_index_,
-                       "INSERT INTO messages_trigram(rowid, content) SELECT id, cco_text(content) FROM messages"
-                       " WHERE id >= ?1 AND trigram = 1 ORDER BY id"));
+                       "INSERT INTO messages_fts(rowid, content) SELECT id, cco_word_text(cco_text(content))"
+                       " FROM messages WHERE id >= ?1 ORDER BY id"));
   RETURN_IF_ERROR(prep(fts_move_watermark_, "UPDATE storage_state SET fts_next_id = ?1 WHERE id = 1"));
   RETURN_IF_ERROR(prep(insert_event_,
                        "INSERT OR IGNORE INTO events(conversation_id, file_id, generation, byte_offset,"
@@ -914,10 +911,9 @@ absl::Status SqliteStore::IndexNewMessages() {
   const int64_t next = w.ColumnInt(0), end = w.ColumnInt(1);
   w.Reset();
   if (next >= end) return absl::OkStatus();  // nothing new (or ids above were deleted)
-  // One statement per table: FTS5 flushes its pending terms at each
-  // statement savepoint, so these are the batch's only segment writes.
+  // One statement: FTS5 flushes its pending terms at each statement
+  // savepoint, so this is the batch's only segment write.
   RETURN_IF_ERROR(fts_index_->Bind(1, next).Run());
-  RETURN_IF_ERROR(trigram_index_->Bind(1, next).Run());
   return fts_move_watermark_->Bind(1, end).Run();
 }
 

@@ -1,8 +1,8 @@
 // Deferred full-text indexing (schema/0016_deferred_fts.sql): the writer
 // indexes each batch's messages in bulk, in the batch's transaction, and
-// moves the watermark storage_state.fts_next_id with them; messages_fts and
-// messages_trigram hold exactly the messages below it, whatever path
-// inserted, revised, or deleted them.
+// moves the watermark storage_state.fts_next_id with them; messages_fts
+// holds exactly the messages below it, whatever path inserted, revised, or
+// deleted them.
 
 #include <string>
 #include <vector>
@@ -21,6 +21,9 @@ namespace {
 // The migration that made the index deferred: databases written before it
 // were indexed row by row by triggers.
 constexpr char kDeferredMigration[] = "0016";
+// The migration that put scripts written without spaces into the word index
+// and dropped the trigram index.
+constexpr char kUnspacedMigration[] = "0024";
 
 std::string Prompt(const std::string& uuid, const std::string& text, int second = 0) {
   return absl::StrFormat(
@@ -34,19 +37,16 @@ std::string Prompt(const std::string& uuid, const std::string& text, int second 
 int64_t Words(const std::string& db, const std::string& match) {
   return QueryInt(db, absl::StrCat("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '", match, "'"));
 }
-int64_t Trigrams(const std::string& db, const std::string& match) {
-  return QueryInt(db,
-                  absl::StrCat("SELECT count(*) FROM messages_trigram WHERE messages_trigram MATCH '", match, "'"));
-}
+// Messages holding 悬空引 (three characters of a script without spaces: a
+// phrase of three words of the index).
+int64_t Han(const std::string& db) { return Words(db, "\"悬 空 引\""); }
 
-// FTS5's own check of both indexes against the messages they index.
+// FTS5's own check of the index against the messages it indexes.
 void ExpectIndexesIntact(const std::string& db_path) {
   absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadWrite);
   ASSERT_TRUE(db.ok()) << db.status();
-  for (const char* table : {"messages_fts", "messages_trigram"}) {
-    absl::Status s = FtsIntegrityCheck(*db, table);
-    EXPECT_TRUE(s.ok()) << s;
-  }
+  absl::Status s = FtsIntegrityCheck(*db, "messages_fts");
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 // One batch: its messages are indexed with their final text (a revision in
@@ -66,7 +66,7 @@ TEST(FtsIndexTest, EachBatchIsIndexedWithItsFinalTextAndTheWatermarkFollows) {
   EXPECT_EQ(Words(db, "final"), 1);
   EXPECT_EQ(Words(db, "draft"), 0) << "the first revision's text is not in the index";
   EXPECT_EQ(Words(db, "bravo"), 1);
-  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  EXPECT_EQ(Han(db), 1);
   ExpectIndexesIntact(db);
 
   // The next batch, appended: a revision of an indexed row, and new rows.
@@ -77,7 +77,7 @@ TEST(FtsIndexTest, EachBatchIsIndexedWithItsFinalTextAndTheWatermarkFollows) {
   EXPECT_EQ(Words(db, "words"), 0);
   EXPECT_EQ(Words(db, "later"), 1);
   EXPECT_EQ(Words(db, "delta"), 1);
-  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 2);
+  EXPECT_EQ(Han(db), 2);
   ExpectIndexesIntact(db);
   CommandResult check = RunCco({"check", "--db", db});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
@@ -100,7 +100,7 @@ TEST(FtsIndexTest, IdsReusedAfterTheNewestRowsWereDeletedAreIndexed) {
     ASSERT_TRUE(s.ok()) << s;
   }
   EXPECT_EQ(Words(db, "charlie"), 0);
-  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 0);
+  EXPECT_EQ(Han(db), 0);
   ExpectIndexesIntact(db);
 
   AppendFile(file, Prompt("d", "delta", 4) + Prompt("e", "echo 悬空引用", 5) + Prompt("f", "foxtrot", 6));
@@ -108,7 +108,7 @@ TEST(FtsIndexTest, IdsReusedAfterTheNewestRowsWereDeletedAreIndexed) {
   ASSERT_EQ(QueryRows(db, "SELECT group_concat(id) FROM messages"), "1,2,3,4") << "ids 2 and 3 handed out again";
   EXPECT_EQ(Words(db, "delta"), 1);
   EXPECT_EQ(Words(db, "echo"), 1);
-  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  EXPECT_EQ(Han(db), 1);
   EXPECT_EQ(Words(db, "foxtrot"), 1);
   EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 5);
   ExpectIndexesIntact(db);
@@ -118,7 +118,7 @@ TEST(FtsIndexTest, IdsReusedAfterTheNewestRowsWereDeletedAreIndexed) {
 // compression dictionary: the writer's recompression, forget's new
 // dictionaries) keeps its index entries: nothing is deleted and written
 // again (FTS5 would add segment data for it). A change of text still
-// reaches both indexes.
+// reaches the index.
 TEST(FtsIndexTest, ReencodingARowLeavesTheIndexesAloneAChangedTextReachesThem) {
   TempDir dir;
   const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
@@ -129,7 +129,7 @@ TEST(FtsIndexTest, ReencodingARowLeavesTheIndexesAloneAChangedTextReachesThem) {
   ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
   ASSERT_EQ(QueryRows(db, "SELECT typeof(content) FROM messages WHERE uuid = 'a'"), "blob") << "stored compressed";
   auto segments = [&db] {
-    return QueryInt(db, "SELECT (SELECT count(*) FROM messages_fts_data) + (SELECT count(*) FROM messages_trigram_data)");
+    return QueryInt(db, "SELECT count(*) FROM messages_fts_data");
   };
   const int64_t before = segments();
   {
@@ -141,7 +141,7 @@ TEST(FtsIndexTest, ReencodingARowLeavesTheIndexesAloneAChangedTextReachesThem) {
   }
   EXPECT_EQ(segments(), before) << "re-encoding the same text wrote index data";
   EXPECT_EQ(Words(db, "kept"), 1);
-  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  EXPECT_EQ(Han(db), 1);
   ExpectIndexesIntact(db);
   {
     absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
@@ -151,7 +151,7 @@ TEST(FtsIndexTest, ReencodingARowLeavesTheIndexesAloneAChangedTextReachesThem) {
   }
   EXPECT_EQ(Words(db, "kept"), 0);
   EXPECT_EQ(Words(db, "changed"), 1);
-  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  EXPECT_EQ(Han(db), 1);
   ExpectIndexesIntact(db);
 }
 
@@ -173,7 +173,7 @@ TEST(FtsIndexTest, AnotherConnectionsInsertIsIndexedAtOnce) {
     ASSERT_TRUE(s.ok()) << s;
   }
   EXPECT_EQ(Words(db, "script"), 1);
-  EXPECT_EQ(Trigrams(db, "\"悬空引\""), 1);
+  EXPECT_EQ(Han(db), 1);
   EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 3);
   ExpectIndexesIntact(db);
 
@@ -230,10 +230,76 @@ TEST(FtsIndexTest, DatabaseIndexedRowByRowIsMigrated) {
             QueryInt(db_path, "SELECT max(id) + 1 FROM messages"));
   EXPECT_EQ(Words(db_path, "searchable"), 1);
   EXPECT_EQ(Words(db_path, "new"), 1);
-  EXPECT_EQ(Trigrams(db_path, "\"悬空引\""), 1);
+  EXPECT_EQ(Han(db_path), 1);
   ExpectIndexesIntact(db_path);
   CommandResult check = RunCco({"check", "--db", db_path});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+// A database with the trigram index (migrations before 0024) is migrated in
+// place: its rows in scripts without spaces are indexed again character by
+// character (a row the kind backfill has not classified yet as well), every
+// other row keeps its entries, the trigram index is gone, FTS5's check and
+// `cco check` are clean, and search finds each form.
+TEST(FtsIndexTest, DatabaseWithTheTrigramIndexIsMigrated) {
+  TempDir dir;
+  const std::string root = dir / "projects", path = root + "/-home-t-app/s-1.jsonl";
+  const std::vector<std::string> texts = {"an old 悬空引用 in Han", "charlie delta plain", "第二步 unclassified"};
+  std::string lines;
+  for (size_t i = 0; i < texts.size(); ++i) lines += Prompt(std::string(1, 'a' + i), texts[i], 1 + i);
+  WriteFile(path, lines);
+  const std::string db_path = dir / "cco.db";
+  {
+    absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.status();
+    std::vector<Migration> before;
+    for (const Migration& m : EmbeddedMigrations()) {
+      if (m.name < kUnspacedMigration) before.push_back(m);
+    }
+    ASSERT_TRUE(Migrate(*db, before).ok());
+    std::string sql = absl::StrCat(
+        "INSERT INTO projects(id, dir_name, cwd, first_seen_ms) VALUES (1, '-home-t-app', '/home/t/app', 1);"
+        "INSERT INTO conversations(id, session_id, project_id, message_count, started_ms, ended_ms)"
+        " VALUES (1, 's-1', 1, 3, 1767323041000, 1767323043000);"
+        "INSERT INTO streams(id, name) VALUES (1, '-home-t-app/s-1.jsonl');"
+        "INSERT INTO files(id, path, root, project_id, stream_id, session_id, report_session, dev, inode, size,"
+        " mtime_ns, read_position, line_count, first_seen_ms, updated_ms) VALUES (1, '", path, "', '", root,
+        "', 1, 1, 's-1', 's-1', 0, 0, ", lines.size(), ", 0, ", lines.size(), ", 3, 1, 1);");
+    size_t offset = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const std::string line = Prompt(std::string(1, 'a' + i), texts[i], 1 + i);
+      // The last row as the kind backfill has not reached it yet.
+      const bool han = i != 1, classified = i != 2;
+      absl::StrAppend(&sql, "INSERT INTO messages(conversation_id, file_id, stream_id, generation, byte_offset,"
+                            " line_hash, uuid, type, timestamp_ms, content, raw, kind, trigram) VALUES (1, 1, 1, 1, ",
+                      offset, ", ", 7 + i, ", '", std::string(1, 'a' + i), "', 'user', ", 1767323041000 + 1000 * i,
+                      ", '", texts[i], "', '", line.substr(0, line.size() - 1), "', ",
+                      classified ? "1" : "NULL", ", ", han && classified ? 1 : 0, ");");
+      offset += line.size();
+    }
+    absl::StrAppend(&sql, "INSERT INTO rederive_requests(reason) VALUES ('test');");
+    absl::Status s = db->Exec(sql);
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_EQ(QueryInt(db_path, "SELECT count(*) FROM messages_trigram WHERE messages_trigram MATCH '\"悬空引\"'"), 1);
+    ASSERT_EQ(Han(db_path), 0) << "the old word index holds 悬空引用 as one word";
+  }
+  CommandResult r = RunCco({"rescan", "--root", root, "--db", db_path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryInt(db_path, absl::StrCat("SELECT count(*) FROM schema_migrations WHERE name LIKE '",
+                                           kUnspacedMigration, "%'")),
+            1);
+  EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'messages_trigram%'"), 0);
+  EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM messages"), 3);
+  EXPECT_EQ(Han(db_path), 1);
+  EXPECT_EQ(Words(db_path, "\"第 二 步\""), 1) << "the unclassified row too";
+  EXPECT_EQ(Words(db_path, "charlie"), 1);
+  EXPECT_EQ(Words(db_path, "unclassified"), 1);
+  EXPECT_EQ(Words(db_path, "悬空引用"), 0) << "the old token is gone";
+  ExpectIndexesIntact(db_path);
+  CommandResult check = RunCco({"check", "--db", db_path});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  CommandResult search = RunCco({"search", "--db", db_path, "--json", "引用"});
+  EXPECT_EQ(JsonInt(search.out, "total"), 1) << search.out << search.err;
 }
 
 }  // namespace

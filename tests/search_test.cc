@@ -1,6 +1,6 @@
 // Search: every message's kind (stored by the writer, backfilled for older
-// rows), the trigram index for scripts written without spaces, the views
-// for people, and `cco search`.
+// rows), scripts written without spaces in the word index, the views for
+// people, and `cco search`.
 
 #include <algorithm>
 #include <optional>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +19,7 @@
 #include "ingest/kind_backfill.h"
 #include "src/message_kind.h"
 #include "src/migrate.h"
+#include "src/reader.h"
 #include "src/search.h"
 #include "src/sqlite.h"
 #include "src/status.h"
@@ -193,7 +195,8 @@ TEST(MessageKindTest, OlderRowsAreBackfilledInResumableBatches) {
     absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
     ASSERT_TRUE(conn.ok()) << conn.status();
     ASSERT_TRUE(conn->Exec("UPDATE messages SET kind = NULL, trigram = 0").ok());
-    ASSERT_EQ(QueryInt(db, "SELECT count(*) FROM messages_trigram WHERE messages_trigram MATCH '\"悬空引\"'"), 0);
+    // The word index follows the text, not the flag.
+    ASSERT_EQ(QueryInt(db, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"悬 空 引\"'"), 1);
     absl::StatusOr<KindBackfillReport> first = BackfillMessageKinds(*conn, /*max_rows=*/4, /*batch=*/3);
     ASSERT_TRUE(first.ok()) << first.status();
     EXPECT_EQ(first->classified, 4);
@@ -204,14 +207,25 @@ TEST(MessageKindTest, OlderRowsAreBackfilledInResumableBatches) {
   CommandResult r = RunCco({"rescan", "--root", dir / "projects", "--db", db});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryRows(db, "SELECT uuid, kind, trigram FROM messages ORDER BY id"), stored);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages_trigram WHERE messages_trigram MATCH '\"悬空引\"'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"悬 空 引\"'"), 1);
   EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
 }
 
 // ---------------------------------------------------------------------------
-// The trigram index holds exactly the messages in scripts without spaces.
+// The word index holds each character of a script written without spaces as
+// a word of its own, with its position; every other word as before.
 
-TEST(TrigramIndexTest, HoldsOnlyMessagesInScriptsWithoutSpaces) {
+TEST(UnspacedScriptTest, SplitSetsApartEachCharacterOfThoseScriptsOnly) {
+  EXPECT_EQ(SplitUnspacedScript("plain ASCII text, ünïcödé too"), std::nullopt) << "nothing to split: as it is";
+  const std::string z(kWordSplit);
+  EXPECT_EQ(SplitUnspacedScript("build-cache后，悬空 ok"),
+            absl::StrCat("build-cache", z, "后", z, "，", z, "悬", z, "空 ok"));
+  EXPECT_EQ(SplitUnspacedScript("テスト"), absl::StrCat("テ", z, "ス", z, "ト"));
+  EXPECT_EQ(SplitUnspacedScript("(中) 文"), std::nullopt) << "no split beside ASCII punctuation or spaces";
+  EXPECT_EQ(SplitUnspacedScript("a\xff中"), absl::StrCat("a\xff", z, "中")) << "invalid bytes kept as they are";
+}
+
+TEST(UnspacedScriptTest, EachCharacterIsAWordOfTheIndex) {
   TempDir dir;
   WriteFile(dir / "projects/-home-t-webapp/s-1.jsonl",
             Prompt("zh", "第二步重新运行build-cache后，悬空引用已经清零", "2026-01-02T03:05:00.000Z") +
@@ -220,16 +234,16 @@ TEST(TrigramIndexTest, HoldsOnlyMessagesInScriptsWithoutSpaces) {
   const std::string db = dir / "cco.db";
   ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
   EXPECT_EQ(QueryRows(db, "SELECT uuid FROM messages WHERE trigram = 1 ORDER BY uuid"), "ja\nzh");
-  auto trigram = [&](const std::string& match) {
-    return QueryRows(db, absl::StrCat("SELECT m.uuid FROM messages_trigram t JOIN messages m ON m.id = t.rowid"
-                                      " WHERE messages_trigram MATCH '", match, "' ORDER BY m.uuid"));
+  auto words = [&](const std::string& match) {
+    return QueryRows(db, absl::StrCat("SELECT m.uuid FROM messages_fts f JOIN messages m ON m.id = f.rowid"
+                                      " WHERE messages_fts MATCH '", match, "' ORDER BY m.uuid"));
   };
-  // Trigrams alone (the index keeps no positions, so no phrases).
-  EXPECT_EQ(trigram("\"サンド\" \"ックス\""), "ja");
-  EXPECT_EQ(trigram("\"cac\" \"che\""), "zh") << "the English message is only in the word index";
-  EXPECT_EQ(trigram("\"悬空引\""), "zh");
-  // The word index sees a run of Han as one token: what trigram is for.
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"悬空\"'"), 0);
+  EXPECT_EQ(words("\"サ ン ド\""), "ja") << "a phrase of characters";
+  EXPECT_EQ(words("\"ン サ\""), "") << "in their order";
+  EXPECT_EQ(words("\"悬 空 引\""), "zh");
+  EXPECT_EQ(words("cache"), "en\nzh") << "a Latin word written against Han is a word";
+  EXPECT_EQ(words("cac"), "") << "and a part of a word is not one, in either message";
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'messages_trigram%'"), 0);
   EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
 }
 
@@ -290,24 +304,22 @@ TEST(PeopleViewsTest, EveryExampleQuestionInSchemaMdAnswersIt) {
 TEST(TranslateQueryTest, PlainWordsAreQuotedAndAnded) {
   absl::StatusOr<TranslatedQuery> q = TranslateQuery("tail_reader.cc  --flag-x \"quoted", QuerySyntax::kWords);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(q->word_match, "\"tail_reader.cc\" \"--flag-x\" \"\"\"quoted\"");
-  // Each word of 3+ characters as its trigrams, each alone.
-  EXPECT_TRUE(absl::StartsWith(q->trigram_match, "\"tai\" \"ail\" \"il_\" \"l_r\" ")) << q->trigram_match;
-  EXPECT_TRUE(absl::EndsWith(q->trigram_match, " \"\"\"qu\" \"quo\" \"uot\" \"ote\" \"ted\"")) << q->trigram_match;
-  EXPECT_EQ(q->trigram_terms, (std::vector<std::string>{"tail_reader.cc", "--flag-x", "\"quoted"}));
-  EXPECT_TRUE(q->scan_terms.empty());
+  EXPECT_EQ(q->match, "\"tail_reader.cc\" \"--flag-x\" \"\"\"quoted\"");
+  // Characters of scripts without spaces split as the index has them: each
+  // word a phrase of its characters.
+  const std::string z(kWordSplit);
   q = TranslateQuery("悬空 サンドボックス Go", QuerySyntax::kWords);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(q->trigram_match, "\"サンド\" \"ンドボ\" \"ドボッ\" \"ボック\" \"ックス\"");
-  EXPECT_EQ(q->trigram_terms, (std::vector<std::string>{"サンドボックス"}));
-  EXPECT_EQ(q->scan_terms, (std::vector<std::string>{"悬空", "go"}));
+  EXPECT_EQ(q->match, absl::StrCat("\"悬", z, "空\" \"サ", z, "ン", z, "ド", z, "ボ", z, "ッ", z, "ク", z, "ス\" \"Go\""));
   q = TranslateQuery("fix * → bug", QuerySyntax::kWords);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(q->word_match, "\"fix\" \"bug\"") << "words without letters or digits are left out";
+  EXPECT_EQ(q->match, "\"fix\" \"bug\"") << "words without letters or digits are left out";
   q = TranslateQuery("NEAR(a b) OR c*", QuerySyntax::kFts5);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(q->word_match, "NEAR(a b) OR c*");
-  EXPECT_EQ(q->trigram_match, "") << "FTS5 syntax searches the word index only";
+  EXPECT_EQ(q->match, "NEAR(a b) OR c*");
+  q = TranslateQuery("NEAR(悬空 x) OR 中*", QuerySyntax::kFts5);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->match, absl::StrCat("NEAR(悬", z, "空 x) OR 中*")) << "FTS5 syntax, split the same way";
 }
 
 TEST(TranslateQueryTest, QueriesThatCannotBeSearchedAreRefusedWithAReason) {
@@ -321,9 +333,9 @@ TEST(TranslateQueryTest, QueriesThatCannotBeSearchedAreRefusedWithAReason) {
   EXPECT_FALSE(TranslateQuery(std::string("a\0", 2), QuerySyntax::kFts5).ok());
 }
 
-// The full-text indexes the translation is for (messages_fts and
-// messages_trigram of the real schema, migrated into an in-memory
-// database), and whether FTS5 parses `match` on each.
+// The full-text index the translation is for (messages_fts of the real
+// schema, migrated into an in-memory database), and whether FTS5 parses
+// `match` on it.
 class Fts5Syntax {
  public:
   Fts5Syntax() {
@@ -343,7 +355,7 @@ class Fts5Syntax {
 };
 
 // Hostile input in plain mode: every query is refused with a reason or
-// becomes a query FTS5 parses on both indexes (never a syntax error, never
+// becomes a query FTS5 parses (never a syntax error, never
 // an operator or a column filter the person did not ask for).
 TEST(TranslateQueryTest, PlainWordsAlwaysBecomeValidFts5) {
   Fts5Syntax fts;
@@ -359,18 +371,15 @@ TEST(TranslateQueryTest, PlainWordsAlwaysBecomeValidFts5) {
       EXPECT_TRUE(absl::IsInvalidArgument(q.status())) << query << ": " << q.status();
       continue;
     }
-    EXPECT_TRUE(fts.Parses("messages_fts", q->word_match).ok()) << query << " -> " << q->word_match;
-    if (!q->trigram_match.empty()) {
-      EXPECT_TRUE(fts.Parses("messages_trigram", q->trigram_match).ok()) << query << " -> " << q->trigram_match;
-    }
+    EXPECT_TRUE(fts.Parses("messages_fts", q->match).ok()) << query << " -> " << q->match;
   }
   // Operators and column filters are words: quoted, never syntax.
-  EXPECT_EQ(TranslateQuery("a OR b", QuerySyntax::kWords)->word_match, "\"a\" \"OR\" \"b\"");
-  EXPECT_EQ(TranslateQuery("content: secret", QuerySyntax::kWords)->word_match, "\"content:\" \"secret\"");
-  EXPECT_EQ(TranslateQuery("NEAR(a b)", QuerySyntax::kWords)->word_match, "\"NEAR(a\" \"b)\"");
-  EXPECT_EQ(TranslateQuery("say \"hi\"", QuerySyntax::kWords)->word_match, "\"say\" \"\"\"hi\"\"\"");
+  EXPECT_EQ(TranslateQuery("a OR b", QuerySyntax::kWords)->match, "\"a\" \"OR\" \"b\"");
+  EXPECT_EQ(TranslateQuery("content: secret", QuerySyntax::kWords)->match, "\"content:\" \"secret\"");
+  EXPECT_EQ(TranslateQuery("NEAR(a b)", QuerySyntax::kWords)->match, "\"NEAR(a\" \"b)\"");
+  EXPECT_EQ(TranslateQuery("say \"hi\"", QuerySyntax::kWords)->match, "\"say\" \"\"\"hi\"\"\"");
   // In --fts mode the same texts are FTS5's to judge (the search says so).
-  EXPECT_FALSE(fts.Parses("messages_fts", TranslateQuery("\"unbalanced", QuerySyntax::kFts5)->word_match).ok());
+  EXPECT_FALSE(fts.Parses("messages_fts", TranslateQuery("\"unbalanced", QuerySyntax::kFts5)->match).ok());
 }
 
 TEST(TranslateQueryTest, RefusalsSayWhy) {
@@ -453,22 +462,25 @@ TEST_F(SearchCommandTest, CodeFormsAreFoundAsTyped) {
 }
 
 TEST_F(SearchCommandTest, WordsInScriptsWithoutSpacesAreFound) {
-  EXPECT_EQ(Uuids({"悬空"}), "zh") << "two characters: the bounded scan";
+  EXPECT_EQ(Uuids({"悬空"}), "zh") << "two characters: a phrase of two";
+  EXPECT_EQ(Uuids({"空"}), "zh") << "one character";
   EXPECT_EQ(Uuids({"サンドボックス"}), "ja");
   EXPECT_EQ(Uuids({"テスト"}), "ja");
   EXPECT_EQ(Uuids({"cache"}), "zh") << "a Latin word inside Chinese text";
   EXPECT_EQ(Uuids({"BUILD-CACHE", "悬空"}), "zh");
   EXPECT_EQ(Uuids({"悬空", "サンドボックス"}), "") << "every word required";
-  EXPECT_EQ(Sorted(Uuids({"build"})), "flag zh") << "the word index and the trigram index together";
+  EXPECT_EQ(Sorted(Uuids({"build"})), "flag zh") << "a Latin word written against Han is a word";
+  EXPECT_EQ(Uuids({"--fts", "悬空*"}), "zh") << "FTS5 syntax on those characters";
 }
 
-// The trigram index keeps no positions: a message holding each trigram of a
-// word somewhere, but not the word, is a candidate the text check refuses.
-TEST(TrigramSearchTest, AMessageHoldingEveryTrigramButNotTheWordIsNoMatch) {
+// A word written in those scripts is found as the phrase of its characters;
+// a Latin word beside them as a word, as in any other message, never as a
+// part of one; the snippet marks the match without the splits.
+TEST(UnspacedScriptSearchTest, CharactersAsPhrasesLatinAsWords) {
   TempDir dir;
   const std::string line = absl::StrCat(
       R"({"type":"user","uuid":"u-1","sessionId":"s-1","timestamp":"2026-03-04T10:00:00.000Z","cwd":"/w",)",
-      R"("message":{"role":"user","content":"第一步 abcdXXbcde 完成"}})", "\n");
+      R"("message":{"role":"user","content":"第一步 abcdXXbcde 完成了"}})", "\n");
   WriteFile(dir / "projects/-w/s-1.jsonl", line);
   const std::string db = dir / "cco.db";
   ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
@@ -478,13 +490,76 @@ TEST(TrigramSearchTest, AMessageHoldingEveryTrigramButNotTheWordIsNoMatch) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return JsonInt(r.out, "total");
   };
-  EXPECT_EQ(found("abcde"), 0) << "abc, bcd and cde are all there, abcde is not";
-  EXPECT_EQ(found("bcde"), 1);
-  EXPECT_EQ(found("CDXXB"), 1) << "a substring, ASCII case folded";
+  EXPECT_EQ(found("abcdxxbcde"), 1) << "a word, ASCII case folded";
+  EXPECT_EQ(found("bcde"), 0) << "a part of a word is not a word";
   EXPECT_EQ(found("一步"), 1);
-  EXPECT_EQ(found("步 abcdXX"), 1);
-  CommandResult r = RunCco({"search", "--db", db, "bcde"}, {"NO_COLOR=1"});
-  EXPECT_NE(r.out.find("第一步 abcdXX[bcde] 完成"), std::string::npos) << r.out;
+  EXPECT_EQ(found("步一"), 0) << "the characters in their order";
+  EXPECT_EQ(found("第 完成"), 1) << "each word somewhere";
+  EXPECT_EQ(found("完成了"), 1);
+  CommandResult r = RunCco({"search", "--db", db, "一步"}, {"NO_COLOR=1"});
+  EXPECT_NE(r.out.find("第[一步] abcdXXbcde 完成了"), std::string::npos) << r.out;
+}
+
+// Without filters the page comes from the index alone ("index": FTS5 ranks;
+// "time": the time index walked, the word index asked per message); with
+// one, from the ordered join of every match. Both give the same page: the
+// same messages in the same order, the same total and ranks. A word whose
+// matches are all old makes the walk give up and the join answer.
+TEST(SearchPlanTest, EveryWayToAPageGivesTheSamePage) {
+  TempDir dir;
+  std::string lines;
+  const absl::Time start = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  for (int i = 0; i < 600; ++i) {
+    const std::string text = absl::StrCat("common word", i % 7, i % 3 == 0 ? " common again" : "",
+                                          i < 300 && i % 5 != 0 ? " oldword" : "");
+    // Ids and times in different orders: every 5th line is written late.
+    const int second = i % 5 == 0 ? 600 + i : i;
+    lines += Prompt(absl::StrCat("u", i), text,
+                    absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", start + absl::Seconds(second), absl::UTCTimeZone()));
+  }
+  WriteFile(dir / "projects/-w/s-1.jsonl", lines);
+  const std::string db = dir / "cco.db";
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(db);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto search = [&](const std::string& query, SearchOrder order, int offset, bool filtered) {
+    SearchRequest request;
+    request.query = query;
+    request.order = order;
+    request.offset = offset;
+    if (filtered) request.since_ms = 0;  // a filter that keeps every match
+    absl::StatusOr<SearchResult> result = (*reader)->Search(request);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *std::move(result) : SearchResult{};
+  };
+  auto same = [](const SearchResult& a, const SearchResult& b) {
+    EXPECT_EQ(a.total, b.total);
+    ASSERT_EQ(a.hits.size(), b.hits.size());
+    for (size_t i = 0; i < a.hits.size(); ++i) {
+      EXPECT_EQ(a.hits[i].uuid, b.hits[i].uuid) << i;
+      EXPECT_DOUBLE_EQ(a.hits[i].rank, b.hits[i].rank) << i;
+      EXPECT_EQ(a.hits[i].snippet, b.hits[i].snippet) << i;
+    }
+  };
+  for (int offset : {0, 40, 590}) {
+    SearchResult walked = search("common", SearchOrder::kNewest, offset, false);
+    SearchResult joined = search("common", SearchOrder::kNewest, offset, true);
+    // The walk when it is the cheaper way: the page is near the newest.
+    EXPECT_EQ(walked.plan, offset < 500 ? "time" : "join") << offset;
+    EXPECT_EQ(joined.plan, "join") << offset;
+    EXPECT_EQ(walked.total, 600);
+    ASSERT_FALSE(walked.hits.empty());
+    EXPECT_NE(walked.hits.front().rank, 0.0) << "the hits' bm25, newest first too";
+    same(walked, joined);
+    SearchResult ranked = search("common", SearchOrder::kRank, offset, false);
+    EXPECT_EQ(ranked.plan, "index");
+    same(ranked, search("common", SearchOrder::kRank, offset, true));
+  }
+  EXPECT_EQ(search("common", SearchOrder::kNewest, 0, false).hits.front().uuid, "u595") << "written last";
+  SearchResult old = search("oldword", SearchOrder::kNewest, 0, false);
+  EXPECT_EQ(old.plan, "join") << "the 360 newest messages do not hold it: the walk gives up";
+  same(old, search("oldword", SearchOrder::kNewest, 0, true));
+  EXPECT_EQ(search("common", SearchOrder::kNewest, 600, false).plan, "none");
 }
 
 TEST_F(SearchCommandTest, Fts5SyntaxWithFts) {
