@@ -244,35 +244,45 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   // when ranked; computed below for the shown hits when newest first).
   std::vector<std::pair<int64_t, double>> page;
   bool found = false;
-  if (where.empty()) {
-    // Without filters the index alone answers: the total from its doclists,
-    // the best first from its own ranking (FTS5 sorts by bm25 without a
-    // join), the newest first from the time index when the matches are
-    // many enough to meet soon.
+  if (where.empty() && newest) {
+    // Newest first from the time index when the matches are many enough to
+    // meet soon; the total from the index's doclists.
     ASSIGN_OR_RETURN(Stmt count, db.Prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1"));
     RETURN_IF_ERROR(MapQueryError(count.Bind(1, q.match).ForEachRow([&result](const Stmt& r) {
       result.total = r.ColumnInt(0);
       return false;
     })));
     if (result.total <= request.offset) return result;
-    if (!newest) {
-      ASSIGN_OR_RETURN(Stmt ranked, db.Prepare(absl::StrCat(
-          "SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rank, rowid LIMIT ", request.limit,
-          " OFFSET ", request.offset)));
-      RETURN_IF_ERROR(MapQueryError(ranked.Bind(1, q.match).ForEachRow([&page](const Stmt& r) {
-        page.emplace_back(r.ColumnInt(0), r.ColumnDouble(1));
-        return true;
-      })));
-      found = true;
-      result.plan = "index";
-    } else {
-      ASSIGN_OR_RETURN(found, NewestByTime(db, q.match, result.total, request, &page));
-      if (found) result.plan = "time";
+    ASSIGN_OR_RETURN(found, NewestByTime(db, q.match, result.total, request, &page));
+    if (found) result.plan = "time";
+  }
+  if (where.empty() && !newest) {
+    // Best first without filters: the index alone, in one pass over the
+    // matches that counts them and keeps the best offset + limit.
+    ASSIGN_OR_RETURN(Stmt ranked,
+                     db.Prepare("SELECT rowid, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?1"));
+    const size_t keep = static_cast<size_t>(request.offset) + static_cast<size_t>(request.limit);
+    std::vector<std::pair<double, int64_t>> best;  // a max-heap of (rank, id): the worst kept on top
+    RETURN_IF_ERROR(MapQueryError(ranked.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
+      ++result.total;
+      best.emplace_back(r.ColumnDouble(1), r.ColumnInt(0));
+      std::push_heap(best.begin(), best.end());
+      if (best.size() > keep) {
+        std::pop_heap(best.begin(), best.end());
+        best.pop_back();
+      }
+      return true;
+    })));
+    std::sort_heap(best.begin(), best.end());
+    for (size_t i = static_cast<size_t>(request.offset); i < best.size(); ++i) {
+      page.emplace_back(best[i].second, best[i].first);
     }
+    found = true;
+    result.plan = page.empty() ? "none" : "index";
   }
   if (!found) {
-    // Every match joined with its message, filtered, ordered: the cost grows
-    // with the matches.
+    // Every match joined with its message, filtered, ordered, counted in
+    // one pass: the cost grows with the matches.
     page.clear();
     const std::string from = absl::StrCat(
         " FROM (SELECT rowid AS id, ", newest ? "0.0" : "bm25(messages_fts)",
@@ -280,8 +290,8 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
         " JOIN conversations c ON c.id = m.conversation_id",
         where.empty() ? "" : absl::StrCat(" WHERE ", absl::StrJoin(where, " AND ")));
     ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrCat(
-        "SELECT m.id, h.rank, count(*) OVER ()", from, " ORDER BY ",
-        newest ? "m.timestamp_ms DESC, m.id DESC" : "h.rank, m.id", " LIMIT ", request.limit, " OFFSET ",
+        "SELECT h.id, h.rank, count(*) OVER ()", from, " ORDER BY ",
+        newest ? "m.timestamp_ms DESC, m.id DESC" : "h.rank, h.id", " LIMIT ", request.limit, " OFFSET ",
         request.offset)));
     RETURN_IF_ERROR(MapQueryError(stmt.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
       page.emplace_back(r.ColumnInt(0), r.ColumnDouble(1));

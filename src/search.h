@@ -88,10 +88,10 @@ struct SearchResult {
   std::vector<SearchHit> hits;        // at most limit, after skipping offset, in the requested order
   int64_t total = 0;                  // every match of the query and filters
   // How the page was found (tests and benchmarks read it): "index" (no
-  // filter, best first: FTS5 ranks alone), "time" (no filter, newest first:
-  // the time index walked, the word index asked per message), "join" (every
-  // match joined with its message, filtered and ordered), "none" (no match
-  // to show).
+  // filter, best first: every match ranked by the index alone), "time" (no
+  // filter, newest first: the time index walked, the word index asked per
+  // message), "join" (every match joined with its message, filtered and
+  // ordered), "none" (no match to show).
   std::string_view plan = "none";
 };
 
