@@ -338,7 +338,8 @@ std::vector<CommandHelp> BuildCommands() {
                "continues where it stopped. Revisions and deletions follow. Runs beside a writer (the local commit "
                "never waits). Credentials come from the URL, PGPASSFILE (~/.pgpass) or PGPASSWORD, and are never "
                "stored or printed. --usage-only and --exclude-project are remembered for the server and enforced "
-               "on every later push to it (cco status shows them). See docs/team.md.",
+               "on every later push to it (cco status shows them); given after rows were pushed, they take back "
+               "what the server holds of this machine first (its text, or the project's rows). See docs/team.md.",
                {{"to", "URL", "The server: postgresql://ROLE@HOST[:PORT]/DATABASE (required)."},
                 Db(),
                 {"machine", "NAME", "The machine name to push as, when the server registers several for this role."},

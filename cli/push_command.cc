@@ -79,12 +79,19 @@ int RunPush(const std::vector<std::string>& argv) {
         .Field("rows", result->rows)
         .Field("batches", result->batches)
         .Field("pushed_seq", result->pushed_seq)
+        .Field("taken_back", result->taken_back)
         .Field("usage_only", (*pusher)->options().usage_only);
     j.Key("excluded_projects").BeginArray();
     for (const std::string& p : (*pusher)->options().exclude_projects) j.String(p);
     j.EndArray().EndObject();
     std::printf("%s\n", j.str().c_str());
-  } else if (result->rows == 0) {
+    return kExitOk;
+  }
+  if (result->taken_back > 0) {
+    std::printf("took back %s from %s: a privacy setting widened (--usage-only or --exclude-project)\n",
+                Plural(result->taken_back, "row").c_str(), RedactedUrl(url).c_str());
+  }
+  if (result->rows == 0) {
     std::printf("%s is up to date (machine %s, user %s)\n", RedactedUrl(url).c_str(), result->machine.c_str(),
                 result->user.c_str());
   } else {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -37,6 +38,10 @@ std::string RedactedUrl(std::string_view url) {
 void PgResult::Clear::operator()(pg_result* r) const { PQclear(r); }
 PgResult::PgResult(pg_result* r) : result_(r) {}
 int PgResult::rows() const { return result_ ? PQntuples(result_.get()) : 0; }
+int64_t PgResult::affected() const {
+  int64_t n = 0;
+  return result_ && absl::SimpleAtoi(PQcmdTuples(result_.get()), &n) ? n : 0;
+}
 bool PgResult::IsNull(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
 std::string PgResult::Text(int row, int col) const {
   return std::string(PQgetvalue(result_.get(), row, col),

@@ -39,6 +39,8 @@ class PgResult {
   PgResult() = default;
   explicit PgResult(pg_result* r);
   int rows() const;
+  // Rows an INSERT, UPDATE or DELETE changed (PQcmdTuples); 0 otherwise.
+  int64_t affected() const;
   bool IsNull(int row, int col) const;
   std::string Text(int row, int col) const;
   int64_t Int(int row, int col) const;  // 0 for NULL

@@ -171,24 +171,92 @@ absl::StatusOr<int64_t> Pusher::LocalSeq() {
 absl::Status Pusher::LoadSettings() {
   const std::string target = RedactedUrl(options_.url);
   ASSIGN_OR_RETURN(Stmt read, db_.Prepare("SELECT usage_only, excluded_projects FROM push_targets WHERE target = ?1"));
-  read.Bind(1, target);
-  ASSIGN_OR_RETURN(bool found, read.Step());
+  bool found = false, stored_usage_only = false;
   std::vector<std::string> excluded;
+  RETURN_IF_ERROR(read.Bind(1, target).ForEachRow([&](const Stmt& r) {
+    found = true;
+    stored_usage_only = r.ColumnInt(0) != 0;
+    excluded = absl::StrSplit(r.ColumnText(1), '\n', absl::SkipEmpty());
+    return false;
+  }));
+  // Widened after rows went to this server: take them back first.
+  pending_ = {};
   if (found) {
-    options_.usage_only = options_.usage_only || read.ColumnInt(0) != 0;
-    excluded = absl::StrSplit(read.ColumnText(1), '\n', absl::SkipEmpty());
+    pending_.text = options_.usage_only && !stored_usage_only;
+    for (const std::string& p : options_.exclude_projects) {
+      if (std::find(excluded.begin(), excluded.end(), p) == excluded.end()) pending_.projects.push_back(p);
+    }
   }
-  read.Reset();
+  options_.usage_only = options_.usage_only || stored_usage_only;
   for (const std::string& p : options_.exclude_projects) {
     if (std::find(excluded.begin(), excluded.end(), p) == excluded.end()) excluded.push_back(p);
   }
   options_.exclude_projects = excluded;
+  if (pending_.text || !pending_.projects.empty()) {
+    // Recorded once taken back (TakeBack); until then the old settings
+    // stand, and a push stopped before that takes them back again.
+    return absl::OkStatus();
+  }
+  return SaveSettings();
+}
+
+absl::Status Pusher::SaveSettings() {
   ASSIGN_OR_RETURN(Stmt write, db_.Prepare(
       "INSERT INTO push_targets (target, usage_only, excluded_projects) VALUES (?1, ?2, ?3)"
       " ON CONFLICT (target) DO UPDATE SET usage_only = excluded.usage_only,"
       " excluded_projects = excluded.excluded_projects"));
-  write.Bind(1, target).Bind(2, options_.usage_only ? 1 : 0).Bind(3, absl::StrJoin(excluded, "\n"));
+  write.Bind(1, RedactedUrl(options_.url))
+      .Bind(2, options_.usage_only ? 1 : 0)
+      .Bind(3, absl::StrJoin(options_.exclude_projects, "\n"));
   return write.Run();
+}
+
+absl::StatusOr<int64_t> Pusher::TakeBack(PgConn& pg, const std::string& machine) {
+  // The newly excluded projects by their directory names, as the server
+  // keys them (a pattern matching nothing locally takes nothing back).
+  std::vector<std::string> names;
+  for (const std::string& p : pending_.projects) {
+    ASSIGN_OR_RETURN(ProjectMatch match, MatchProjects(db_, p));
+    for (int64_t id : match.ids) {
+      ASSIGN_OR_RETURN(Stmt name, db_.Prepare("SELECT dir_name FROM projects WHERE id = ?1"));
+      RETURN_IF_ERROR(name.Bind(1, id).ForEachRow([&names](const Stmt& r) {
+        names.push_back(r.ColumnText(0));
+        return false;
+      }));
+    }
+  }
+  int64_t changed = 0;
+  auto run = [&](const std::string& sql, const std::vector<std::optional<std::string>>& params) -> absl::Status {
+    ASSIGN_OR_RETURN(PgResult r, pg.Query(sql, params));
+    changed += r.affected();
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(pg.Exec("BEGIN"));
+  absl::Status done = [&]() -> absl::Status {
+    for (const std::string& project : names) {
+      for (const char* table : {"messages", "events", "tool_executions", "usage_winners", "conversations", "projects"}) {
+        RETURN_IF_ERROR(run(absl::StrCat("DELETE FROM ", table, " WHERE machine = $1 AND project = $2"),
+                            {machine, project}));
+      }
+    }
+    if (pending_.text) {
+      // What --usage-only never sends (the kPrivate and text columns).
+      RETURN_IF_ERROR(run("UPDATE messages SET content = NULL, raw = NULL"
+                          " WHERE machine = $1 AND (content IS NOT NULL OR raw IS NOT NULL)", {machine}));
+      RETURN_IF_ERROR(run("UPDATE events SET raw = NULL WHERE machine = $1 AND raw IS NOT NULL", {machine}));
+      RETURN_IF_ERROR(run("UPDATE conversations SET title = NULL WHERE machine = $1 AND title IS NOT NULL", {machine}));
+      RETURN_IF_ERROR(run("UPDATE tool_executions SET input = NULL, output = NULL"
+                          " WHERE machine = $1 AND (input IS NOT NULL OR output IS NOT NULL)", {machine}));
+    }
+    return pg.Exec("COMMIT");
+  }();
+  if (!done.ok()) {
+    (void)pg.Exec("ROLLBACK");
+    return done;
+  }
+  RETURN_IF_ERROR(SaveSettings());
+  pending_ = {};
+  return changed;
 }
 
 absl::Status Pusher::Record(const absl::Status& status, const PushResult& result) {
@@ -249,6 +317,10 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
     }
     return absl::InvalidArgumentError(absl::StrCat(pg.where(), ": this role pushes for several machines (",
                                                    absl::StrJoin(machines, ", "), "); choose one with --machine"));
+  }
+  if (pending_.text || !pending_.projects.empty()) {
+    ASSIGN_OR_RETURN(result.taken_back, TakeBack(pg, result.machine));
+    spdlog::info("push: took back {} rows from {} (a privacy setting widened)", result.taken_back, pg.where());
   }
   ASSIGN_OR_RETURN(PgResult marked, pg.Query("SELECT pushed_seq FROM push_marks WHERE machine = $1", {result.machine}));
   int64_t mark = marked.rows() == 0 ? -1 : marked.Int(0, 0);

@@ -22,8 +22,13 @@
 // only ever widen: a push never sends what an earlier push to the same
 // server was told to keep local (`usage_only`: no message text, raw lines,
 // titles or tool input/output previews; `exclude_projects`: no row of those
-// projects). Credentials are never stored (push_targets keeps the URL
-// without its password).
+// projects). A setting widened after rows were pushed takes them back: the
+// next push first clears this machine's text on the server, or deletes its
+// rows of the newly excluded projects, in one server transaction, and only
+// then records the setting locally (so a push stopped in between takes
+// them back again: clearing and deleting twice change nothing).
+// Credentials are never stored (push_targets keeps the URL without its
+// password).
 //
 // Thread-safety: a Pusher belongs to one thread at a time.
 #ifndef CCO_SRC_PUSH_H_
@@ -73,6 +78,9 @@ struct PushResult {
   int64_t rows = 0;       // rows and tombstones sent
   int64_t batches = 0;
   int64_t pushed_seq = 0; // the server's mark now
+  // Rows taken back because a setting widened (cleared text, deleted rows
+  // of newly excluded projects); 0 when nothing was taken back.
+  int64_t taken_back = 0;
 };
 
 class Pusher {
@@ -94,12 +102,22 @@ class Pusher {
   Pusher(Db db, PushOptions options) : db_(std::move(db)), options_(std::move(options)) {}
   absl::StatusOr<PushResult> PushOnce();
   absl::Status LoadSettings();
+  absl::Status SaveSettings();
+  // Clears or deletes on the server what a widened setting keeps local
+  // (pending_), then records the settings; returns the rows changed.
+  absl::StatusOr<int64_t> TakeBack(PgConn& pg, const std::string& machine);
   absl::Status Record(const absl::Status& status, const PushResult& result);
 
   Db db_;
   PushOptions options_;
   std::optional<PgConn> conn_;
   bool staged_ = false;  // the connection's temporary staging tables exist
+  // What the stored settings did not yet keep local, to be taken back from
+  // the server before the next batch (empty: nothing).
+  struct Pending {
+    bool text = false;                  // usage_only newly set
+    std::vector<std::string> projects;  // newly excluded (as given)
+  } pending_;
 };
 
 // Every push target recorded in the local database, with rows behind.

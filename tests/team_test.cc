@@ -320,6 +320,53 @@ TEST_F(TeamTest, UsageOnlyAndExcludedProjectsAreEnforcedOnEveryLaterPush) {
   EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE uuid = 'new--Users-chip-dev-ai-music'"), "1\n");
 }
 
+// A setting widened after rows went to the server takes them back: the next
+// push clears this machine's text there (--usage-only), or deletes its rows
+// of a newly excluded project, before its first batch; another machine's
+// rows are untouched, and team totals follow.
+TEST_F(TeamTest, SettingsWidenedLaterTakeBackWhatWasPushed) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  ASSERT_EQ(Push(db_b_, UrlB()).exit_code, 0);
+  auto count = [&](const std::string& sql) { return server_.Admin(absl::StrCat("SELECT count(*) FROM ", sql)); };
+  ASSERT_NE(count("messages WHERE machine = 'laptop-a' AND content IS NOT NULL"), "0\n");
+  ASSERT_NE(count("tool_executions WHERE machine = 'laptop-a' AND input IS NOT NULL"), "0\n");
+  const std::string b_text = count("messages WHERE machine = 'laptop-b' AND content IS NOT NULL");
+
+  CommandResult usage_only = Push(db_a_, UrlA(), {"--usage-only"});
+  ASSERT_EQ(usage_only.exit_code, 0) << usage_only.err;
+  EXPECT_GT(JsonInt(usage_only.out, "taken_back"), 0) << usage_only.out;
+  EXPECT_EQ(count("messages WHERE machine = 'laptop-a' AND (content IS NOT NULL OR raw IS NOT NULL)"), "0\n");
+  EXPECT_EQ(count("events WHERE machine = 'laptop-a' AND raw IS NOT NULL"), "0\n");
+  EXPECT_EQ(count("conversations WHERE machine = 'laptop-a' AND title IS NOT NULL"), "0\n");
+  EXPECT_EQ(count("tool_executions WHERE machine = 'laptop-a' AND (input IS NOT NULL OR output IS NOT NULL)"), "0\n");
+  EXPECT_EQ(count("messages WHERE machine = 'laptop-b' AND content IS NOT NULL"), b_text) << "another machine's";
+  EXPECT_EQ(ServerSums(server_.AdminUrl()), LocalSums({db_a_, db_b_})) << "usage stays";
+  CommandResult again = Push(db_a_, UrlA(), {"--usage-only"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(JsonInt(again.out, "taken_back"), 0) << "recorded: nothing more to take back";
+
+  const std::string excluded = kProjectsA[1];
+  CommandResult exclude = Push(db_a_, UrlA(), {"--exclude-project", excluded});
+  ASSERT_EQ(exclude.exit_code, 0) << exclude.err;
+  EXPECT_GT(JsonInt(exclude.out, "taken_back"), 0) << exclude.out;
+  for (const char* table : {"messages", "events", "tool_executions", "usage_winners", "conversations", "projects"}) {
+    EXPECT_EQ(count(absl::StrCat(table, " WHERE machine = 'laptop-a' AND project = '", excluded, "'")), "0\n")
+        << table;
+  }
+  EXPECT_NE(count(absl::StrCat("messages WHERE machine = 'laptop-a' AND project = '", kProjectsA[0], "'")), "0\n");
+  // The team's totals: bob's, and alice's without the excluded project.
+  const std::string kept = dir_ / "kept.db";
+  {
+    const std::string root = dir_ / "kept/projects";
+    fs::create_directories(root + "/" + kProjectsA[0]);
+    fs::copy(CorpusDir() + "/projects/" + kProjectsA[0], root + "/" + kProjectsA[0], fs::copy_options::recursive);
+    ASSERT_EQ(RunCco({"replay", root, "--db", kept}).exit_code, 0);
+  }
+  EXPECT_EQ(ServerSums(server_.AdminUrl()), LocalSums({kept, db_b_}));
+  CommandResult status = RunCco({"status", "--db", db_a_, "--json"});
+  EXPECT_NE(status.out.find(excluded), std::string::npos) << status.out;
+}
+
 // (date, model) -> the four token counts and the cost in nano-USD, from
 // `cco report daily --json`.
 std::map<std::string, std::vector<int64_t>> DailyByModel(const std::string& json) {
