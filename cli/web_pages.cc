@@ -645,8 +645,10 @@ Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
     const std::string when = h.timestamp_ms.has_value()
                                  ? absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(*h.timestamp_ms), q->zone.tz)
                                  : "(no time)";
+    // The page holding the message, scrolled to it (a line without uuid by
+    // its row id).
     const std::string href =
-        h.uuid.empty() ? absl::StrCat("/conversation/", UrlEncode(h.session))
+        h.uuid.empty() ? absl::StrCat("/conversation/", UrlEncode(h.session), "?r=", h.message_id, "#r-", h.message_id)
                        : absl::StrCat("/conversation/", UrlEncode(h.session), "?m=", UrlEncode(h.uuid), "#m-",
                                       UrlEncode(h.uuid));
     const std::string snippet = absl::StrReplaceAll(HtmlEscape(h.snippet), {{kMarkBegin, "<mark>"}, {kMarkEnd, "</mark>"}});
@@ -825,13 +827,18 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
   // straddle a commit.
   absl::StatusOr<ReadSnapshot> snapshot = ReadSnapshot::Begin(db);
   if (!snapshot.ok()) return ErrorPage(500, std::string(snapshot.status().message()), ctx);
-  // The page holding ?m=UUID unless a ?page is asked for; past the end
-  // (a hand-made link), the last page.
+  // The page holding ?m=UUID (or ?r=ROW, a line without uuid) unless a
+  // ?page is asked for; past the end (a hand-made link), the last page.
   const std::string anchor = Get(params, "m");
+  int64_t anchor_row = 0;
+  if (!absl::SimpleAtoi(Get(params, "r"), &anchor_row) || anchor_row < 0) anchor_row = 0;
   MessageWindow window;
   window.offset = (PageNumber(params) - 1) * kMessagesPerPage;
   window.limit = kMessagesPerPage;
-  if (Get(params, "page").empty()) window.around_uuid = anchor;
+  if (Get(params, "page").empty()) {
+    window.around_uuid = anchor;
+    window.around_id = anchor_row;
+  }
   absl::StatusOr<Conversation> c = LoadConversation(db, *session, window);
   if (!c.ok()) return ErrorPage(500, std::string(c.status().message()), ctx);
   const int64_t page = c->window_offset / kMessagesPerPage + 1;
@@ -857,6 +864,7 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
   }
   HtmlRenderOptions options;
   options.anchor_uuid = anchor;
+  options.anchor_id = anchor.empty() ? anchor_row : 0;
   absl::StrAppend(&body, nav, RenderConversationHtml(*c, options), nav);
   return {200, Layout(c->title.empty() ? absl::StrCat("Session ", c->session_id) : c->title, "Sessions", body, ctx)};
 }

@@ -275,12 +275,19 @@ absl::StatusOr<std::vector<ConversationPart>> PartsInOrder(Db& db, int64_t conve
 // The place of message `uuid` among the stored messages of `parts` (in
 // order, with their counts); NotFound when the conversation has none.
 absl::StatusOr<int64_t> PlaceOf(Db& db, int64_t conversation_id, const std::vector<ConversationPart>& parts,
-                                const std::string& uuid) {
-  ASSIGN_OR_RETURN(Stmt at, db.Prepare("SELECT file_id, generation, byte_offset FROM messages"
-                                       " WHERE conversation_id = ?1 AND uuid = ?2"));
-  at.Bind(1, conversation_id).Bind(2, uuid);
+                                const MessageWindow& window) {
+  const bool by_uuid = !window.around_uuid.empty();
+  ASSIGN_OR_RETURN(Stmt at, db.Prepare(absl::StrCat("SELECT file_id, generation, byte_offset FROM messages"
+                                                    " WHERE conversation_id = ?1 AND ",
+                                                    by_uuid ? "uuid = ?2" : "id = ?2")));
+  at.Bind(1, conversation_id);
+  if (by_uuid) {
+    at.Bind(2, window.around_uuid);
+  } else {
+    at.Bind(2, window.around_id);
+  }
   ASSIGN_OR_RETURN(bool found, at.Step());
-  if (!found) return absl::NotFoundError(absl::StrCat("no message '", uuid, "' in the conversation"));
+  if (!found) return absl::NotFoundError("no such message in the conversation");
   const int64_t file_id = at.ColumnInt(0), generation = at.ColumnInt(1), byte_offset = at.ColumnInt(2);
   int64_t place = 0;
   for (const ConversationPart& p : parts) {
@@ -327,8 +334,8 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
   ASSIGN_OR_RETURN(c.parts, PartsInOrder(db, conversation_id, session_id));
   for (const ConversationPart& p : c.parts) c.stored_messages += p.stored;
   int64_t offset = window.offset;
-  if (!window.around_uuid.empty() && window.limit > 0) {
-    absl::StatusOr<int64_t> place = PlaceOf(db, conversation_id, c.parts, window.around_uuid);
+  if ((!window.around_uuid.empty() || window.around_id != 0) && window.limit > 0) {
+    absl::StatusOr<int64_t> place = PlaceOf(db, conversation_id, c.parts, window);
     if (place.ok()) offset = *place / window.limit * window.limit;
     if (!place.ok() && !absl::IsNotFound(place.status())) return place.status();
   }

@@ -113,6 +113,8 @@ struct MessageWindow {
   // When set and stored: instead of `offset`, the window of `limit` (its
   // offset a multiple of `limit`) that holds this message (messages.uuid).
   std::string around_uuid;
+  // The same by messages.id (a line without uuid), when around_uuid is empty.
+  int64_t around_id = 0;
 };
 
 // The conversation `session_id` (exact id; see ResolveSession), the

@@ -82,10 +82,15 @@ std::string RenderConversationHtml(const Conversation& c, const HtmlRenderOption
                       p.first > 0 ? absl::StrCat(", continued from message ", p.first + 1) : "", "</h2>\n");
     }
     for (const ConversationMessage& m : p.messages) {
-      const bool anchor = !options.anchor_uuid.empty() && m.uuid == options.anchor_uuid;
+      const bool anchor = (!options.anchor_uuid.empty() && m.uuid == options.anchor_uuid) ||
+                          (options.anchor_id != 0 && m.id == options.anchor_id);
       absl::StrAppend(&out, "<div class=\"cco-message ", Role(m), m.is_sidechain ? " cco-sidechain" : "",
                       m.is_meta ? " cco-meta" : "", anchor ? " cco-anchor" : "", "\"");
-      if (!m.uuid.empty()) absl::StrAppend(&out, " id=\"m-", HtmlEscape(m.uuid), "\"");
+      if (!m.uuid.empty()) {
+        absl::StrAppend(&out, " id=\"m-", HtmlEscape(m.uuid), "\"");
+      } else if (anchor) {
+        absl::StrAppend(&out, " id=\"r-", m.id, "\"");
+      }
       absl::StrAppend(&out, ">\n<div class=\"cco-head\"><span class=\"cco-who\">", m.Speaker(), "</span> <time>",
                       UtcTime(m.timestamp_ms), "</time>");
       if (!m.model.empty()) absl::StrAppend(&out, " <span class=\"cco-model\">", HtmlEscape(m.model), "</span>");

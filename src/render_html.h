@@ -20,6 +20,9 @@ struct HtmlRenderOptions {
   // Mark this message (messages.uuid) as the anchor (class cco-anchor); a
   // page scrolls to it with the URL fragment "#m-<uuid>".
   std::string anchor_uuid;
+  // Or this message by messages.id (a line without uuid): marked the same,
+  // with the fragment "#r-<id>".
+  int64_t anchor_id = 0;
 };
 
 // `s` with &, <, >, " and ' escaped: safe in element text and in a quoted

@@ -573,6 +573,36 @@ TEST(ServeLongConversationTest, PagesHoldEveryMessageOnceInExportOrder) {
   EXPECT_EQ(Get(s, "/search?q=message&page=9223372036854775807").status, 200);
 }
 
+// A search hit on a line without uuid links to the page holding it, by its
+// row, and that page marks it.
+TEST(ServeLongConversationTest, SearchHitWithoutUuidOpensItsPageMarked) {
+  TempDir tmp;
+  const std::string session = "10a90000-0000-4000-8000-000000000002";
+  std::string lines;
+  for (int i = 0; i < 250; ++i) {
+    const std::string uuid = i == 230 ? "" : absl::StrCat(R"("uuid":"u-)", i, R"(",)");
+    lines += absl::StrFormat(
+        R"({"type":"user",%s"sessionId":"%s","timestamp":"2026-03-04T10:%02d:%02d.000Z","cwd":"/w",)"
+        R"("message":{"role":"user","content":"%s"}})"
+        "\n",
+        uuid, session, i / 60, i % 60, i == 230 ? "a lonely needle" : absl::StrCat("message ", i));
+  }
+  WriteFile(tmp / absl::StrCat("projects/-w/", session, ".jsonl"), lines);
+  const std::string db = tmp / "nouuid.db";
+  ASSERT_EQ(RunCco({"replay", tmp / "projects", "--db", db}).exit_code, 0);
+  Served s = StartServe(db);
+  Reply hits = Get(s, "/search?q=lonely%20needle");
+  ASSERT_EQ(hits.status, 200);
+  static const std::regex kHref(R"re(<a href="(/conversation/[^"#]+)#(r-[0-9]+)")re");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(hits.body, m, kHref)) << hits.body;
+  const std::string path = absl::StrReplaceAll(m[1].str(), {{"&amp;", "&"}});
+  Reply page = Get(s, path);
+  EXPECT_TRUE(absl::StrContains(page.body, "page 2 of 2")) << page.body;
+  EXPECT_TRUE(absl::StrContains(page.body, absl::StrCat("cco-anchor\" id=\"", m[2].str(), "\""))) << page.body;
+  EXPECT_TRUE(absl::StrContains(page.body, "a lonely needle"));
+}
+
 // Billing blocks: the API answers `cco report blocks --json`, and the
 // overview shows the active block against the largest completed one.
 TEST_F(ServeTest, BlocksEqualTheCliAndTheActiveBlockIsShown) {
