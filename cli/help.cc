@@ -225,13 +225,19 @@ std::vector<CommandHelp> BuildCommands() {
                "command that opens the conversation there (cco show SESSION --at UUID). Each word is searched as typed, "
                "so code needs no quoting: tail_reader.cc, src/x.cc, ERR_X77 and error: x find those texts "
                "(case and accents ignored); after --, words starting with - are words too (cco search -- --flag-x). Words in scripts written without spaces (Chinese, Japanese, Korean, Thai) "
-               "are also found inside longer runs of text. With --fts, QUERY is FTS5 syntax instead: \"a phrase\", "
-               "prefix*, AND, OR, NOT, NEAR(a b, 10), on the word index only (not inside runs of such scripts). A query that cannot be searched (FTS5 syntax it rejects, only "
+               "are also found inside longer runs of text, each as the run of its characters. With --fts, QUERY is FTS5 "
+               "syntax instead: \"a phrase\", prefix*, AND, OR, NOT, NEAR(a b, 10). A query that cannot be searched (FTS5 syntax it rejects, only "
                "punctuation, over 4096 bytes or 64 words, invalid UTF-8) is a usage error (exit 2). No match: an empty "
                "result and exit 0. --json prints {\"results\": [{uuid, session, project, timestamp, kind, snippet, "
                "rank}], \"total\": N} (rank: bm25, lower is better; total: every match, not only those shown). Reads "
-               "through a read-only connection: works while the service writes.",
-               {Db(),
+               "through a read-only connection: works while the service writes. With --db postgresql://… the team "
+               "server's messages are searched (as far as the role may read; plain words only, each a phrase, "
+               "ranked by PostgreSQL's ts_rank_cd; no --fts or --kind there): the same shape, not necessarily the "
+               "same matches (docs/team.md).",
+               {{"db", "PATH|URL",
+                 "The database (see cco help status), or a team server: postgresql://ROLE@HOST/DATABASE."},
+                Repeatable({"user", "NAME", "Team server only: only this user's messages (repeatable)."}),
+                Repeatable({"machine", "NAME", "Team server only: only this machine's messages (repeatable)."}),
                 {"project", "NAME", "Only this project (as `cco report --project` matches it)."},
                 {"session", "SESSION", "Only this session: its id or a unique prefix."},
                 {"kind", "KIND",

@@ -17,17 +17,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "cli/blocks_command.h"
-#include "src/pg.h"
-#include "src/pg_reader.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/flags.h"
 #include "cli/help.h"
+#include "cli/open_reader.h"
 #include "cli/report_query.h"
 #include "cli/table.h"
 #include "cli/time_zone.h"
 #include "src/json_writer.h"
-#include "src/daemon/paths.h"
 #include "src/reader.h"
 
 namespace cco {
@@ -222,35 +220,6 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-// The reader `db_arg` (--db) names: the team server for a postgresql://
-// URL (where --user and --machine filter), else the local SQLite database.
-// Null when there is none to read (said on stderr; *exit_code set).
-std::unique_ptr<Reader> OpenReader(const std::string& db_arg, const ReportFilter& filter, int* exit_code) {
-  if (IsPostgresUrl(db_arg)) {
-    absl::StatusOr<std::unique_ptr<PgReader>> server = PgReader::Open(db_arg);
-    if (!server.ok()) {
-      *exit_code = ReportFailure(server.status(), "cco report");
-      return nullptr;
-    }
-    return std::move(*server);
-  }
-  if (!filter.users.empty() || !filter.machines.empty()) {
-    *exit_code = Usage("--user and --machine go with a team server (--db postgresql://…)");
-    return nullptr;
-  }
-  absl::StatusOr<std::string> db_path = ResolveDbPath(db_arg);
-  if (!db_path.ok()) {
-    *exit_code = Usage(std::string(db_path.status().message()));
-    return nullptr;
-  }
-  absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
-  if (!opened.ok()) {
-    *exit_code = ReportFailure(opened.status(), "cco report");
-    return nullptr;
-  }
-  return std::move(*opened);
-}
-
 // "between 2026-01-01 and 2026-01-31 (Asia/Tokyo) for all projects"
 std::string RangeText(const ReportFilter& filter, const ReportView& view, const std::string& project) {
   return absl::StrCat("between ", filter.since ? absl::FormatCivilTime(*filter.since) : "the first record", " and ",
@@ -268,7 +237,8 @@ int RunReport(const std::vector<std::string>& argv) {
   const bool json = args->Has("json");
 
   int exit_code = kExitOk;
-  std::unique_ptr<Reader> reader = OpenReader(args->Get("db"), query->filter, &exit_code);
+  std::unique_ptr<Reader> reader = OpenReader(
+      "report", args->Get("db"), !query->filter.users.empty() || !query->filter.machines.empty(), &exit_code);
   if (reader == nullptr) return exit_code;
   Reader& db = *reader;
   if (query->kind == "blocks") {

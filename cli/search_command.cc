@@ -12,9 +12,9 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/help.h"
+#include "cli/open_reader.h"
 #include "cli/search_query.h"
 #include "cli/time_zone.h"
-#include "src/daemon/paths.h"
 #include "src/reader.h"
 #include "src/search.h"
 
@@ -79,11 +79,11 @@ int RunSearch(const std::vector<std::string>& argv) {
     request.mark_end = "\x1b[0m";
   }
 
-  auto db_path = ResolveDbPath(args->Get("db"));
-  if (!db_path.ok()) return Usage(std::string(db_path.status().message()));
-  absl::StatusOr<std::unique_ptr<SqliteReader>> opened = SqliteReader::Open(*db_path);
-  if (!opened.ok()) return ReportFailure(opened.status(), "cco search");
-  Reader& db = **opened;
+  int exit_code = kExitOk;
+  std::unique_ptr<Reader> reader = OpenReader("search", args->Get("db"),
+                                              !request.users.empty() || !request.machines.empty(), &exit_code);
+  if (reader == nullptr) return exit_code;
+  Reader& db = *reader;
   std::vector<std::string> closest;
   if (absl::Status resolved = ResolveSearchProject(db, &*query, &closest); !resolved.ok()) {
     if (absl::IsNotFound(resolved)) return ReportNoProject("cco search", query->project, closest);

@@ -33,6 +33,8 @@ absl::StatusOr<SearchQuery> ParseSearchQuery(const Args& args) {
   r.syntax = args.Has("fts") ? QuerySyntax::kFts5 : QuerySyntax::kWords;
   r.order = args.Has("newest") ? SearchOrder::kNewest : SearchOrder::kRank;
   r.session = args.Get("session");
+  r.users = args.GetAll("user");        // a team server's rows only
+  r.machines = args.GetAll("machine");
   for (const std::string& value : args.GetAll("kind")) {
     for (absl::string_view k : absl::StrSplit(value, ',', absl::SkipEmpty())) r.kinds.emplace_back(k);
   }

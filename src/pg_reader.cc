@@ -4,9 +4,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
 #include "src/pg_schema.h"
+#include "src/search.h"
 #include "src/status.h"
 
 namespace cco {
@@ -211,6 +214,104 @@ absl::StatusOr<std::vector<ToolRow>> PgReader::ToolReport(const ReportFilter& fi
   ToolTally tally;
   for (int i = 0; i < r.rows(); ++i) tally.Add(r.Text(i, 0), r.Text(i, 1), r.OptionalInt(i, 2));
   return tally.Finish(total);
+}
+
+absl::StatusOr<SearchResult> PgReader::Search(const SearchRequest& request) {
+  if (request.limit < 1 || request.limit > kMaxSearchLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the limit must be 1 to ", kMaxSearchLimit, " (got ", request.limit, ")"));
+  }
+  if (request.offset < 0 || request.offset > kMaxSearchOffset) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the offset must be 0 to ", kMaxSearchOffset, " (got ", request.offset, ")"));
+  }
+  if (request.syntax == QuerySyntax::kFts5) {
+    return absl::InvalidArgumentError("--fts (FTS5 syntax) is for a local database; a team server searches plain "
+                                      "words, each as a phrase");
+  }
+  if (!request.kinds.empty()) {
+    return absl::InvalidArgumentError("--kind is for a local database; a team server keeps no message kinds");
+  }
+  ASSIGN_OR_RETURN(TranslatedQuery q, TranslateQuery(request.query, request.syntax));
+  SearchResult result;
+  if (request.restrict_projects && request.project_ids.empty()) return result;
+  // $1 …: each word, then the filters' values.
+  std::vector<std::optional<std::string>> params;
+  std::vector<std::string> phrases;
+  for (const std::string& word : q.words) {
+    params.push_back(word);
+    phrases.push_back(absl::StrCat("phraseto_tsquery('simple', $", params.size(), ")"));
+  }
+  std::string where;
+  auto add = [&](const std::string& condition, std::string value) {
+    params.push_back(std::move(value));
+    absl::StrAppend(&where, " AND ", absl::StrReplaceAll(condition, {{"$?", absl::StrCat("$", params.size())}}));
+  };
+  if (!request.users.empty()) add("m.user_name = ANY($?::text[])", ArrayLiteral(request.users));
+  if (!request.machines.empty()) add("m.machine = ANY($?::text[])", ArrayLiteral(request.machines));
+  if (request.restrict_projects) {
+    std::vector<std::string> ids;
+    for (int64_t id : request.project_ids) ids.push_back(absl::StrCat(id));
+    add("m.project IN (SELECT project FROM projects WHERE gid = ANY($?::bigint[]))",
+        absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
+  }
+  if (!request.session.empty()) {
+    // A session id, or the start of one (as locally, without the check
+    // that it names one session: a team's sessions are many machines').
+    std::string prefix;
+    for (char c : request.session) {
+      if (c == '%' || c == '_' || c == '\\') prefix.push_back('\\');
+      prefix.push_back(c);
+    }
+    add("c.session_id LIKE $? || '%'", prefix);
+  }
+  if (request.since_ms) add("m.timestamp_ms >= $?::bigint", absl::StrCat(*request.since_ms));
+  if (request.until_ms) add("m.timestamp_ms < $?::bigint", absl::StrCat(*request.until_ms));
+  const bool newest = request.order == SearchOrder::kNewest;
+  // The page, then a snippet for each of its hits only.
+  params.push_back(std::string(kSnippetBegin));
+  const size_t begin = params.size();
+  params.push_back(std::string(kSnippetEnd));
+  const size_t end = params.size();
+  ASSIGN_OR_RETURN(PgResult r, conn_.Query(absl::StrCat(
+      "WITH hits AS (SELECT m.machine, m.id, coalesce(m.uuid, '') AS uuid, c.session_id,"
+      " coalesce(p.cwd, m.project) AS project, m.timestamp_ms, ts_rank_cd(m.content_tsv, q.q) AS score,"
+      " m.content, q.q, count(*) OVER () AS total"
+      " FROM messages m CROSS JOIN (SELECT ", absl::StrJoin(phrases, " && "), " AS q) q"
+      " JOIN conversations c ON c.machine = m.machine AND c.id = m.conversation_id"
+      " LEFT JOIN projects p ON p.machine = m.machine AND p.project = m.project"
+      " WHERE m.content_tsv @@ q.q", where,
+      " ORDER BY ", newest ? "m.timestamp_ms DESC NULLS LAST, m.machine, m.id" : "score DESC, m.machine, m.id",
+      " LIMIT ", request.limit, " OFFSET ", request.offset, ")"
+      " SELECT uuid, session_id, project, timestamp_ms, score, total,"
+      " ts_headline('simple', left(content, 200000), q, 'StartSel=' || $", begin, " || ', StopSel=' || $", end,
+      " || ', MaxWords=", std::max(request.snippet_tokens, 4), ", MinWords=", std::max(request.snippet_tokens / 2, 2),
+      ", MaxFragments=1')"
+      " FROM hits ORDER BY ", newest ? "timestamp_ms DESC NULLS LAST, machine, id" : "score DESC, machine, id"),
+      params));
+  for (int i = 0; i < r.rows(); ++i) {
+    SearchHit hit;
+    hit.uuid = r.Text(i, 0);
+    hit.session = r.Text(i, 1);
+    hit.project = r.Text(i, 2);
+    hit.timestamp_ms = r.OptionalInt(i, 3);
+    double score = 0;
+    (void)absl::SimpleAtod(r.Text(i, 4), &score);
+    hit.rank = -score;
+    result.total = r.Int(i, 5);
+    hit.snippet = MarkSnippet(r.Text(i, 6), request);
+    result.hits.push_back(std::move(hit));
+  }
+  if (result.hits.empty() && request.offset > 0) {
+    // Past the last match: count alone.
+    ASSIGN_OR_RETURN(PgResult n, conn_.Query(absl::StrCat(
+        "SELECT count(*) FROM messages m CROSS JOIN (SELECT ", absl::StrJoin(phrases, " && "), " AS q) q"
+        " JOIN conversations c ON c.machine = m.machine AND c.id = m.conversation_id"
+        " WHERE m.content_tsv @@ q.q", where),
+        std::vector<std::optional<std::string>>(params.begin(), params.end() - 2)));
+    result.total = n.Int(0, 0);
+  }
+  return result;
 }
 
 absl::StatusOr<DatabaseStatus> PgReader::Status() {

@@ -31,6 +31,15 @@ class PgReader final : public Reader {
   absl::StatusOr<std::vector<UsageRow>> ProjectReport(const ReportFilter& filter) override;
   absl::Status AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) override;
   absl::StatusOr<std::vector<ToolRow>> ToolReport(const ReportFilter& filter, ToolRow* total) override;
+  // Full-text search over the messages' tsvector index (schema_pg): plain
+  // words only, each word as the phrase of its tokens (phraseto_tsquery with
+  // the 'simple' configuration), all required; the same shape as on SQLite,
+  // not necessarily the same hits (PostgreSQL's parser cuts words its own
+  // way). Best first by ts_rank_cd (SearchHit::rank is its negation: lower
+  // is better, as bm25), or newest first. InvalidArgument for --fts syntax
+  // and for kinds (the server keeps no message kinds), and for what
+  // TranslateQuery refuses.
+  absl::StatusOr<SearchResult> Search(const SearchRequest& request) override;
   // Counts of the rows this role may read (no writer, files or roots on a server).
   absl::StatusOr<DatabaseStatus> Status() override;
 

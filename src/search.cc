@@ -21,11 +21,10 @@
 namespace cco {
 namespace {
 
-// Markers the SQL snippet() writes (private-use characters, which a
-// transcript almost never holds), replaced by the request's markers after
+// Markers the SQL snippet() writes, replaced by the request's markers after
 // the text is made safe to print.
-constexpr std::string_view kBegin = "\xEE\x80\x80";  // U+E000
-constexpr std::string_view kEnd = "\xEE\x80\x81";    // U+E001
+constexpr std::string_view kBegin = kSnippetBegin;
+constexpr std::string_view kEnd = kSnippetEnd;
 
 absl::Status QueryError(const std::string& message) { return absl::InvalidArgumentError(message); }
 
@@ -81,20 +80,21 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-// The snippet as a person reads it: one line, the splits the word index
-// reads between characters of scripts without spaces taken out, the
-// request's markers.
-std::string Marked(std::string_view snippet, const SearchRequest& request) {
-  return absl::StrReplaceAll(OneLine(snippet), {{absl::string_view(kBegin.data(), kBegin.size()), request.mark_begin},
-                                                {absl::string_view(kEnd.data(), kEnd.size()), request.mark_end},
-                                                {absl::string_view(kWordSplit.data(), kWordSplit.size()), ""}});
-}
-
 // The text of `word` (or a query) as the index has it.
 std::string AsIndexed(std::string_view text) {
   std::optional<std::string> split = SplitUnspacedScript(text);
   return split.has_value() ? *std::move(split) : std::string(text);
 }
+
+}  // namespace
+
+std::string MarkSnippet(std::string_view snippet, const SearchRequest& request) {
+  return absl::StrReplaceAll(OneLine(snippet), {{absl::string_view(kBegin.data(), kBegin.size()), request.mark_begin},
+                                                {absl::string_view(kEnd.data(), kEnd.size()), request.mark_end},
+                                                {absl::string_view(kWordSplit.data(), kWordSplit.size()), ""}});
+}
+
+namespace {
 
 // FTS5 reports a query it cannot parse as a generic SQL error; its texts
 // start with "fts5:" (syntax), or name an unknown column filter or special
@@ -196,6 +196,7 @@ absl::StatusOr<TranslatedQuery> TranslateQuery(std::string_view query, QuerySynt
       return QueryError(absl::StrCat("the query has more than ", kMaxQueryWords, " words"));
     }
     words.push_back(Quoted(AsIndexed(std::string_view(word.data(), word.size()))));
+    out.words.emplace_back(word);
   }
   if (words.empty()) {
     return QueryError(absl::StrCat("nothing to search for in '", text,
@@ -217,6 +218,9 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
       std::vector<std::string> all(std::begin(kMessageKinds), std::end(kMessageKinds));
       return QueryError(absl::StrCat("unknown kind '", kind, "' (one of: ", absl::StrJoin(all, ", "), ")"));
     }
+  }
+  if (!request.users.empty() || !request.machines.empty()) {
+    return QueryError("--user and --machine go with a team server (--db postgresql://…)");
   }
   ASSIGN_OR_RETURN(TranslatedQuery q, TranslateQuery(request.query, request.syntax));
   SearchResult result;
@@ -332,7 +336,7 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     }));
     RETURN_IF_ERROR(snippet.Bind(1, q.match).Bind(2, kBegin).Bind(3, kEnd).Bind(4, request.snippet_tokens)
                         .Bind(5, id).ForEachRow([&](const Stmt& r) {
-                          hit.snippet = Marked(r.ColumnView(0), request);
+                          hit.snippet = MarkSnippet(r.ColumnView(0), request);
                           return false;
                         }));
     result.hits.push_back(std::move(hit));

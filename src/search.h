@@ -34,6 +34,9 @@ enum class QuerySyntax {
 // apart as the index has them.
 struct TranslatedQuery {
   std::string match;
+  // Plain words: each word of the query as typed (those with a letter or
+  // digit), for a front end with another index (the team server).
+  std::vector<std::string> words;
 };
 
 // Limits on a query: longer ones are refused with a clear message.
@@ -61,6 +64,9 @@ struct SearchRequest {
   std::vector<std::string> kinds;     // message kinds (message_kind.h)
   std::optional<int64_t> since_ms;    // timestamp_ms >= since_ms
   std::optional<int64_t> until_ms;    // timestamp_ms < until_ms
+  // Team server only (pg_reader.h): only rows of these users / machines.
+  std::vector<std::string> users;
+  std::vector<std::string> machines;
   SearchOrder order = SearchOrder::kRank;
   int limit = 20;                     // matches to return: 1..kMaxSearchLimit
   int offset = 0;                     // matches to skip first (the next page): 0..kMaxSearchOffset
@@ -94,6 +100,15 @@ struct SearchResult {
   // ordered), "none" (no match to show).
   std::string_view plan = "none";
 };
+
+// A snippet as a person reads it: on one line (control characters as
+// spaces), the splits of scripts without spaces taken out, and
+// kSnippetBegin/kSnippetEnd (private-use characters, which a transcript
+// almost never holds: a front end asks its index to mark matches with them)
+// replaced by the request's markers.
+inline constexpr std::string_view kSnippetBegin = "\xEE\x80\x80";  // U+E000
+inline constexpr std::string_view kSnippetEnd = "\xEE\x80\x81";    // U+E001
+std::string MarkSnippet(std::string_view snippet, const SearchRequest& request);
 
 // Searches the messages of `db` (cco's schema, read-only is enough).
 // Errors: InvalidArgument for a query TranslateQuery refuses or FTS5 cannot

@@ -1,12 +1,15 @@
 // The team server (docs/team.md) against a real PostgreSQL 15 server: two
 // machines push into one server; totals, exact rows, row-level security,
 // pushes killed inside an open server transaction, privacy settings.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <functional>
 #include <thread>
 #include <random>
+#include <regex>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -365,6 +368,71 @@ TEST_F(TeamTest, SettingsWidenedLaterTakeBackWhatWasPushed) {
   EXPECT_EQ(ServerSums(server_.AdminUrl()), LocalSums({kept, db_b_}));
   CommandResult status = RunCco({"status", "--db", db_a_, "--json"});
   EXPECT_NE(status.out.find(excluded), std::string::npos) << status.out;
+}
+
+// `cco search --db postgresql://…`: the team's messages through the
+// server's tsvector index, in the local shape; --machine and --user narrow
+// it, a member finds only what the policies let them read; what only the
+// local index knows (--fts, --kind) is a usage error.
+TEST_F(TeamTest, SearchOnTheServerFindsTheTeamsMessagesInTheLocalShape) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  ASSERT_EQ(Push(db_b_, UrlB()).exit_code, 0);
+  const std::string lead = server_.Url("lead", "rl");
+  auto search = [&](const std::string& db, std::vector<std::string> args, int exit_code = 0) {
+    args.insert(args.begin(), {"search", "--json", "--db", db});
+    CommandResult r = RunCco(args);
+    EXPECT_EQ(r.exit_code, exit_code) << r.out << r.err;
+    return r;
+  };
+  auto sessions = [](const std::string& json) {
+    std::set<std::string> out;
+    static const std::regex kSession(R"re("session":"([^"]+)")re");
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), kSession); it != std::sregex_iterator(); ++it) {
+      out.insert((*it)[1]);
+    }
+    return out;
+  };
+  auto local_sessions = [](const std::string& db) {
+    std::vector<std::string> v = absl::StrSplit(QueryRows(db, "SELECT session_id FROM conversations"), '\n');
+    return std::set<std::string>(v.begin(), v.end());
+  };
+  const std::set<std::string> a = local_sessions(db_a_), b = local_sessions(db_b_);
+  // Every match counted: as the server's own index counts the word.
+  const std::string expected =
+      server_.Admin("SELECT count(*) FROM messages WHERE content_tsv @@ phraseto_tsquery('simple', 'file')");
+  CommandResult all = search(lead, {"file", "--limit", "1000"});
+  EXPECT_EQ(absl::StrCat(JsonInt(all.out, "total"), "\n"), expected) << all.out;
+  EXPECT_GT(JsonInt(all.out, "total"), 0);
+  for (const char* key : {"\"uuid\":", "\"project\":", "\"timestamp\":", "\"kind\":", "\"snippet\":", "\"rank\":"}) {
+    EXPECT_TRUE(absl::StrContains(all.out, key)) << key << " in " << all.out.substr(0, 400);
+  }
+  EXPECT_TRUE(absl::StrContains(all.out, "[file]") || absl::StrContains(all.out, "[File]")) << "marked in snippets";
+  std::set<std::string> found = sessions(all.out), from_a, from_b;
+  for (const std::string& s : found) (a.count(s) ? from_a : from_b).insert(s);
+  EXPECT_FALSE(from_a.empty());
+  EXPECT_FALSE(from_b.empty());
+  for (const std::string& s : from_b) EXPECT_TRUE(b.count(s)) << s;
+  // Narrowed by machine and by user; a member reads their own.
+  for (const std::string& s : sessions(search(lead, {"file", "--limit", "1000", "--machine", "laptop-a"}).out)) {
+    EXPECT_TRUE(a.count(s)) << s;
+  }
+  for (const std::string& s : sessions(search(lead, {"file", "--limit", "1000", "--user", "bob"}).out)) {
+    EXPECT_TRUE(b.count(s)) << s;
+  }
+  for (const std::string& s : sessions(search(server_.Url("alice", "ra"), {"file", "--limit", "1000"}).out)) {
+    EXPECT_TRUE(a.count(s)) << "alice reads only her own: " << s;
+  }
+  // Newest first: times never go up.
+  CommandResult newest = search(lead, {"file", "--newest", "--limit", "50"});
+  std::vector<std::string> times;
+  static const std::regex kTime(R"re("timestamp":"([^"]+)")re");
+  for (auto it = std::sregex_iterator(newest.out.begin(), newest.out.end(), kTime); it != std::sregex_iterator(); ++it) {
+    times.push_back((*it)[1]);
+  }
+  EXPECT_TRUE(std::is_sorted(times.rbegin(), times.rend())) << newest.out.substr(0, 600);
+  EXPECT_TRUE(absl::StrContains(search(lead, {"--fts", "file*"}, 2).err, "--fts"));
+  EXPECT_TRUE(absl::StrContains(search(lead, {"file", "--kind", "prompt"}, 2).err, "--kind"));
+  EXPECT_TRUE(absl::StrContains(search(db_a_, {"file", "--user", "bob"}, 2).err, "team server"));
 }
 
 // (date, model) -> the four token counts and the cost in nano-USD, from
