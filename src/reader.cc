@@ -124,15 +124,20 @@ absl::StatusOr<ProjectMatch> SqliteReader::MatchProjects(const std::string& quer
   return cco::MatchProjects(db_, query);
 }
 
+// Each report from one snapshot: its statements see the same commit (and
+// the connection takes the WAL's read lock once, not per statement).
 absl::StatusOr<std::vector<UsageRow>> SqliteReader::PeriodReport(Period period, const ReportFilter& filter) {
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
   return cco::PeriodReport(db_, period, filter);
 }
 
 absl::StatusOr<std::vector<UsageRow>> SqliteReader::SessionReport(const ReportFilter& filter) {
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
   return cco::SessionReport(db_, filter);
 }
 
 absl::StatusOr<std::vector<UsageRow>> SqliteReader::ProjectReport(const ReportFilter& filter) {
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
   return cco::ProjectReport(db_, filter);
 }
 
@@ -164,6 +169,7 @@ absl::StatusOr<std::vector<std::string>> Reader::ProjectNames() {
 }
 
 absl::Status SqliteReader::AddAgentBreakdown(const ReportFilter& filter, std::vector<UsageRow>* sessions) {
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
   return cco::AddAgentBreakdown(db_, filter, sessions);
 }
 

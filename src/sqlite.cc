@@ -273,6 +273,7 @@ absl::Status Transaction::Commit() {
 }
 
 absl::StatusOr<ReadSnapshot> ReadSnapshot::Begin(Db& db) {
+  if (sqlite3_get_autocommit(db.get()) == 0) return ReadSnapshot(nullptr);  // inside an outer one
   RETURN_IF_ERROR(db.Exec("BEGIN"));
   return ReadSnapshot(&db);
 }

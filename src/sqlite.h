@@ -138,6 +138,8 @@ class Transaction {
 // A read transaction (plain BEGIN): every statement until it ends reads one
 // snapshot while a writer goes on. Ended by the destructor, on every path
 // (a connection left inside one would pin the WAL and read old data).
+// Inside a transaction already (an outer snapshot), it is that one's part
+// and ends nothing.
 class ReadSnapshot {
  public:
   static absl::StatusOr<ReadSnapshot> Begin(Db& db);
