@@ -116,7 +116,7 @@ absl::Status ScrubDatabase(Db& db) {
   RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   ASSIGN_OR_RETURN(std::vector<std::string> tables, FtsTables(db));
   for (const std::string& t : tables) RETURN_IF_ERROR(FtsOptimize(db, t));
-  RETURN_IF_ERROR(db.Exec("VACUUM"));
+  RETURN_IF_ERROR(Vacuum(db));
   ASSIGN_OR_RETURN(CheckpointResult checkpoint, Checkpoint(db, /*truncate=*/true));
   if (checkpoint.busy) {
     return absl::UnavailableError("a reader kept the WAL in use: it was not truncated (run cco optimize later)");
