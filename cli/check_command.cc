@@ -49,19 +49,13 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
   SourcesReport out;
   std::map<std::string, bool> settled;  // session -> comparable
   std::set<std::string> roots;
-  ASSIGN_OR_RETURN(Stmt files, db.Prepare(
-      "SELECT c.session_id, f.path, f.root, f.read_position, f.archived_ms IS NOT NULL FROM files f"
-      " JOIN (SELECT DISTINCT conversation_id, file_id FROM messages"
-      "       UNION SELECT DISTINCT conversation_id, file_id FROM events) r ON r.file_id = f.id"
-      " JOIN conversations c ON c.id = r.conversation_id"));
-  RETURN_IF_ERROR(files.ForEachRow([&](const Stmt& s) {
-    const std::string session = s.ColumnText(0);
-    const bool live = s.ColumnInt(4) == 0 && SizeIs(s.ColumnText(1), s.ColumnInt(3));
-    auto [it, inserted] = settled.try_emplace(session, true);
+  ASSIGN_OR_RETURN(std::vector<SessionSource> files, LoadSessionSources(db));
+  for (const SessionSource& f : files) {
+    const bool live = !f.archived && SizeIs(f.path, f.read_position);
+    auto [it, inserted] = settled.try_emplace(f.session_id, true);
     it->second = it->second && live;
-    if (s.ColumnInt(4) == 0) roots.insert(s.ColumnText(2));
-    return true;
-  }));
+    if (!f.archived) roots.insert(f.root);
+  }
   std::vector<std::string> sessions;
   for (const auto& [session, ok] : settled) {
     if (ok) sessions.push_back(session);
@@ -96,12 +90,10 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
   // A session whose files changed while they were replayed (a live
   // session) cannot be compared: skip it.
   std::vector<std::string> compared;
-  RETURN_IF_ERROR(files.ForEachRow([&](const Stmt& s) {
-    if (s.ColumnInt(4) == 0 && !SizeIs(s.ColumnText(1), s.ColumnInt(3))) {
-      settled[s.ColumnText(0)] = false;
-    }
-    return true;
-  }));
+  ASSIGN_OR_RETURN(files, LoadSessionSources(db));
+  for (const SessionSource& f : files) {
+    if (!f.archived && !SizeIs(f.path, f.read_position)) settled[f.session_id] = false;
+  }
   for (const std::string& session : sessions) {
     if (settled[session]) compared.push_back(session);
   }
@@ -135,20 +127,19 @@ absl::StatusOr<SourcesReport> CompareWithSources(Db& db) {
 // updated_ms 0) may also sit at the file's end.
 absl::StatusOr<ReadPositionReport> CheckReadPositions(Db& db) {
   ReadPositionReport out;
-  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT path, read_position, archived_ms IS NOT NULL, dev, inode, size,"
-                                      " updated_ms FROM files ORDER BY path"));
-  RETURN_IF_ERROR(s.ForEachRow([&out](const Stmt& r) {
-    const std::string path = r.ColumnText(0);
-    const int64_t position = r.ColumnInt(1);
-    if (r.ColumnInt(2) != 0) {
+  ASSIGN_OR_RETURN(std::vector<StoredFile> files, LoadStoredFiles(db));
+  for (const StoredFile& f : files) {
+    const std::string& path = f.path;
+    const int64_t position = f.read_position;
+    if (f.archived) {
       ++out.skipped;
-      return true;
+      continue;
     }
     absl::StatusOr<std::unique_ptr<RandomAccessFile>> file = Env::Default().Open(path);
     absl::StatusOr<FileInfo> info = file.ok() ? (*file)->Stat() : file.status();
-    if (!info.ok() || info->dev != r.ColumnInt(3) || info->inode != r.ColumnInt(4) || info->size < position) {
+    if (!info.ok() || info->dev != f.dev || info->inode != f.inode || info->size < position) {
       ++out.skipped;
-      return true;
+      continue;
     }
     char before = '\n';
     bool read = position == 0;
@@ -156,15 +147,14 @@ absl::StatusOr<ReadPositionReport> CheckReadPositions(Db& db) {
       absl::StatusOr<size_t> n = (*file)->Read(position - 1, 1, &before);
       read = n.ok() && *n == 1;
     }
-    const bool replay_end = r.ColumnInt(6) == 0 && position == r.ColumnInt(5);
+    const bool replay_end = f.updated_ms == 0 && position == f.size;
     ++out.checked;
     if (!read) {
       out.wrong.push_back(absl::StrCat(path, " at ", position, ": cannot read the byte before it"));
     } else if (before != '\n' && !replay_end) {
       out.wrong.push_back(absl::StrCat(path, " at ", position, ": not just after a newline"));
     }
-    return true;
-  }));
+  }
   return out;
 }
 

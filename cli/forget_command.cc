@@ -6,7 +6,7 @@
 
 #include <cstdio>
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,11 +56,9 @@ absl::StatusOr<ForgetTarget> ResolveTarget(SqliteReader& reader, const Args& arg
         match.ids.empty() ? "no project matches '" : "several projects match '", given,
         "': give its directory name (cco report project lists them)"));
   }
-  ASSIGN_OR_RETURN(Stmt s, reader.db().Prepare("SELECT dir_name FROM projects WHERE id = ?1"));
-  s.Bind(1, match.ids[0]);
-  ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("no project '", given, "'"));
-  target.key = s.ColumnText(0);
+  ASSIGN_OR_RETURN(std::optional<std::string> dir_name, ProjectDirName(reader.db(), match.ids[0]));
+  if (!dir_name.has_value()) return absl::NotFoundError(absl::StrCat("no project '", given, "'"));
+  target.key = std::move(*dir_name);
   return target;
 }
 
@@ -89,7 +87,7 @@ int RunForget(const std::vector<std::string>& argv) {
 
   if (args->Has("undo")) {
     absl::StatusOr<UndoResult> undone;
-    std::set<std::string> roots;
+    std::vector<std::string> roots;
     {
       absl::StatusOr<WriterLock> lock = WriterLock::Acquire(*db_path);
       if (!lock.ok()) return ReportFailure(lock.status(), kWho);
@@ -98,19 +96,13 @@ int RunForget(const std::vector<std::string>& argv) {
       if (absl::Status s = Migrate(*db); !s.ok()) return ReportFailure(s, kWho);
       undone = UndoForget(*db, *target);
       if (!undone.ok()) return ReportFailure(undone.status(), kWho);
-      for (const std::string& path : undone->files_reread) {
-        absl::StatusOr<Stmt> s = db->Prepare("SELECT root FROM files WHERE path = ?1");
-        if (!s.ok()) return ReportFailure(s.status(), kWho);
-        s->Bind(1, path);
-        absl::StatusOr<bool> row = s->Step();
-        if (row.ok() && *row) roots.insert(s->ColumnText(0));
-      }
+      absl::StatusOr<std::vector<std::string>> found = RootsOfFiles(*db, undone->files_reread);
+      if (!found.ok()) return ReportFailure(found.status(), kWho);
+      roots = std::move(*found);
     }
     int64_t lines = 0;
     if (!roots.empty()) {
-      absl::StatusOr<int64_t> read =
-          ScanOnce(*db_path, WriterStart{"forget", std::vector<std::string>(roots.begin(), roots.end())},
-                   SqliteStoreOptions{});
+      absl::StatusOr<int64_t> read = ScanOnce(*db_path, WriterStart{"forget", roots}, SqliteStoreOptions{});
       if (!read.ok()) return ReportFailure(read.status(), kWho);
       lines = *read;
     }

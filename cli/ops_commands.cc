@@ -191,7 +191,7 @@ int RunOptimize(const std::vector<std::string>& argv) {
   absl::StatusOr<Db> db = Db::Open(*db_path, Db::Mode::kReadWrite);
   if (!db.ok()) return ReportFailure(db.status(), "cco optimize");
   auto fail = [](const absl::Status& s) { return ReportFailure(s, "cco optimize"); };
-  if (absl::Status s = db->Exec("PRAGMA optimize"); !s.ok()) return fail(s);
+  if (absl::Status s = RefreshStatistics(*db); !s.ok()) return fail(s);
   absl::StatusOr<std::vector<std::string>> tables = FtsTables(*db);
   if (!tables.ok()) return fail(tables.status());
   for (const std::string& t : *tables) {
@@ -200,11 +200,10 @@ int RunOptimize(const std::vector<std::string>& argv) {
   const bool vacuum = args->Has("vacuum");
   int64_t bytes_before = 0;
   if (vacuum) {
-    // The database rewritten without its free pages and part-empty ones.
     absl::StatusOr<CheckpointResult> before = Checkpoint(*db, /*truncate=*/false);
     if (!before.ok()) return fail(before.status());
     bytes_before = FileSize(*db_path);
-    if (absl::Status s = db->Exec("VACUUM"); !s.ok()) return fail(s);
+    if (absl::Status s = Vacuum(*db); !s.ok()) return fail(s);
   }
   absl::StatusOr<CheckpointResult> checkpoint = Checkpoint(*db, /*truncate=*/true);
   if (!checkpoint.ok()) return fail(checkpoint.status());

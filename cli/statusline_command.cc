@@ -45,6 +45,7 @@
 #include "src/daemon/lock.h"
 #include "src/daemon/paths.h"
 #include "src/reader.h"
+#include "src/report.h"
 #include "src/usage_limit.h"
 
 namespace cco {
@@ -274,23 +275,20 @@ std::vector<std::string> DatabaseParts(Reader& reader, Db& db, const Payload& p,
                                        const absl::TimeZone& tz, int64_t now_ms) {
   std::vector<std::string> parts;
   if (!p.session_id.empty()) {
-    if (auto stmt = db.Prepare("SELECT sum(cost_nanousd), count(*) FROM session_token_rollups WHERE report_session = ?");
-        stmt.ok()) {
-      stmt->Bind(1, p.session_id);
-      if (auto row = stmt->Step(); row.ok() && *row && stmt->ColumnInt(1) > 0) {
-        parts.push_back(absl::StrCat("session ", Usd(static_cast<double>(stmt->ColumnInt(0)) / 1e9)));
-      } else if (p.session_cost_usd) {
-        parts.push_back(absl::StrCat("session ", Usd(*p.session_cost_usd)));
-      }
+    // The session as cco counts it; the payload's own cost until cco has
+    // stored some of it.
+    const absl::StatusOr<std::optional<int64_t>> cost = SessionCostNanousd(db, p.session_id);
+    if (cost.ok() && cost->has_value()) {
+      parts.push_back(absl::StrCat("session ", Usd(static_cast<double>(**cost) / 1e9)));
+    } else if (cost.ok() && p.session_cost_usd) {
+      parts.push_back(absl::StrCat("session ", Usd(*p.session_cost_usd)));
     }
   }
   const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_ms), tz);
-  if (auto stmt = db.Prepare("SELECT sum(cost_nanousd) FROM token_rollups WHERE bucket_ms >= ? AND bucket_ms < ?");
-      stmt.ok()) {
-    stmt->Bind(1, absl::ToUnixMillis(absl::FromCivil(today, tz))).Bind(2, absl::ToUnixMillis(absl::FromCivil(today + 1, tz)));
-    if (auto row = stmt->Step(); row.ok() && *row) {
-      parts.push_back(absl::StrCat("today ", Usd(static_cast<double>(stmt->ColumnInt(0)) / 1e9)));
-    }
+  if (absl::StatusOr<int64_t> cost = CostNanousdBetween(db, absl::ToUnixMillis(absl::FromCivil(today, tz)),
+                                                        absl::ToUnixMillis(absl::FromCivil(today + 1, tz)));
+      cost.ok()) {
+    parts.push_back(absl::StrCat("today ", Usd(static_cast<double>(*cost) / 1e9)));
   }
   if (auto block = reader.ActiveBlock(now_ms, kDefaultSessionMs); block.ok() && block->has_value()) {
     const BillingBlock& b = **block;

@@ -26,6 +26,7 @@
 #include "cli/help.h"
 #include "cli/now.h"
 #include "cli/time_zone.h"
+#include "src/activity.h"
 #include "src/blocks.h"
 #include "src/daemon/paths.h"
 #include "src/reader.h"
@@ -36,32 +37,13 @@ namespace {
 
 enum class Span { kToday, kWeek, kMonth };
 
-struct ModelRow {
-  std::string model;
-  int64_t tokens = 0;
-  int64_t cost_nanousd = 0;
-};
-
-struct SessionRow {
-  std::string session;
-  std::string project;
-  int64_t last_ms = 0;
-  int64_t cost_nanousd = 0;
-};
-
-struct ErrorRow {
-  int64_t at_ms = 0;
-  std::string tool;
-  std::string output;
-};
-
 // One refresh's answers.
 struct View {
   int64_t now_ms = 0;
   std::optional<BillingBlock> block;
-  std::vector<ModelRow> models;
-  std::vector<SessionRow> sessions;
-  std::vector<ErrorRow> errors;
+  std::vector<ModelUsage> models;
+  std::vector<ActiveSession> sessions;
+  std::vector<ToolError> errors;
   std::optional<UsageLimitNotice> limit;
   std::string problem;  // a query that failed, said on the screen
 };
@@ -75,38 +57,10 @@ absl::Status Load(Reader& reader, Db& db, Span span, const absl::TimeZone& tz, i
   absl::CivilDay first = today;
   if (span == Span::kWeek) first = today - 6;
   if (span == Span::kMonth) first = absl::CivilDay(absl::CivilMonth(today));
-  ASSIGN_OR_RETURN(Stmt m, db.Prepare("SELECT model, sum(input_tokens + output_tokens + cache_creation_tokens +"
-                                      " cache_read_tokens), sum(cost_nanousd) FROM token_rollups"
-                                      " WHERE bucket_ms >= ? AND bucket_ms < ? GROUP BY model"
-                                      " HAVING sum(api_calls) > 0 ORDER BY 3 DESC, 1"));
-  m.Bind(1, absl::ToUnixMillis(absl::FromCivil(first, tz))).Bind(2, absl::ToUnixMillis(absl::FromCivil(today + 1, tz)));
-  v->models.clear();
-  RETURN_IF_ERROR(m.ForEachRow([&](const Stmt& r) {
-    v->models.push_back({r.ColumnText(0), r.ColumnInt(1), r.ColumnInt(2)});
-    return true;
-  }));
-  ASSIGN_OR_RETURN(Stmt s, db.Prepare(
-                               "SELECT w.report_session, coalesce(p.cwd, p.dir_name), max(w.timestamp_ms),"
-                               " (SELECT sum(cost_nanousd) FROM session_token_rollups t"
-                               "   WHERE t.report_session = w.report_session)"
-                               " FROM usage_winners w INDEXED BY usage_winners_time JOIN projects p ON p.id = w.project_id"
-                               " WHERE w.timestamp_ms >= ? AND w.timestamp_ms <= ?"
-                               " GROUP BY w.report_session ORDER BY 3 DESC LIMIT 20"));
-  s.Bind(1, now_ms - kActiveSessionMs).Bind(2, now_ms);
-  v->sessions.clear();
-  RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
-    v->sessions.push_back({r.ColumnText(0), r.ColumnText(1), r.ColumnInt(2), r.ColumnInt(3)});
-    return true;
-  }));
-  ASSIGN_OR_RETURN(Stmt e, db.Prepare("SELECT started_ms, coalesce(tool_name, '?'), coalesce(output, '')"
-                                      " FROM tool_executions WHERE status = 'error' AND started_ms <= ?"
-                                      " ORDER BY started_ms DESC LIMIT 8"));
-  e.Bind(1, now_ms);
-  v->errors.clear();
-  RETURN_IF_ERROR(e.ForEachRow([&](const Stmt& r) {
-    v->errors.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2)});
-    return true;
-  }));
+  ASSIGN_OR_RETURN(v->models, UsageByModel(db, absl::ToUnixMillis(absl::FromCivil(first, tz)),
+                                            absl::ToUnixMillis(absl::FromCivil(today + 1, tz))));
+  ASSIGN_OR_RETURN(v->sessions, ActiveSessions(db, now_ms - kActiveSessionMs, now_ms, 20));
+  ASSIGN_OR_RETURN(v->errors, RecentToolErrors(db, now_ms, 8));
   ASSIGN_OR_RETURN(v->limit, CurrentUsageLimit(db, now_ms));
   return absl::OkStatus();
 }
@@ -178,7 +132,7 @@ void Draw(const View& v, Span span, std::optional<int64_t> limit, const absl::Ti
   ++y;
   Line(y++, absl::StrCat("Tokens and cost by model, ", span_name), A_BOLD);
   int64_t tokens = 0, cost = 0;
-  for (const ModelRow& m : v.models) {
+  for (const ModelUsage& m : v.models) {
     Line(y++, absl::StrFormat("  %-34s %15s %10s", m.model.empty() ? "(none)" : m.model, Thousands(m.tokens), Usd(m.cost_nanousd)));
     tokens += m.tokens;
     cost += m.cost_nanousd;
@@ -187,14 +141,14 @@ void Draw(const View& v, Span span, std::optional<int64_t> limit, const absl::Ti
   ++y;
   Line(y++, "Sessions active in the last 10 minutes", A_BOLD);
   if (v.sessions.empty()) Line(y++, "  none");
-  for (const SessionRow& s : v.sessions) {
+  for (const ActiveSession& s : v.sessions) {
     Line(y++, absl::StrFormat("  %s  %-8.8s  %10s  %s", absl::FormatTime("%H:%M", absl::FromUnixMillis(s.last_ms), tz),
                               s.session, Usd(s.cost_nanousd), s.project));
   }
   ++y;
   Line(y++, "Recent tool errors", A_BOLD);
   if (v.errors.empty()) Line(y++, "  none");
-  for (const ErrorRow& e : v.errors) {
+  for (const ToolError& e : v.errors) {
     std::string out = e.output;
     std::replace(out.begin(), out.end(), '\n', ' ');
     std::replace(out.begin(), out.end(), '\t', ' ');

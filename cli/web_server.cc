@@ -27,6 +27,7 @@
 #include "cli/status_cache.h"
 #include "cli/status_view.h"
 #include "cli/web_pages.h"
+#include "src/change_sequence.h"
 #include "src/conversation.h"
 #include "src/errors.h"
 #include "src/json_writer.h"
@@ -127,8 +128,8 @@ struct WebServer::Impl {
   // The database's version (0 when it cannot be read): pages reload when
   // /api/changes answers a newer one.
   static int64_t ChangeSeq(SqliteReader& reader) {
-    auto seq = reader.db().QueryInt("SELECT change_seq FROM storage_state WHERE id = 1");
-    return seq.ok() && seq->has_value() ? **seq : 0;
+    absl::StatusOr<int64_t> seq = CommittedChangeSeq(reader.db());
+    return seq.ok() ? *seq : 0;
   }
   int64_t CurrentChangeSeq() {
     auto reader = TakeReader();

@@ -118,21 +118,13 @@ absl::Status DecompressFile(const std::string& src, const std::string& dest) {
 }
 
 absl::Status VerifyDatabaseCopy(const std::string& path) {
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> conn(raw, sqlite3_close_v2);
-  if (rc != SQLITE_OK) {
-    return absl::DataLossError(absl::StrCat(path, " cannot be opened as a database: ", sqlite3_errstr(rc)));
+  ASSIGN_OR_RETURN(Db db, Db::Open(path, Db::Mode::kAsItIs));
+  std::string answer;
+  {
+    absl::StatusOr<Stmt> check = db.Prepare("PRAGMA integrity_check");
+    absl::StatusOr<bool> row = check.ok() ? check->Step() : check.status();
+    answer = row.ok() && *row ? check->ColumnText(0) : sqlite3_errmsg(db.get());
   }
-  sqlite3_stmt* stmt = nullptr;
-  std::string answer = "no answer";
-  if (sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    answer = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  } else {
-    answer = sqlite3_errmsg(raw);
-  }
-  sqlite3_finalize(stmt);
   if (answer != "ok") return absl::DataLossError(absl::StrCat(path, " fails PRAGMA integrity_check: ", answer));
   return absl::OkStatus();
 }

@@ -30,8 +30,8 @@ ChangeSequence::~ChangeSequence() {
 }
 
 absl::Status ChangeSequence::Load() {
-  ASSIGN_OR_RETURN(std::optional<int64_t> v, db_.QueryInt("SELECT change_seq FROM storage_state WHERE id = 1"));
-  last_ = saved_ = v.value_or(0);
+  ASSIGN_OR_RETURN(last_, CommittedChangeSeq(db_));
+  saved_ = last_;
   return absl::OkStatus();
 }
 
@@ -41,6 +41,11 @@ absl::Status ChangeSequence::Save() {
   RETURN_IF_ERROR(s.Bind(1, last_).Run());
   saved_ = last_;
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> CommittedChangeSeq(Db& db) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> v, db.QueryInt("SELECT change_seq FROM storage_state WHERE id = 1"));
+  return v.value_or(0);
 }
 
 }  // namespace cco

@@ -46,6 +46,11 @@ class ChangeSequence {
   int64_t saved_ = 0;
 };
 
+// The last number a committed transaction saved (0 when none was handed
+// out yet): the database's version, which grows with every change a
+// replica or a page showing the data would see.
+absl::StatusOr<int64_t> CommittedChangeSeq(Db& db);
+
 }  // namespace cco
 
 #endif  // CCO_SRC_CHANGE_SEQUENCE_H_

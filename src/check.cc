@@ -197,4 +197,30 @@ absl::StatusOr<std::vector<FtsCheckResult>> CheckFullTextIndexes(Db& rw) {
   return out;
 }
 
+absl::StatusOr<std::vector<StoredFile>> LoadStoredFiles(Db& db) {
+  std::vector<StoredFile> out;
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT path, read_position, archived_ms IS NOT NULL, dev, inode, size,"
+                                      " updated_ms FROM files ORDER BY path"));
+  RETURN_IF_ERROR(s.ForEachRow([&out](const Stmt& r) {
+    out.push_back(StoredFile{r.ColumnText(0), r.ColumnInt(1), r.ColumnInt(2) != 0, r.ColumnInt(3), r.ColumnInt(4),
+                             r.ColumnInt(5), r.ColumnInt(6)});
+    return true;
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<SessionSource>> LoadSessionSources(Db& db) {
+  std::vector<SessionSource> out;
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare(
+      "SELECT c.session_id, f.path, f.root, f.read_position, f.archived_ms IS NOT NULL FROM files f"
+      " JOIN (SELECT DISTINCT conversation_id, file_id FROM messages"
+      "       UNION SELECT DISTINCT conversation_id, file_id FROM events) r ON r.file_id = f.id"
+      " JOIN conversations c ON c.id = r.conversation_id"));
+  RETURN_IF_ERROR(s.ForEachRow([&out](const Stmt& r) {
+    out.push_back(SessionSource{r.ColumnText(0), r.ColumnText(1), r.ColumnText(2), r.ColumnInt(3), r.ColumnInt(4) != 0});
+    return true;
+  }));
+  return out;
+}
+
 }  // namespace cco

@@ -72,6 +72,38 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db);
 // read-write connection to the same database.
 absl::StatusOr<std::vector<FtsCheckResult>> CheckFullTextIndexes(Db& rw);
 
+// What the database holds of a file, for the checks that compare it with
+// the file on disk (the caller reads the disk: the core knows no files).
+
+// One files row: where it is, how far it is committed, and the identity it
+// had then.
+struct StoredFile {
+  std::string path;
+  int64_t read_position = 0;  // bytes committed
+  bool archived = false;      // gone from disk, history kept
+  int64_t dev = 0;
+  int64_t inode = 0;
+  int64_t size = 0;
+  int64_t updated_ms = 0;  // 0 for rows `cco replay` wrote (no clock)
+};
+
+// Every files row, by path (`cco check`'s read positions).
+absl::StatusOr<std::vector<StoredFile>> LoadStoredFiles(Db& db);
+
+// A file a session's messages or events came from (a session from several
+// files appears once per file).
+struct SessionSource {
+  std::string session_id;
+  std::string path;
+  std::string root;
+  int64_t read_position = 0;  // bytes committed
+  bool archived = false;      // gone from disk, history kept
+};
+
+// Every session's source files, in no particular order (`cco check
+// --sources`: which sessions a fresh replay can be compared with).
+absl::StatusOr<std::vector<SessionSource>> LoadSessionSources(Db& db);
+
 }  // namespace cco
 
 #endif  // CCO_SRC_CHECK_H_

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "src/change_sequence.h"
 #include "src/maintenance.h"
@@ -114,7 +116,7 @@ absl::Status ScrubDatabase(Db& db) {
   RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   ASSIGN_OR_RETURN(std::vector<std::string> tables, FtsTables(db));
   for (const std::string& t : tables) RETURN_IF_ERROR(FtsOptimize(db, t));
-  RETURN_IF_ERROR(db.Exec("VACUUM"));
+  RETURN_IF_ERROR(Vacuum(db));
   ASSIGN_OR_RETURN(CheckpointResult checkpoint, Checkpoint(db, /*truncate=*/true));
   if (checkpoint.busy) {
     return absl::UnavailableError("a reader kept the WAL in use: it was not truncated (run cco optimize later)");
@@ -169,6 +171,25 @@ absl::StatusOr<UndoResult> UndoForget(Db& db, const ForgetTarget& target) {
   }
   RETURN_IF_ERROR(txn.Commit());
   return result;
+}
+
+absl::StatusOr<std::vector<std::string>> RootsOfFiles(Db& db, const std::vector<std::string>& paths) {
+  std::set<std::string> roots;
+  for (const std::string& path : paths) {
+    ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT root FROM files WHERE path = ?1"));
+    s.Bind(1, path);
+    absl::StatusOr<bool> row = s.Step();
+    if (row.ok() && *row) roots.insert(s.ColumnText(0));
+  }
+  return std::vector<std::string>(roots.begin(), roots.end());
+}
+
+absl::StatusOr<std::optional<std::string>> ProjectDirName(Db& db, int64_t project_id) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT dir_name FROM projects WHERE id = ?1"));
+  s.Bind(1, project_id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::nullopt;
+  return s.ColumnText(0);
 }
 
 }  // namespace cco

@@ -11,6 +11,7 @@
 #define CCO_SRC_FORGET_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,15 @@ struct UndoResult {
 // others are passed over again or are duplicates of their rows. Files that
 // no longer exist keep their state.
 absl::StatusOr<UndoResult> UndoForget(Db& db, const ForgetTarget& target);
+
+// The roots the files at `paths` were found under (UndoResult::files_reread:
+// the roots a writer walks to read them again), each once, sorted; a path
+// with no files row, or whose row cannot be read, gives none.
+absl::StatusOr<std::vector<std::string>> RootsOfFiles(Db& db, const std::vector<std::string>& paths);
+
+// The directory name of the project `project_id` (a ForgetTarget's key);
+// nullopt when there is no such project.
+absl::StatusOr<std::optional<std::string>> ProjectDirName(Db& db, int64_t project_id);
 
 }  // namespace cco
 

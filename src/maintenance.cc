@@ -36,6 +36,10 @@ absl::Status FtsOptimize(Db& db, const std::string& table) {
   return db.Exec(absl::StrCat("INSERT INTO ", t, "(", t, ") VALUES('optimize')"));
 }
 
+absl::Status RefreshStatistics(Db& db) { return db.Exec("PRAGMA optimize"); }
+
+absl::Status Vacuum(Db& db) { return db.Exec("VACUUM"); }
+
 absl::StatusOr<CheckpointResult> Checkpoint(Db& db, bool truncate) {
   ASSIGN_OR_RETURN(Stmt s, db.Prepare(truncate ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)"));
   ASSIGN_OR_RETURN(bool row, s.Step());

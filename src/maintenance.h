@@ -28,6 +28,14 @@ absl::Status FtsIntegrityCheck(Db& db, const std::string& table);
 // entries dropped from the index).
 absl::Status FtsOptimize(Db& db, const std::string& table);
 
+// PRAGMA optimize: the query planner's statistics refreshed where they are
+// stale.
+absl::Status RefreshStatistics(Db& db);
+
+// VACUUM: the database rewritten without its free pages and part-empty
+// ones. Needs a read-write connection with no transaction open.
+absl::Status Vacuum(Db& db);
+
 struct CheckpointResult {
   int64_t wal_frames = 0;    // frames in the WAL before
   int64_t checkpointed = 0;  // of them, copied into the database

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "spdlog/spdlog.h"
+#include "src/change_sequence.h"
 #include "src/errors.h"
 #include "src/migrate.h"
 #include "src/pg_schema.h"
@@ -163,10 +164,7 @@ absl::StatusOr<std::unique_ptr<Pusher>> Pusher::Open(const std::string& db_path,
   return pusher;
 }
 
-absl::StatusOr<int64_t> Pusher::LocalSeq() {
-  ASSIGN_OR_RETURN(std::optional<int64_t> seq, db_.QueryInt("SELECT change_seq FROM storage_state WHERE id = 1"));
-  return seq.value_or(0);
-}
+absl::StatusOr<int64_t> Pusher::LocalSeq() { return CommittedChangeSeq(db_); }
 
 absl::Status Pusher::LoadSettings() {
   const std::string target = RedactedUrl(options_.url);
@@ -340,8 +338,7 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
     {
       RETURN_IF_ERROR(db_.Exec("BEGIN"));
       absl::Status read = [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<int64_t> last, db_.QueryInt("SELECT change_seq FROM storage_state WHERE id = 1"));
-        const int64_t snapshot = last.value_or(0);
+        ASSIGN_OR_RETURN(const int64_t snapshot, CommittedChangeSeq(db_));
         if (mark > snapshot) {
           // The server holds more of this machine than this database ever
           // numbered: another (or an older, restored) database pushed as it.

@@ -385,6 +385,22 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
   return out;
 }
 
+absl::StatusOr<std::optional<int64_t>> SessionCostNanousd(Db& db, const std::string& session) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT sum(cost_nanousd), count(*) FROM session_token_rollups"
+                                      " WHERE report_session = ?"));
+  s.Bind(1, session);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row || s.ColumnInt(1) == 0) return std::nullopt;
+  return s.ColumnInt(0);
+}
+
+absl::StatusOr<int64_t> CostNanousdBetween(Db& db, int64_t from_ms, int64_t to_ms) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT sum(cost_nanousd) FROM token_rollups WHERE bucket_ms >= ? AND bucket_ms < ?"));
+  s.Bind(1, from_ms).Bind(2, to_ms);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
 absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter& filter) {
   auto [start, end] = Bounds(filter);
   // The rows as stored, in the primary key's order (buckets in time order,

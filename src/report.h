@@ -134,6 +134,15 @@ struct ToolDayRow {
 // from the same rollups (the dashboard's tools over time).
 absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter& filter);
 
+// The two figures the statusline shows, each one indexed read of a rollup.
+//
+// A session's whole cost (session_token_rollups of its report session);
+// nullopt when nothing of it is stored yet.
+absl::StatusOr<std::optional<int64_t>> SessionCostNanousd(Db& db, const std::string& session);
+// The cost of the 15-minute buckets in [from_ms, to_ms) (token_rollups); 0
+// when there are none.
+absl::StatusOr<int64_t> CostNanousdBetween(Db& db, int64_t from_ms, int64_t to_ms);
+
 // The reports' arithmetic, shared by every Reader (reader.h) whatever it
 // reads from, so their answers agree.
 //

@@ -71,7 +71,7 @@ absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
     if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open database ", path));
     ::close(fd);
   }
-  int flags = mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+  int flags = mode == Mode::kReadWrite || mode == Mode::kAsItIs ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
   flags |= SQLITE_OPEN_NOMUTEX;
   std::string name = path;
   if (mode == Mode::kImmutable) {
@@ -90,6 +90,12 @@ absl::StatusOr<Db> Db::Open(const std::string& path, Mode mode) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   Db db(raw, path);  // owns the handle even on error
+  if (mode == Mode::kAsItIs) {
+    if (rc != SQLITE_OK) {
+      return absl::DataLossError(absl::StrCat(path, " cannot be opened as a database: ", sqlite3_errstr(rc)));
+    }
+    return db;
+  }
   if (rc != SQLITE_OK) return SqliteStatus(rc, raw, absl::StrCat("cannot open database ", path));
   sqlite3_extended_result_codes(raw, 1);
   // Stored values are read through cco_raw()/cco_text() (sql_functions.h).

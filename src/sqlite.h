@@ -29,12 +29,17 @@ class Db {
   // kImmutable: read-only with SQLite's `immutable=1`, for a copy on
   // read-only storage where even a reader cannot create the WAL index
   // (-shm); SQLite then assumes nothing changes the file while it is open.
-  enum class Mode { kReadWrite, kReadOnly, kImmutable };
+  // kAsItIs: the file exactly as it is, for checking a copy (backup.h):
+  // read-write but never created, and nothing set or asked on open (no WAL
+  // switch, no pragmas, no SQL functions, no busy wait, no probe query); a
+  // failed open is DataLoss, "PATH cannot be opened as a database: REASON".
+  enum class Mode { kReadWrite, kReadOnly, kImmutable, kAsItIs };
 
-  // Opens (kReadWrite creates) the database at `path` and applies the
-  // connection pragmas: WAL, synchronous=NORMAL, foreign_keys=ON and a busy
-  // timeout. A kReadWrite open of a new file creates it with mode 0600;
-  // ":memory:" opens a new in-memory database (no file).
+  // Opens (kReadWrite creates) the database at `path` and, but for
+  // kAsItIs, applies the connection pragmas: WAL, synchronous=NORMAL,
+  // foreign_keys=ON and a busy timeout. A kReadWrite open of a new file
+  // creates it with mode 0600; ":memory:" opens a new in-memory database (no
+  // file).
   static absl::StatusOr<Db> Open(const std::string& path, Mode mode);
 
   Db(Db&&) = default;

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "src/backup.h"
 #include "src/sqlite.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
@@ -272,6 +273,33 @@ TEST_F(OpsTest, OptimizeVacuumShrinksTheFileAndKeepsEveryRow) {
   EXPECT_EQ(RunCco({"check", "--db", db_}).exit_code, 0);
   r = RunCco({"optimize", "--db", db_, "--vacuum"});
   EXPECT_TRUE(absl::StrContains(r.out, "vacuumed (")) << r.out;
+}
+
+// A copy is verified as it is: a database in rollback-journal mode stays
+// in it (no -wal appears), a missing file and a file that is not a database
+// are each named as such.
+TEST(VerifyDatabaseCopyTest, ChecksTheFileAsItIsAndNamesWhatIsWrong) {
+  ::cco::testing::TempDir dir;
+  const std::string path = dir / "copy.db";
+  {
+    absl::StatusOr<Db> db = Db::Open(path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE(db->Exec("PRAGMA journal_mode=DELETE; CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  }
+  ASSERT_FALSE(fs::exists(path + "-wal"));
+  EXPECT_TRUE(VerifyDatabaseCopy(path).ok());
+  EXPECT_FALSE(fs::exists(path + "-wal")) << "opened as it is, not switched to WAL";
+  EXPECT_EQ(QueryRows(path, "PRAGMA journal_mode"), "delete");
+
+  const absl::Status missing = VerifyDatabaseCopy(dir / "none.db");
+  EXPECT_TRUE(absl::IsDataLoss(missing)) << missing;
+  EXPECT_EQ(missing.message(), absl::StrCat(dir / "none.db", " cannot be opened as a database: unable to open database file"));
+  EXPECT_FALSE(fs::exists(dir / "none.db")) << "never created";
+
+  WriteFile(dir / "text.db", std::string(4096, 'x'));
+  const absl::Status text = VerifyDatabaseCopy(dir / "text.db");
+  EXPECT_TRUE(absl::IsDataLoss(text)) << text;
+  EXPECT_EQ(text.message(), absl::StrCat(dir / "text.db", " fails PRAGMA integrity_check: file is not a database"));
 }
 
 }  // namespace

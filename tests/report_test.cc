@@ -233,6 +233,32 @@ TEST_F(ReportTest, SessionsAndProjectsByCostWithTheirSpans) {
   EXPECT_EQ(Figures(*projects_april), "-home-t-lib:200/20/0/0/300000/1/0");
 }
 
+// The statusline's figures: a session's whole cost, and a range's.
+TEST_F(ReportTest, SessionCostAndCostBetweenAgreeWithTheReports) {
+  absl::StatusOr<std::optional<int64_t>> s1 = SessionCostNanousd(*db_, kS1);
+  ASSERT_TRUE(s1.ok()) << s1.status();
+  EXPECT_EQ(*s1, std::optional<int64_t>(1835000));
+  absl::StatusOr<std::optional<int64_t>> s2 = SessionCostNanousd(*db_, kS2);
+  ASSERT_TRUE(s2.ok()) << s2.status();
+  EXPECT_EQ(*s2, std::optional<int64_t>(306000));
+  absl::StatusOr<std::optional<int64_t>> unknown = SessionCostNanousd(*db_, "5e551011-0000-4000-8000-00000000ffff");
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_EQ(*unknown, std::nullopt) << "nothing stored of it";
+
+  auto at = [](int y, int m, int d) {
+    return absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(y, m, d), absl::UTCTimeZone()));
+  };
+  auto between = [&](int64_t from_ms, int64_t to_ms) {
+    absl::StatusOr<int64_t> cost = CostNanousdBetween(*db_, from_ms, to_ms);
+    EXPECT_TRUE(cost.ok()) << cost.status();
+    return cost.value_or(-1);
+  };
+  EXPECT_EQ(between(at(2026, 3, 1), at(2026, 3, 2)), 1835000);
+  EXPECT_EQ(between(at(2026, 3, 2), at(2026, 3, 3)), 6000);
+  EXPECT_EQ(between(at(2026, 3, 1), at(2026, 4, 1)), 1841000);
+  EXPECT_EQ(between(at(2026, 3, 3), at(2026, 4, 5)), 0) << "no bucket in the range";
+}
+
 TEST_F(ReportTest, AModelWithoutAPriceIsCountedAsAnUnpricedCall) {
   ReportFilter day = In("UTC");
   day.since = day.until = absl::CivilDay(2026, 3, 2);

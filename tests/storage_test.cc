@@ -12,7 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "src/change_sequence.h"
 #include "src/migrate.h"
+#include "src/reader.h"
 #include "src/sqlite.h"
 #include "src/stored_lines.h"
 #include "tests/test_support.h"
@@ -197,6 +199,11 @@ TEST(StorageTest, ChangeSequenceGrowsWithEveryInsertAndRevision) {
   EXPECT_EQ(QueryInt(db, "SELECT change_seq FROM messages WHERE uuid = 'u-1'"),
             QueryInt(db, "SELECT min(change_seq) FROM messages")) << "an unchanged row keeps its number";
   EXPECT_EQ(QueryInt(db, "SELECT change_seq FROM storage_state"), max_seq());
+  absl::StatusOr<Db> read = OpenDbReadOnly(db);
+  ASSERT_TRUE(read.ok()) << read.status();
+  absl::StatusOr<int64_t> committed = CommittedChangeSeq(*read);
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(*committed, max_seq()) << "the version a page or a replica reads";
 }
 
 // A database written before this storage format (plain lines, the old
