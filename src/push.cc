@@ -167,58 +167,79 @@ absl::StatusOr<std::unique_ptr<Pusher>> Pusher::Open(const std::string& db_path,
 absl::StatusOr<int64_t> Pusher::LocalSeq() { return CommittedChangeSeq(db_); }
 
 absl::Status Pusher::LoadSettings() {
-  const std::string target = RedactedUrl(options_.url);
-  ASSIGN_OR_RETURN(Stmt read, db_.Prepare("SELECT usage_only, excluded_projects FROM push_targets WHERE target = ?1"));
+  // The stored settings and what they still have to take back.
+  ASSIGN_OR_RETURN(Stmt read, db_.Prepare("SELECT usage_only, excluded_projects, take_back_text, take_back_projects"
+                                          " FROM push_targets WHERE target = ?1"));
   bool found = false, stored_usage_only = false;
   std::vector<std::string> excluded;
-  RETURN_IF_ERROR(read.Bind(1, target).ForEachRow([&](const Stmt& r) {
+  pending_ = {};
+  RETURN_IF_ERROR(read.Bind(1, RedactedUrl(options_.url)).ForEachRow([&](const Stmt& r) {
     found = true;
     stored_usage_only = r.ColumnInt(0) != 0;
     excluded = absl::StrSplit(r.ColumnText(1), '\n', absl::SkipEmpty());
+    pending_.text = r.ColumnInt(2) != 0;
+    pending_.projects = absl::StrSplit(r.ColumnText(3), '\n', absl::SkipEmpty());
     return false;
   }));
-  // Widened after rows went to this server: take them back first.
-  pending_ = {};
-  if (found) {
-    pending_.text = options_.usage_only && !stored_usage_only;
-    for (const std::string& p : options_.exclude_projects) {
-      if (std::find(excluded.begin(), excluded.end(), p) == excluded.end()) pending_.projects.push_back(p);
+  // Widened now: recorded together with what it takes back. A target new
+  // here may be a server this machine pushed to under another spelling of
+  // its URL (or from a database that lost the row): take back as well (on
+  // a server without this machine's rows that changes nothing).
+  bool widened = false;
+  if (options_.usage_only && !stored_usage_only) {
+    pending_.text = true;
+    widened = true;
+  }
+  for (const std::string& p : options_.exclude_projects) {
+    if (std::find(excluded.begin(), excluded.end(), p) != excluded.end()) continue;
+    excluded.push_back(p);
+    if (std::find(pending_.projects.begin(), pending_.projects.end(), p) == pending_.projects.end()) {
+      pending_.projects.push_back(p);
     }
+    widened = true;
   }
   options_.usage_only = options_.usage_only || stored_usage_only;
-  for (const std::string& p : options_.exclude_projects) {
-    if (std::find(excluded.begin(), excluded.end(), p) == excluded.end()) excluded.push_back(p);
-  }
   options_.exclude_projects = excluded;
-  if (pending_.text || !pending_.projects.empty()) {
-    // Recorded once taken back (TakeBack); until then the old settings
-    // stand, and a push stopped before that takes them back again.
-    return absl::OkStatus();
-  }
-  return SaveSettings();
-}
-
-absl::Status Pusher::SaveSettings() {
+  if (found && !widened) return absl::OkStatus();
   ASSIGN_OR_RETURN(Stmt write, db_.Prepare(
-      "INSERT INTO push_targets (target, usage_only, excluded_projects) VALUES (?1, ?2, ?3)"
-      " ON CONFLICT (target) DO UPDATE SET usage_only = excluded.usage_only,"
-      " excluded_projects = excluded.excluded_projects"));
+      "INSERT INTO push_targets (target, usage_only, excluded_projects, take_back_text, take_back_projects)"
+      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (target) DO UPDATE SET usage_only = excluded.usage_only,"
+      " excluded_projects = excluded.excluded_projects, take_back_text = excluded.take_back_text,"
+      " take_back_projects = excluded.take_back_projects"));
   write.Bind(1, RedactedUrl(options_.url))
       .Bind(2, options_.usage_only ? 1 : 0)
-      .Bind(3, absl::StrJoin(options_.exclude_projects, "\n"));
+      .Bind(3, absl::StrJoin(options_.exclude_projects, "\n"))
+      .Bind(4, pending_.text ? 1 : 0)
+      .Bind(5, absl::StrJoin(pending_.projects, "\n"));
   return write.Run();
 }
 
+absl::StatusOr<bool> Pusher::SettingsWidened() {
+  ASSIGN_OR_RETURN(Stmt read, db_.Prepare("SELECT usage_only, excluded_projects FROM push_targets WHERE target = ?1"));
+  bool widened = false;
+  RETURN_IF_ERROR(read.Bind(1, RedactedUrl(options_.url)).ForEachRow([&](const Stmt& r) {
+    if (r.ColumnInt(0) != 0 && !options_.usage_only) widened = true;
+    for (const std::string& p : std::vector<std::string>(absl::StrSplit(r.ColumnText(1), '\n', absl::SkipEmpty()))) {
+      if (std::find(options_.exclude_projects.begin(), options_.exclude_projects.end(), p) ==
+          options_.exclude_projects.end()) {
+        widened = true;
+      }
+    }
+    return false;
+  }));
+  return widened;
+}
+
 absl::StatusOr<int64_t> Pusher::TakeBack(PgConn& pg, const std::string& machine) {
-  // The newly excluded projects by their directory names, as the server
-  // keys them (a pattern matching nothing locally takes nothing back).
+  // The newly excluded projects by their directory names, as batches send
+  // them (a pattern matching nothing locally takes nothing back).
   std::vector<std::string> names;
   for (const std::string& p : pending_.projects) {
     ASSIGN_OR_RETURN(ProjectMatch match, MatchProjects(db_, p));
     for (int64_t id : match.ids) {
       ASSIGN_OR_RETURN(Stmt name, db_.Prepare("SELECT dir_name FROM projects WHERE id = ?1"));
       RETURN_IF_ERROR(name.Bind(1, id).ForEachRow([&names](const Stmt& r) {
-        names.push_back(r.ColumnText(0));
+        names.push_back(ValidUtf8WithoutNul(r.ColumnView(0)));
         return false;
       }));
     }
@@ -231,6 +252,9 @@ absl::StatusOr<int64_t> Pusher::TakeBack(PgConn& pg, const std::string& machine)
   };
   RETURN_IF_ERROR(pg.Exec("BEGIN"));
   absl::Status done = [&]() -> absl::Status {
+    // After any batch of this machine in flight (which holds this row):
+    // what it wrote is cleared too.
+    RETURN_IF_ERROR(pg.Query("SELECT pushed_seq FROM push_marks WHERE machine = $1 FOR UPDATE", {machine}).status());
     for (const std::string& project : names) {
       for (const char* table : {"messages", "events", "tool_executions", "usage_winners", "conversations", "projects"}) {
         RETURN_IF_ERROR(run(absl::StrCat("DELETE FROM ", table, " WHERE machine = $1 AND project = $2"),
@@ -252,7 +276,15 @@ absl::StatusOr<int64_t> Pusher::TakeBack(PgConn& pg, const std::string& machine)
     (void)pg.Exec("ROLLBACK");
     return done;
   }
-  RETURN_IF_ERROR(SaveSettings());
+  // Done: cleared unless another push widened further meanwhile (then the
+  // next push takes back again, the new part included).
+  ASSIGN_OR_RETURN(Stmt clear, db_.Prepare(
+      "UPDATE push_targets SET take_back_text = 0, take_back_projects = ''"
+      " WHERE target = ?1 AND take_back_text = ?2 AND take_back_projects = ?3"));
+  RETURN_IF_ERROR(clear.Bind(1, RedactedUrl(options_.url))
+                      .Bind(2, pending_.text ? 1 : 0)
+                      .Bind(3, absl::StrJoin(pending_.projects, "\n"))
+                      .Run());
   pending_ = {};
   return changed;
 }
@@ -316,6 +348,9 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
     return absl::InvalidArgumentError(absl::StrCat(pg.where(), ": this role pushes for several machines (",
                                                    absl::StrJoin(machines, ", "), "); choose one with --machine"));
   }
+  // The settings as stored now (another push may have widened them since
+  // this one started), and what they still have to take back, first.
+  RETURN_IF_ERROR(LoadSettings());
   if (pending_.text || !pending_.projects.empty()) {
     ASSIGN_OR_RETURN(result.taken_back, TakeBack(pg, result.machine));
     spdlog::info("push: took back {} rows from {} (a privacy setting widened)", result.taken_back, pg.where());
@@ -410,6 +445,7 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
     int64_t batch_rows = static_cast<int64_t>(tombs.size());
     for (int64_t n : counts) batch_rows += n;
     // The batch in one server transaction, with the new mark.
+    bool widened = false;
     RETURN_IF_ERROR(pg.Exec("BEGIN"));
     absl::Status sent = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(PgResult held, pg.Query("SELECT pushed_seq FROM push_marks WHERE machine = $1 FOR UPDATE",
@@ -419,6 +455,11 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
         // Another push for this machine moved the mark meanwhile.
         return absl::AbortedError(absl::StrCat("mark moved to ", server_mark));
       }
+      // Holding the mark: the settings this batch was read with are still
+      // the stored ones (another push may have widened them and taken back
+      // since; this batch must not bring back what it took).
+      ASSIGN_OR_RETURN(widened, SettingsWidened());
+      if (widened) return absl::AbortedError("the privacy settings widened meanwhile");
       if (!staged_) {
         for (const Table& t : Tables()) {
           std::vector<std::string> cols = {"machine", "user_name"};
@@ -484,6 +525,15 @@ absl::StatusOr<PushResult> Pusher::PushOnce() {
     }();
     if (!sent.ok()) {
       (void)pg.Exec("ROLLBACK");
+      if (widened) {
+        // Read again with the wider settings, after taking back.
+        RETURN_IF_ERROR(LoadSettings());
+        if (pending_.text || !pending_.projects.empty()) {
+          ASSIGN_OR_RETURN(int64_t n, TakeBack(pg, result.machine));
+          result.taken_back += n;
+        }
+        continue;
+      }
       if (absl::IsAborted(sent)) {
         ASSIGN_OR_RETURN(PgResult again, pg.Query("SELECT pushed_seq FROM push_marks WHERE machine = $1",
                                                   {result.machine}));

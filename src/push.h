@@ -22,11 +22,14 @@
 // only ever widen: a push never sends what an earlier push to the same
 // server was told to keep local (`usage_only`: no message text, raw lines,
 // titles or tool input/output previews; `exclude_projects`: no row of those
-// projects). A setting widened after rows were pushed takes them back: the
-// next push first clears this machine's text on the server, or deletes its
-// rows of the newly excluded projects, in one server transaction, and only
-// then records the setting locally (so a push stopped in between takes
-// them back again: clearing and deleting twice change nothing).
+// projects). A setting widened after rows were pushed takes them back: it is
+// recorded with what it takes back (push_targets.take_back_*), and every
+// push first reads the settings again and clears this machine's text on
+// the server, or deletes its rows of the newly excluded projects, in one
+// server transaction holding the machine's mark (so after any batch in
+// flight), then clears the record; a push stopped in between takes them
+// back again (clearing and deleting twice change nothing). A batch checks,
+// holding the mark, that the settings did not widen since it was read.
 // Credentials are never stored (push_targets keeps the URL without its
 // password).
 //
@@ -101,19 +104,23 @@ class Pusher {
  private:
   Pusher(Db db, PushOptions options) : db_(std::move(db)), options_(std::move(options)) {}
   absl::StatusOr<PushResult> PushOnce();
+  // Reads the stored settings, widens them by the options, and records a
+  // widening together with what it has to take back (pending_).
   absl::Status LoadSettings();
-  absl::Status SaveSettings();
-  // Clears or deletes on the server what a widened setting keeps local
-  // (pending_), then records the settings; returns the rows changed.
+  // Clears or deletes on the server what pending_ names, then clears the
+  // record; returns the rows changed.
   absl::StatusOr<int64_t> TakeBack(PgConn& pg, const std::string& machine);
+  // Whether the stored settings keep more local than options_ (another push
+  // widened them since they were read).
+  absl::StatusOr<bool> SettingsWidened();
   absl::Status Record(const absl::Status& status, const PushResult& result);
 
   Db db_;
   PushOptions options_;
   std::optional<PgConn> conn_;
   bool staged_ = false;  // the connection's temporary staging tables exist
-  // What the stored settings did not yet keep local, to be taken back from
-  // the server before the next batch (empty: nothing).
+  // What the settings still have to take back from the server before the
+  // next batch (push_targets.take_back_*; empty: nothing).
   struct Pending {
     bool text = false;                  // usage_only newly set
     std::vector<std::string> projects;  // newly excluded (as given)

@@ -512,6 +512,46 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
   return done();
 }
 
+// A setting given under another spelling of the server's URL (a target new
+// to this database) takes back what the machine pushed as well; and a
+// running `cco watch --push-to` follows a setting another push widened:
+// what it sends next carries no text.
+TEST_F(TeamTest, WidenedSettingsHoldAcrossUrlSpellingsAndARunningWatch) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  auto text_rows = [&] {
+    return server_.Admin("SELECT count(*) FROM messages WHERE machine = 'laptop-a' AND content IS NOT NULL");
+  };
+  ASSERT_NE(text_rows(), "0\n");
+  CommandResult other = Push(db_a_, UrlA() + "?connect_timeout=10", {"--usage-only"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(text_rows(), "0\n") << other.out;
+
+  // A watch pushing with text; another push widens the setting; the watch's
+  // next rows come without text.
+  const std::string db = dir_ / "w.db";
+  ChildProcess watch({CCO_BINARY, "watch", "--root", dir_ / "a/projects", "--db", db, "--push-to", UrlB(), "--poll",
+                      "--machine", "laptop-b"});
+  auto b_rows = [&] {
+    CommandResult r = server_.Psql(server_.AdminUrl(), "SELECT count(*) FROM messages WHERE machine = 'laptop-b'");
+    return r.exit_code == 0 ? std::stoll(r.out) : -1;
+  };
+  const int64_t corpus = QueryInt(db_a_, "SELECT count(*) FROM messages");
+  ASSERT_TRUE(WaitFor([&] { return b_rows() == corpus; }, std::chrono::seconds(120))) << watch.Stderr();
+  CommandResult widen = Push(db, UrlB(), {"--usage-only", "--machine", "laptop-b"});
+  ASSERT_EQ(widen.exit_code, 0) << widen.err;
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE machine = 'laptop-b' AND content IS NOT NULL"), "0\n");
+  std::string path;
+  for (const auto& e : fs::directory_iterator(dir_ / ("a/projects/" + kProjectsA[0]))) {
+    if (e.path().extension() == ".jsonl") path = e.path().string();
+  }
+  const std::string session = fs::path(path).stem().string();
+  AppendFile(path, "{\"type\":\"user\",\"sessionId\":\"" + session + "\",\"uuid\":\"after-widen\",\"timestamp\":"
+                   "\"2026-01-01T00:00:00Z\",\"message\":{\"role\":\"user\",\"content\":\"a secret said later\"}}\n");
+  ASSERT_TRUE(WaitFor([&] { return b_rows() == corpus + 1; }, std::chrono::seconds(120))) << watch.Stderr();
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE machine = 'laptop-b' AND content IS NOT NULL"), "0\n");
+  EXPECT_EQ(server_.Admin("SELECT count(*) FROM messages WHERE uuid = 'after-widen' AND raw IS NULL"), "1\n");
+}
+
 TEST_F(TeamTest, WatchPushToCatchesUpAfterTheServerWasDownWithNothingDuplicated) {
   const std::string db = dir_ / "w.db";
   ChildProcess watch({CCO_BINARY, "watch", "--root", dir_ / "a/projects", "--db", db, "--push-to", UrlA(), "--poll"});
