@@ -281,13 +281,13 @@ absl::StatusOr<SearchResult> PgReader::Search(const SearchRequest& request) {
       " JOIN conversations c ON c.machine = m.machine AND c.id = m.conversation_id"
       " LEFT JOIN projects p ON p.machine = m.machine AND p.project = m.project"
       " WHERE m.content_tsv @@ q.q", where,
-      " ORDER BY ", newest ? "m.timestamp_ms DESC NULLS LAST, m.machine, m.id" : "score DESC, m.machine, m.id",
+      " ORDER BY ", newest ? "m.timestamp_ms DESC NULLS LAST, m.machine DESC, m.id DESC" : "score DESC, m.machine, m.id",
       " LIMIT ", request.limit, " OFFSET ", request.offset, ")"
       " SELECT uuid, session_id, project, timestamp_ms, score, total,"
       " ts_headline('simple', left(content, 200000), q, 'StartSel=' || $", begin, " || ', StopSel=' || $", end,
       " || ', MaxWords=", std::max(request.snippet_tokens, 4), ", MinWords=", std::max(request.snippet_tokens / 2, 2),
       ", MaxFragments=1')"
-      " FROM hits ORDER BY ", newest ? "timestamp_ms DESC NULLS LAST, machine, id" : "score DESC, machine, id"),
+      " FROM hits ORDER BY ", newest ? "timestamp_ms DESC NULLS LAST, machine DESC, id DESC" : "score DESC, machine, id"),
       params));
   for (int i = 0; i < r.rows(); ++i) {
     SearchHit hit;
