@@ -94,8 +94,12 @@ std::vector<CommandHelp> BuildCommands() {
                "of M files, X of Y MB, ETA\"; pending: what the writer's walk found and has not read yet (also after "
                "an interrupted rescan), else bytes on disk not yet committed; last lines waiting over a minute for "
                "their newline. Read-only: a missing database is reported (exit 0), never created; one written by a "
-               "newer cco is refused (exit 1).",
-               {Db(), Json("the status")}});
+               "newer cco is refused (exit 1). With --db postgresql://… the team server's messages and events and "
+               "each machine's push (its mark, rows, last push), as far as the role may read.",
+               {{"db", "PATH|URL",
+                 "The database (as for every command: $CCO_DB, else "
+                 "${XDG_DATA_HOME:-~/.local/share}/cco/cco.db), or a team server: postgresql://ROLE@HOST/DATABASE."},
+                Json("the status")}});
   {
     CommandHelp report{"report", "KIND", {"daily", "weekly", "monthly", "session", "project", "tools", "blocks"},
                        "token usage and cost per period, session or project; tool calls",

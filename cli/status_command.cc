@@ -33,6 +33,8 @@
 #include "src/daemon/paths.h"
 #include "src/errors.h"
 #include "src/json_writer.h"
+#include "src/pg.h"
+#include "src/pg_reader.h"
 #include "src/reader.h"
 #include "src/status.h"
 
@@ -384,9 +386,59 @@ absl::StatusOr<StatusView> CollectStatus(const std::string& db_path) {
   return s;
 }
 
+namespace {
+
+std::string FormatUtcMillis(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+}
+
+// `cco status --db postgresql://…`: what the team server holds, as far as
+// the role may read: its messages and events, and each machine's mark.
+int RunServerStatus(const std::string& url, bool json) {
+  absl::StatusOr<std::unique_ptr<PgReader>> server = PgReader::Open(url);
+  if (!server.ok()) return ReportFailure(server.status(), "cco status");
+  absl::StatusOr<DatabaseStatus> counts = (*server)->Status();
+  if (!counts.ok()) return ReportFailure(counts.status(), "cco status");
+  absl::StatusOr<std::vector<PushedMachine>> machines = (*server)->Machines();
+  if (!machines.ok()) return ReportFailure(machines.status(), "cco status");
+  if (json) {
+    JsonWriter j;
+    j.BeginObject()
+        .Field("server", RedactedUrl(url))
+        .Field("messages", counts->messages)
+        .Field("events", counts->events)
+        .Key("machines")
+        .BeginArray();
+    for (const PushedMachine& m : *machines) {
+      j.BeginObject()
+          .Field("machine", m.machine)
+          .Field("user", m.user)
+          .Field("pushed_seq", m.pushed_seq)
+          .Field("rows", m.rows)
+          .Field("pushed_at", FormatUtcMillis(m.pushed_at_ms))
+          .EndObject();
+    }
+    j.EndArray().EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
+  std::printf("team server %s, as far as this role may read\n", RedactedUrl(url).c_str());
+  std::printf("  %s messages, %s events\n", Thousands(counts->messages).c_str(), Thousands(counts->events).c_str());
+  if (machines->empty()) std::printf("  no machine has pushed yet\n");
+  for (const PushedMachine& m : *machines) {
+    std::printf("  machine %s (user %s): up to change %lld, %s over time, last push %s\n", m.machine.c_str(),
+                m.user.c_str(), static_cast<long long>(m.pushed_seq), Plural(m.rows, "row").c_str(),
+                FormatUtcMillis(m.pushed_at_ms).c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunStatus(const std::vector<std::string>& argv) {
   absl::StatusOr<Args> args = ParseArgs(argv, FlagsFor("status"));
   if (!args.ok()) return ReportFailure(args.status());
+  if (IsPostgresUrl(args->Get("db"))) return RunServerStatus(args->Get("db"), args->Has("json"));
   absl::StatusOr<std::string> db_path = ResolveDbPath(args->Get("db"));
   if (!db_path.ok()) return ReportFailure(db_path.status());
   absl::StatusOr<StatusView> s = CollectStatus(*db_path);

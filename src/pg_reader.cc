@@ -314,6 +314,17 @@ absl::StatusOr<SearchResult> PgReader::Search(const SearchRequest& request) {
   return result;
 }
 
+absl::StatusOr<std::vector<PushedMachine>> PgReader::Machines() {
+  ASSIGN_OR_RETURN(PgResult r, conn_.Query(
+      "SELECT machine, user_name, pushed_seq, rows, (extract(epoch FROM pushed_at) * 1000)::bigint"
+      " FROM push_marks ORDER BY machine COLLATE \"C\""));
+  std::vector<PushedMachine> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({r.Text(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)});
+  }
+  return out;
+}
+
 absl::StatusOr<DatabaseStatus> PgReader::Status() {
   ASSIGN_OR_RETURN(PgResult r, conn_.Query("SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events),"
                                            " (SELECT max(pushed_at) FROM push_marks)"));

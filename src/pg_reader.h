@@ -19,6 +19,15 @@
 
 namespace cco {
 
+// A machine that pushed to the server, with its high-water mark.
+struct PushedMachine {
+  std::string machine;
+  std::string user;
+  int64_t pushed_seq = 0;   // the last local change sequence number the server holds
+  int64_t rows = 0;         // rows and tombstones pushed over time
+  int64_t pushed_at_ms = 0; // the last push's commit
+};
+
 class PgReader final : public Reader {
  public:
   // Connects and checks the server's schema (pg_schema.h).
@@ -42,6 +51,9 @@ class PgReader final : public Reader {
   absl::StatusOr<SearchResult> Search(const SearchRequest& request) override;
   // Counts of the rows this role may read (no writer, files or roots on a server).
   absl::StatusOr<DatabaseStatus> Status() override;
+  // The machines whose marks this role may read (its own, a member's, every
+  // one for a lead), by name.
+  absl::StatusOr<std::vector<PushedMachine>> Machines();
 
   PgConn& conn() { return conn_; }
 

@@ -370,6 +370,28 @@ TEST_F(TeamTest, SettingsWidenedLaterTakeBackWhatWasPushed) {
   EXPECT_NE(status.out.find(excluded), std::string::npos) << status.out;
 }
 
+// `cco status --db postgresql://…`: the server's rows and each machine's
+// mark, as the role may read them: the lead every machine, a member theirs.
+TEST_F(TeamTest, StatusOnTheServerShowsEachMachinesPush) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  ASSERT_EQ(Push(db_b_, UrlB()).exit_code, 0);
+  CommandResult lead = RunCco({"status", "--json", "--db", server_.Url("lead", "rl")});
+  ASSERT_EQ(lead.exit_code, 0) << lead.err;
+  EXPECT_EQ(absl::StrCat(JsonInt(lead.out, "messages"), "\n"), server_.Admin("SELECT count(*) FROM messages"));
+  for (const auto& [machine, db] : {std::pair<std::string, std::string>{"laptop-a", db_a_}, {"laptop-b", db_b_}}) {
+    const std::string mark = QueryRows(db, "SELECT pushed_seq FROM push_targets");
+    EXPECT_TRUE(absl::StrContains(lead.out, absl::StrCat("\"machine\":\"", machine, "\"")) ) << lead.out;
+    EXPECT_TRUE(absl::StrContains(lead.out, absl::StrCat("\"pushed_seq\":", mark))) << mark << " in " << lead.out;
+  }
+  EXPECT_EQ(lead.out.find(":rl@"), std::string::npos) << "no password";
+  CommandResult alice = RunCco({"status", "--json", "--db", server_.Url("alice", "ra")});
+  ASSERT_EQ(alice.exit_code, 0) << alice.err;
+  EXPECT_TRUE(absl::StrContains(alice.out, "\"machine\":\"laptop-a\"")) << alice.out;
+  EXPECT_FALSE(absl::StrContains(alice.out, "laptop-b")) << alice.out;
+  CommandResult text = RunCco({"status", "--db", server_.Url("lead", "rl")});
+  EXPECT_TRUE(absl::StrContains(text.out, "machine laptop-b (user bob): up to change")) << text.out;
+}
+
 // `cco search --db postgresql://…`: the team's messages through the
 // server's tsvector index, in the local shape; --machine and --user narrow
 // it, a member finds only what the policies let them read; what only the
