@@ -184,12 +184,4 @@ absl::StatusOr<std::vector<std::string>> RootsOfFiles(Db& db, const std::vector<
   return std::vector<std::string>(roots.begin(), roots.end());
 }
 
-absl::StatusOr<std::optional<std::string>> ProjectDirName(Db& db, int64_t project_id) {
-  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT dir_name FROM projects WHERE id = ?1"));
-  s.Bind(1, project_id);
-  ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::nullopt;
-  return s.ColumnText(0);
-}
-
 }  // namespace cco

@@ -69,10 +69,6 @@ absl::StatusOr<UndoResult> UndoForget(Db& db, const ForgetTarget& target);
 // with no files row, or whose row cannot be read, gives none.
 absl::StatusOr<std::vector<std::string>> RootsOfFiles(Db& db, const std::vector<std::string>& paths);
 
-// The directory name of the project `project_id` (a ForgetTarget's key);
-// nullopt when there is no such project.
-absl::StatusOr<std::optional<std::string>> ProjectDirName(Db& db, int64_t project_id);
-
 }  // namespace cco
 
 #endif  // CCO_SRC_FORGET_H_

@@ -217,14 +217,7 @@ absl::StatusOr<std::vector<ToolRow>> PgReader::ToolReport(const ReportFilter& fi
 }
 
 absl::StatusOr<SearchResult> PgReader::Search(const SearchRequest& request) {
-  if (request.limit < 1 || request.limit > kMaxSearchLimit) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the limit must be 1 to ", kMaxSearchLimit, " (got ", request.limit, ")"));
-  }
-  if (request.offset < 0 || request.offset > kMaxSearchOffset) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the offset must be 0 to ", kMaxSearchOffset, " (got ", request.offset, ")"));
-  }
+  RETURN_IF_ERROR(CheckSearchPage(request));
   if (request.syntax == QuerySyntax::kFts5) {
     return absl::InvalidArgumentError("--fts (FTS5 syntax) is for a local database; a team server searches plain "
                                       "words, each as a phrase");
@@ -273,21 +266,25 @@ absl::StatusOr<SearchResult> PgReader::Search(const SearchRequest& request) {
   const size_t begin = params.size();
   params.push_back(std::string(kSnippetEnd));
   const size_t end = params.size();
-  ASSIGN_OR_RETURN(PgResult r, conn_.Query(absl::StrCat(
-      "WITH hits AS (SELECT m.machine, m.id, coalesce(m.uuid, '') AS uuid, c.session_id,"
-      " coalesce(p.cwd, m.project) AS project, m.timestamp_ms, ts_rank_cd(m.content_tsv, q.q) AS score,"
-      " m.content, q.q, count(*) OVER () AS total"
+  // The matches (what the page and the count read), and their order (by
+  // the page's output names).
+  const std::string matches = absl::StrCat(
       " FROM messages m CROSS JOIN (SELECT ", absl::StrJoin(phrases, " && "), " AS q) q"
       " JOIN conversations c ON c.machine = m.machine AND c.id = m.conversation_id"
-      " LEFT JOIN projects p ON p.machine = m.machine AND p.project = m.project"
-      " WHERE m.content_tsv @@ q.q", where,
-      " ORDER BY ", newest ? "m.timestamp_ms DESC NULLS LAST, m.machine DESC, m.id DESC" : "score DESC, m.machine, m.id",
-      " LIMIT ", request.limit, " OFFSET ", request.offset, ")"
+      " WHERE m.content_tsv @@ q.q", where);
+  const std::string order =
+      newest ? "timestamp_ms DESC NULLS LAST, machine DESC, id DESC" : "score DESC, machine, id";
+  ASSIGN_OR_RETURN(PgResult r, conn_.Query(absl::StrCat(
+      "WITH hits AS (SELECT m.machine, m.id, coalesce(m.uuid, '') AS uuid, c.session_id,"
+      " coalesce((SELECT p.cwd FROM projects p WHERE p.machine = m.machine AND p.project = m.project LIMIT 1),"
+      " m.project) AS project, m.timestamp_ms, ts_rank_cd(m.content_tsv, q.q) AS score,"
+      " m.content, q.q, count(*) OVER () AS total", matches,
+      " ORDER BY ", order, " LIMIT ", request.limit, " OFFSET ", request.offset, ")"
       " SELECT uuid, session_id, project, timestamp_ms, score, total,"
       " ts_headline('simple', left(content, 200000), q, 'StartSel=' || $", begin, " || ', StopSel=' || $", end,
       " || ', MaxWords=", std::max(request.snippet_tokens, 4), ", MinWords=", std::max(request.snippet_tokens / 2, 2),
       ", MaxFragments=1')"
-      " FROM hits ORDER BY ", newest ? "timestamp_ms DESC NULLS LAST, machine DESC, id DESC" : "score DESC, machine, id"),
+      " FROM hits ORDER BY ", order),
       params));
   for (int i = 0; i < r.rows(); ++i) {
     SearchHit hit;
@@ -304,11 +301,8 @@ absl::StatusOr<SearchResult> PgReader::Search(const SearchRequest& request) {
   }
   if (result.hits.empty() && request.offset > 0) {
     // Past the last match: count alone.
-    ASSIGN_OR_RETURN(PgResult n, conn_.Query(absl::StrCat(
-        "SELECT count(*) FROM messages m CROSS JOIN (SELECT ", absl::StrJoin(phrases, " && "), " AS q) q"
-        " JOIN conversations c ON c.machine = m.machine AND c.id = m.conversation_id"
-        " WHERE m.content_tsv @@ q.q", where),
-        std::vector<std::optional<std::string>>(params.begin(), params.end() - 2)));
+    ASSIGN_OR_RETURN(PgResult n, conn_.Query(absl::StrCat("SELECT count(*)", matches),
+                                             std::vector<std::optional<std::string>>(params.begin(), params.end() - 2)));
     result.total = n.Int(0, 0);
   }
   return result;

@@ -237,11 +237,8 @@ absl::StatusOr<int64_t> Pusher::TakeBack(PgConn& pg, const std::string& machine)
   for (const std::string& p : pending_.projects) {
     ASSIGN_OR_RETURN(ProjectMatch match, MatchProjects(db_, p));
     for (int64_t id : match.ids) {
-      ASSIGN_OR_RETURN(Stmt name, db_.Prepare("SELECT dir_name FROM projects WHERE id = ?1"));
-      RETURN_IF_ERROR(name.Bind(1, id).ForEachRow([&names](const Stmt& r) {
-        names.push_back(ValidUtf8WithoutNul(r.ColumnView(0)));
-        return false;
-      }));
+      ASSIGN_OR_RETURN(std::optional<std::string> name, ProjectDirName(db_, id));
+      if (name.has_value()) names.push_back(ValidUtf8WithoutNul(*name));
     }
   }
   int64_t changed = 0;

@@ -554,4 +554,14 @@ absl::Status AddAgentBreakdown(Db& db, const ReportFilter& filter, std::vector<U
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<std::string>> ProjectDirName(Db& db, int64_t project_id) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT dir_name FROM projects WHERE id = ?1"));
+  std::optional<std::string> name;
+  RETURN_IF_ERROR(s.Bind(1, project_id).ForEachRow([&name](const Stmt& r) {
+    name = r.ColumnText(0);
+    return false;
+  }));
+  return name;
+}
+
 }  // namespace cco

@@ -93,6 +93,9 @@ struct ProjectMatch {
   std::vector<std::string> closest;
 };
 absl::StatusOr<ProjectMatch> MatchProjects(Db& db, const std::string& query);
+// The directory name of the project `project_id` (how `cco forget` and the
+// team server key a project); nullopt when there is no such project.
+absl::StatusOr<std::optional<std::string>> ProjectDirName(Db& db, int64_t project_id);
 
 absl::StatusOr<std::vector<UsageRow>> PeriodReport(Db& db, Period period, const ReportFilter& filter);
 absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& filter);

@@ -206,13 +206,18 @@ absl::StatusOr<TranslatedQuery> TranslateQuery(std::string_view query, QuerySynt
   return out;
 }
 
-absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request) {
+absl::Status CheckSearchPage(const SearchRequest& request) {
   if (request.limit < 1 || request.limit > kMaxSearchLimit) {
     return QueryError(absl::StrCat("the limit must be 1 to ", kMaxSearchLimit, " (got ", request.limit, ")"));
   }
   if (request.offset < 0 || request.offset > kMaxSearchOffset) {
     return QueryError(absl::StrCat("the offset must be 0 to ", kMaxSearchOffset, " (got ", request.offset, ")"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request) {
+  RETURN_IF_ERROR(CheckSearchPage(request));
   for (const std::string& kind : request.kinds) {
     if (!IsMessageKind(kind)) {
       std::vector<std::string> all(std::begin(kMessageKinds), std::end(kMessageKinds));

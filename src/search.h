@@ -101,6 +101,10 @@ struct SearchResult {
   std::string_view plan = "none";
 };
 
+// InvalidArgument (a message for a person) for a limit or offset out of
+// range (kMaxSearchLimit, kMaxSearchOffset): every front end's first check.
+absl::Status CheckSearchPage(const SearchRequest& request);
+
 // A snippet as a person reads it: on one line (control characters as
 // spaces), the splits of scripts without spaces taken out, and
 // kSnippetBegin/kSnippetEnd (private-use characters, which a transcript
