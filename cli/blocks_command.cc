@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/now.h"
+#include "cli/report_query.h"
 #include "cli/table.h"
 #include "src/blocks.h"
 #include "src/status.h"
@@ -114,6 +115,7 @@ absl::StatusOr<BlocksAnswer> AnswerBlocks(const Args& args, const BlocksView& vi
   for (const char* flag : {"project", "breakdown", "by-agent", "start-of-week"}) {
     if (args.Has(flag)) return absl::InvalidArgumentError(absl::StrCat("--", flag, " does not go with the blocks report"));
   }
+  RETURN_IF_ERROR(CheckTeamFilters(db, filter.users, filter.machines));
   if (args.Has("session-length")) {
     double hours = 0;
     if (!absl::SimpleAtod(args.Get("session-length"), &hours) || !(hours > 0) || hours > 24 * 365) {
@@ -134,6 +136,8 @@ absl::StatusOr<BlocksAnswer> AnswerBlocks(const Args& args, const BlocksView& vi
   query.until = filter.until;
   query.recent = args.Has("recent");
   query.active_only = args.Has("active");
+  query.users = filter.users;
+  query.machines = filter.machines;
   answer.active_only = query.active_only;
 
   const std::string limit_text = args.Get("token-limit");
@@ -151,7 +155,7 @@ absl::StatusOr<BlocksAnswer> AnswerBlocks(const Args& args, const BlocksView& vi
   }
   if (limit_max) {
     // The largest completed block of the whole history, before any filter.
-    ASSIGN_OR_RETURN(int64_t max, db.MaxCompletedBlock(query.now_ms, query.session_ms));
+    ASSIGN_OR_RETURN(int64_t max, db.MaxCompletedBlock(query));
     if (max > 0) answer.limit = max;
   }
 

@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "cli/conversation_export.h"
 #include "cli/flags.h"
 #include "cli/help.h"
 #include "src/conversation.h"
@@ -20,7 +19,7 @@
 #include "src/reader.h"
 #include "src/render_html.h"
 #include "src/render_text.h"
-#include "src/stored_lines.h"
+
 
 namespace cco {
 namespace {
@@ -94,24 +93,6 @@ absl::Status WriteOutput(const std::string& path, const std::string& content) {
 }
 
 }  // namespace
-
-absl::Status ExportJsonl(Db& db, const std::string& session, std::string* out, ExportCounts* counts) {
-  ASSIGN_OR_RETURN(std::vector<SessionFile> files, SessionFiles(db, session));
-  for (const SessionFile& f : files) {
-    ASSIGN_OR_RETURN(std::vector<StoredLine> lines, StoredLinesOfFile(db, f.file_id));
-    for (const StoredLine& line : lines) {
-      if (!line.found) {
-        ++counts->missing;
-      } else if (line.truncated) {
-        ++counts->truncated;
-      } else {
-        absl::StrAppend(out, line.bytes, "\n");
-        ++counts->lines;
-      }
-    }
-  }
-  return absl::OkStatus();
-}
 
 int RunExport(const std::vector<std::string>& raw_argv) {
   std::vector<std::string> argv = raw_argv;

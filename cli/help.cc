@@ -168,8 +168,11 @@ std::vector<CommandHelp> BuildCommands() {
                "lines), "
                "/api/status (= status --json), /api/changes (the change sequence: a number that grows with every "
                "stored change). Only GET; no CORS; a strict Content-Security-Policy; the Host header must name the "
-               "listen address. A missing database is exit 2. See also: cco watch --serve (one service process).",
-               {Db(),
+               "listen address. A missing database is exit 2. With --db postgresql://… the same pages and API over a "
+               "team server, as far as the role may read; ?user= and ?machine= (comma-separated) mean --user and "
+               "--machine (docs/team.md). See also: cco watch --serve (one service process).",
+               {{"db", "PATH|URL",
+                 "The database (see cco help status), or a team server: postgresql://ROLE@HOST/DATABASE (docs/team.md)."},
                 {"port", "N", "TCP port (default 8787; 0: any free port, printed in the URL)."},
                 {"listen", "ADDR",
                  "IP address to listen on (default 127.0.0.1). Anything but a loopback address prints a warning "

@@ -242,7 +242,14 @@ absl::Status ParseDayRange(const Args& args, ReportFilter* filter) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTeamFilters(const Reader& db, const std::vector<std::string>& users,
+                              const std::vector<std::string>& machines) {
+  if (db.IsTeamServer() || (users.empty() && machines.empty())) return absl::OkStatus();
+  return absl::InvalidArgumentError("user and machine filters go with a team server (--db postgresql://…)");
+}
+
 absl::Status ResolveReportProject(Reader& db, ReportQuery* query, std::vector<std::string>* closest) {
+  RETURN_IF_ERROR(CheckTeamFilters(db, query->filter.users, query->filter.machines));
   if (query->project.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(query->filter.project_ids, ProjectIdsNamed(db, query->project, closest));
   query->filter.restrict_projects = true;

@@ -48,9 +48,14 @@ absl::StatusOr<ReportQuery> ParseReportQuery(const Args& args);
 // read them alike.
 absl::Status ParseDayRange(const Args& args, ReportFilter* filter);
 
-// Restricts `query` to the projects its --project names. NotFound when none
-// matches: the message names the query, and `closest` (when given) gets up
-// to three known names.
+// InvalidArgument for user or machine filters on a reader that is not a
+// team server (a local database holds one machine's rows).
+absl::Status CheckTeamFilters(const Reader& db, const std::vector<std::string>& users,
+                              const std::vector<std::string>& machines);
+
+// Restricts `query` to the projects its --project names, after
+// CheckTeamFilters. NotFound when none matches: the message names the
+// query, and `closest` (when given) gets up to three known names.
 absl::Status ResolveReportProject(Reader& db, ReportQuery* query, std::vector<std::string>* closest = nullptr);
 
 // The ids of the projects `name` matches (as --project matches it, in

@@ -53,6 +53,7 @@ absl::StatusOr<SearchQuery> ParseSearchQuery(const Args& args) {
 }
 
 absl::Status ResolveSearchProject(Reader& db, SearchQuery* query, std::vector<std::string>* closest) {
+  RETURN_IF_ERROR(CheckTeamFilters(db, query->request.users, query->request.machines));
   if (query->project.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(query->request.project_ids, ProjectIdsNamed(db, query->project, closest));
   query->request.restrict_projects = true;

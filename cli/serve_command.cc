@@ -1,5 +1,6 @@
 // `cco serve`: the dashboard and JSON API over a database, until SIGTERM or
-// SIGINT. Read-only: never creates the database (a missing one is exit 2,
+// SIGINT, over the local database or a team server (--db postgresql://…).
+// Read-only: never creates the database (a missing one is exit 2,
 // as for reports), never writes it. `cco watch --serve` starts the same
 // server inside the service (cli/watch_command.cc).
 #include <fcntl.h>
@@ -17,9 +18,11 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/help.h"
+#include "cli/open_reader.h"
 #include "cli/web_server.h"
 #include "src/daemon/paths.h"
 #include "src/daemon/signals.h"
+#include "src/pg.h"
 #include "src/reader.h"
 #include "src/status.h"
 
@@ -36,9 +39,9 @@ void WakeMain(void*) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<WebServer>> StartServerFromFlags(const Args& args, const std::string& db_path) {
+absl::StatusOr<std::unique_ptr<WebServer>> StartServerFromFlags(const Args& args, const std::string& db) {
   WebServerOptions options;
-  options.db_path = db_path;
+  options.db = db;
   if (args.Has("listen")) options.listen = args.Get("listen");
   if (args.Has("port")) {
     int port = 0;
@@ -71,19 +74,17 @@ absl::StatusOr<std::unique_ptr<WebServer>> StartServerFromFlags(const Args& args
 int RunServe(const std::vector<std::string>& argv) {
   absl::StatusOr<Args> args = ParseArgs(argv, FlagsFor("serve"));
   if (!args.ok()) return ReportFailure(args.status(), "cco serve");
-  absl::StatusOr<std::string> db_path = ResolveDbPath(args->Get("db"));
-  if (!db_path.ok()) return ReportFailure(db_path.status(), "cco serve");
-  {
-    // Refused now, with the reports' exit codes, rather than on each request.
-    absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(*db_path);
-    if (!reader.ok()) return ReportFailure(reader.status(), "cco serve");
-  }
+  // A database refused now, with the reports' exit codes, rather than on
+  // each request; a team server (postgresql://…) is connected to once here.
+  int failed = kExitOk;
+  if (OpenReader("serve", args->Get("db"), false, &failed) == nullptr) return failed;
+  const std::string db = IsPostgresUrl(args->Get("db")) ? args->Get("db") : *ResolveDbPath(args->Get("db"));
   if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     return ReportFailure(absl::InternalError("cannot create a pipe"), "cco serve");
   }
   absl::StatusOr<std::unique_ptr<SignalMonitor>> signals = SignalMonitor::Install(&WakeMain, nullptr);
   if (!signals.ok()) return ReportFailure(signals.status(), "cco serve");
-  absl::StatusOr<std::unique_ptr<WebServer>> server = StartServerFromFlags(*args, *db_path);
+  absl::StatusOr<std::unique_ptr<WebServer>> server = StartServerFromFlags(*args, db);
   if (!server.ok()) return ReportFailure(server.status(), "cco serve");
   while (!(*signals)->stop_requested()) {
     pollfd p{wake_pipe[0], POLLIN, 0};

@@ -386,49 +386,57 @@ absl::StatusOr<StatusView> CollectStatus(const std::string& db_path) {
   return s;
 }
 
-namespace {
-
-std::string FormatUtcMillis(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+absl::StatusOr<ServerStatusView> CollectServerStatus(PgReader& server, const std::string& url) {
+  ServerStatusView s;
+  s.server = RedactedUrl(url);
+  ASSIGN_OR_RETURN(DatabaseStatus counts, server.Status());
+  s.messages = counts.messages;
+  s.events = counts.events;
+  ASSIGN_OR_RETURN(s.machines, server.Machines());
+  return s;
 }
+
+std::string ServerStatusJson(const ServerStatusView& s) {
+  JsonWriter j;
+  j.BeginObject()
+      .Field("server", s.server)
+      .Field("messages", s.messages)
+      .Field("events", s.events)
+      .Key("machines")
+      .BeginArray();
+  for (const PushedMachine& m : s.machines) {
+    j.BeginObject()
+        .Field("machine", m.machine)
+        .Field("user", m.user)
+        .Field("pushed_seq", m.pushed_seq)
+        .Field("rows", m.rows)
+        .Field("pushed_at", IsoUtcMs(m.pushed_at_ms))
+        .EndObject();
+  }
+  j.EndArray().EndObject();
+  return j.str();
+}
+
+namespace {
 
 // `cco status --db postgresql://…`: what the team server holds, as far as
 // the role may read: its messages and events, and each machine's mark.
 int RunServerStatus(const std::string& url, bool json) {
   absl::StatusOr<std::unique_ptr<PgReader>> server = PgReader::Open(url);
   if (!server.ok()) return ReportFailure(server.status(), "cco status");
-  absl::StatusOr<DatabaseStatus> counts = (*server)->Status();
-  if (!counts.ok()) return ReportFailure(counts.status(), "cco status");
-  absl::StatusOr<std::vector<PushedMachine>> machines = (*server)->Machines();
-  if (!machines.ok()) return ReportFailure(machines.status(), "cco status");
+  absl::StatusOr<ServerStatusView> s = CollectServerStatus(**server, url);
+  if (!s.ok()) return ReportFailure(s.status(), "cco status");
   if (json) {
-    JsonWriter j;
-    j.BeginObject()
-        .Field("server", RedactedUrl(url))
-        .Field("messages", counts->messages)
-        .Field("events", counts->events)
-        .Key("machines")
-        .BeginArray();
-    for (const PushedMachine& m : *machines) {
-      j.BeginObject()
-          .Field("machine", m.machine)
-          .Field("user", m.user)
-          .Field("pushed_seq", m.pushed_seq)
-          .Field("rows", m.rows)
-          .Field("pushed_at", FormatUtcMillis(m.pushed_at_ms))
-          .EndObject();
-    }
-    j.EndArray().EndObject();
-    std::printf("%s\n", j.str().c_str());
+    std::printf("%s\n", ServerStatusJson(*s).c_str());
     return kExitOk;
   }
-  std::printf("team server %s, as far as this role may read\n", RedactedUrl(url).c_str());
-  std::printf("  %s messages, %s events\n", Thousands(counts->messages).c_str(), Thousands(counts->events).c_str());
-  if (machines->empty()) std::printf("  no machine has pushed yet\n");
-  for (const PushedMachine& m : *machines) {
+  std::printf("team server %s, as far as this role may read\n", s->server.c_str());
+  std::printf("  %s messages, %s events\n", Thousands(s->messages).c_str(), Thousands(s->events).c_str());
+  if (s->machines.empty()) std::printf("  no machine has pushed yet\n");
+  for (const PushedMachine& m : s->machines) {
     std::printf("  machine %s (user %s): up to change %lld, %s over time, last push %s\n", m.machine.c_str(),
                 m.user.c_str(), static_cast<long long>(m.pushed_seq), Plural(m.rows, "row").c_str(),
-                FormatUtcMillis(m.pushed_at_ms).c_str());
+                IsoUtcMs(m.pushed_at_ms).c_str());
   }
   return kExitOk;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/pg_reader.h"
 #include "src/push.h"
 #include "src/reader.h"
 
@@ -69,6 +70,18 @@ absl::StatusOr<StatusView> CollectStatus(const std::string& db_path);
 
 // `cco status --json` (one object, no trailing newline).
 std::string StatusJson(const StatusView& status);
+
+// `cco status --db postgresql://…`: what a team server holds, as far as the
+// role may read: its messages and events, and each machine's push mark.
+struct ServerStatusView {
+  std::string server;  // the URL without its password (RedactedUrl)
+  int64_t messages = 0;
+  int64_t events = 0;
+  std::vector<PushedMachine> machines;  // by name
+};
+absl::StatusOr<ServerStatusView> CollectServerStatus(PgReader& server, const std::string& url);
+// Its --json (one object, no trailing newline).
+std::string ServerStatusJson(const ServerStatusView& status);
 
 }  // namespace cco
 

@@ -180,7 +180,9 @@ int RunTop(const std::vector<std::string>& argv) {
   const std::string limit_text = args->Get("token-limit", "max");
   if (limit_text == "max") {
     // From the hourly rollups, as the dashboard reads it: not every block.
-    absl::StatusOr<int64_t> max = (*reader)->MaxCompletedBlock(*CommandNowMs(), kDefaultSessionMs);
+    BlocksQuery history;
+    history.now_ms = *CommandNowMs();
+    absl::StatusOr<int64_t> max = (*reader)->MaxCompletedBlock(history);
     if (!max.ok()) return ReportFailure(max.status(), "cco top");
     if (*max > 0) limit = *max;
   } else {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "cli/flags.h"
@@ -90,7 +91,7 @@ PageParams WithDefaultRange(PageParams params) {
 }
 
 // The pickers every report page shares: period (overview only), range,
-// zone, project.
+// zone, project; on a team server, user and machine.
 std::string Pickers(Reader& db, const std::string& action, const PageParams& params, bool period,
                     const std::string& extra = "", const std::string& first = "") {
   std::string out = absl::StrCat("<form class=\"pickers\" method=\"get\" action=\"", action, "\">", first);
@@ -114,7 +115,15 @@ std::string Pickers(Reader& db, const std::string& action, const PageParams& par
                       Get(params, "project") == name ? " selected" : "", ">", HtmlEscape(name), "</option>");
     }
   }
-  absl::StrAppend(&out, "</select></label>", extra, "<button type=\"submit\">Show</button></form>\n");
+  absl::StrAppend(&out, "</select></label>");
+  if (db.IsTeamServer()) {
+    // A team server's rows by user and machine (comma-separated names).
+    for (const char* name : {"user", "machine"}) {
+      absl::StrAppend(&out, "<label>", name == std::string_view("user") ? "User" : "Machine", " <input name=\"", name,
+                      "\" size=\"12\" value=\"", HtmlEscape(Get(params, name)), "\" placeholder=\"all\"></label>");
+    }
+  }
+  absl::StrAppend(&out, extra, "<button type=\"submit\">Show</button></form>\n");
   return out;
 }
 
@@ -241,9 +250,16 @@ std::string ActiveBlockSection(Reader& db, const ReportQuery& q) {
   BlocksView view;
   view.tz = q.zone.tz;
   view.zone_name = q.zone.name;
-  ReportFilter every;
+  ReportFilter every;  // every project and day: the block is the plan's, not a project's
   every.tz = q.zone.tz;
+  every.users = q.filter.users;
+  every.machines = q.filter.machines;
   absl::StatusOr<BlocksAnswer> a = args.ok() ? AnswerBlocks(*args, view, every, db) : args.status();
+  if (!a.ok() && db.IsTeamServer() && absl::IsInvalidArgument(a.status())) {
+    // Several people's usage: a block is one person's (pick a user).
+    return absl::StrCat(out, "<p id=\"block-user\" class=\"note\">", HtmlEscape(std::string(a.status().message())),
+                        " (the User field above).</p></section>\n");
+  }
   if (!a.ok()) return absl::StrCat(out, ErrorNote(a.status()), "</section>\n");
   if (a->blocks.empty()) return absl::StrCat(out, "<p id=\"block-none\">No active block: no usage in the last 5 hours.</p></section>\n");
   // The block holding now (blocks of lines stamped in the future are
@@ -296,8 +312,19 @@ std::string UrlEncode(std::string_view text) {
   return out;
 }
 
+// A team server's ?user= and ?machine= (each a comma-separated list) as
+// repeated --user and --machine flags.
+void AppendTeamFlags(const PageParams& params, std::vector<std::string>* argv) {
+  for (const char* flag : {"user", "machine"}) {
+    for (absl::string_view v : absl::StrSplit(Get(params, flag), ',', absl::SkipEmpty())) {
+      argv->insert(argv->end(), {absl::StrCat("--", flag), std::string(v)});
+    }
+  }
+}
+
 std::vector<std::string> ReportArgv(const std::string& kind, const PageParams& params) {
   std::vector<std::string> argv = {kind};
+  AppendTeamFlags(params, &argv);
   for (const char* flag : {"tz", "since", "until", "project", "start-of-week", "order", "token-limit", "session-length"}) {
     const std::string v = Get(params, flag);
     if (!v.empty()) {
@@ -449,7 +476,7 @@ Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   return {200, Layout("Overview", "Overview", body, ctx)};
 }
 
-Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& raw) {
+Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   const PageParams params = WithDefaultRange(raw);
   const std::string filter_text = Get(params, "q");
   std::string body = Pickers(db, "/sessions", params, false,
@@ -482,7 +509,7 @@ Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& ra
   list_query.ascending = dir == "asc";
   list_query.limit = kSessionsPerPage;
   list_query.offset = (page - 1) * kSessionsPerPage;
-  absl::StatusOr<SessionList> list = ListSessions(db.db(), list_query);
+  absl::StatusOr<SessionList> list = db.Sessions(list_query);
   if (!list.ok()) return {500, Layout("Sessions", "Sessions", body + ErrorNote(list.status()), ctx)};
   const int64_t total = list->total;
   const int64_t pages = std::max<int64_t>(1, (total + kSessionsPerPage - 1) / kSessionsPerPage);
@@ -490,7 +517,7 @@ Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& ra
     // Past the end (the list shrank, or a hand-made link): the last page.
     page = pages;
     list_query.offset = (page - 1) * kSessionsPerPage;
-    list = ListSessions(db.db(), list_query);
+    list = db.Sessions(list_query);
     if (!list.ok()) return {500, Layout("Sessions", "Sessions", body + ErrorNote(list.status()), ctx)};
   }
 
@@ -528,7 +555,8 @@ Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& ra
 
 namespace {
 
-constexpr const char* kSearchValueParams[] = {"project", "session", "kind", "since", "until", "tz", "limit", "offset"};
+constexpr const char* kSearchValueParams[] = {"project", "session", "kind", "since", "until", "tz", "limit", "offset",
+                                              "user", "machine"};
 constexpr const char* kSearchSwitchParams[] = {"newest", "fts"};
 constexpr int kHitsPerPage = 20;
 // What the search marks a matched term with in a snippet before the page
@@ -556,7 +584,9 @@ const std::vector<std::string>& SearchParams() {
 
 std::vector<std::string> SearchArgv(const PageParams& params) {
   std::vector<std::string> argv;
+  AppendTeamFlags(params, &argv);
   for (const char* flag : kSearchValueParams) {
+    if (std::string_view(flag) == "user" || std::string_view(flag) == "machine") continue;  // AppendTeamFlags
     const std::string v = Get(params, flag);
     if (!v.empty()) argv.insert(argv.end(), {absl::StrCat("--", flag), v});
   }
@@ -818,15 +848,35 @@ Page StatusPage(const StatusView& s, const PageContext& ctx) {
   return {200, Layout("Status", "Status", body, ctx)};
 }
 
-Page ConversationPage(Db& db, const PageContext& ctx, const std::string& requested, const PageParams& params) {
-  absl::StatusOr<std::string> session = ResolveSession(db, requested);
+Page ServerStatusPage(const ServerStatusView& s, const PageContext& ctx) {
+  std::string body = "<dl class=\"status\">";
+  absl::StrAppend(&body, "<dt>Team server</dt><dd>", HtmlEscape(s.server), " (as far as this role may read)</dd>",
+                  "<dt>Rows</dt><dd id=\"rows\">", Thousands(s.messages), " messages, ", Thousands(s.events),
+                  " events</dd></dl>");
+  if (s.machines.empty()) {
+    absl::StrAppend(&body, "<p id=\"machines-none\">No machine has pushed yet.</p>");
+  } else {
+    absl::StrAppend(&body, "<table id=\"machines-table\"><caption>Machines</caption><thead><tr>"
+                           "<th scope=\"col\">Machine</th><th scope=\"col\">User</th>"
+                           "<th scope=\"col\">Pushed up to change</th><th scope=\"col\">Rows over time</th>"
+                           "<th scope=\"col\">Last push</th></tr></thead><tbody>");
+    for (const PushedMachine& m : s.machines) {
+      absl::StrAppend(&body, "<tr><th scope=\"row\">", HtmlEscape(m.machine), "</th>", Cell(m.user),
+                      Cell(Thousands(m.pushed_seq), true), Cell(Thousands(m.rows), true), Cell(IsoMs(m.pushed_at_ms)),
+                      "</tr>");
+    }
+    absl::StrAppend(&body, "</tbody></table>");
+  }
+  absl::StrAppend(&body, "<p class=\"note\">As JSON: <a href=\"/api/status\">/api/status</a> (the same as "
+                         "<code>cco status --db URL --json</code>).</p>");
+  return {200, Layout("Status", "Status", body, ctx)};
+}
+
+Page ConversationPage(Reader& db, const PageContext& ctx, const std::string& requested, const PageParams& params) {
+  absl::StatusOr<std::string> session = db.ResolveSession(requested);
   if (!session.ok()) {
     return ErrorPage(absl::IsNotFound(session.status()) ? 404 : 400, std::string(session.status().message()), ctx);
   }
-  // One snapshot for the page: its place, counts and windows cannot
-  // straddle a commit.
-  absl::StatusOr<ReadSnapshot> snapshot = ReadSnapshot::Begin(db);
-  if (!snapshot.ok()) return ErrorPage(500, std::string(snapshot.status().message()), ctx);
   // The page holding ?m=UUID (or ?r=ROW, a line without uuid) unless a
   // ?page is asked for; past the end (a hand-made link), the last page.
   const std::string anchor = Get(params, "m");
@@ -839,7 +889,7 @@ Page ConversationPage(Db& db, const PageContext& ctx, const std::string& request
     window.around_uuid = anchor;
     window.around_id = anchor_row;
   }
-  absl::StatusOr<Conversation> c = LoadConversation(db, *session, window);
+  absl::StatusOr<Conversation> c = db.LoadConversation(*session, window);
   if (!c.ok()) return ErrorPage(500, std::string(c.status().message()), ctx);
   const int64_t page = c->window_offset / kMessagesPerPage + 1;
   const int64_t pages = std::max<int64_t>(1, (c->stored_messages + kMessagesPerPage - 1) / kMessagesPerPage);

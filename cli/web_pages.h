@@ -47,7 +47,7 @@ std::vector<std::string> ReportArgv(const std::string& kind, const PageParams& p
 Page OverviewPage(Reader& db, const PageContext& ctx, const PageParams& params);
 // The sessions list, filtered, sorted and paged by the database
 // (src/session_list.h).
-Page SessionsPage(SqliteReader& db, const PageContext& ctx, const PageParams& params);
+Page SessionsPage(Reader& db, const PageContext& ctx, const PageParams& params);
 Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& params);
 
 // The parameters /api/search and the search page take: q (the words) and
@@ -61,10 +61,12 @@ std::vector<std::string> SearchArgv(const PageParams& params);
 // conversation; the form when there are no words yet.
 Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& params);
 Page StatusPage(const StatusView& status, const PageContext& ctx);
+// A team server's status (--db postgresql://…): its rows and each machine's push.
+Page ServerStatusPage(const ServerStatusView& status, const PageContext& ctx);
 // /conversation/SESSION (an id or a unique prefix): the conversation as
 // `cco export --format html` renders it (src/render_html.h), ?m=UUID marks
 // that message (the link is /conversation/SESSION?m=UUID#m-UUID).
-Page ConversationPage(Db& db, const PageContext& ctx, const std::string& session, const PageParams& params);
+Page ConversationPage(Reader& db, const PageContext& ctx, const std::string& session, const PageParams& params);
 // A page saying what went wrong (escaped), with `status`.
 Page ErrorPage(int status, const std::string& message, const PageContext& ctx);
 

@@ -19,7 +19,6 @@
 #include "httplib.h"
 #include "spdlog/spdlog.h"
 #include "cli/blocks_command.h"
-#include "cli/conversation_export.h"
 #include "cli/flags.h"
 #include "cli/help.h"
 #include "cli/report_query.h"
@@ -27,10 +26,11 @@
 #include "cli/status_cache.h"
 #include "cli/status_view.h"
 #include "cli/web_pages.h"
-#include "src/change_sequence.h"
 #include "src/conversation.h"
 #include "src/errors.h"
 #include "src/json_writer.h"
+#include "src/pg.h"
+#include "src/pg_reader.h"
 #include "src/reader.h"
 #include "src/status.h"
 
@@ -48,7 +48,8 @@ constexpr char kContentSecurityPolicy[] =
 const std::vector<std::string>& ReportParams() {
   static const auto* names =
       new std::vector<std::string>{"tz",     "since",  "until",       "project",       "start-of-week", "order",
-                                   "by-agent", "breakdown", "active", "recent", "token-limit", "session-length"};
+                                   "by-agent", "breakdown", "active", "recent", "token-limit", "session-length",
+                                   "user",   "machine"};
   return *names;
 }
 
@@ -93,7 +94,7 @@ struct WebServer::Impl {
   std::vector<std::string> allowed_hosts;  // empty: any (a wildcard address; the token guards)
 
   std::mutex pool_mu;
-  std::vector<std::unique_ptr<SqliteReader>> pool;
+  std::vector<std::unique_ptr<Reader>> pool;
 
   // `cco status`'s answer for the status page and /api/status, at most
   // kStatusMaxStale old and refreshed in the background after kStatusFresh
@@ -102,33 +103,43 @@ struct WebServer::Impl {
   static constexpr absl::Duration kStatusMaxStale = absl::Seconds(30);
   std::unique_ptr<StatusCache> status;
 
+  bool team_server() const { return IsPostgresUrl(options.db); }
+
   // A read-only connection for one request, from the pool.
-  absl::StatusOr<std::unique_ptr<SqliteReader>> TakeReader() {
+  absl::StatusOr<std::unique_ptr<Reader>> TakeReader() {
     {
       std::lock_guard<std::mutex> lock(pool_mu);
       if (!pool.empty()) {
-        std::unique_ptr<SqliteReader> r = std::move(pool.back());
+        std::unique_ptr<Reader> r = std::move(pool.back());
         pool.pop_back();
         return r;
       }
     }
-    return SqliteReader::Open(options.db_path);
+    if (team_server()) {
+      ASSIGN_OR_RETURN(std::unique_ptr<PgReader> server, PgReader::Open(options.db));
+      return std::unique_ptr<Reader>(std::move(server));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<SqliteReader> local, SqliteReader::Open(options.db));
+    return std::unique_ptr<Reader>(std::move(local));
   }
-  void GiveBack(std::unique_ptr<SqliteReader> r) {
+  // Back into the pool, unless the request failed: a connection that failed
+  // (a team server restarted) is not handed out again.
+  void GiveBack(std::unique_ptr<Reader> r, bool failed = false) {
+    if (failed && team_server()) return;
     std::lock_guard<std::mutex> lock(pool_mu);
     if (pool.size() < 8) pool.push_back(std::move(r));
   }
 
-  PageContext Context(SqliteReader* reader) {
+  PageContext Context(Reader* reader) {
     PageContext ctx;
-    ctx.db_path = options.db_path;
+    ctx.db_path = team_server() ? RedactedUrl(options.db) : options.db;
     if (reader != nullptr) ctx.change_seq = ChangeSeq(*reader);
     return ctx;
   }
   // The database's version (0 when it cannot be read): pages reload when
   // /api/changes answers a newer one.
-  static int64_t ChangeSeq(SqliteReader& reader) {
-    absl::StatusOr<int64_t> seq = CommittedChangeSeq(reader.db());
+  static int64_t ChangeSeq(Reader& reader) {
+    absl::StatusOr<int64_t> seq = reader.ChangeSeq();
     return seq.ok() ? *seq : 0;
   }
   int64_t CurrentChangeSeq() {
@@ -137,6 +148,15 @@ struct WebServer::Impl {
     const int64_t seq = ChangeSeq(**reader);
     GiveBack(std::move(*reader));
     return seq;
+  }
+
+  // A team server's status (`cco status --db postgresql://…`): a few counts
+  // and the push marks, read on every request.
+  absl::StatusOr<ServerStatusView> ServerStatus() {
+    ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader, TakeReader());
+    absl::StatusOr<ServerStatusView> s = CollectServerStatus(static_cast<PgReader&>(*reader), options.db);
+    GiveBack(std::move(reader), !s.ok());
+    return s;
   }
 
   static int HttpStatusFor(const absl::Status& s) {
@@ -179,13 +199,13 @@ struct WebServer::Impl {
       view.tz = q->zone.tz;
       view.zone_name = q->zone.name;
       absl::StatusOr<BlocksAnswer> blocks = AnswerBlocks(*args, view, q->filter, **reader);
-      GiveBack(std::move(*reader));
+      GiveBack(std::move(*reader), !blocks.ok());
       if (!blocks.ok()) return SendJson(res, HttpStatusFor(blocks.status()), JsonError(std::string(blocks.status().message())));
       return SendJson(res, 200, BlocksJson(blocks->blocks, blocks->limit));
     }
     absl::Status resolved = ResolveReportProject(**reader, &*q);
     absl::StatusOr<ReportAnswer> answer = resolved.ok() ? AnswerReport(**reader, *q) : resolved;
-    GiveBack(std::move(*reader));
+    GiveBack(std::move(*reader), !answer.ok());
     if (!answer.ok()) return SendJson(res, HttpStatusFor(answer.status()), JsonError(std::string(answer.status().message())));
     SendJson(res, 200, ReportJson(*q, *answer));
   }
@@ -207,7 +227,7 @@ struct WebServer::Impl {
     if (!reader.ok()) return SendJson(res, HttpStatusFor(reader.status()), JsonError(std::string(reader.status().message())));
     absl::Status resolved = ResolveSearchProject(**reader, &*q);
     absl::StatusOr<SearchResult> result = resolved.ok() ? (*reader)->Search(q->request) : resolved;
-    GiveBack(std::move(*reader));
+    GiveBack(std::move(*reader), !result.ok());
     if (!result.ok()) return SendJson(res, HttpStatusFor(result.status()), JsonError(std::string(result.status().message())));
     SendJson(res, 200, SearchJson(*result));
   }
@@ -219,8 +239,9 @@ struct WebServer::Impl {
       return SendPage(res, ErrorPage(HttpStatusFor(reader.status()), std::string(reader.status().message()),
                                      Context(nullptr)));
     }
-    SendPage(res, render(**reader, Context(reader->get())));  // SqliteReader&
-    GiveBack(std::move(*reader));
+    const Page page = render(**reader, Context(reader->get()));
+    GiveBack(std::move(*reader), page.status >= 500);
+    SendPage(res, page);
   }
 
   // Host must name this server (DNS rebinding); beyond loopback the token
@@ -272,6 +293,11 @@ struct WebServer::Impl {
     });
     server.Get("/api/search", [this](const httplib::Request& req, httplib::Response& res) { ApiSearch(req, res); });
     server.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
+      if (team_server()) {
+        const absl::StatusOr<ServerStatusView> s = ServerStatus();
+        if (!s.ok()) return SendJson(res, HttpStatusFor(s.status()), JsonError(std::string(s.status().message())));
+        return SendJson(res, 200, ServerStatusJson(*s));
+      }
       const absl::StatusOr<StatusView> s = status->Get().status;
       if (!s.ok()) return SendJson(res, HttpStatusFor(s.status()), JsonError(std::string(s.status().message())));
       SendJson(res, 200, StatusJson(*s));
@@ -288,7 +314,7 @@ struct WebServer::Impl {
       ServePage(res, [&](Reader& db, const PageContext& ctx) { return OverviewPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/sessions", [this](const httplib::Request& req, httplib::Response& res) {
-      ServePage(res, [&](SqliteReader& db, const PageContext& ctx) { return SessionsPage(db, ctx, ParamsOf(req)); });
+      ServePage(res, [&](Reader& db, const PageContext& ctx) { return SessionsPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/search", [this](const httplib::Request& req, httplib::Response& res) {
       ServePage(res, [&](Reader& db, const PageContext& ctx) { return SearchPage(db, ctx, ParamsOf(req)); });
@@ -297,6 +323,16 @@ struct WebServer::Impl {
       ServePage(res, [&](Reader& db, const PageContext& ctx) { return ToolsPage(db, ctx, ParamsOf(req)); });
     });
     server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
+      if (team_server()) {
+        auto reader = TakeReader();
+        const int64_t seq = reader.ok() ? ChangeSeq(**reader) : 0;
+        if (reader.ok()) GiveBack(std::move(*reader));
+        const absl::StatusOr<ServerStatusView> s = ServerStatus();
+        PageContext ctx = Context(nullptr);
+        ctx.change_seq = seq;
+        if (!s.ok()) return SendPage(res, ErrorPage(HttpStatusFor(s.status()), std::string(s.status().message()), ctx));
+        return SendPage(res, ServerStatusPage(*s, ctx));
+      }
       const StatusCache::Answer a = status->Get();
       if (!a.status.ok()) {
         return SendPage(res, ErrorPage(HttpStatusFor(a.status.status()), std::string(a.status.status().message()),
@@ -310,8 +346,8 @@ struct WebServer::Impl {
       SendPage(res, StatusPage(*a.status, ctx));
     });
     server.Get(R"(/conversation/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      ServePage(res, [&](SqliteReader& db, const PageContext& ctx) {
-        return ConversationPage(db.db(), ctx, req.matches[1], ParamsOf(req));
+      ServePage(res, [&](Reader& db, const PageContext& ctx) {
+        return ConversationPage(db, ctx, req.matches[1], ParamsOf(req));
       });
     });
     // One conversation: the stored lines, byte-exact, as `cco export SESSION`
@@ -319,12 +355,11 @@ struct WebServer::Impl {
     server.Get(R"(/api/conversation/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       auto reader = TakeReader();
       if (!reader.ok()) return SendJson(res, HttpStatusFor(reader.status()), JsonError(std::string(reader.status().message())));
-      Db& db = (*reader)->db();
-      absl::StatusOr<std::string> session = ResolveSession(db, req.matches[1]);
+      absl::StatusOr<std::string> session = (*reader)->ResolveSession(req.matches[1]);
       std::string out;
       ExportCounts counts;
-      absl::Status status = session.ok() ? ExportJsonl(db, *session, &out, &counts) : session.status();
-      GiveBack(std::move(*reader));
+      absl::Status status = session.ok() ? (*reader)->ExportJsonl(*session, &out, &counts) : session.status();
+      GiveBack(std::move(*reader), !status.ok());
       if (!status.ok()) {
         return SendJson(res, absl::IsNotFound(status) ? 404 : HttpStatusFor(status),
                         JsonError(std::string(status.message())));
@@ -364,9 +399,11 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptio
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->status = std::make_unique<StatusCache>([path = options.db_path] { return CollectStatus(path); },
-                                               [impl = impl.get()] { return impl->CurrentChangeSeq(); },
-                                               Impl::kStatusFresh, Impl::kStatusMaxStale);
+  if (!impl->team_server()) {
+    impl->status = std::make_unique<StatusCache>([path = options.db] { return CollectStatus(path); },
+                                                 [impl = impl.get()] { return impl->CurrentChangeSeq(); },
+                                                 Impl::kStatusFresh, Impl::kStatusMaxStale);
+  }
   impl->server.new_task_queue = [] { return new httplib::ThreadPool(4); };
   impl->Route();
   if (options.port == 0) {

@@ -1,6 +1,8 @@
 // `cco serve`'s HTTP server (cpp-httplib): the JSON API under /api/ and the
-// dashboard's pages, over read-only connections to one database. It has no
-// write endpoint: only GET (and HEAD) are routed.
+// dashboard's pages, over read-only connections to one database: the local
+// SQLite database, or a team server (postgresql://…, answering as far as
+// its role may read: src/pg_reader.h). It has no write endpoint: only GET
+// (and HEAD) are routed.
 //
 // Safe by construction, since transcripts are hostile input:
 //   - every string of the database reaches a page through HtmlEscape;
@@ -29,7 +31,7 @@ namespace cco {
 class WebServer;
 
 struct WebServerOptions {
-  std::string db_path;
+  std::string db;  // a database path, or a team server's postgresql:// URL
   std::string listen = "127.0.0.1";  // an IP address
   int port = 8787;                   // 0: any free port
   // Required on every request when not empty (and always beyond loopback).
@@ -46,7 +48,8 @@ class Args;
 // --listen flags: beyond loopback it prints a warning on stderr and requires
 // a token ($CCO_SERVE_TOKEN, else a new one, printed with the URL).
 // InvalidArgument for a flag that is not a port or an IP address.
-absl::StatusOr<std::unique_ptr<WebServer>> StartServerFromFlags(const Args& args, const std::string& db_path);
+// `db`: as WebServerOptions::db.
+absl::StatusOr<std::unique_ptr<WebServer>> StartServerFromFlags(const Args& args, const std::string& db);
 
 class WebServer {
  public:

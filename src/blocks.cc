@@ -221,6 +221,10 @@ absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& 
   ASSIGN_OR_RETURN(std::vector<BlockEntry> entries, ReadEntries(db, from));
   std::vector<BillingBlock> all = IdentifyBlocks(entries, q.now_ms, q.session_ms);
   RETURN_IF_ERROR(AttachUsageLimits(db, all));
+  return FilterBlocks(std::move(all), q);
+}
+
+std::vector<BillingBlock> FilterBlocks(std::vector<BillingBlock> all, const BlocksQuery& q) {
   std::vector<BillingBlock> out;
   for (BillingBlock& b : all) {
     const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(b.start_ms), q.tz);

@@ -111,7 +111,16 @@ struct BlocksQuery {
   std::optional<absl::CivilDay> until;
   bool recent = false;       // started in the last 3 days, or active
   bool active_only = false;  // the active block alone
+  // A team server's usage of these users and machines only (empty: all the
+  // role reads). Blocks meter one person's plan, so a server asked for
+  // blocks over several users' usage refuses (InvalidArgument).
+  std::vector<std::string> users;
+  std::vector<std::string> machines;
 };
+
+// The blocks of `all` (every block of the history, oldest first) that the
+// query's filters keep: its days, --recent, --active.
+std::vector<BillingBlock> FilterBlocks(std::vector<BillingBlock> all, const BlocksQuery& query);
 
 // Every block of the history, filtered; oldest first.
 absl::StatusOr<std::vector<BillingBlock>> LoadBlocks(Db& db, const BlocksQuery& query);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "src/status.h"
+#include "src/stored_lines.h"
 
 namespace cco {
 namespace {
@@ -101,6 +102,20 @@ absl::Status ReadBlocks(Stmt& blocks, Stmt& plain, const std::string& raw, Conve
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::StatusOr<LineBlocks> LineBlocks::Prepare(Db& db) {
+  ASSIGN_OR_RETURN(Stmt blocks, db.Prepare(kBlocks));
+  ASSIGN_OR_RETURN(Stmt plain, db.Prepare(kPlainContent));
+  return LineBlocks(std::move(blocks), std::move(plain));
+}
+
+absl::Status LineBlocks::Read(const std::string& raw, ConversationMessage* m) {
+  return ReadBlocks(blocks_, plain_, raw, m);
+}
+
+namespace {
+
 std::string Basename(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -131,36 +146,48 @@ namespace {
 // least 4 characters). `what` names the keys in errors.
 absl::StatusOr<std::string> ResolveKey(Db& db, const std::string& keys, const std::string& id_or_prefix,
                                        const std::string& what) {
-  if (id_or_prefix.empty()) return absl::InvalidArgumentError("no session given");
+  if (id_or_prefix.empty()) return ChooseSession(id_or_prefix, false, {}, what);
   {
     ASSIGN_OR_RETURN(Stmt exact, db.Prepare(absl::StrCat("SELECT k FROM (", keys, ") WHERE k = ?1")));
     exact.Bind(1, id_or_prefix);
     ASSIGN_OR_RETURN(bool row, exact.Step());
     if (row) return exact.ColumnText(0);
   }
+  std::vector<std::string> found;
+  if (id_or_prefix.size() >= 4) {
+    // A range on the index: prefix <= id < prefix + U+10FFFF.
+    ASSIGN_OR_RETURN(Stmt prefix, db.Prepare(absl::StrCat("SELECT DISTINCT k FROM (", keys, ") WHERE k >= ?1",
+                                                          " AND k < ?1 || char(1114111) ORDER BY 1 LIMIT 6")));
+    prefix.Bind(1, id_or_prefix);
+    RETURN_IF_ERROR(prefix.ForEachRow([&found](const Stmt& r) {
+      found.push_back(r.ColumnText(0));
+      return true;
+    }));
+  }
+  return ChooseSession(id_or_prefix, false, std::move(found), what);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ChooseSession(const std::string& id_or_prefix, bool exact, std::vector<std::string> prefixed,
+                                          const std::string& what) {
+  if (id_or_prefix.empty()) return absl::InvalidArgumentError("no session given");
+  if (exact) return id_or_prefix;
   if (id_or_prefix.size() < 4) {
     return absl::NotFoundError(absl::StrCat("no ", what, " '", id_or_prefix,
                                             "' (a prefix needs at least 4 characters)"));
   }
-  // A range on the index: prefix <= id < prefix + U+10FFFF.
-  ASSIGN_OR_RETURN(Stmt prefix, db.Prepare(absl::StrCat("SELECT DISTINCT k FROM (", keys, ") WHERE k >= ?1",
-                                                        " AND k < ?1 || char(1114111) ORDER BY 1 LIMIT 6")));
-  prefix.Bind(1, id_or_prefix);
-  std::vector<std::string> found;
-  RETURN_IF_ERROR(prefix.ForEachRow([&found](const Stmt& r) {
-    found.push_back(r.ColumnText(0));
-    return true;
-  }));
-  if (found.empty()) return absl::NotFoundError(absl::StrCat("no ", what, " '", id_or_prefix, "' in the database"));
-  if (found.size() > 1) {
-    if (found.size() > 5) found.back() = "…";
+  if (prefixed.empty()) return absl::NotFoundError(absl::StrCat("no ", what, " '", id_or_prefix, "' in the database"));
+  if (prefixed.size() > 1) {
+    if (prefixed.size() > 5) {
+      prefixed.resize(6);
+      prefixed.back() = "…";
+    }
     return absl::InvalidArgumentError(absl::StrCat("session prefix '", id_or_prefix,
-                                                    "' is ambiguous: ", absl::StrJoin(found, ", ")));
+                                                    "' is ambiguous: ", absl::StrJoin(prefixed, ", ")));
   }
-  return found[0];
+  return prefixed[0];
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> ResolveSession(Db& db, const std::string& id_or_prefix) {
   return ResolveKey(db, "SELECT session_id AS k FROM conversations", id_or_prefix, "session");
@@ -311,6 +338,29 @@ absl::StatusOr<int64_t> ConversationId(Db& db, const std::string& session_id) {
   return s.ColumnInt(0);
 }
 
+std::vector<int64_t> ApplyWindow(const MessageWindow& window, std::optional<int64_t> place, Conversation* c) {
+  c->stored_messages = 0;
+  for (const ConversationPart& p : c->parts) c->stored_messages += p.stored;
+  int64_t offset = window.offset;
+  if (place.has_value() && window.Anchored()) offset = *place / window.limit * window.limit;
+  if (window.limit > 0 && c->stored_messages > 0 && offset >= c->stored_messages) {
+    offset = (c->stored_messages - 1) / window.limit * window.limit;  // past the end: the last window
+  }
+  c->window_offset = std::clamp<int64_t>(offset, 0, c->stored_messages);
+  const int64_t window_end =
+      window.limit < 0 ? c->stored_messages : std::min(c->stored_messages, c->window_offset + window.limit);
+  c->partial = c->window_offset > 0 || window_end < c->stored_messages;
+  std::vector<int64_t> counts;
+  int64_t part_start = 0;  // the place of the part's first message in the conversation
+  for (ConversationPart& part : c->parts) {
+    const int64_t from = std::max(c->window_offset, part_start), to = std::min(window_end, part_start + part.stored);
+    part.first = std::max<int64_t>(0, from - part_start);
+    part_start += part.stored;
+    counts.push_back(std::max<int64_t>(0, to - from));
+  }
+  return counts;
+}
+
 absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session_id, const MessageWindow& window) {
   Conversation c;
   int64_t conversation_id = 0;
@@ -332,23 +382,15 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
     c.message_count = s.ColumnInt(7);
   }
   ASSIGN_OR_RETURN(c.parts, PartsInOrder(db, conversation_id, session_id));
-  for (const ConversationPart& p : c.parts) c.stored_messages += p.stored;
-  int64_t offset = window.offset;
-  if ((!window.around_uuid.empty() || window.around_id != 0) && window.limit > 0) {
-    absl::StatusOr<int64_t> place = PlaceOf(db, conversation_id, c.parts, window);
-    if (place.ok()) offset = *place / window.limit * window.limit;
-    if (!place.ok() && !absl::IsNotFound(place.status())) return place.status();
+  std::optional<int64_t> place;
+  if (window.Anchored()) {
+    absl::StatusOr<int64_t> found = PlaceOf(db, conversation_id, c.parts, window);
+    if (found.ok()) place = *found;
+    if (!found.ok() && !absl::IsNotFound(found.status())) return found.status();
   }
-  if (window.limit > 0 && c.stored_messages > 0 && offset >= c.stored_messages) {
-    offset = (c.stored_messages - 1) / window.limit * window.limit;  // past the end: the last window
-  }
-  c.window_offset = std::clamp<int64_t>(offset, 0, c.stored_messages);
-  const int64_t window_end =
-      window.limit < 0 ? c.stored_messages : std::min(c.stored_messages, c.window_offset + window.limit);
-  c.partial = c.window_offset > 0 || window_end < c.stored_messages;
+  const std::vector<int64_t> counts = ApplyWindow(window, place, &c);
 
-  ASSIGN_OR_RETURN(Stmt blocks, db.Prepare(kBlocks));
-  ASSIGN_OR_RETURN(Stmt plain, db.Prepare(kPlainContent));
+  ASSIGN_OR_RETURN(LineBlocks blocks, LineBlocks::Prepare(db));
   // The rows of one part in file order, from ?3 on, at most ?2: chosen by id
   // first, so that only those are decompressed.
   ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT m.id, coalesce(m.uuid, ''), m.type, coalesce(m.subtype, ''),"
@@ -358,13 +400,10 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
                                       "  WHERE conversation_id = ?4 AND file_id = ?1"
                                       "  ORDER BY generation, byte_offset LIMIT ?2 OFFSET ?3)"
                                       " ORDER BY m.generation, m.byte_offset"));
-  int64_t part_start = 0;  // the place of the part's first message in the conversation
-  for (ConversationPart& part : c.parts) {
-    const int64_t from = std::max(c.window_offset, part_start), to = std::min(window_end, part_start + part.stored);
-    part.first = from - part_start;
-    part_start += part.stored;
-    if (from >= to) continue;
-    s.Bind(1, part.file.file_id).Bind(2, to - from).Bind(3, part.first).Bind(4, conversation_id);
+  for (size_t i = 0; i < c.parts.size(); ++i) {
+    ConversationPart& part = c.parts[i];
+    if (counts[i] == 0) continue;
+    s.Bind(1, part.file.file_id).Bind(2, counts[i]).Bind(3, part.first).Bind(4, conversation_id);
     absl::Status failed;
     RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& r) {
       ConversationMessage m;
@@ -376,7 +415,7 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
       m.is_sidechain = r.ColumnInt(5) != 0;
       m.is_meta = r.ColumnInt(6) != 0;
       m.model = r.ColumnText(7);
-      failed = ReadBlocks(blocks, plain, r.ColumnText(8), &m);
+      failed = blocks.Read(r.ColumnText(8), &m);
       if (!failed.ok()) return false;
       part.messages.push_back(std::move(m));
       return true;
@@ -384,6 +423,24 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
     RETURN_IF_ERROR(failed);
   }
   return c;
+}
+
+absl::Status ExportJsonl(Db& db, const std::string& session, std::string* out, ExportCounts* counts) {
+  ASSIGN_OR_RETURN(std::vector<SessionFile> files, SessionFiles(db, session));
+  for (const SessionFile& f : files) {
+    ASSIGN_OR_RETURN(std::vector<StoredLine> lines, StoredLinesOfFile(db, f.file_id));
+    for (const StoredLine& line : lines) {
+      if (!line.found) {
+        ++counts->missing;
+      } else if (line.truncated) {
+        ++counts->truncated;
+      } else {
+        absl::StrAppend(out, line.bytes, "\n");
+        ++counts->lines;
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string OneLine(std::string_view s, size_t max_bytes) {

@@ -37,6 +37,13 @@ struct SessionFile {
 // none matches; InvalidArgument naming a few candidates when several do.
 absl::StatusOr<std::string> ResolveSession(Db& db, const std::string& id_or_prefix);
 
+// ResolveSession's rule over what a store found for `id_or_prefix`: `exact`
+// when a session has that id; else `prefixed`, the sessions starting with it
+// (sorted, up to 6; not looked for below 4 characters). `what` names the
+// sessions in errors.
+absl::StatusOr<std::string> ChooseSession(const std::string& id_or_prefix, bool exact, std::vector<std::string> prefixed,
+                                          const std::string& what = "session");
+
 // As ResolveSession, over the sessions `cco forget` keeps out (tombstones of
 // kind 'session'): for an undo, when the session is no longer stored.
 absl::StatusOr<std::string> ResolveForgottenSession(Db& db, const std::string& id_or_prefix);
@@ -83,6 +90,22 @@ struct ConversationMessage {
   std::string Speaker() const;
 };
 
+// The blocks of stored lines, through SQLite's JSON functions on `db` (the
+// database's own connection, or any other, such as an in-memory one for
+// lines read from a team server): a content array's blocks in order, else
+// the content string, else a system line's top-level content.
+class LineBlocks {
+ public:
+  static absl::StatusOr<LineBlocks> Prepare(Db& db);
+  // Appends the blocks of `raw` (one transcript line) to m->blocks.
+  absl::Status Read(const std::string& raw, ConversationMessage* m);
+
+ private:
+  LineBlocks(Stmt blocks, Stmt plain) : blocks_(std::move(blocks)), plain_(std::move(plain)) {}
+  Stmt blocks_;
+  Stmt plain_;
+};
+
 struct ConversationPart {
   SessionFile file;
   std::vector<ConversationMessage> messages;  // in file order: the part's messages in the window loaded
@@ -115,7 +138,16 @@ struct MessageWindow {
   std::string around_uuid;
   // The same by messages.id (a line without uuid), when around_uuid is empty.
   int64_t around_id = 0;
+  // A window around a message rather than at an offset.
+  bool Anchored() const { return (!around_uuid.empty() || around_id != 0) && limit > 0; }
 };
+
+// The window over `c->parts` (their `stored` counts set): sets
+// stored_messages, window_offset, partial and each part's `first`, and
+// returns how many messages of each part to load from its `first` on.
+// `place`: the place of the message the window is anchored at, when it is
+// stored (else the window is at window.offset).
+std::vector<int64_t> ApplyWindow(const MessageWindow& window, std::optional<int64_t> place, Conversation* c);
 
 // The conversation `session_id` (exact id; see ResolveSession), the
 // messages of `window` only (all by default); with a limit, an offset past
@@ -125,6 +157,18 @@ absl::StatusOr<Conversation> LoadConversation(Db& db, const std::string& session
 
 // conversations.id of `session_id` (exact id); NotFound when not stored.
 absl::StatusOr<int64_t> ConversationId(Db& db, const std::string& session_id);
+
+struct ExportCounts {
+  int64_t lines = 0;
+  int64_t truncated = 0;  // over-long lines: only a prefix is stored
+  int64_t missing = 0;    // a duplicate whose stored copy is gone
+};
+
+// Appends the stored lines of `session` (exact id), byte-exact, one per
+// line: the main transcript, then each agent's (SessionFiles' order). What
+// `cco export --format jsonl` writes and `cco serve`'s
+// /api/conversation/SESSION answers.
+absl::Status ExportJsonl(Db& db, const std::string& session, std::string* out, ExportCounts* counts);
 
 // `s` cut to at most `max_bytes` at a UTF-8 character boundary, "…" added
 // when cut; newlines and tabs become spaces.

@@ -1,9 +1,13 @@
 #include "src/pg_reader.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -203,14 +207,17 @@ absl::Status PgReader::AddAgentBreakdown(const ReportFilter& filter, std::vector
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<ToolRow>> PgReader::ToolReport(const ReportFilter& filter, ToolRow* total) {
+absl::StatusOr<PgResult> PgReader::ToolExecutions(const ReportFilter& filter) {
   std::vector<std::optional<std::string>> params = BoundParams(filter);
   const std::string where = FilterClause(filter, &params);
-  ASSIGN_OR_RETURN(PgResult r, conn_.Query(
-      absl::StrCat("SELECT tool_name, status, duration_ms FROM tool_executions"
-                   " WHERE tool_name IS NOT NULL AND started_ms >= $1 AND started_ms < $2",
-                   where, " ORDER BY tool_name COLLATE \"C\""),
-      params));
+  return conn_.Query(absl::StrCat("SELECT tool_name, status, duration_ms, started_ms FROM tool_executions"
+                                  " WHERE tool_name IS NOT NULL AND started_ms >= $1 AND started_ms < $2",
+                                  where, " ORDER BY tool_name COLLATE \"C\""),
+                     params);
+}
+
+absl::StatusOr<std::vector<ToolRow>> PgReader::ToolReport(const ReportFilter& filter, ToolRow* total) {
+  ASSIGN_OR_RETURN(PgResult r, ToolExecutions(filter));
   ToolTally tally;
   for (int i = 0; i < r.rows(); ++i) tally.Add(r.Text(i, 0), r.Text(i, 1), r.OptionalInt(i, 2));
   return tally.Finish(total);
@@ -326,6 +333,261 @@ absl::StatusOr<DatabaseStatus> PgReader::Status() {
   s.messages = r.Int(0, 0);
   s.events = r.Int(0, 1);
   return s;
+}
+
+absl::StatusOr<std::vector<ToolDayRow>> PgReader::ToolTimeline(const ReportFilter& filter) {
+  ASSIGN_OR_RETURN(PgResult r, ToolExecutions(filter));
+  // A tally per day of the filter's zone, each fed its tools in name order.
+  std::map<absl::CivilDay, ToolTally> days;
+  for (int i = 0; i < r.rows(); ++i) {
+    const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(r.Int(i, 3)), filter.tz);
+    days[day].Add(r.Text(i, 0), r.Text(i, 1), r.OptionalInt(i, 2));
+  }
+  std::vector<ToolDayRow> out;
+  for (auto& [day, tally] : days) {
+    std::vector<ToolRow> tools = tally.Finish(nullptr);
+    std::sort(tools.begin(), tools.end(), [](const ToolRow& a, const ToolRow& b) { return a.tool < b.tool; });
+    for (ToolRow& t : tools) out.push_back(ToolDayRow{absl::FormatCivilTime(day), std::move(t)});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<BillingBlock>> PgReader::Blocks(const BlocksQuery& query) {
+  ReportFilter who;
+  who.users = query.users;
+  who.machines = query.machines;
+  std::vector<std::optional<std::string>> params;
+  const std::string where = FilterClause(who, &params);
+  ASSIGN_OR_RETURN(PgResult r, conn_.Query(
+      absl::StrCat("SELECT timestamp_ms, model, input_tokens, output_tokens, cache_creation_tokens,"
+                   " cache_read_tokens, cost_nanousd, priced, user_name FROM usage_winners WHERE true",
+                   where, " ORDER BY timestamp_ms, machine, dedup_key"),
+      params));
+  std::set<std::string> users;
+  std::vector<BlockEntry> entries;
+  entries.reserve(r.rows());
+  for (int i = 0; i < r.rows(); ++i) {
+    users.insert(r.Text(i, 8));
+    BlockEntry e;
+    e.timestamp_ms = r.Int(i, 0);
+    e.model = r.Text(i, 1);
+    e.tokens.input = r.Int(i, 2);
+    e.tokens.output = r.Int(i, 3);
+    e.tokens.cache_creation = r.Int(i, 4);
+    e.tokens.cache_read = r.Int(i, 5);
+    e.tokens.cost_nanousd = r.Int(i, 6);
+    e.tokens.api_calls = 1;
+    e.tokens.unpriced_calls = r.Int(i, 7) == 0 ? 1 : 0;
+    entries.push_back(std::move(e));
+  }
+  if (users.size() > 1) {
+    std::vector<std::string> named(users.begin(), users.end());
+    if (named.size() > 5) {
+      named.resize(6);
+      named.back() = "…";
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "billing blocks meter one person's plan, and this role reads the usage of ", users.size(),
+        " users (", absl::StrJoin(named, ", "), "): name one with --user"));
+  }
+  return FilterBlocks(IdentifyBlocks(entries, query.now_ms, query.session_ms), query);
+}
+
+absl::StatusOr<int64_t> PgReader::ChangeSeq() {
+  ASSIGN_OR_RETURN(PgResult r, conn_.Query("SELECT coalesce(sum(pushed_seq), 0) + coalesce(sum(rows), 0)"
+                                           " FROM push_marks"));
+  return r.Int(0, 0);
+}
+
+absl::StatusOr<SessionList> PgReader::Sessions(const SessionListQuery& q) {
+  ASSIGN_OR_RETURN(std::vector<UsageRow> sessions, SessionReport(q.filter));
+  ASSIGN_OR_RETURN(PgResult counts, conn_.Query("SELECT session_id, sum(message_count) FROM conversations"
+                                                " GROUP BY session_id"));
+  absl::flat_hash_map<std::string, int64_t> messages;
+  for (int i = 0; i < counts.rows(); ++i) messages[counts.Text(i, 0)] = counts.Int(i, 1);
+  const std::string text = absl::AsciiStrToLower(q.text);
+  auto has_text = [&text](const std::string& field) {
+    return absl::StrContains(absl::AsciiStrToLower(field), text);
+  };
+  std::vector<SessionListRow> rows;
+  for (UsageRow& u : sessions) {
+    if (u.tokens.total() <= 0) continue;
+    if (!text.empty() && !has_text(u.title) && !has_text(u.project) && !has_text(u.project_cwd) &&
+        !has_text(u.key)) {
+      continue;
+    }
+    u.models.clear();
+    SessionListRow row;
+    row.messages = messages.contains(u.key) ? messages[u.key] : 0;
+    row.usage = std::move(u);
+    rows.push_back(std::move(row));
+  }
+  // ListSessions' order: the sort key, ties by session id, both in the
+  // asked direction.
+  auto key_less = [&q](const SessionListRow& a, const SessionListRow& b) -> int {
+    auto cmp = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+    const UsageRow &x = a.usage, &y = b.usage;
+    switch (q.sort) {
+      case SessionSort::kFirst: return cmp(x.first_ms, y.first_ms);
+      case SessionSort::kCost: return cmp(x.tokens.cost_nanousd, y.tokens.cost_nanousd);
+      case SessionSort::kTokens: return cmp(x.tokens.total(), y.tokens.total());
+      case SessionSort::kCalls: return cmp(x.tokens.api_calls, y.tokens.api_calls);
+      case SessionSort::kMessages: return cmp(a.messages, b.messages);
+      case SessionSort::kProject: return cmp(x.project, y.project);
+      case SessionSort::kTitle: return cmp(x.title, y.title);
+      case SessionSort::kLast: break;
+    }
+    return cmp(x.last_ms, y.last_ms);
+  };
+  std::sort(rows.begin(), rows.end(), [&](const SessionListRow& a, const SessionListRow& b) {
+    int c = key_less(a, b);
+    if (c == 0) c = a.usage.key < b.usage.key ? -1 : (b.usage.key < a.usage.key ? 1 : 0);
+    return q.ascending ? c < 0 : c > 0;
+  });
+  SessionList out;
+  out.total = static_cast<int64_t>(rows.size());
+  const int64_t from = std::clamp<int64_t>(q.offset, 0, out.total);
+  const int64_t to = std::clamp<int64_t>(from + q.limit, from, out.total);
+  out.rows.assign(std::make_move_iterator(rows.begin() + from), std::make_move_iterator(rows.begin() + to));
+  return out;
+}
+
+absl::StatusOr<std::string> PgReader::ResolveSession(const std::string& id_or_prefix) {
+  if (id_or_prefix.empty()) return ChooseSession(id_or_prefix, false, {});
+  ASSIGN_OR_RETURN(PgResult exact, conn_.Query("SELECT 1 FROM conversations WHERE session_id = $1 LIMIT 1",
+                                               {id_or_prefix}));
+  std::vector<std::string> prefixed;
+  if (exact.rows() == 0 && id_or_prefix.size() >= 4) {
+    ASSIGN_OR_RETURN(PgResult found, conn_.Query("SELECT session_id FROM conversations WHERE starts_with(session_id, $1)"
+                                                 " GROUP BY session_id ORDER BY session_id COLLATE \"C\" LIMIT 6",
+                                                 {id_or_prefix}));
+    for (int i = 0; i < found.rows(); ++i) prefixed.push_back(found.Text(i, 0));
+  }
+  return ChooseSession(id_or_prefix, exact.rows() > 0, std::move(prefixed));
+}
+
+absl::StatusOr<std::pair<std::string, int64_t>> PgReader::ConversationOf(const std::string& session_id) {
+  ASSIGN_OR_RETURN(PgResult r, conn_.Query("SELECT machine, id FROM conversations WHERE session_id = $1"
+                                           " ORDER BY machine COLLATE \"C\", id LIMIT 1",
+                                           {session_id}));
+  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("no session '", session_id, "' on ", location()));
+  return std::make_pair(r.Text(0, 0), r.Int(0, 1));
+}
+
+absl::StatusOr<Conversation> PgReader::LoadConversation(const std::string& session_id, const MessageWindow& window) {
+  ASSIGN_OR_RETURN(auto where, ConversationOf(session_id));
+  const std::string machine = where.first, id = absl::StrCat(where.second);
+  // One snapshot for the header, the parts and the window.
+  RETURN_IF_ERROR(conn_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  absl::Cleanup end = [this] { (void)conn_.Exec("COMMIT"); };
+  Conversation c;
+  {
+    ASSIGN_OR_RETURN(PgResult r, conn_.Query(
+        "SELECT c.session_id, c.project, coalesce(p.cwd, ''), coalesce(c.title, ''), c.started_ms, c.ended_ms,"
+        " coalesce(c.message_count, 0) FROM conversations c"
+        " LEFT JOIN projects p ON p.machine = c.machine AND p.id = c.project_id"
+        " WHERE c.machine = $1 AND c.id = $2",
+        {machine, id}));
+    if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("no session '", session_id, "' on ", location()));
+    c.session_id = r.Text(0, 0);
+    c.project = r.Text(0, 1);
+    c.cwd = r.Text(0, 2);
+    c.title = r.Text(0, 3);
+    c.started_ms = r.OptionalInt(0, 4);
+    c.ended_ms = r.OptionalInt(0, 5);
+    c.message_count = r.Int(0, 6);
+  }
+  // The parts: the main transcript's lines (no agent id) first, then each
+  // agent's by its first line's time, then id.
+  {
+    ASSIGN_OR_RETURN(PgResult r, conn_.Query(
+        "SELECT m.agent, count(*), min(m.timestamp_ms),"
+        " (SELECT max(w.agent_type) FROM usage_winners w WHERE w.machine = $1 AND w.conversation_id = $2::bigint"
+        "   AND w.agent_id = m.agent)"
+        " FROM (SELECT coalesce(agent_id, '') AS agent, timestamp_ms FROM messages"
+        "       WHERE machine = $1 AND conversation_id = $2::bigint) m"
+        " GROUP BY m.agent ORDER BY m.agent <> '', min(m.timestamp_ms) NULLS LAST, m.agent COLLATE \"C\"",
+        {machine, id}));
+    for (int i = 0; i < r.rows(); ++i) {
+      ConversationPart part;
+      part.file.file_id = i;
+      part.file.agent_id = r.Text(i, 0);
+      part.file.agent_type = r.Text(i, 3);
+      part.file.main = i == 0 && part.file.agent_id.empty();
+      part.file.first_ms = r.OptionalInt(i, 2);
+      part.stored = r.Int(i, 1);
+      c.parts.push_back(std::move(part));
+    }
+  }
+  std::optional<int64_t> place;
+  if (window.Anchored()) {
+    const bool by_uuid = !window.around_uuid.empty();
+    ASSIGN_OR_RETURN(PgResult at, conn_.Query(
+        absl::StrCat("SELECT coalesce(m.agent_id, ''), (SELECT count(*) FROM messages b WHERE b.machine = $1"
+                     " AND b.conversation_id = $2::bigint AND coalesce(b.agent_id, '') = coalesce(m.agent_id, '')"
+                     " AND b.id < m.id) FROM messages m WHERE m.machine = $1 AND m.conversation_id = $2::bigint AND ",
+                     by_uuid ? "m.uuid = $3" : "m.id = $3::bigint", " LIMIT 1"),
+        {machine, id, by_uuid ? window.around_uuid : absl::StrCat(window.around_id)}));
+    if (at.rows() > 0) {
+      int64_t before = 0;
+      for (const ConversationPart& p : c.parts) {
+        if (p.file.agent_id == at.Text(0, 0)) {
+          place = before + at.Int(0, 1);
+          break;
+        }
+        before += p.stored;
+      }
+    }
+  }
+  const std::vector<int64_t> counts = ApplyWindow(window, place, &c);
+  if (!scratch_.has_value()) {
+    ASSIGN_OR_RETURN(Db scratch, Db::Open(":memory:", Db::Mode::kAsItIs));
+    scratch_.emplace(std::move(scratch));
+  }
+  ASSIGN_OR_RETURN(LineBlocks blocks, LineBlocks::Prepare(*scratch_));
+  for (size_t i = 0; i < c.parts.size(); ++i) {
+    ConversationPart& part = c.parts[i];
+    if (counts[i] == 0) continue;
+    ASSIGN_OR_RETURN(PgResult r, conn_.Query(
+        "SELECT id, coalesce(uuid, ''), type, coalesce(subtype, ''), timestamp_ms, coalesce(is_sidechain, 0),"
+        " coalesce(is_meta, 0), coalesce(model, ''), raw FROM messages"
+        " WHERE machine = $1 AND conversation_id = $2::bigint AND coalesce(agent_id, '') = $3"
+        " ORDER BY id LIMIT $4::bigint OFFSET $5::bigint",
+        {machine, id, part.file.agent_id, absl::StrCat(counts[i]), absl::StrCat(part.first)}));
+    for (int row = 0; row < r.rows(); ++row) {
+      ConversationMessage m;
+      m.id = r.Int(row, 0);
+      m.uuid = r.Text(row, 1);
+      m.type = r.Text(row, 2);
+      m.subtype = r.Text(row, 3);
+      m.timestamp_ms = r.OptionalInt(row, 4);
+      m.is_sidechain = r.Int(row, 5) != 0;
+      m.is_meta = r.Int(row, 6) != 0;
+      m.model = r.Text(row, 7);
+      if (!r.IsNull(row, 8)) RETURN_IF_ERROR(blocks.Read(r.Bytes(row, 8), &m));
+      part.messages.push_back(std::move(m));
+    }
+  }
+  return c;
+}
+
+absl::Status PgReader::ExportJsonl(const std::string& session_id, std::string* out, ExportCounts* counts) {
+  ASSIGN_OR_RETURN(auto where, ConversationOf(session_id));
+  ASSIGN_OR_RETURN(PgResult r, conn_.Query(
+      "SELECT raw FROM (SELECT raw, timestamp_ms, 0 AS source, id FROM messages"
+      "  WHERE machine = $1 AND conversation_id = $2::bigint"
+      " UNION ALL SELECT raw, timestamp_ms, 1, id FROM events WHERE machine = $1 AND conversation_id = $2::bigint) l"
+      " ORDER BY timestamp_ms NULLS FIRST, source, id",
+      {where.first, absl::StrCat(where.second)}));
+  for (int i = 0; i < r.rows(); ++i) {
+    if (r.IsNull(i, 0)) {
+      ++counts->missing;
+      continue;
+    }
+    absl::StrAppend(out, r.Bytes(i, 0), "\n");
+    ++counts->lines;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cco

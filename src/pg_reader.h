@@ -12,7 +12,9 @@
 #define CCO_SRC_PG_READER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "src/pg.h"
 #include "src/reader.h"
@@ -34,6 +36,7 @@ class PgReader final : public Reader {
   static absl::StatusOr<std::unique_ptr<PgReader>> Open(const std::string& url);
 
   const std::string& location() const override { return conn_.where(); }
+  bool IsTeamServer() const override { return true; }
   absl::StatusOr<ProjectMatch> MatchProjects(const std::string& query) override;
   absl::StatusOr<std::vector<UsageRow>> PeriodReport(Period period, const ReportFilter& filter) override;
   absl::StatusOr<std::vector<UsageRow>> SessionReport(const ReportFilter& filter) override;
@@ -49,8 +52,32 @@ class PgReader final : public Reader {
   // and for kinds (the server keeps no message kinds), and for what
   // TranslateQuery refuses.
   absl::StatusOr<SearchResult> Search(const SearchRequest& request) override;
+  // Per day and tool, from every execution (exact percentiles, as ToolReport).
+  absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(const ReportFilter& filter) override;
+  // The blocks of one person's usage (all their machines together; the
+  // query's users and machines narrow it): InvalidArgument when the usage
+  // read is of several users (name one with --user). No usage-limit notices
+  // (the server keeps none).
+  absl::StatusOr<std::vector<BillingBlock>> Blocks(const BlocksQuery& query) override;
   // Counts of the rows this role may read (no writer, files or roots on a server).
   absl::StatusOr<DatabaseStatus> Status() override;
+  // The sum of the push marks and pushed rows this role may read: it moves
+  // with every push that brought something.
+  absl::StatusOr<int64_t> ChangeSeq() override;
+  // The session report's sessions (SessionReport), with message counts,
+  // filtered, sorted and paged here as ListSessions does on SQLite.
+  absl::StatusOr<SessionList> Sessions(const SessionListQuery& query) override;
+  absl::StatusOr<std::string> ResolveSession(const std::string& id_or_prefix) override;
+  // The server keeps no files: a conversation's parts are its main
+  // transcript (lines without an agent id), then each agent's by its first
+  // line's time; lines in the order the machine stored them (its ids). Of a
+  // session pushed by several machines, the first machine's by name.
+  // `--usage-only` machines pushed no lines: their messages have no blocks.
+  absl::StatusOr<Conversation> LoadConversation(const std::string& session_id, const MessageWindow& window) override;
+  // The lines of LoadConversation's parts, byte-exact: each part's messages
+  // and events in the order the machine stored them, by time (the server
+  // keeps no byte offsets). Lines not pushed (--usage-only) count as missing.
+  absl::Status ExportJsonl(const std::string& session_id, std::string* out, ExportCounts* counts) override;
   // The machines whose marks this role may read (its own, a member's, every
   // one for a lead), by name.
   absl::StatusOr<std::vector<PushedMachine>> Machines();
@@ -59,7 +86,16 @@ class PgReader final : public Reader {
 
  private:
   explicit PgReader(PgConn conn) : conn_(std::move(conn)) {}
+  // The tool calls of the filter's range: tool_name, status, duration_ms,
+  // started_ms, by tool name (bytewise).
+  absl::StatusOr<PgResult> ToolExecutions(const ReportFilter& filter);
+  // The machine and conversation ids that hold `session_id` (first machine
+  // by name); NotFound when none does.
+  absl::StatusOr<std::pair<std::string, int64_t>> ConversationOf(const std::string& session_id);
   PgConn conn_;
+  // An in-memory SQLite connection for the blocks of lines (LineBlocks uses
+  // SQLite's JSON functions), opened on first use.
+  std::optional<Db> scratch_;
 };
 
 }  // namespace cco

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "src/change_sequence.h"
 #include "src/errors.h"
 #include "src/migrate.h"
 #include "src/status.h"
@@ -151,10 +152,12 @@ absl::StatusOr<std::vector<std::string>> SqliteReader::ProjectNames() {
   return names;
 }
 
-absl::StatusOr<int64_t> Reader::MaxCompletedBlock(int64_t now_ms, int64_t session_ms) {
+absl::StatusOr<int64_t> Reader::MaxCompletedBlock(const BlocksQuery& query) {
   BlocksQuery all;
-  all.now_ms = now_ms;
-  all.session_ms = session_ms;
+  all.now_ms = query.now_ms;
+  all.session_ms = query.session_ms;
+  all.users = query.users;
+  all.machines = query.machines;
   ASSIGN_OR_RETURN(std::vector<BillingBlock> every, Blocks(all));
   return MaxCompletedBlockTokens(every);
 }
@@ -268,6 +271,15 @@ absl::StatusOr<SearchResult> SqliteReader::Search(const SearchRequest& request) 
   // between (a revision, a forget) cannot leave a hit without its text.
   ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
   return SearchMessages(db_, request);
+}
+
+absl::StatusOr<int64_t> SqliteReader::ChangeSeq() { return CommittedChangeSeq(db_); }
+
+absl::StatusOr<Conversation> SqliteReader::LoadConversation(const std::string& session_id,
+                                                            const MessageWindow& window) {
+  // Its place, counts and window from one snapshot: they cannot straddle a commit.
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
+  return cco::LoadConversation(db_, session_id, window);
 }
 
 }  // namespace cco

@@ -20,8 +20,10 @@
 
 #include "absl/status/statusor.h"
 #include "src/blocks.h"
+#include "src/conversation.h"
 #include "src/report.h"
 #include "src/search.h"
+#include "src/session_list.h"
 #include "src/sqlite.h"
 
 namespace cco {
@@ -93,6 +95,9 @@ class Reader {
 
   // Where the data is (a path, a URL), for messages.
   virtual const std::string& location() const = 0;
+  // A team server (its rows are tagged with users and machines, which
+  // ReportFilter::users and ::machines select); a local database is not.
+  virtual bool IsTeamServer() const { return false; }
 
   // The reports of report.h. `filter.project_ids` come from MatchProjects.
   virtual absl::StatusOr<ProjectMatch> MatchProjects(const std::string& query) = 0;
@@ -114,8 +119,9 @@ class Reader {
     return absl::UnimplementedError("billing blocks are not available from " + location());
   }
   // `--token-limit max` (blocks.h): the most tokens of any completed block
-  // of the history. This default reads every block.
-  virtual absl::StatusOr<int64_t> MaxCompletedBlock(int64_t now_ms, int64_t session_ms);
+  // of the history at query.now_ms, for query.session_ms (and its users and
+  // machines; its other filters do not apply). This default reads every block.
+  virtual absl::StatusOr<int64_t> MaxCompletedBlock(const BlocksQuery& query);
   // Every project's directory name, sorted (the dashboard's project picker).
   // This default takes them from a project report over all time.
   virtual absl::StatusOr<std::vector<std::string>> ProjectNames();
@@ -126,6 +132,22 @@ class Reader {
   // Full-text search (search.h). A reader without a search index answers
   // Unimplemented.
   virtual absl::StatusOr<SearchResult> Search(const SearchRequest& request);
+
+  // A number that moves whenever what this reader answers may have changed
+  // (the dashboard reloads a page when it does): the committed change
+  // sequence on SQLite (change_sequence.h).
+  virtual absl::StatusOr<int64_t> ChangeSeq() = 0;
+  // One page of the sessions list (session_list.h).
+  virtual absl::StatusOr<SessionList> Sessions(const SessionListQuery& query) = 0;
+  // The session `id_or_prefix` names: an exact id, else the only one
+  // starting with it (conversation.h: ResolveSession's rule and errors).
+  virtual absl::StatusOr<std::string> ResolveSession(const std::string& id_or_prefix) = 0;
+  // The conversation `session_id` (an exact id), the messages of `window`,
+  // from one snapshot (conversation.h). NotFound for an unknown session.
+  virtual absl::StatusOr<Conversation> LoadConversation(const std::string& session_id,
+                                                        const MessageWindow& window) = 0;
+  // Its stored lines, byte-exact, one per line (conversation.h: ExportJsonl).
+  virtual absl::Status ExportJsonl(const std::string& session_id, std::string* out, ExportCounts* counts) = 0;
 };
 
 struct ReaderOptions {
@@ -160,12 +182,21 @@ class SqliteReader final : public Reader {
   absl::StatusOr<std::optional<BillingBlock>> ActiveBlock(int64_t now_ms, int64_t session_ms) override {
     return LoadActiveBlock(db_, now_ms, session_ms);
   }
-  absl::StatusOr<int64_t> MaxCompletedBlock(int64_t now_ms, int64_t session_ms) override {
-    return LoadMaxCompletedBlockTokens(db_, now_ms, session_ms);
+  absl::StatusOr<int64_t> MaxCompletedBlock(const BlocksQuery& query) override {
+    return LoadMaxCompletedBlockTokens(db_, query.now_ms, query.session_ms);
   }
   absl::StatusOr<std::vector<std::string>> ProjectNames() override;
   absl::StatusOr<DatabaseStatus> Status() override;
   absl::StatusOr<SearchResult> Search(const SearchRequest& request) override;
+  absl::StatusOr<int64_t> ChangeSeq() override;
+  absl::StatusOr<SessionList> Sessions(const SessionListQuery& query) override { return ListSessions(db_, query); }
+  absl::StatusOr<std::string> ResolveSession(const std::string& id_or_prefix) override {
+    return cco::ResolveSession(db_, id_or_prefix);
+  }
+  absl::StatusOr<Conversation> LoadConversation(const std::string& session_id, const MessageWindow& window) override;
+  absl::Status ExportJsonl(const std::string& session_id, std::string* out, ExportCounts* counts) override {
+    return cco::ExportJsonl(db_, session_id, out, counts);
+  }
 
   // The connection itself, for what only SQLite has (`cco check`'s
   // integrity check and recomputes).

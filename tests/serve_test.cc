@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/process_support.h"
+#include "tests/serve_support.h"
 #include "tests/test_support.h"
 #include "tests/watch_support.h"
 
@@ -41,51 +42,6 @@ namespace fs = std::filesystem;
 using std::chrono::seconds;
 
 constexpr char kChromium[] = "/usr/bin/chromium";
-
-// A running `cco <args>` that printed its URL ("cco serve: http://127.0.0.1:PORT/").
-struct Served {
-  std::unique_ptr<ChildProcess> process;
-  std::string host;  // "127.0.0.1"
-  int port = 0;
-  std::string url(const std::string& path) const { return absl::StrCat("http://", host, ":", port, path); }
-};
-
-bool ParseUrl(const std::string& out, Served* s) {
-  std::smatch m;
-  static const std::regex kUrl(R"(cco serve: http://([0-9.]+):([0-9]+)/)");
-  if (!std::regex_search(out, m, kUrl)) return false;
-  s->host = m[1];
-  return absl::SimpleAtoi(std::string(m[2]), &s->port);
-}
-
-Served WaitForUrl(std::unique_ptr<ChildProcess> process) {
-  Served s;
-  s.process = std::move(process);
-  const bool up = WaitUntil([&] { return ParseUrl(s.process->Stdout(), &s) || !s.process->running(); }, seconds(30));
-  EXPECT_TRUE(up && s.port > 0) << "no URL printed; stdout:\n" << s.process->Stdout() << "\nstderr:\n"
-                                << s.process->Stderr();
-  return s;
-}
-
-Served StartServe(const std::string& db, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"serve", "--db", db, "--port", "0"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return WaitForUrl(StartCco(args));
-}
-
-struct Reply {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-};
-
-Reply Get(const Served& s, const std::string& path, const httplib::Headers& headers = {}) {
-  httplib::Client client(s.host, s.port);
-  client.set_read_timeout(60, 0);
-  auto res = client.Get(path.c_str(), headers);
-  if (!res) return {};
-  return {res->status, res->body, res->headers};
-}
 
 std::string OutputDir() {
   const std::string dir = CCO_TEST_OUTPUT_DIR;

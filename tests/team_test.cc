@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/pg_support.h"
 #include "tests/process_support.h"
+#include "tests/serve_support.h"
 #include "tests/test_support.h"
 
 namespace cco::testing {
@@ -620,6 +621,101 @@ TEST_F(TeamTest, WatchPushToCatchesUpAfterTheServerWasDownWithNothingDuplicated)
   // Exactly the local rows: nothing lost, nothing twice.
   EXPECT_EQ(ServerRows("laptop-a"), LocalRows(db));
   EXPECT_EQ(watch.Stderr().find(":pa@"), std::string::npos) << "no password in the log";
+}
+
+// `cco serve --db postgresql://…`: the dashboard and its API over the team
+// server, as far as the role may read. Each API answer is what the same
+// command prints against the server (--user/--machine as ?user=/?machine=),
+// and one machine's rows give that machine's own local answers; a
+// conversation holds the same lines as on its machine; billing blocks are
+// one person's; pages reload when a push arrives; no password on any page.
+TEST_F(TeamTest, ServeOnTheServerAnswersTheTeamInTheLocalShapes) {
+  ASSERT_EQ(Push(db_a_, UrlA()).exit_code, 0);
+  const std::string lead = server_.Url("lead", "rl");
+  const std::vector<std::string> now = {"CCO_NOW=2026-12-01T00:00:00Z"};
+  std::unique_ptr<ChildProcess> started = StartCco({"serve", "--db", lead, "--port", "0"}, now);
+  Served served = WaitForUrl(std::move(started));
+  ASSERT_GT(served.port, 0);
+  auto api = [&](const std::string& path, int status = 200) {
+    Reply r = Get(served, path);
+    EXPECT_EQ(r.status, status) << path << ": " << r.body;
+    return r.body;
+  };
+  auto cli = [&](std::vector<std::string> args) {
+    CommandResult r = RunCco(args, now);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const int64_t before = JsonInt(api("/api/changes"), "changeSeq");
+  ASSERT_EQ(Push(db_b_, UrlB()).exit_code, 0);
+  EXPECT_NE(JsonInt(api("/api/changes"), "changeSeq"), before) << "a push moves the version pages poll";
+
+  // Reports: the server's own answer, and one machine's is its local one.
+  EXPECT_EQ(api("/api/report/daily?tz=UTC"), cli({"report", "daily", "--json", "--tz", "UTC", "--db", lead}));
+  EXPECT_EQ(api("/api/report/daily?tz=UTC&machine=laptop-a"),
+            cli({"report", "daily", "--json", "--tz", "UTC", "--db", db_a_}));
+  EXPECT_EQ(api("/api/sessions?tz=UTC&user=bob&by-agent=1"),
+            cli({"report", "session", "--json", "--tz", "UTC", "--by-agent", "--db", db_b_}));
+  EXPECT_EQ(api("/api/report/tools?tz=UTC&user=alice"), cli({"report", "tools", "--json", "--tz", "UTC", "--db", db_a_}));
+  EXPECT_EQ(api("/api/search?q=file&machine=laptop-b&limit=50"),
+            cli({"search", "file", "--json", "--limit", "50", "--db", lead, "--machine", "laptop-b"}));
+  EXPECT_EQ(api("/api/status"), cli({"status", "--json", "--db", lead}));
+  // Billing blocks meter one person: with ?user= they are that person's,
+  // as on their own machine (one each here); over two users a clear 400.
+  EXPECT_EQ(api("/api/report/blocks?user=alice"), cli({"report", "blocks", "--json", "--db", db_a_}));
+  EXPECT_EQ(api("/api/report/blocks?user=bob&token-limit=max"),
+            cli({"report", "blocks", "--json", "--token-limit", "max", "--db", db_b_}));
+  EXPECT_TRUE(absl::StrContains(api("/api/report/blocks", 400), "name one with --user"));
+  EXPECT_EQ(cli({"report", "blocks", "--json", "--db", lead, "--user", "bob"}),
+            cli({"report", "blocks", "--json", "--db", db_b_}));
+
+  // A conversation: the same messages as on its machine (the server keeps
+  // no files, so the same set of lines rather than the same order).
+  const std::string session =
+      QueryRows(db_a_, "SELECT session_id FROM conversations WHERE message_count BETWEEN 5 AND 150"
+                       " ORDER BY message_count DESC, session_id LIMIT 1");
+  ASSERT_FALSE(session.empty());
+  Served local = StartServe(db_a_);
+  auto anchors = [](const std::string& html) {
+    std::multiset<std::string> out;
+    static const std::regex kAnchor(R"re(id="m-([^"]+)")re");
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), kAnchor); it != std::sregex_iterator(); ++it) {
+      out.insert((*it)[1]);
+    }
+    return out;
+  };
+  const std::string page = api("/conversation/" + session.substr(0, 8));
+  EXPECT_FALSE(anchors(page).empty());
+  EXPECT_EQ(anchors(page), anchors(Get(local, "/conversation/" + session).body));
+  auto lines = [](const std::string& jsonl) {
+    std::vector<std::string> v = absl::StrSplit(jsonl, '\n', absl::SkipEmpty());
+    return std::multiset<std::string>(v.begin(), v.end());
+  };
+  EXPECT_EQ(lines(api("/api/conversation/" + session)), lines(Get(local, "/api/conversation/" + session).body));
+  api("/conversation/ffffffff-0000", 404);
+
+  // Pages: the sessions list of one user holds their sessions, not the
+  // other's; the status page names each machine; no page shows a password.
+  const std::string b_session = QueryRows(db_b_, "SELECT report_session FROM usage_winners LIMIT 1");
+  const std::string alice_sessions = api("/sessions?since=2000-01-01&user=alice&tz=UTC");
+  const std::string bob_sessions = api("/sessions?since=2000-01-01&user=bob&tz=UTC");
+  EXPECT_TRUE(absl::StrContains(bob_sessions, b_session)) << b_session;
+  EXPECT_FALSE(absl::StrContains(alice_sessions, b_session)) << b_session;
+  const std::string status = api("/status");
+  EXPECT_TRUE(absl::StrContains(status, "laptop-a") && absl::StrContains(status, "laptop-b")) << status;
+  for (const char* path : {"/", "/tools?since=2000-01-01", "/search?q=file", "/status"}) {
+    const std::string html = api(path);
+    EXPECT_EQ(html.find(":rl@"), std::string::npos) << path << " shows the password";
+    EXPECT_EQ(html.find("class=\"error\""), std::string::npos) << path << ": " << html;
+  }
+  // The overview's active block: one person's, so over the whole team a
+  // note asking for a user, with ?user= that user's (none active here).
+  EXPECT_TRUE(absl::StrContains(api("/"), "id=\"block-user\""));
+  const std::string alice_overview = api("/?user=alice&since=2000-01-01&tz=UTC");
+  EXPECT_TRUE(absl::StrContains(alice_overview, "id=\"block-none\"")) << alice_overview;
+  EXPECT_TRUE(absl::StrContains(alice_overview, "name=\"user\" size=\"12\" value=\"alice\"")) << "the picker";
+  // On a local database the team filters are a clear 400.
+  EXPECT_EQ(Get(local, "/api/report/daily?user=alice").status, 400);
 }
 
 }  // namespace
