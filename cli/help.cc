@@ -254,7 +254,8 @@ std::vector<CommandHelp> BuildCommands() {
                 {"since", "DATE", "Only messages from this day on (YYYY-MM-DD or YYYYMMDD, in --tz)."},
                 {"until", "DATE", "Only messages up to the end of this day (YYYY-MM-DD or YYYYMMDD, in --tz)."},
                 {"tz", "ZONE", "Time zone of the days and of the times shown (default: the system zone)."},
-                {"newest", "", "Newest first instead of best match first."},
+                {"newest", "", "Newest first instead of best match first (bm25; with no filter, over the newest "
+                               "50,000 matches when there are more, as the output says)."},
                 {"limit", "N", "Show at most N matches (1-1000, default 20)."},
                 {"offset", "N", "Skip the first N matches (0-100000, default 0): the next page is --offset 20."},
                 {"fts", "", "QUERY is FTS5 query syntax (phrases, prefix*, AND/OR/NOT, NEAR) instead of plain words."},

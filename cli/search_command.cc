@@ -54,7 +54,13 @@ void PrintText(const SearchResult& result, const SearchRequest& request, const R
                           : absl::StrCat(request.offset + 1, "-", request.offset + static_cast<int64_t>(result.hits.size()));
   std::printf("%s of %lld message%s matching %s, %s (times in %s)\n", shown.c_str(),
               static_cast<long long>(result.total), result.total == 1 ? "" : "s", query.c_str(),
-              newest ? "newest first" : "best first", zone.name.c_str());
+              newest ? "newest first"
+                     : result.ranked < result.total
+                           ? absl::StrCat("best first among the newest ", result.ranked,
+                                          " (more words, --project or --since rank them all)")
+                                 .c_str()
+                           : "best first",
+              zone.name.c_str());
   for (const SearchHit& h : result.hits) {
     std::printf("\n%s%s%s  %s  %s  %s\n", bold, Time(h.timestamp_ms, zone.tz).c_str(), reset, h.project.c_str(),
                 h.kind.empty() ? "message" : h.kind.c_str(), h.session.c_str());

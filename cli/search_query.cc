@@ -73,7 +73,10 @@ std::string SearchJson(const SearchResult& result) {
     }
     j.Field("kind", h.kind).Field("snippet", h.snippet).Field("rank", h.rank).EndObject();
   }
-  j.EndArray().Field("total", result.total).EndObject();
+  j.EndArray().Field("total", result.total);
+  // Best first over more matches than it ranks: how many (the newest).
+  if (result.ranked > 0 && result.ranked < result.total) j.Field("ranked_newest", result.ranked);
+  j.EndObject();
   return j.str();
 }
 

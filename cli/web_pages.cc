@@ -649,21 +649,29 @@ Page SearchPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
   page = std::min<int64_t>(page, kMaxSearchOffset / kHitsPerPage + 1);
   q->request.offset = static_cast<int>((page - 1) * kHitsPerPage);
   absl::StatusOr<SearchResult> result = db.Search(q->request);
-  if (result.ok() && result->hits.empty() && result->total > 0) {
+  // The matches a page can show: best first, those ranked (SearchResult::ranked).
+  auto pageable = [newest](const SearchResult& r) { return newest || r.ranked == 0 ? r.total : r.ranked; };
+  if (result.ok() && result->hits.empty() && pageable(*result) > 0) {
     // Past the end (fewer matches since, or a hand-made link): the last page.
-    page = std::min<int64_t>((result->total + kHitsPerPage - 1) / kHitsPerPage, kMaxSearchOffset / kHitsPerPage + 1);
+    page = std::min<int64_t>((pageable(*result) + kHitsPerPage - 1) / kHitsPerPage,
+                             kMaxSearchOffset / kHitsPerPage + 1);
     q->request.offset = static_cast<int>((page - 1) * kHitsPerPage);
     result = db.Search(q->request);
   }
   if (!result.ok()) return {StatusFor(result.status()), Layout(title, "Search", body + ErrorNote(result.status()), ctx)};
   const int64_t total = result->total;
+  const int64_t shown = pageable(*result);
   const int64_t pages =
-      std::min<int64_t>(std::max<int64_t>(1, (total + kHitsPerPage - 1) / kHitsPerPage), kMaxSearchOffset / kHitsPerPage + 1);
+      std::min<int64_t>(std::max<int64_t>(1, (shown + kHitsPerPage - 1) / kHitsPerPage), kMaxSearchOffset / kHitsPerPage + 1);
   absl::StrAppend(&body, "<p class=\"count\" id=\"search-count\">", Plural(total, "message"), " match",
-                  total == 1 ? "es" : "", ", ", newest ? "newest first" : "best first",
+                  total == 1 ? "es" : "", ", ",
+                  newest           ? "newest first"
+                  : shown < total  ? absl::StrCat("best first among the newest ", Thousands(shown),
+                                                  " (more words, a project or a range rank them all)")
+                                   : "best first",
                   pages > 1 ? absl::StrCat(", page ", page, " of ", pages) : "", " (times in ", HtmlEscape(q->zone.name),
                   ")",
-                  total > pages * kHitsPerPage
+                  shown > pages * kHitsPerPage
                       ? absl::StrCat("; the first ", Thousands(pages * kHitsPerPage),
                                      " can be paged through: narrow the search for the others")
                       : "",

@@ -312,6 +312,7 @@ absl::StatusOr<SearchResult> PgReader::Search(const SearchRequest& request) {
                                              std::vector<std::optional<std::string>>(params.begin(), params.end() - 2)));
     result.total = n.Int(0, 0);
   }
+  if (request.order == SearchOrder::kRank) result.ranked = result.total;  // every match ranked
   return result;
 }
 

@@ -212,11 +212,14 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
 }
 
 std::string SessionTitleSql(const std::string& session) {
+  // The fallback walks the session's winners in time order, so it is asked
+  // only of a session without a conversation of its own.
   return absl::StrCat(
-      "coalesce(nullif((SELECT title FROM conversations WHERE session_id = ", session, "), ''),"
-      " (SELECT c.title FROM usage_winners w JOIN conversations c ON c.id = w.conversation_id"
+      "CASE WHEN EXISTS (SELECT 1 FROM conversations WHERE session_id = ", session, ")"
+      " THEN coalesce((SELECT title FROM conversations WHERE session_id = ", session, "), '')"
+      " ELSE coalesce((SELECT c.title FROM usage_winners w JOIN conversations c ON c.id = w.conversation_id"
       " WHERE w.report_session = ", session, " AND w.source = 'message' AND c.title IS NOT NULL"
-      " ORDER BY w.timestamp_ms LIMIT 1), '')");
+      " ORDER BY w.timestamp_ms LIMIT 1), '') END");
 }
 
 absl::StatusOr<std::vector<UsageRow>> ProjectReport(Db& db, const ReportFilter& filter) {

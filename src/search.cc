@@ -164,6 +164,17 @@ absl::StatusOr<bool> NewestByTime(Db& db, const std::string& match, int64_t tota
   return true;
 }
 
+// The messages the index holds for `match`, from its doclists.
+absl::StatusOr<int64_t> CountMatches(Db& db, const std::string& match) {
+  ASSIGN_OR_RETURN(Stmt count, db.Prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1"));
+  int64_t total = 0;
+  RETURN_IF_ERROR(MapQueryError(count.Bind(1, match).ForEachRow([&total](const Stmt& r) {
+    total = r.ColumnInt(0);
+    return false;
+  })));
+  return total;
+}
+
 // The conversation a session id or a unique prefix of one names, by the
 // rule show and export follow (ResolveSession).
 absl::StatusOr<int64_t> ConversationOf(Db& db, const std::string& session) {
@@ -256,24 +267,22 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   if (where.empty() && newest) {
     // Newest first from the time index when the matches are many enough to
     // meet soon; the total from the index's doclists.
-    ASSIGN_OR_RETURN(Stmt count, db.Prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1"));
-    RETURN_IF_ERROR(MapQueryError(count.Bind(1, q.match).ForEachRow([&result](const Stmt& r) {
-      result.total = r.ColumnInt(0);
-      return false;
-    })));
+    ASSIGN_OR_RETURN(result.total, CountMatches(db, q.match));
     if (result.total <= request.offset) return result;
     ASSIGN_OR_RETURN(found, NewestByTime(db, q.match, result.total, request, &page));
     if (found) result.plan = "time";
   }
   if (where.empty() && !newest) {
-    // Best first without filters: the index alone, in one pass over the
-    // matches that counts them and keeps the best offset + limit.
-    ASSIGN_OR_RETURN(Stmt ranked,
-                     db.Prepare("SELECT rowid, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?1"));
+    // Best first without filters: the index alone, newest first, in one
+    // pass over at most rank_window matches that keeps the best offset +
+    // limit; the matches counted apart only when there are more.
+    ASSIGN_OR_RETURN(Stmt ranked, db.Prepare(absl::StrCat(
+                                      "SELECT rowid, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?1"
+                                      " ORDER BY rowid DESC LIMIT ", request.rank_window)));
     const size_t keep = static_cast<size_t>(request.offset) + static_cast<size_t>(request.limit);
     std::vector<std::pair<double, int64_t>> best;  // a max-heap of (rank, id): the worst kept on top
     RETURN_IF_ERROR(MapQueryError(ranked.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
-      ++result.total;
+      ++result.ranked;
       best.emplace_back(r.ColumnDouble(1), r.ColumnInt(0));
       std::push_heap(best.begin(), best.end());
       if (best.size() > keep) {
@@ -282,6 +291,10 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
       }
       return true;
     })));
+    result.total = result.ranked;
+    if (result.ranked == request.rank_window) {
+      ASSIGN_OR_RETURN(result.total, CountMatches(db, q.match));
+    }
     std::sort_heap(best.begin(), best.end());
     for (size_t i = static_cast<size_t>(request.offset); i < best.size(); ++i) {
       page.emplace_back(best[i].second, best[i].first);
@@ -316,6 +329,7 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
         return false;
       })));
     }
+    if (!newest) result.ranked = result.total;
   }
 
   // Each hit's place and a snippet, for the hits shown only (a snippet costs

@@ -45,6 +45,13 @@ inline constexpr size_t kMaxQueryWords = 64;
 // Limits on a page of matches.
 inline constexpr int kMaxSearchLimit = 1000;
 inline constexpr int kMaxSearchOffset = 100000;
+// Best first without filters ranks the newest this many matches (by id:
+// the order they were stored) when a query has more: ranking a word that a
+// quarter of a million messages hold costs a pass of bm25 over every one
+// (about 0.4 s), the newest 50,000 a fifth of that. SearchResult::ranked
+// says how many were ranked; a filter (project, session, kind, range)
+// ranks every match it keeps.
+inline constexpr int64_t kRankWindow = 50000;
 
 // Translates `query`. Errors (InvalidArgument, a message for a person): an
 // empty query, one with nothing searchable (only punctuation such as `*`),
@@ -75,6 +82,8 @@ struct SearchRequest {
   std::string mark_begin = "[";
   std::string mark_end = "]";
   int snippet_tokens = 16;            // about this many tokens of context
+  // Best first without filters: at most this many matches ranked, the newest.
+  int64_t rank_window = kRankWindow;
 };
 
 struct SearchHit {
@@ -94,11 +103,15 @@ struct SearchResult {
   std::vector<SearchHit> hits;        // at most limit, after skipping offset, in the requested order
   int64_t total = 0;                  // every match of the query and filters
   // How the page was found (tests and benchmarks read it): "index" (no
-  // filter, best first: every match ranked by the index alone), "time" (no
+  // filter, best first: the matches ranked by the index alone, up to
+  // kRankWindow of them), "time" (no
   // filter, newest first: the time index walked, the word index asked per
   // message), "join" (every match joined with its message, filtered and
   // ordered), "none" (no match to show).
   std::string_view plan = "none";
+  // Best first: the matches ranked, the newest rank_window of them when
+  // `total` is larger (plan "index"), else `total`. 0 when newest first.
+  int64_t ranked = 0;
 };
 
 // InvalidArgument (a message for a person) for a limit or offset out of

@@ -562,6 +562,73 @@ TEST(SearchPlanTest, EveryWayToAPageGivesTheSamePage) {
   EXPECT_EQ(search("common", SearchOrder::kNewest, 600, false).plan, "none");
 }
 
+// Best first over more matches than rank_window ranks the newest window
+// only (SearchRequest::rank_window; kRankWindow by default): the page is the
+// best of those, by the same bm25 as a ranking of all; a filter ranks all.
+TEST(SearchPlanTest, BestFirstRanksTheNewestWindowWhenTheMatchesAreMore) {
+  TempDir dir;
+  std::string lines;
+  const absl::Time start = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  for (int i = 0; i < 50; ++i) {
+    // The older half says the word often in few words (the best bm25); the
+    // newer half once among many.
+    const std::string text = i < 25 ? absl::StrCat("alpha alpha alpha n", i)
+                                    : absl::StrCat("alpha ", std::string(40 + i, 'x'), " one two three four n", i);
+    lines += Prompt(absl::StrCat("u", i), text,
+                    absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", start + absl::Seconds(i), absl::UTCTimeZone()));
+  }
+  WriteFile(dir / "projects/-w/s-1.jsonl", lines);
+  const std::string db = dir / "cco.db";
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(db);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto search = [&](int64_t window, bool filtered) {
+    SearchRequest request;
+    request.query = "alpha";
+    request.limit = 5;
+    request.rank_window = window;
+    if (filtered) request.since_ms = 0;  // a filter that keeps every match
+    absl::StatusOr<SearchResult> result = (*reader)->Search(request);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *std::move(result) : SearchResult{};
+  };
+  const SearchResult all = search(kRankWindow, false);
+  EXPECT_EQ(all.plan, "index");
+  EXPECT_EQ(all.total, 50);
+  EXPECT_EQ(all.ranked, 50);
+  // Every match's rank, from a ranking of all of them.
+  SearchRequest every;
+  every.query = "alpha";
+  every.limit = 50;
+  absl::StatusOr<SearchResult> full = (*reader)->Search(every);
+  ASSERT_TRUE(full.ok() && full->hits.size() == 50);
+  std::vector<std::pair<double, int64_t>> newest;  // (rank, id) of the 10 newest
+  for (const SearchHit& h : full->hits) {
+    if (h.message_id > static_cast<int64_t>(full->hits.size()) - 10) newest.emplace_back(h.rank, h.message_id);
+  }
+  ASSERT_EQ(newest.size(), 10u);
+  std::sort(newest.begin(), newest.end());
+
+  const SearchResult windowed = search(10, false);
+  EXPECT_EQ(windowed.plan, "index");
+  EXPECT_EQ(windowed.total, 50) << "the total counts every match";
+  EXPECT_EQ(windowed.ranked, 10);
+  ASSERT_EQ(windowed.hits.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(windowed.hits[i].message_id, newest[i].second) << i;
+    EXPECT_DOUBLE_EQ(windowed.hits[i].rank, newest[i].first) << i;
+  }
+  EXPECT_NE(windowed.hits.front().uuid, all.hits.front().uuid) << "the window changes the page here";
+  // A window as large as the matches, or a filter, ranks every match.
+  const SearchResult exact = search(50, false);
+  EXPECT_EQ(exact.ranked, 50);
+  EXPECT_EQ(exact.hits.front().uuid, all.hits.front().uuid);
+  const SearchResult filtered = search(10, true);
+  EXPECT_EQ(filtered.plan, "join");
+  EXPECT_EQ(filtered.ranked, 50);
+  EXPECT_EQ(filtered.hits.front().uuid, all.hits.front().uuid);
+}
+
 TEST_F(SearchCommandTest, Fts5SyntaxWithFts) {
   EXPECT_EQ(Uuids({"--fts", "\"login redirect\""}), "prompt");
   EXPECT_EQ(Sorted(Uuids({"--fts", "redir*"})), "prompt response thinking");
