@@ -21,6 +21,18 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 
 void AppendJsonEscaped(std::string* out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    // A run of printable ASCII that needs no escape, appended at once.
+    size_t run = i;
+    while (run < s.size()) {
+      const unsigned char r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out->append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out->append("\\\""); ++i; continue;
