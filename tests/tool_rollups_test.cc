@@ -24,6 +24,7 @@
 #include "src/migrate.h"
 #include "src/report.h"
 #include "src/sqlite.h"
+#include "src/status.h"
 #include "src/tool_rollups.h"
 #include "tests/test_support.h"
 
@@ -39,6 +40,22 @@ std::string StoredRollups(const std::string& db) {
 }
 std::string Recomputed(const std::string& db) {
   return QueryRows(db, absl::StrCat("SELECT * FROM (", kExpectedToolRollups, ") ORDER BY 1, 2, 3, 4"));
+}
+// The fixtures replayed into `db_path`, then every tool execution deleted
+// (the triggers take their counts out): a read-write connection to it.
+absl::StatusOr<Db> FixturesWithoutToolCalls(const std::string& db_path) {
+  CommandResult r = RunCco({"replay", std::string(CCO_FIXTURES_DIR) + "/projects", "--db", db_path});
+  if (r.exit_code != 0) return absl::InternalError(r.err);
+  ASSIGN_OR_RETURN(Db db, Db::Open(db_path, Db::Mode::kReadWrite));
+  RETURN_IF_ERROR(db.Exec("DELETE FROM tool_executions"));
+  return db;
+}
+// The index of the embedded migration whose name holds `part`.
+size_t MigrationIndex(const char* part) {
+  const std::vector<Migration>& all = EmbeddedMigrations();
+  size_t i = 0;
+  while (i < all.size() && all[i].name.find(part) == std::string::npos) ++i;
+  return i;
 }
 // Where tool_rollups_daily differs from tool_rollups summed per UTC day;
 // rows of either table at 0 count as differences too.
@@ -117,8 +134,7 @@ TEST(ToolRollupsTest, MigrationFillsFromStoredExecutions) {
   const std::string db_path = tmp / "cco.db";
   ASSERT_EQ(RunCco({"replay", std::string(CCO_FIXTURES_DIR) + "/projects", "--db", db_path}).exit_code, 0);
   const std::vector<Migration>& all = EmbeddedMigrations();
-  size_t mine = 0;
-  while (mine < all.size() && all[mine].name.find("tool_rollups") == std::string::npos) ++mine;
+  const size_t mine = MigrationIndex("tool_rollups");
   ASSERT_LT(mine, all.size());
   auto db = Db::Open(db_path, Db::Mode::kReadWrite);
   ASSERT_TRUE(db.ok()) << db.status();
@@ -142,12 +158,10 @@ TEST(ToolRollupsTest, MigrationFillsFromStoredExecutions) {
 TEST(ToolRollupsTest, TriggersBinAndRevise) {
   TempDir tmp;
   const std::string db_path = tmp / "cco.db";
-  ASSERT_EQ(RunCco({"replay", std::string(CCO_FIXTURES_DIR) + "/projects", "--db", db_path}).exit_code, 0);
-  auto db = Db::Open(db_path, Db::Mode::kReadWrite);
-  ASSERT_TRUE(db.ok()) << db.status();
   // Every execution out (the triggers take their counts out, and the rows
   // at 0 with them), then ours.
-  ASSERT_TRUE(db->Exec("DELETE FROM tool_executions").ok());
+  auto db = FixturesWithoutToolCalls(db_path);
+  ASSERT_TRUE(db.ok()) << db.status();
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM tool_rollups"), 0);
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM tool_rollups_daily"), 0);
   const std::vector<int64_t> durations = {0, 5, 999, 1000, 3042, 13200, 106525, 9999999, 123456789012};
@@ -194,8 +208,7 @@ TEST(ToolRollupsTest, DailyMigrationOnAnEmptyDatabase) {
   TempDir tmp;
   const std::string db_path = tmp / "cco.db";
   const std::vector<Migration>& all = EmbeddedMigrations();
-  size_t mine = 0;
-  while (mine < all.size() && all[mine].name.find("tool_rollups_daily") == std::string::npos) ++mine;
+  const size_t mine = MigrationIndex("tool_rollups_daily");
   ASSERT_LT(mine, all.size());
   {
     auto db = Db::Open(db_path, Db::Mode::kReadWrite);
@@ -217,12 +230,7 @@ TEST(ToolRollupsTest, DailyMigrationDeletesRowsAtZeroAndFillsTheDays) {
   const std::string db_path = tmp / "cco.db";
   ASSERT_EQ(RunCco({"replay", std::string(CCO_FIXTURES_DIR) + "/projects", "--db", db_path}).exit_code, 0);
   const std::vector<Migration>& all = EmbeddedMigrations();
-  auto find = [&all](const char* part) {
-    size_t i = 0;
-    while (i < all.size() && all[i].name.find(part) == std::string::npos) ++i;
-    return i;
-  };
-  const size_t rollups = find("_tool_rollups.sql"), daily = find("tool_rollups_daily");
+  const size_t rollups = MigrationIndex("_tool_rollups.sql"), daily = MigrationIndex("tool_rollups_daily");
   ASSERT_LT(rollups, all.size());
   ASSERT_LT(daily, all.size());
   // 0018's trigger as it was, which leaves rows at 0.
@@ -321,10 +329,8 @@ void ExpectSameRow(const ToolRow& got, const ToolRow& want, const std::string& w
 TEST(ToolRollupsTest, ReportsInEveryZoneEqualADirectScan) {
   TempDir tmp;
   const std::string db_path = tmp / "cco.db";
-  ASSERT_EQ(RunCco({"replay", std::string(CCO_FIXTURES_DIR) + "/projects", "--db", db_path}).exit_code, 0);
-  auto db = Db::Open(db_path, Db::Mode::kReadWrite);
+  auto db = FixturesWithoutToolCalls(db_path);
   ASSERT_TRUE(db.ok()) << db.status();
-  ASSERT_TRUE(db->Exec("DELETE FROM tool_executions").ok());
   const int64_t p1 = QueryInt(db_path, "SELECT min(id) FROM projects");
   const int64_t p2 = QueryInt(db_path, "SELECT max(id) FROM projects");
   ASSERT_NE(p1, p2);
