@@ -342,22 +342,35 @@ struct ToolSums {
     const int64_t rank = std::max<int64_t>(1, (timed * 95 + 99) / 100);
     few.insert(few.end(), many.begin(), many.end());
     many.clear();
-    std::sort(few.begin(), few.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    // A bin may be there more than once, some of it taken out again: only
-    // its net count is the histogram's.
-    int64_t seen = 0;
-    for (size_t i = 0; i < few.size();) {
-      const int64_t bin = few[i].first;
-      for (; i < few.size() && few[i].first == bin; ++i) seen += few[i].second;
-      if (seen >= rank) {
-        r.p95_ms = bin;
-        break;
-      }
-    }
+    r.p95_ms = NearestRankBin(few, rank);
     return r;
   }
 
  private:
+  // The smallest bin whose calls and those of every smaller bin reach
+  // `rank`, by selection (partitions around a bin) rather than a sort. A
+  // bin may be there more than once, some of it taken out again; its net
+  // count is never negative, so those sums grow with the bin.
+  static int64_t NearestRankBin(std::vector<std::pair<int64_t, int64_t>>& bins, int64_t rank) {
+    auto first = bins.begin(), last = bins.end();
+    while (first != last) {
+      const int64_t pivot = first[(last - first) / 2].first;
+      auto at = std::partition(first, last, [pivot](const auto& e) { return e.first < pivot; });
+      auto above = std::partition(at, last, [pivot](const auto& e) { return e.first == pivot; });
+      int64_t below_calls = 0, at_calls = 0;
+      for (auto it = first; it != at; ++it) below_calls += it->second;
+      if (below_calls >= rank) {
+        last = at;
+        continue;
+      }
+      for (auto it = at; it != above; ++it) at_calls += it->second;
+      if (below_calls + at_calls >= rank) return pivot;
+      rank -= below_calls + at_calls;
+      first = above;
+    }
+    return 0;  // fewer calls than `rank`: not reached
+  }
+
   // Calls per duration bin: appended to `few` (a tool's day holds a few
   // bins), summed in `many` once they are more.
   void AddEntry(int64_t bin, int64_t calls) {
@@ -365,6 +378,7 @@ struct ToolSums {
       many[bin] += calls;
       return;
     }
+    if (few.empty()) few.reserve(64);
     few.emplace_back(bin, calls);
     if (few.size() < 1024) return;
     for (const auto& [b, n] : few) many[b] += n;
@@ -406,9 +420,34 @@ bool AddDurations(std::string_view json, int64_t sign, ToolSums& sums) {
 
 // Tool sums per period and tool, the periods being [bounds[i], bounds[i+1])
 // (UTC milliseconds, ascending): the days of a zone, or one range.
-using PeriodTools = std::vector<std::map<std::string, ToolSums>>;
+struct PeriodTools {
+  std::vector<std::string> tools;  // by tool id, in the order they came
+  absl::flat_hash_map<std::string, size_t> ids;
+  std::vector<std::vector<ToolSums>> sums;  // [period][tool id]; a tool without calls has calls 0
 
-// Fills `out` (one map per period) from the rollups, in one read snapshot.
+  ToolSums& Of(int64_t period, std::string_view tool) {
+    auto it = ids.find(absl::string_view(tool.data(), tool.size()));
+    if (it == ids.end()) {
+      it = ids.emplace(std::string(tool), tools.size()).first;
+      tools.emplace_back(tool);
+    }
+    std::vector<ToolSums>& in_period = sums[static_cast<size_t>(period)];
+    if (in_period.size() <= it->second) in_period.resize(tools.size());
+    return in_period[it->second];
+  }
+  // Calls `f(name, sums)` for each tool with calls in `period`, by name.
+  template <typename F>
+  void ForEachTool(size_t period, F f) {
+    std::vector<size_t> order(tools.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [this](size_t a, size_t b) { return tools[a] < tools[b]; });
+    for (size_t id : order) {
+      if (id < sums[period].size() && sums[period][id].row.calls != 0) f(tools[id], sums[period][id]);
+    }
+  }
+};
+
+// Fills `out` from the rollups (the caller holds a read snapshot).
 // Every UTC day of tool_rollups_daily counts whole for the period holding
 // its noon; where a period boundary cuts a UTC day (a zone's midnight that
 // is not UTC's, or the range's ends), the 15-minute rows of the day's part
@@ -418,8 +457,8 @@ using PeriodTools = std::vector<std::map<std::string, ToolSums>>;
 absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<int64_t>& bounds, PeriodTools* out) {
   constexpr int64_t kDay = 86400000;
   constexpr int64_t kHalfDay = kDay / 2;
-  out->assign(bounds.size() < 2 ? 0 : bounds.size() - 1, {});
-  if (out->empty()) return absl::OkStatus();
+  out->sums.assign(bounds.size() < 2 ? 0 : bounds.size() - 1, {});
+  if (out->sums.empty()) return absl::OkStatus();
   const std::string projects = ProjectClause(filter, "project_id");
   ASSIGN_OR_RETURN(Stmt days, db.Prepare(absl::StrCat(
       "SELECT tool_name, day_ms, calls, errors, rejected, interrupted, pending, duration_sum_ms, durations"
@@ -427,22 +466,6 @@ absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<i
   ASSIGN_OR_RETURN(Stmt quarters, db.Prepare(absl::StrCat(
       "SELECT tool_name, duration_bin, calls, errors, rejected, interrupted, pending, duration_sum_ms"
       " FROM tool_rollups WHERE bucket_ms >= ?1 AND bucket_ms < ?2", projects)));
-  // The sums of a tool in a period, looked up again only when the tool or
-  // the period changes: rows come in key order, so mostly the previous
-  // row's (one Cached per period a row goes to).
-  struct Cached {
-    ToolSums* sums = nullptr;
-    int64_t period = -1;
-    std::string tool;
-  };
-  auto sums_of = [out](Cached& c, int64_t period, std::string_view tool) -> ToolSums& {
-    if (c.sums == nullptr || period != c.period || tool != c.tool) {
-      c.period = period;
-      c.tool = tool;
-      c.sums = &(*out)[static_cast<size_t>(period)][c.tool];
-    }
-    return *c.sums;
-  };
   // The period holding `t`, or -1.
   auto period_of = [&bounds](int64_t t) -> int64_t {
     if (t < bounds.front() || t >= bounds.back()) return -1;
@@ -455,14 +478,13 @@ absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<i
   int64_t day = std::numeric_limits<int64_t>::min();
   int64_t period = -1;
   bool parsed = true;
-  Cached day_sums;
   RETURN_IF_ERROR(days.ForEachRow([&](const Stmt& r) {
     if (const int64_t d = r.ColumnInt(1); d != day) {
       day = d;
       period = period_of(d + kHalfDay);
     }
     if (period < 0) return true;  // (the days read are those whose noon is in a period)
-    ToolSums& sums = sums_of(day_sums, period, r.ColumnView(0));
+    ToolSums& sums = out->Of(period, r.ColumnView(0));
     sums.AddCounts(r, 2, 1);
     parsed = AddDurations(r.ColumnView(8), 1, sums);
     return parsed;
@@ -472,13 +494,11 @@ absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<i
   // The parts of each UTC day that belong to another period than its noon.
   auto move = [&](int64_t from_ms, int64_t to_ms, int64_t add_to, int64_t take_from) -> absl::Status {
     quarters.Bind(1, from_ms).Bind(2, to_ms);
-    Cached added, taken;
     return quarters.ForEachRow([&](const Stmt& r) {
       const int64_t bin = r.ColumnInt(1);
-      for (auto [p, sign, cached] :
-           {std::tuple<int64_t, int64_t, Cached*>{add_to, 1, &added}, {take_from, -1, &taken}}) {
+      for (auto [p, sign] : {std::pair<int64_t, int64_t>{add_to, 1}, {take_from, -1}}) {
         if (p < 0) continue;
-        ToolSums& sums = sums_of(*cached, p, r.ColumnView(0));
+        ToolSums& sums = out->Of(p, r.ColumnView(0));
         sums.AddCounts(r, 2, sign);
         if (bin >= 0) sums.AddBin(bin, sign * r.ColumnInt(2));
       }
@@ -495,8 +515,6 @@ absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<i
       from = to;
     }
   }
-  // Rows of a tool whose calls were all taken out again.
-  for (auto& tools : *out) std::erase_if(tools, [](const auto& t) { return t.second.row.calls == 0; });
   return absl::OkStatus();
 }
 
@@ -525,11 +543,11 @@ absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filt
   RETURN_IF_ERROR(ToolPeriods(db, filter, {range->first, range->second}, &periods));
   std::vector<ToolRow> out;
   ToolSums all;
-  for (auto& [name, sums] : periods[0]) {
+  periods.ForEachTool(0, [&](const std::string& name, ToolSums& sums) {
     sums.row.tool = name;
     out.push_back(sums.Finish());
     all.Merge(sums);
-  }
+  });
   if (total != nullptr) {
     all.row.tool = "Total";
     *total = all.Finish();
@@ -576,10 +594,10 @@ absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter&
   RETURN_IF_ERROR(ToolPeriods(db, filter, bounds, &periods));
   std::vector<ToolDayRow> out;
   for (size_t i = 0; i < days.size(); ++i) {
-    for (auto& [name, sums] : periods[i]) {
+    periods.ForEachTool(i, [&](const std::string& name, ToolSums& sums) {
       sums.row.tool = name;
       out.push_back(ToolDayRow{absl::FormatCivilTime(days[i]), sums.Finish()});
-    }
+    });
   }
   return out;
 }
