@@ -28,7 +28,7 @@ CREATE TABLE tool_rollups_daily (
   rejected        INTEGER NOT NULL DEFAULT 0,
   interrupted     INTEGER NOT NULL DEFAULT 0,
   pending         INTEGER NOT NULL DEFAULT 0,
-  duration_sum_ms INTEGER NOT NULL DEFAULT 0,
+  duration_sum_ms INTEGER NOT NULL DEFAULT 0,   -- of the calls in `durations`
   durations       TEXT NOT NULL DEFAULT '{}',  -- {"duration_bin": calls, ...}, bins >= 0 with calls != 0
   PRIMARY KEY (day_ms, tool_name, project_id)
 ) WITHOUT ROWID;
@@ -36,7 +36,8 @@ CREATE TABLE tool_rollups_daily (
 INSERT INTO tool_rollups_daily(day_ms, tool_name, project_id, calls, errors, rejected, interrupted, pending,
                                duration_sum_ms, durations)
   SELECT day_ms, tool_name, project_id, sum(calls), sum(errors), sum(rejected), sum(interrupted), sum(pending),
-         sum(duration_sum_ms), json_group_object(duration_bin, calls) FILTER (WHERE duration_bin >= 0)
+         coalesce(sum(duration_sum_ms) FILTER (WHERE duration_bin >= 0), 0),
+         json_group_object(duration_bin, calls) FILTER (WHERE duration_bin >= 0)
     FROM (SELECT bucket_ms - ((bucket_ms % 86400000) + 86400000) % 86400000 AS day_ms, tool_name, project_id,
                  duration_bin, sum(calls) AS calls, sum(errors) AS errors, sum(rejected) AS rejected,
                  sum(interrupted) AS interrupted, sum(pending) AS pending, sum(duration_sum_ms) AS duration_sum_ms
@@ -68,7 +69,7 @@ CREATE TRIGGER tool_rollup_deltas_apply INSTEAD OF INSERT ON tool_rollup_deltas 
     VALUES (new.bucket_ms - ((new.bucket_ms % 86400000) + 86400000) % 86400000, new.tool_name, new.project_id,
             new.sign, new.sign * (new.status = 'error'), new.sign * (new.status = 'rejected'),
             new.sign * (new.status = 'interrupted'), new.sign * (new.status = 'pending'),
-            new.sign * coalesce(new.duration_ms, 0),
+            CASE WHEN new.duration_bin < 0 THEN 0 ELSE new.sign * new.duration_ms END,
             CASE WHEN new.duration_bin < 0 THEN '{}' ELSE json_object(CAST(new.duration_bin AS TEXT), new.sign) END)
     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, errors = errors + excluded.errors,
       rejected = rejected + excluded.rejected, interrupted = interrupted + excluded.interrupted,

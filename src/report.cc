@@ -309,14 +309,16 @@ struct ToolSums {
   int64_t timed = 0;  // calls with a known duration
   int64_t duration_sum = 0;
 
-  // Columns from `col`: calls, errors, rejected, interrupted, pending, duration_sum_ms.
-  void AddCounts(const Stmt& s, int col, int64_t sign) {
+  // Columns from `col`: calls, errors, rejected, interrupted, pending, and
+  // the sum of the durations, added with `timed` (those of bins >= 0: the
+  // reports leave unknown and negative durations out of means).
+  void AddCounts(const Stmt& s, int col, int64_t sign, bool timed) {
     row.calls += sign * s.ColumnInt(col);
     row.errors += sign * s.ColumnInt(col + 1);
     row.rejected += sign * s.ColumnInt(col + 2);
     row.interrupted += sign * s.ColumnInt(col + 3);
     row.pending += sign * s.ColumnInt(col + 4);
-    duration_sum += sign * s.ColumnInt(col + 5);
+    if (timed) duration_sum += sign * s.ColumnInt(col + 5);
   }
   void AddBin(int64_t bin, int64_t calls) {
     timed += calls;
@@ -485,7 +487,7 @@ absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<i
     }
     if (period < 0) return true;  // (the days read are those whose noon is in a period)
     ToolSums& sums = out->Of(period, r.ColumnView(0));
-    sums.AddCounts(r, 2, 1);
+    sums.AddCounts(r, 2, 1, true);
     parsed = AddDurations(r.ColumnView(8), 1, sums);
     return parsed;
   }));
@@ -499,7 +501,7 @@ absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<i
       for (auto [p, sign] : {std::pair<int64_t, int64_t>{add_to, 1}, {take_from, -1}}) {
         if (p < 0) continue;
         ToolSums& sums = out->Of(p, r.ColumnView(0));
-        sums.AddCounts(r, 2, sign);
+        sums.AddCounts(r, 2, sign, bin >= 0);
         if (bin >= 0) sums.AddBin(bin, sign * r.ColumnInt(2));
       }
       return true;

@@ -39,15 +39,18 @@ inline constexpr char kExpectedToolRollups[] =
     " WHERE use_message_id IS NOT NULL AND tool_name IS NOT NULL AND started_ms IS NOT NULL"
     " AND project_id IS NOT NULL GROUP BY 1, 2, 3, 4";
 
-// tool_rollups_daily against tool_rollups summed per UTC day: one row per
+// tool_rollups_daily against tool_rollups summed per UTC day (its
+// duration_sum_ms over the bins >= 0 only, those of `durations`; a bin
+// below 0 is an unknown duration or, written by a script, a negative one,
+// which the reports leave out of means and percentiles): one row per
 // difference, (day_ms, tool_name, project_id, what, tool_rollups minus
 // tool_rollups_daily), `what` being 'counts' (the six counts, space
 // separated) or 'bin N' (calls of duration bin N); none when they agree.
 inline constexpr char kToolRollupsDailyMismatches[] =
     "SELECT d, t, p, 'counts', sum(c) || ' ' || sum(e) || ' ' || sum(r) || ' ' || sum(i) || ' ' || sum(n) || ' ' ||"
     " sum(s) FROM (SELECT bucket_ms - ((bucket_ms % 86400000) + 86400000) % 86400000 AS d, tool_name AS t,"
-    "  project_id AS p, calls AS c, errors AS e, rejected AS r, interrupted AS i, pending AS n, duration_sum_ms AS s"
-    "  FROM tool_rollups"
+    "  project_id AS p, calls AS c, errors AS e, rejected AS r, interrupted AS i, pending AS n,"
+    "  CASE WHEN duration_bin >= 0 THEN duration_sum_ms ELSE 0 END AS s FROM tool_rollups"
     "  UNION ALL SELECT day_ms, tool_name, project_id, -calls, -errors, -rejected, -interrupted, -pending,"
     "  -duration_sum_ms FROM tool_rollups_daily)"
     " GROUP BY 1, 2, 3 HAVING sum(c) != 0 OR sum(e) != 0 OR sum(r) != 0 OR sum(i) != 0 OR sum(n) != 0 OR sum(s) != 0"

@@ -200,6 +200,21 @@ TEST(ToolRollupsTest, TriggersBinAndRevise) {
   }
   EXPECT_DOUBLE_EQ((*rows)[0].mean_ms, sum / 8);
   EXPECT_EQ((*rows)[0].p95_ms, 123000000000);  // rank 8 of 8
+
+  // A negative duration (only a script writes one) counts as a call, and
+  // stays out of the mean and the p95, as an unknown one does; the daily
+  // rows agree with the 15-minute ones on it.
+  ASSERT_TRUE(db->Exec("INSERT INTO tool_executions(tool_use_id, project_id, use_message_id, tool_name, status,"
+                       " started_ms, duration_ms) VALUES ('negative', (SELECT min(id) FROM projects),"
+                       " (SELECT min(id) FROM messages), 'Bash', 'success', 2000, -5)")
+                  .ok());
+  EXPECT_EQ(DailyDifferences(db_path), "");
+  rows = ToolReport(*db, all, &total);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].calls, 9);
+  EXPECT_DOUBLE_EQ((*rows)[0].mean_ms, sum / 8);
+  EXPECT_EQ((*rows)[0].p95_ms, 123000000000);
 }
 
 // The migration (0027) on a database that holds no tool call: the tables
