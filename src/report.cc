@@ -310,15 +310,15 @@ struct ToolSums {
   int64_t duration_sum = 0;
 
   // Columns from `col`: calls, errors, rejected, interrupted, pending, and
-  // the sum of the durations, added with `timed` (those of bins >= 0: the
-  // reports leave unknown and negative durations out of means).
-  void AddCounts(const Stmt& s, int col, int64_t sign, bool timed) {
+  // the sum of the durations, added only `with_durations` (a row of a bin
+  // >= 0: the reports leave unknown and negative durations out of means).
+  void AddCounts(const Stmt& s, int col, int64_t sign, bool with_durations) {
     row.calls += sign * s.ColumnInt(col);
     row.errors += sign * s.ColumnInt(col + 1);
     row.rejected += sign * s.ColumnInt(col + 2);
     row.interrupted += sign * s.ColumnInt(col + 3);
     row.pending += sign * s.ColumnInt(col + 4);
-    if (timed) duration_sum += sign * s.ColumnInt(col + 5);
+    if (with_durations) duration_sum += sign * s.ColumnInt(col + 5);
   }
   void AddBin(int64_t bin, int64_t calls) {
     timed += calls;
