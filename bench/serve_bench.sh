@@ -21,6 +21,7 @@ base=$(grep -o 'http://[^ ]*/' "$out" | head -1)
 [ -n "$base" ] || { cat "$out" >&2; exit 1; }
 messages=$(sqlite3 "file:$db?mode=ro" 'SELECT count(*) FROM messages' 2>/dev/null || echo '?')
 session=$(sqlite3 "file:$db?mode=ro" 'SELECT session_id FROM conversations ORDER BY message_count DESC LIMIT 1' 2>/dev/null || true)
+project=$(sqlite3 "file:$db?mode=ro" 'SELECT dir_name FROM projects ORDER BY id LIMIT 1' 2>/dev/null || true)
 since=$(date -u -d '30 days ago' +%F)
 paths=(
   "/?tz=UTC"
@@ -28,6 +29,8 @@ paths=(
   "/sessions?tz=UTC"
   "/sessions?tz=UTC&since=2000-01-01"
   "/tools?tz=UTC&since=2000-01-01"
+  "/tools?tz=Asia/Kolkata&since=2000-01-01"
+  "/tools?tz=Asia/Kathmandu&since=2000-01-01&project=$project"
   "/status"
   "/api/report/daily?tz=UTC"
   "/api/report/monthly?tz=Asia/Tokyo"
@@ -35,6 +38,7 @@ paths=(
   "/api/sessions"
   "/api/report/project"
   "/api/report/tools"
+  "/api/report/tools?tz=America/St_Johns&since=2000-01-01&until=2100-01-01"
   "/api/report/blocks?active=1"
   "/api/status"
   "/api/changes"

@@ -782,7 +782,7 @@ Page ToolsPage(Reader& db, const PageContext& ctx, const PageParams& raw) {
                            true),
                       "</tr>");
     }
-    absl::StrAppend(&body, "</tbody></table><p class=\"note\">Durations come from per-15-minute histograms: "
+    absl::StrAppend(&body, "</tbody></table><p class=\"note\">Durations come from the tool rollups' histograms: "
                            "p95 is exact below one second and at most 1 % low above it.</p></section>\n");
   }
   return {200, Layout("Tools", "Tools", body, ctx)};

@@ -68,6 +68,12 @@ constexpr Section kSections[] = {
      "SELECT r.bucket_ms, r.tool_name, p.dir_name, r.duration_bin, r.calls, r.errors, r.rejected, r.interrupted,"
      " r.pending, r.duration_sum_ms FROM tool_rollups r JOIN projects p ON p.id = r.project_id"
      " WHERE r.calls OR r.errors OR r.rejected OR r.interrupted OR r.pending OR r.duration_sum_ms"},
+    // Its bins in bin order (the JSON object's order is the order they came in).
+    {"tool_rollup_daily", false,
+     "SELECT r.day_ms, r.tool_name, p.dir_name, r.calls, r.errors, r.rejected, r.interrupted, r.pending,"
+     " r.duration_sum_ms, (SELECT group_concat(key || ':' || value, ' ') FROM (SELECT key, value"
+     " FROM json_each(r.durations) ORDER BY CAST(key AS INTEGER))) FROM tool_rollups_daily r"
+     " JOIN projects p ON p.id = r.project_id"},
     // Derived at commit from the winners (blocks.h): equal to a fresh
     // replay's whatever order the lines came in.
     {"billing_block_start", false, "SELECT first_entry_ms FROM billing_block_starts"},

@@ -163,9 +163,22 @@ absl::StatusOr<CheckReport> CheckDatabase(Db& db) {
                                         " -errors, -rejected, -interrupted, -pending, -duration_sum_ms"
                                         " FROM tool_rollups) GROUP BY 1, 2, 3, 4 HAVING sum(calls) != 0"
                                         " OR sum(errors) != 0 OR sum(rejected) != 0 OR sum(interrupted) != 0"
-                                        " OR sum(pending) != 0 OR sum(duration_sum_ms) != 0"),
+                                        " OR sum(pending) != 0 OR sum(duration_sum_ms) != 0"
+                                        // A row whose counts fell to 0 is deleted (0027).
+                                        " UNION ALL SELECT bucket_ms, tool_name, project_id, duration_bin, 'a row at 0'"
+                                        " FROM tool_rollups WHERE calls = 0 AND errors = 0 AND rejected = 0"
+                                        " AND interrupted = 0 AND pending = 0 AND duration_sum_ms = 0"),
                                     "tool_rollups", &report.examples));
   report.rollup_mismatches += tool_mismatches;
+  ASSIGN_OR_RETURN(int64_t daily_mismatches,
+                   CountDifferences(db,
+                                    absl::StrCat(kToolRollupsDailyMismatches,
+                                                 " UNION ALL SELECT day_ms, tool_name, project_id, 'a row at 0', 0"
+                                                 " FROM tool_rollups_daily WHERE calls = 0 AND errors = 0"
+                                                 " AND rejected = 0 AND interrupted = 0 AND pending = 0"
+                                                 " AND duration_sum_ms = 0"),
+                                    "tool_rollups_daily", &report.examples));
+  report.rollup_mismatches += daily_mismatches;
   ASSIGN_OR_RETURN(report.session_mismatches,
                    CountDifferences(db, TokenMismatches("session_token_rollups", "report_session", "report_session"),
                                     "session_token_rollups", &report.examples));

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 #include <set>
 #include <tuple>
 
@@ -299,27 +303,29 @@ std::vector<ToolRow> ToolTally::Finish(ToolRow* total) {
 
 namespace {
 
-// Calls and the duration histogram of one tool (or of all), summed over
-// tool_rollups rows: counts by status, and calls per duration bin.
+// Calls and the duration histogram of one tool (or of all) over a period,
+// summed over rollup rows, some of them taken out again (sign -1: ToolPeriods'
+// corrections): counts by status, the exact sum of the known durations, and
+// calls per duration bin.
 struct ToolSums {
   ToolRow row;
   int64_t timed = 0;  // calls with a known duration
-  double duration_sum = 0;
-  std::map<int64_t, int64_t> bins;  // duration bin -> calls
+  int64_t duration_sum = 0;
 
-  void Add(const Stmt& s) {  // columns: tool, bin, calls, errors, rejected, interrupted, pending, sum
-    const int64_t calls = s.ColumnInt(2);
-    row.calls += calls;
-    row.errors += s.ColumnInt(3);
-    row.rejected += s.ColumnInt(4);
-    row.interrupted += s.ColumnInt(5);
-    row.pending += s.ColumnInt(6);
-    const int64_t bin = s.ColumnInt(1);
-    if (bin >= 0 && calls != 0) {
-      timed += calls;
-      duration_sum += static_cast<double>(s.ColumnInt(7));
-      bins[bin] += calls;
-    }
+  // Columns from `col`: calls, errors, rejected, interrupted, pending, and
+  // the sum of the durations, added only `with_durations` (a row of a bin
+  // >= 0: the reports leave unknown and negative durations out of means).
+  void AddCounts(const Stmt& s, int col, int64_t sign, bool with_durations) {
+    row.calls += sign * s.ColumnInt(col);
+    row.errors += sign * s.ColumnInt(col + 1);
+    row.rejected += sign * s.ColumnInt(col + 2);
+    row.interrupted += sign * s.ColumnInt(col + 3);
+    row.pending += sign * s.ColumnInt(col + 4);
+    if (with_durations) duration_sum += sign * s.ColumnInt(col + 5);
+  }
+  void AddBin(int64_t bin, int64_t calls) {
+    timed += calls;
+    AddEntry(bin, calls);
   }
   void Merge(const ToolSums& o) {
     row.calls += o.row.calls;
@@ -329,54 +335,224 @@ struct ToolSums {
     row.pending += o.row.pending;
     timed += o.timed;
     duration_sum += o.duration_sum;
-    for (const auto& [bin, n] : o.bins) bins[bin] += n;
+    for (const auto& [bin, n] : o.few) AddEntry(bin, n);
+    for (const auto& [bin, n] : o.many) AddEntry(bin, n);
   }
   // Mean over every known duration; p95 by nearest rank over the bins (the
   // bin's lower bound: exact below 1 s, within 1 % above).
-  ToolRow Finish() const {
+  ToolRow Finish() {
     ToolRow r = row;
     if (timed <= 0) return r;
-    r.mean_ms = duration_sum / static_cast<double>(timed);
+    r.mean_ms = static_cast<double>(duration_sum) / static_cast<double>(timed);
     const int64_t rank = std::max<int64_t>(1, (timed * 95 + 99) / 100);
-    int64_t seen = 0;
-    for (const auto& [bin, n] : bins) {
-      seen += n;
-      if (seen >= rank) {
-        r.p95_ms = bin;
-        break;
-      }
-    }
+    few.insert(few.end(), many.begin(), many.end());
+    many.clear();
+    r.p95_ms = NearestRankBin(few, rank);
     return r;
+  }
+
+ private:
+  // The smallest bin whose calls and those of every smaller bin reach
+  // `rank`, by selection (partitions around a bin) rather than a sort. A
+  // bin may be there more than once, some of it taken out again; its net
+  // count is never negative, so those sums grow with the bin.
+  static int64_t NearestRankBin(std::vector<std::pair<int64_t, int64_t>>& bins, int64_t rank) {
+    auto first = bins.begin(), last = bins.end();
+    while (first != last) {
+      const int64_t pivot = first[(last - first) / 2].first;
+      auto at = std::partition(first, last, [pivot](const auto& e) { return e.first < pivot; });
+      auto above = std::partition(at, last, [pivot](const auto& e) { return e.first == pivot; });
+      int64_t below_calls = 0, at_calls = 0;
+      for (auto it = first; it != at; ++it) below_calls += it->second;
+      if (below_calls >= rank) {
+        last = at;
+        continue;
+      }
+      for (auto it = at; it != above; ++it) at_calls += it->second;
+      if (below_calls + at_calls >= rank) return pivot;
+      rank -= below_calls + at_calls;
+      first = above;
+    }
+    return 0;  // fewer calls than `rank`: not reached
+  }
+
+  // Calls per duration bin: appended to `few` (a tool's day holds a few
+  // bins), summed in `many` once they are more.
+  void AddEntry(int64_t bin, int64_t calls) {
+    if (!many.empty()) {
+      many[bin] += calls;
+      return;
+    }
+    if (few.empty()) few.reserve(64);
+    few.emplace_back(bin, calls);
+    if (few.size() < 1024) return;
+    for (const auto& [b, n] : few) many[b] += n;
+    few.clear();
+  }
+  std::vector<std::pair<int64_t, int64_t>> few;
+  absl::flat_hash_map<int64_t, int64_t> many;
+};
+
+// Reads a tool_rollups_daily histogram, `{"bin":calls,...}` as SQLite's
+// JSON functions write it, into `sums`; false when it is not that.
+bool AddDurations(std::string_view json, int64_t sign, ToolSums& sums) {
+  size_t i = 0;
+  auto number = [&json, &i](int64_t* out) {
+    bool negative = i < json.size() && json[i] == '-';
+    if (negative) ++i;
+    const size_t begin = i;
+    int64_t v = 0;
+    for (; i < json.size() && json[i] >= '0' && json[i] <= '9' && i - begin < 18; ++i) v = v * 10 + (json[i] - '0');
+    *out = negative ? -v : v;
+    return i > begin;
+  };
+  if (json.empty() || json[i++] != '{') return false;
+  if (i < json.size() && json[i] == '}') return i + 1 == json.size();
+  while (i < json.size()) {
+    int64_t bin = 0, calls = 0;
+    if (json[i++] != '"' || !number(&bin) || i + 1 >= json.size() || json[i] != '"' || json[i + 1] != ':') {
+      return false;
+    }
+    i += 2;
+    if (!number(&calls) || i >= json.size()) return false;
+    sums.AddBin(bin, sign * calls);
+    const char next = json[i++];
+    if (next == '}') return i == json.size();
+    if (next != ',') return false;
+  }
+  return false;
+}
+
+// Tool sums per period and tool, the periods being [bounds[i], bounds[i+1])
+// (UTC milliseconds, ascending): the days of a zone, or one range.
+struct PeriodTools {
+  std::vector<std::string> tools;  // by tool id, in the order they came
+  absl::flat_hash_map<std::string, size_t> ids;
+  std::vector<std::vector<ToolSums>> sums;  // [period][tool id]; a tool without calls has calls 0
+
+  ToolSums& Of(int64_t period, std::string_view tool) {
+    auto it = ids.find(absl::string_view(tool.data(), tool.size()));
+    if (it == ids.end()) {
+      it = ids.emplace(std::string(tool), tools.size()).first;
+      tools.emplace_back(tool);
+    }
+    std::vector<ToolSums>& in_period = sums[static_cast<size_t>(period)];
+    if (in_period.size() <= it->second) in_period.resize(tools.size());
+    return in_period[it->second];
+  }
+  // Calls `f(name, sums)` for each tool with calls in `period`, by name.
+  template <typename F>
+  void ForEachTool(size_t period, F f) {
+    std::vector<size_t> order(tools.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [this](size_t a, size_t b) { return tools[a] < tools[b]; });
+    for (size_t id : order) {
+      if (id < sums[period].size() && sums[period][id].row.calls != 0) f(tools[id], sums[period][id]);
+    }
   }
 };
 
-constexpr char kToolRows[] =
-    "SELECT tool_name, duration_bin, calls, errors, rejected, interrupted, pending, duration_sum_ms, bucket_ms"
-    " FROM tool_rollups";
+// Fills `out` from the rollups (the caller holds a read snapshot).
+// Every UTC day of tool_rollups_daily counts whole for the period holding
+// its noon; where a period boundary cuts a UTC day (a zone's midnight that
+// is not UTC's, or the range's ends), the 15-minute rows of the day's part
+// on the other side of it are taken out of that period and added to their
+// own: exact counts with at most half a day of 15-minute rows per boundary
+// (none in UTC), instead of every 15-minute row of the range.
+absl::Status ToolPeriods(Db& db, const ReportFilter& filter, const std::vector<int64_t>& bounds, PeriodTools* out) {
+  constexpr int64_t kDay = 86400000;
+  constexpr int64_t kHalfDay = kDay / 2;
+  out->sums.assign(bounds.size() < 2 ? 0 : bounds.size() - 1, {});
+  if (out->sums.empty()) return absl::OkStatus();
+  const std::string projects = ProjectClause(filter, "project_id");
+  ASSIGN_OR_RETURN(Stmt days, db.Prepare(absl::StrCat(
+      "SELECT tool_name, day_ms, calls, errors, rejected, interrupted, pending, duration_sum_ms, durations"
+      " FROM tool_rollups_daily WHERE day_ms >= ?1 AND day_ms < ?2", projects)));
+  ASSIGN_OR_RETURN(Stmt quarters, db.Prepare(absl::StrCat(
+      "SELECT tool_name, duration_bin, calls, errors, rejected, interrupted, pending, duration_sum_ms"
+      " FROM tool_rollups WHERE bucket_ms >= ?1 AND bucket_ms < ?2", projects)));
+  // The period holding `t`, or -1.
+  auto period_of = [&bounds](int64_t t) -> int64_t {
+    if (t < bounds.front() || t >= bounds.back()) return -1;
+    return std::upper_bound(bounds.begin(), bounds.end(), t) - bounds.begin() - 1;
+  };
+  auto floor_day = [](int64_t t) { return t - ((t % kDay) + kDay) % kDay; };
+
+  // Whole days, each to the period of its noon.
+  days.Bind(1, bounds.front() - kHalfDay).Bind(2, bounds.back() - kHalfDay);
+  int64_t day = std::numeric_limits<int64_t>::min();
+  int64_t period = -1;
+  bool parsed = true;
+  RETURN_IF_ERROR(days.ForEachRow([&](const Stmt& r) {
+    if (const int64_t d = r.ColumnInt(1); d != day) {
+      day = d;
+      period = period_of(d + kHalfDay);
+    }
+    if (period < 0) return true;  // (the days read are those whose noon is in a period)
+    ToolSums& sums = out->Of(period, r.ColumnView(0));
+    sums.AddCounts(r, 2, 1, true);
+    parsed = AddDurations(r.ColumnView(8), 1, sums);
+    return parsed;
+  }));
+  if (!parsed) return absl::DataLossError("tool_rollups_daily: a durations value is not as written");
+
+  // The parts of each UTC day that belong to another period than its noon.
+  auto move = [&](int64_t from_ms, int64_t to_ms, int64_t add_to, int64_t take_from) -> absl::Status {
+    quarters.Bind(1, from_ms).Bind(2, to_ms);
+    return quarters.ForEachRow([&](const Stmt& r) {
+      const int64_t bin = r.ColumnInt(1);
+      for (auto [p, sign] : {std::pair<int64_t, int64_t>{add_to, 1}, {take_from, -1}}) {
+        if (p < 0) continue;
+        ToolSums& sums = out->Of(p, r.ColumnView(0));
+        sums.AddCounts(r, 2, sign, bin >= 0);
+        if (bin >= 0) sums.AddBin(bin, sign * r.ColumnInt(2));
+      }
+      return true;
+    });
+  };
+  for (int64_t d = floor_day(bounds.front()); d < bounds.back(); d += kDay) {
+    const int64_t noon = period_of(d + kHalfDay);
+    int64_t from = d;
+    auto cut = std::upper_bound(bounds.begin(), bounds.end(), d);
+    while (from < d + kDay) {
+      const int64_t to = (cut != bounds.end() && *cut < d + kDay) ? *cut++ : d + kDay;
+      if (const int64_t p = period_of(from); p != noon) RETURN_IF_ERROR(move(from, to, p, noon));
+      from = to;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The filter's range cut to the UTC days tool_rollups_daily holds (nothing
+// lies outside them); nullopt when nothing is left.
+absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> StoredToolRange(Db& db, const ReportFilter& filter) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT (SELECT min(day_ms) FROM tool_rollups_daily),"
+                                      " (SELECT max(day_ms) + 86400000 FROM tool_rollups_daily)"));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row || s.ColumnIsNull(0)) return std::nullopt;
+  auto [start, end] = Bounds(filter);
+  start = std::max(start, s.ColumnInt(0));
+  end = std::min(end, s.ColumnInt(1));
+  if (start >= end) return std::nullopt;
+  return std::make_pair(start, end);
+}
 
 }  // namespace
 
 absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total) {
-  auto [start, end] = Bounds(filter);
-  // tool_rollups (schema/0018): a few rows per tool and 15 minutes, whatever
-  // the number of calls; the bins give the p95. Rows as stored (no sort):
-  // ToolSums adds rows of a tool and bin alike.
-  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "%s WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s", kToolRows, ProjectClause(filter, "project_id"))));
-  stmt.Bind(1, start).Bind(2, end);
-  std::map<std::string, ToolSums> tools;
-  RETURN_IF_ERROR(stmt.ForEachRow([&tools](const Stmt& r) {
-    tools[r.ColumnText(0)].Add(r);
-    return true;
-  }));
+  if (total != nullptr) *total = ToolRow{"Total"};
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db));
+  ASSIGN_OR_RETURN(auto range, StoredToolRange(db, filter));
+  if (!range.has_value()) return std::vector<ToolRow>{};
+  PeriodTools periods;  // the range as one period
+  RETURN_IF_ERROR(ToolPeriods(db, filter, {range->first, range->second}, &periods));
   std::vector<ToolRow> out;
   ToolSums all;
-  for (auto& [name, sums] : tools) {
-    if (sums.row.calls == 0) continue;  // rows whose counts fell back to 0
+  periods.ForEachTool(0, [&](const std::string& name, ToolSums& sums) {
     sums.row.tool = name;
     out.push_back(sums.Finish());
     all.Merge(sums);
-  }
+  });
   if (total != nullptr) {
     all.row.tool = "Total";
     *total = all.Finish();
@@ -405,31 +581,28 @@ absl::StatusOr<int64_t> CostNanousdBetween(Db& db, int64_t from_ms, int64_t to_m
 }
 
 absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter& filter) {
-  auto [start, end] = Bounds(filter);
-  // The rows as stored, in the primary key's order (buckets in time order,
-  // no sort): ToolSums adds rows of the same tool and bin itself.
-  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(absl::StrFormat(
-      "%s WHERE bucket_ms >= ?1 AND bucket_ms < ?2%s ORDER BY bucket_ms", kToolRows,
-      ProjectClause(filter, "project_id"))));
-  stmt.Bind(1, start).Bind(2, end);
-  // Buckets into days of the report's zone (a day boundary is a bucket
-  // boundary), each bucket converted once.
-  std::map<std::pair<absl::CivilDay, std::string>, ToolSums> days;
-  int64_t bucket = std::numeric_limits<int64_t>::min();
-  absl::CivilDay day;
-  RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
-    if (const int64_t b = r.ColumnInt(8); b != bucket) {
-      bucket = b;
-      day = absl::ToCivilDay(absl::FromUnixMillis(b), filter.tz);
-    }
-    days[{day, r.ColumnText(0)}].Add(r);
-    return true;
-  }));
+  ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db));
+  ASSIGN_OR_RETURN(auto range, StoredToolRange(db, filter));
+  if (!range.has_value()) return std::vector<ToolDayRow>{};
+  auto [start, end] = *range;
+  // The zone's days from the one holding the first stored or asked-for
+  // instant to the one holding the last.
+  std::vector<absl::CivilDay> days;
+  std::vector<int64_t> bounds;
+  const absl::CivilDay last = absl::ToCivilDay(absl::FromUnixMillis(end - 1), filter.tz);
+  for (absl::CivilDay d = absl::ToCivilDay(absl::FromUnixMillis(start), filter.tz); d <= last; ++d) {
+    days.push_back(d);
+    bounds.push_back(absl::ToUnixMillis(absl::FromCivil(d, filter.tz)));
+  }
+  bounds.push_back(absl::ToUnixMillis(absl::FromCivil(last + 1, filter.tz)));
+  PeriodTools periods;
+  RETURN_IF_ERROR(ToolPeriods(db, filter, bounds, &periods));
   std::vector<ToolDayRow> out;
-  for (auto& [key, sums] : days) {
-    if (sums.row.calls == 0) continue;
-    sums.row.tool = key.second;
-    out.push_back(ToolDayRow{absl::FormatCivilTime(key.first), sums.Finish()});
+  for (size_t i = 0; i < days.size(); ++i) {
+    periods.ForEachTool(i, [&](const std::string& name, ToolSums& sums) {
+      sums.row.tool = name;
+      out.push_back(ToolDayRow{absl::FormatCivilTime(days[i]), sums.Finish()});
+    });
   }
   return out;
 }

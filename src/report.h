@@ -122,9 +122,11 @@ struct ToolRow {
 };
 
 // Per tool, most calls first. With `total`, also every call of the range
-// as one row (tool "Total"; mean and p95 over every duration). Reads
-// tool_rollups only (src/tool_rollups.h): counts and means are exact, p95
-// is the nearest rank's duration cut to three significant digits (exact
+// as one row (tool "Total"; mean and p95 over every duration). Reads the
+// tool rollups only (src/tool_rollups.h): the UTC days of
+// tool_rollups_daily, and the 15-minute rows of the parts of a day that the
+// range's ends cut off, in one read snapshot. Counts and means are exact,
+// p95 is the nearest rank's duration cut to three significant digits (exact
 // below one second, at most 1 % low above).
 absl::StatusOr<std::vector<ToolRow>> ToolReport(Db& db, const ReportFilter& filter, ToolRow* total = nullptr);
 
@@ -134,7 +136,10 @@ struct ToolDayRow {
   ToolRow tool;
 };
 // Per day, then tool name: calls, errors, mean and p95 per tool and day,
-// from the same rollups (the dashboard's tools over time).
+// from the same rollups (the dashboard's tools over time). A UTC day counts
+// for the zone's day that holds its noon; the part of it beyond that day's
+// midnight (in Asia/Kolkata 18:30-24:00 UTC) is moved with its 15-minute
+// rows, so every zone's days are exact.
 absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter& filter);
 
 // The two figures the statusline shows, each one indexed read of a rollup.

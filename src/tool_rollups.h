@@ -1,9 +1,11 @@
-// The tool rollups (schema/0018_tool_rollups.sql): tool calls by 15-minute
-// bucket, project, tool and duration bin, kept by triggers on
-// tool_executions. A duration's bin is the value cut to three significant
-// digits, so a percentile read from the bins is exact below one second and
-// at most 1 % low above it. The SQL in the migration and DurationBin agree
-// (tests/tool_rollups_test.cc).
+// The tool rollups (schema/0018_tool_rollups.sql, 0027_tool_rollups_daily.sql):
+// tool calls by 15-minute bucket, project, tool and duration bin, and the
+// same summed per UTC day (tool_rollups_daily: one row per day, tool and
+// project, its bins in one JSON object), kept by triggers on
+// tool_executions; a row whose counts fall to 0 is deleted. A duration's bin
+// is the value cut to three significant digits, so a percentile read from
+// the bins is exact below one second and at most 1 % low above it. The SQL
+// in the migrations and DurationBin agree (tests/tool_rollups_test.cc).
 #ifndef CCO_SRC_TOOL_ROLLUPS_H_
 #define CCO_SRC_TOOL_ROLLUPS_H_
 
@@ -36,6 +38,28 @@ inline constexpr char kExpectedToolRollups[] =
     " coalesce(sum(duration_ms), 0) AS duration_sum_ms FROM tool_executions"
     " WHERE use_message_id IS NOT NULL AND tool_name IS NOT NULL AND started_ms IS NOT NULL"
     " AND project_id IS NOT NULL GROUP BY 1, 2, 3, 4";
+
+// tool_rollups_daily against tool_rollups summed per UTC day (its
+// duration_sum_ms over the bins >= 0 only, those of `durations`; a bin
+// below 0 is an unknown duration or, written by a script, a negative one,
+// which the reports leave out of means and percentiles): one row per
+// difference, (day_ms, tool_name, project_id, what, tool_rollups minus
+// tool_rollups_daily), `what` being 'counts' (the six counts, space
+// separated) or 'bin N' (calls of duration bin N); none when they agree.
+inline constexpr char kToolRollupsDailyMismatches[] =
+    "SELECT d, t, p, 'counts', sum(c) || ' ' || sum(e) || ' ' || sum(r) || ' ' || sum(i) || ' ' || sum(n) || ' ' ||"
+    " sum(s) FROM (SELECT bucket_ms - ((bucket_ms % 86400000) + 86400000) % 86400000 AS d, tool_name AS t,"
+    "  project_id AS p, calls AS c, errors AS e, rejected AS r, interrupted AS i, pending AS n,"
+    "  CASE WHEN duration_bin >= 0 THEN duration_sum_ms ELSE 0 END AS s FROM tool_rollups"
+    "  UNION ALL SELECT day_ms, tool_name, project_id, -calls, -errors, -rejected, -interrupted, -pending,"
+    "  -duration_sum_ms FROM tool_rollups_daily)"
+    " GROUP BY 1, 2, 3 HAVING sum(c) != 0 OR sum(e) != 0 OR sum(r) != 0 OR sum(i) != 0 OR sum(n) != 0 OR sum(s) != 0"
+    " UNION ALL SELECT d, t, p, 'bin ' || b, sum(c) FROM ("
+    "  SELECT bucket_ms - ((bucket_ms % 86400000) + 86400000) % 86400000 AS d, tool_name AS t, project_id AS p,"
+    "  duration_bin AS b, calls AS c FROM tool_rollups WHERE duration_bin >= 0"
+    "  UNION ALL SELECT r.day_ms, r.tool_name, r.project_id, CAST(j.key AS INTEGER), -j.value"
+    "  FROM tool_rollups_daily r, json_each(r.durations) j)"
+    " GROUP BY 1, 2, 3, 4 HAVING sum(c) != 0";
 
 }  // namespace cco
 
