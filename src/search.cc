@@ -1,6 +1,7 @@
 #include "src/search.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -274,31 +275,62 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
   }
   if (where.empty() && !newest) {
     // Best first without filters: the index alone, newest first, in one
-    // pass over at most rank_window matches that keeps the best offset +
-    // limit; the matches counted apart only when there are more.
-    ASSIGN_OR_RETURN(Stmt ranked, db.Prepare(absl::StrCat(
-                                      "SELECT rowid, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?1"
-                                      " ORDER BY rowid DESC LIMIT ", request.rank_window)));
-    const size_t keep = static_cast<size_t>(request.offset) + static_cast<size_t>(request.limit);
-    std::vector<std::pair<double, int64_t>> best;  // a max-heap of (rank, id): the worst kept on top
-    RETURN_IF_ERROR(MapQueryError(ranked.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
-      ++result.ranked;
-      best.emplace_back(r.ColumnDouble(1), r.ColumnInt(0));
-      std::push_heap(best.begin(), best.end());
-      if (best.size() > keep) {
-        std::pop_heap(best.begin(), best.end());
-        best.pop_back();
-      }
-      return true;
-    })));
+    // pass over at most rank_window matches; the matches counted apart only
+    // when there are more. A query of one phrase (a word, or a quoted
+    // phrase) is ranked by bm25's factor per row, the phrase's IDF applied
+    // once the matches are counted: FTS5's bm25() would evaluate the phrase
+    // over the whole index a second time for it (sql_functions.h).
+    std::vector<std::pair<double, int64_t>> scored;  // (rank, id), or (factor, id) for one phrase
+    bool one_phrase = true;
+    int64_t index_rows = 0;
+    {
+      ASSIGN_OR_RETURN(Stmt factors, db.Prepare(absl::StrCat(
+                                         "SELECT rowid, cco_bm25_factor(messages_fts) FROM messages_fts"
+                                         " WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ",
+                                         request.rank_window)));
+      RETURN_IF_ERROR(MapQueryError(factors.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
+        if (r.ColumnIsNull(1)) {  // more than one phrase
+          one_phrase = false;
+          return false;
+        }
+        scored.emplace_back(r.ColumnDouble(1), r.ColumnInt(0));
+        return true;
+      })));
+    }
+    if (one_phrase && !scored.empty()) {
+      ASSIGN_OR_RETURN(Stmt rows, db.Prepare("SELECT cco_fts_rows(messages_fts) FROM messages_fts"
+                                             " WHERE messages_fts MATCH ?1 LIMIT 1"));
+      RETURN_IF_ERROR(MapQueryError(rows.Bind(1, q.match).ForEachRow([&index_rows](const Stmt& r) {
+        index_rows = r.ColumnInt(0);
+        return false;
+      })));
+    }
+    if (!one_phrase) {
+      scored.clear();
+      ASSIGN_OR_RETURN(Stmt ranks, db.Prepare(absl::StrCat(
+                                       "SELECT rowid, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?1"
+                                       " ORDER BY rowid DESC LIMIT ", request.rank_window)));
+      RETURN_IF_ERROR(MapQueryError(ranks.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
+        scored.emplace_back(r.ColumnDouble(1), r.ColumnInt(0));
+        return true;
+      })));
+    }
+    result.ranked = static_cast<int64_t>(scored.size());
     result.total = result.ranked;
     if (result.ranked == request.rank_window) {
       ASSIGN_OR_RETURN(result.total, CountMatches(db, q.match));
     }
-    std::sort_heap(best.begin(), best.end());
-    for (size_t i = static_cast<size_t>(request.offset); i < best.size(); ++i) {
-      page.emplace_back(best[i].second, best[i].first);
+    if (one_phrase) {
+      // bm25()'s IDF of the phrase (the messages holding it: every match)
+      // and its value, with the same operations as FTS5.
+      double idf = std::log((index_rows - result.total + 0.5) / (result.total + 0.5));
+      if (idf <= 0.0) idf = 1e-6;
+      for (auto& [rank, id] : scored) rank = -1.0 * (0.0 + idf * rank);
     }
+    // The best offset + limit, in (rank, id) order.
+    const size_t keep = std::min(scored.size(), static_cast<size_t>(request.offset) + static_cast<size_t>(request.limit));
+    std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep), scored.end());
+    for (size_t i = static_cast<size_t>(request.offset); i < keep; ++i) page.emplace_back(scored[i].second, scored[i].first);
     found = true;
     result.plan = page.empty() ? "none" : "index";
   }

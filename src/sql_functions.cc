@@ -19,6 +19,7 @@ SQLITE_EXTENSION_INIT1
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "src/message_kind.h"
 
@@ -124,6 +125,55 @@ void FtsDeferred(sqlite3_context* ctx, int /*argc*/, sqlite3_value** /*argv*/) {
   sqlite3_result_int(ctx, sqlite3_user_data(ctx) != nullptr ? 1 : 0);
 }
 
+
+// bm25's per-row factor for a query of one phrase, without the phrase's
+// IDF: f·(k1+1) / (f + k1·(1 − b + b·D/avgdl)), with f the phrase's
+// instances in the row, D the row's tokens, avgdl the index's mean, k1 = 1.2
+// and b = 0.75 (FTS5's bm25(), sqlite.org/fts5.html 5.1.1; the same
+// operations in the same order, so that -(0.0 + idf · factor) is the value
+// bm25() returns for that row). NULL for a query of more than one phrase.
+void Bm25Factor(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int /*argc*/,
+                sqlite3_value** /*argv*/) {
+  if (api->xPhraseCount(fts) != 1) return sqlite3_result_null(ctx);
+  auto* avgdl = static_cast<double*>(api->xGetAuxdata(fts, 0));
+  if (avgdl == nullptr) {
+    sqlite3_int64 rows = 0, tokens = 0;
+    int rc = api->xRowCount(fts, &rows);
+    if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
+    if (rc != SQLITE_OK) return sqlite3_result_error_code(ctx, rc);
+    avgdl = static_cast<double*>(sqlite3_malloc(sizeof(double)));
+    if (avgdl == nullptr) return sqlite3_result_error_nomem(ctx);
+    *avgdl = static_cast<double>(tokens) / static_cast<double>(rows);
+    if ((rc = api->xSetAuxdata(fts, avgdl, sqlite3_free)) != SQLITE_OK) return sqlite3_result_error_code(ctx, rc);
+  }
+  const double k1 = 1.2, b = 0.75;
+  int instances = 0, row_tokens = 0;
+  int rc = api->xInstCount(fts, &instances);
+  if (rc == SQLITE_OK) rc = api->xColumnSize(fts, -1, &row_tokens);
+  if (rc != SQLITE_OK) return sqlite3_result_error_code(ctx, rc);
+  const double f = static_cast<double>(instances), d = static_cast<double>(row_tokens);
+  sqlite3_result_double(ctx, (f * (k1 + 1.0)) / (f + k1 * (1 - b + b * d / *avgdl)));
+}
+
+// The rows of the index (bm25's N).
+void FtsRows(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int /*argc*/,
+             sqlite3_value** /*argv*/) {
+  sqlite3_int64 rows = 0;
+  if (const int rc = api->xRowCount(fts, &rows); rc != SQLITE_OK) return sqlite3_result_error_code(ctx, rc);
+  sqlite3_result_int64(ctx, rows);
+}
+
+// The FTS5 API of `db` (sqlite.org/fts5.html 7.1), or null.
+fts5_api* Fts5Api(sqlite3* db) {
+  fts5_api* api = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) == SQLITE_OK) {
+    sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+    sqlite3_step(stmt);
+  }
+  sqlite3_finalize(stmt);
+  return api;
+}
 }  // namespace
 
 int RegisterSqlFunctions(sqlite3* db) {
@@ -136,6 +186,12 @@ int RegisterSqlFunctions(sqlite3* db) {
                                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, WordText,
                                             nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return rc;
+  if (fts5_api* fts5 = Fts5Api(db); fts5 != nullptr) {
+    for (const auto& [name, fn] : {std::pair<const char*, fts5_extension_function>{"cco_bm25_factor", Bm25Factor},
+                                   {"cco_fts_rows", FtsRows}}) {
+      if (const int frc = fts5->xCreateFunction(fts5, name, nullptr, fn, nullptr); frc != SQLITE_OK) return frc;
+    }
+  }
   return RegisterFtsDeferred(db, false);
 }
 

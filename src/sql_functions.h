@@ -23,6 +23,15 @@
 //                    set apart by U+200B (SplitUnspacedScript,
 //                    src/message_kind.h); any other value as it is.
 //
+// FTS5 auxiliary functions of the word index (messages_fts):
+//   cco_bm25_factor(messages_fts)  for a query of one phrase, bm25()'s
+//                    per-row factor without the phrase's IDF, so that
+//                    -(0.0 + idf * factor) equals bm25() (the search computes
+//                    the IDF from the matches it counted, and spares FTS5
+//                    evaluating the phrase a second time for it); NULL for
+//                    a query of more phrases.
+//   cco_fts_rows(messages_fts)  the rows of the index (bm25's N).
+//
 //   cco_fts_deferred()  0, or 1 on the writer's connection: the insert
 //                    trigger of messages leaves that connection's new rows to
 //                    its bulk index step (schema/0016_deferred_fts.sql).

@@ -560,6 +560,21 @@ TEST(SearchPlanTest, EveryWayToAPageGivesTheSamePage) {
   EXPECT_EQ(old.plan, "join") << "the 360 newest messages do not hold it: the walk gives up";
   same(old, search("oldword", SearchOrder::kNewest, 0, true));
   EXPECT_EQ(search("common", SearchOrder::kNewest, 600, false).plan, "none");
+  // A word, one phrase of two words (as typed: common-again) and two words:
+  // the index's ranking (for one phrase, bm25's factor per row with the IDF
+  // applied once the matches are counted) equals bm25() in the join, bit
+  // for bit.
+  for (const char* query : {"word3", "common-again", "common again"}) {
+    const SearchResult index = search(query, SearchOrder::kRank, 0, false);
+    const SearchResult join = search(query, SearchOrder::kRank, 0, true);
+    EXPECT_EQ(index.plan, "index") << query;
+    EXPECT_EQ(join.plan, "join") << query;
+    ASSERT_FALSE(index.hits.empty()) << query;
+    same(index, join);
+    for (size_t i = 0; i < index.hits.size() && i < join.hits.size(); ++i) {
+      EXPECT_EQ(index.hits[i].rank, join.hits[i].rank) << query << " " << i;
+    }
+  }
 }
 
 // Best first over more matches than rank_window ranks the newest window
