@@ -72,13 +72,17 @@ class StormTest : public ::cco::testing::WatchFixture, public ::testing::WithPar
     ExpectArrivesOnce(both, users_ * 1000000 + summaries(total_lines), daemon_.get());
     EXPECT_EQ(Count("SELECT count(DISTINCT uuid) FROM messages"), users_);
     EXPECT_TRUE(daemon_->running()) << daemon_->Stderr();
-    // Every live files row is read to the end of the file it names.
+    // Every live files row is read to the end of the file it names. The
+    // lines may all be in while a poller has not yet seen the last rename
+    // (the file's row still names the path it was read under): the row
+    // follows the name at its next look, so this is a state to wait for.
     for (const auto& entry : fs::recursive_directory_iterator(root_)) {
       if (!entry.is_regular_file() || entry.path().extension() != ".jsonl") continue;
-      EXPECT_EQ(Count("SELECT read_position FROM files WHERE archived_ms IS NULL AND path = '" +
-                      entry.path().string() + "'"),
-                static_cast<int64_t>(entry.file_size()))
-          << entry.path() << "\n" << daemon_->Stderr();
+      const std::string read_to = "SELECT read_position FROM files WHERE archived_ms IS NULL AND path = '" +
+                                  entry.path().string() + "'";
+      const int64_t size = static_cast<int64_t>(entry.file_size());
+      WaitUntil([&] { return Count(read_to) == size; }, std::chrono::seconds(30));
+      EXPECT_EQ(Count(read_to), size) << entry.path() << "\n" << daemon_->Stderr();
     }
     ::cco::testing::CommandResult check = RunCco({"check", "--db", db_});
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
