@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "absl/time/time.h"
 
 namespace cco {
 
@@ -47,11 +46,6 @@ inline std::string HumanDuration(double ms) {
   if (s < 3600) return absl::StrFormat("%dm %02ds", s / 60, s % 60);
   if (s < 86'400) return absl::StrFormat("%dh %02dm", s / 3600, s % 3600 / 60);
   return absl::StrFormat("%dd %02dh", s / 86'400, s % 86'400 / 3600);
-}
-
-// ISO-8601 UTC with milliseconds, the transcripts' own format.
-inline std::string IsoMs(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
 }
 
 }  // namespace cco

@@ -64,8 +64,8 @@ void WriteUsageRow(JsonWriter& j, const UsageRow& row, const char* key_name, boo
   j.Field(key_name, row.key);
   if (session) {
     j.Field("projectPath", row.project);
-    j.Field("firstActivity", IsoMs(row.first_ms));
-    j.Field("lastActivity", IsoMs(row.last_ms));
+    j.Field("firstActivity", IsoUtcMs(row.first_ms));
+    j.Field("lastActivity", IsoUtcMs(row.last_ms));
   }
   WriteTokens(j, row.tokens);
   j.Field("totalCost", Usd(row.tokens.cost_nanousd));

@@ -30,8 +30,8 @@ struct SearchQuery {
 // search (SearchMessages).
 absl::StatusOr<SearchQuery> ParseSearchQuery(const Args& args);
 
-// Restricts `query` to the projects its --project names, after
-// CheckTeamFilters (report_query.h). NotFound when none
+// Restricts `query` to the projects its --project names (a local
+// database refuses --user and --machine in the search itself). NotFound when none
 // matches: the message names the query, and `closest` (when given) gets up
 // to three known names.
 absl::Status ResolveSearchProject(Reader& db, SearchQuery* query, std::vector<std::string>* closest = nullptr);

@@ -157,7 +157,7 @@ std::string StatusJson(const StatusView& s) {
     j.Field("command", s.db.writer_command);
   }
   if (s.db.writer_started_ms.has_value() && *s.db.writer_started_ms > 0) {
-    j.Field("since", IsoMs(*s.db.writer_started_ms)).Field("since_ms", *s.db.writer_started_ms);
+    j.Field("since", IsoUtcMs(*s.db.writer_started_ms)).Field("since_ms", *s.db.writer_started_ms);
   } else {
     j.Key("since").Null().Key("since_ms").Null();
   }
@@ -189,7 +189,7 @@ std::string StatusJson(const StatusView& s) {
   if (s.db.last_commit_ms.has_value() && *s.db.last_commit_ms == 0) {
     j.Key("last_commit").Null().Field("last_commit_ms", int64_t{0});
   } else if (s.db.last_commit_ms.has_value()) {
-    j.Field("last_commit", IsoMs(*s.db.last_commit_ms)).Field("last_commit_ms", *s.db.last_commit_ms);
+    j.Field("last_commit", IsoUtcMs(*s.db.last_commit_ms)).Field("last_commit_ms", *s.db.last_commit_ms);
   } else {
     j.Key("last_commit").Null().Key("last_commit_ms").Null();
   }
@@ -207,7 +207,7 @@ std::string StatusJson(const StatusView& s) {
       .Field("quarantined", s.db.quarantined)
       .Field("refused_chunks", s.db.refused_chunks);
   if (s.db.last_refusal_ms.has_value()) {
-    j.Key("last_refusal").BeginObject().Field("reason", s.db.last_refusal).Field("at", IsoMs(*s.db.last_refusal_ms))
+    j.Key("last_refusal").BeginObject().Field("reason", s.db.last_refusal).Field("at", IsoUtcMs(*s.db.last_refusal_ms))
         .EndObject();
   } else {
     j.Key("last_refusal").Null();
@@ -253,7 +253,7 @@ std::string StatusJson(const StatusView& s) {
     for (const std::string& p : t.excluded_projects) j.String(p);
     j.EndArray();
     if (t.last_success_ms.has_value()) {
-      j.Field("last_success", IsoMs(*t.last_success_ms));
+      j.Field("last_success", IsoUtcMs(*t.last_success_ms));
     } else {
       j.Key("last_success").Null();
     }
@@ -275,7 +275,7 @@ namespace {
 void PrintText(const StatusView& s) {
   const std::string since =
       s.db.writer_started_ms.has_value() && *s.db.writer_started_ms > 0
-          ? absl::StrCat(IsoMs(*s.db.writer_started_ms), " (", Ago(*s.db.writer_started_ms), ")")
+          ? absl::StrCat(IsoUtcMs(*s.db.writer_started_ms), " (", Ago(*s.db.writer_started_ms), ")")
           : "an unknown time (no clock)";
   if (RecordedWriterRuns(s)) {
     std::printf("writer:      %s (pid %d) since %s\n", s.db.writer_command.c_str(), *s.pid, since.c_str());
@@ -299,7 +299,7 @@ void PrintText(const StatusView& s) {
   if (s.db.last_commit_ms.has_value() && *s.db.last_commit_ms == 0) {
     last_commit = "not recorded (written by `cco replay`, which keeps no clock)";
   } else if (s.db.last_commit_ms.has_value()) {
-    last_commit = absl::StrCat(IsoMs(*s.db.last_commit_ms), " (", Ago(*s.db.last_commit_ms), ")");
+    last_commit = absl::StrCat(IsoUtcMs(*s.db.last_commit_ms), " (", Ago(*s.db.last_commit_ms), ")");
   }
   std::printf("last commit: %s\n", last_commit.c_str());
   if (!s.db.writer_roots.empty()) std::printf("roots:       %s\n", absl::StrJoin(s.db.writer_roots, ", ").c_str());
@@ -327,13 +327,13 @@ void PrintText(const StatusView& s) {
   if (s.db.refused_chunks > 0) {
     std::printf("refused:     %lld chunks re-read after the file moved under the reader (last %s: %s)\n",
                 static_cast<long long>(s.db.refused_chunks),
-                s.db.last_refusal_ms.has_value() ? IsoMs(*s.db.last_refusal_ms).c_str() : "?",
+                s.db.last_refusal_ms.has_value() ? IsoUtcMs(*s.db.last_refusal_ms).c_str() : "?",
                 s.db.last_refusal.c_str());
   }
   for (const PushTarget& t : s.push) {
     std::printf("push:        %s as %s: %lld rows behind, last success %s%s%s%s\n", t.target.c_str(),
                 t.machine.empty() ? "?" : t.machine.c_str(), static_cast<long long>(t.rows_behind),
-                t.last_success_ms.has_value() ? IsoMs(*t.last_success_ms).c_str() : "never",
+                t.last_success_ms.has_value() ? IsoUtcMs(*t.last_success_ms).c_str() : "never",
                 t.usage_only ? ", usage only" : "",
                 t.excluded_projects.empty() ? "" : absl::StrCat(", excluding ", absl::StrJoin(t.excluded_projects, ", ")).c_str(),
                 t.last_error.empty() ? "" : absl::StrCat("; last attempt failed: ", t.last_error).c_str());

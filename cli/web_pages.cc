@@ -799,7 +799,7 @@ Page StatusPage(const StatusView& s, const PageContext& ctx) {
     writer = absl::StrCat(s.db.writer_command.empty() ? "running" : s.db.writer_command,
                           s.pid.has_value() ? absl::StrCat(" (pid ", *s.pid, ")") : "");
     if (s.db.writer_started_ms.has_value() && *s.db.writer_started_ms > 0) {
-      absl::StrAppend(&writer, " since ", IsoMs(*s.db.writer_started_ms));
+      absl::StrAppend(&writer, " since ", IsoUtcMs(*s.db.writer_started_ms));
     }
   } else if (!s.db.writer_command.empty()) {
     absl::StrAppend(&writer, " (last: ", s.db.writer_command, ")");
@@ -809,7 +809,7 @@ Page StatusPage(const StatusView& s, const PageContext& ctx) {
                                 HumanBytes(static_cast<double>(s.wal_bytes)), ")"));
   std::string last = "never";
   if (s.db.last_commit_ms.has_value()) {
-    last = *s.db.last_commit_ms == 0 ? "not recorded (cco replay keeps no clock)" : IsoMs(*s.db.last_commit_ms);
+    last = *s.db.last_commit_ms == 0 ? "not recorded (cco replay keeps no clock)" : IsoUtcMs(*s.db.last_commit_ms);
   }
   item("Last commit", last, "last-commit");
   item("Queue", s.running ? Plural(s.db.queue_depth, "chunk") : "-");
@@ -870,7 +870,7 @@ Page ServerStatusPage(const ServerStatusView& s, const PageContext& ctx) {
                            "<th scope=\"col\">Last push</th></tr></thead><tbody>");
     for (const PushedMachine& m : s.machines) {
       absl::StrAppend(&body, "<tr><th scope=\"row\">", HtmlEscape(m.machine), "</th>", Cell(m.user),
-                      Cell(Thousands(m.pushed_seq), true), Cell(Thousands(m.rows), true), Cell(IsoMs(m.pushed_at_ms)),
+                      Cell(Thousands(m.pushed_seq), true), Cell(Thousands(m.rows), true), Cell(IsoUtcMs(m.pushed_at_ms)),
                       "</tr>");
     }
     absl::StrAppend(&body, "</tbody></table>");
