@@ -499,16 +499,17 @@ absl::StatusOr<Conversation> PgReader::LoadConversation(const std::string& sessi
     c.message_count = r.Int(0, 6);
   }
   // The parts: the main transcript's lines (no agent id) first, then each
-  // agent's by its first line's time, then id.
+  // agent's by its first line's time, then id; an agent's type from the
+  // session's usage winners (their index by report session).
   {
     ASSIGN_OR_RETURN(PgResult r, conn_.Query(
         "SELECT m.agent, count(*), min(m.timestamp_ms),"
-        " (SELECT max(w.agent_type) FROM usage_winners w WHERE w.machine = $1 AND w.conversation_id = $2::bigint"
+        " (SELECT max(w.agent_type) FROM usage_winners w WHERE w.report_session = $3 AND w.machine = $1"
         "   AND w.agent_id = m.agent)"
         " FROM (SELECT coalesce(agent_id, '') AS agent, timestamp_ms FROM messages"
         "       WHERE machine = $1 AND conversation_id = $2::bigint) m"
         " GROUP BY m.agent ORDER BY m.agent <> '', min(m.timestamp_ms) NULLS LAST, m.agent COLLATE \"C\"",
-        {machine, id}));
+        {machine, id, c.session_id}));
     for (int i = 0; i < r.rows(); ++i) {
       ConversationPart part;
       part.file.file_id = i;
