@@ -281,9 +281,10 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     // once the matches are counted: FTS5's bm25() would evaluate the phrase
     // over the whole index a second time for it (sql_functions.h).
     std::vector<std::pair<double, int64_t>> scored;  // (rank, id), or (factor, id) for one phrase
-    bool one_phrase = true;
+    // Plain words are a phrase each; FTS5 syntax says at the first match.
+    bool one_phrase = request.syntax != QuerySyntax::kWords || q.words.size() == 1;
     int64_t index_rows = 0;
-    {
+    if (one_phrase) {
       ASSIGN_OR_RETURN(Stmt factors, db.Prepare(absl::StrCat(
                                          "SELECT rowid, cco_bm25_factor(messages_fts) FROM messages_fts"
                                          " WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ",
