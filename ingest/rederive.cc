@@ -168,7 +168,7 @@ absl::Status DeriveTable(Db& db, Deriver& deriver, Compressor& compressor,
       RETURN_IF_ERROR(deriver.OnMessage(rec, ctx));
     }
   }
-  return absl::OkStatus();
+  return deriver.Flush();
 }
 
 absl::StatusOr<int64_t> Int(Db& db, const char* sql) {

@@ -3,6 +3,8 @@
 #include <zdict.h>
 #include <zstd.h>
 
+#include <future>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +44,40 @@ const char* const kSampleSql[2] = {
     "SELECT cco_raw(raw) FROM (SELECT raw FROM messages ORDER BY id DESC LIMIT ?1)"
     " UNION ALL SELECT cco_raw(raw) FROM (SELECT raw FROM events ORDER BY id DESC LIMIT ?1)",
     "SELECT cco_text(content) FROM (SELECT content FROM messages ORDER BY id DESC LIMIT ?1)"};
+
+}  // namespace
+
+// What a training made of its samples: the dictionary, or why there is none.
+struct TrainedDictionary {
+  std::string dict;  // empty when training failed
+  std::string error;
+  size_t samples = 0;
+  size_t sample_bytes = 0;
+  int64_t ms = 0;
+};
+
+namespace {
+
+// Trains on `samples` (the values back to back) of `sizes`: pure
+// computation on its own buffers, so it runs on a thread of its own.
+TrainedDictionary TrainOn(const std::string& samples, const std::vector<size_t>& sizes, size_t dictionary_bytes) {
+  TrainedDictionary t;
+  t.samples = sizes.size();
+  t.sample_bytes = samples.size();
+  const absl::Time start = absl::Now();
+  std::string dict(dictionary_bytes, '\0');
+  const size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), samples.data(), sizes.data(),
+                                         static_cast<unsigned>(sizes.size()));
+  t.ms = absl::ToInt64Milliseconds(absl::Now() - start);
+  if (ZDICT_isError(n)) {
+    t.error = ZDICT_getErrorName(n);
+    return t;
+  }
+  dict.resize(n);
+  t.dict = std::move(dict);
+  return t;
+}
+
 }  // namespace
 
 struct Compressor::Kind {
@@ -49,6 +85,7 @@ struct Compressor::Kind {
   std::shared_ptr<ZSTD_CDict> cdict;  // shared with the encoder once published
   int64_t stored_since_attempt = 0;  // bytes encoded since the last training attempt
   int64_t next_attempt_at = 0;
+  std::future<TrainedDictionary> training;  // under way on a thread of its own
 };
 
 void RecordEncoder::Publish(std::shared_ptr<const Dictionaries> dictionaries) {
@@ -133,6 +170,8 @@ uint32_t Compressor::dictionary_id(ValueKind kind) const { return kinds_[static_
 
 absl::StatusOr<bool> Compressor::Retrain(Db& db, ValueKind kind, int64_t now_ms) {
   Kind& k = *kinds_[static_cast<int>(kind)];
+  if (k.training.valid()) k.training.wait();  // trained on what is being dropped
+  k.training = {};
   k.cdict = nullptr;
   k.dict_id = 0;
   return Train(db, kind, now_ms);
@@ -165,46 +204,66 @@ void Compressor::PublishCommitted() {
   encoder_->Publish(std::move(dicts));
 }
 
-absl::StatusOr<bool> Compressor::MaybeTrain(Db& db, int64_t now_ms) {
+absl::StatusOr<bool> Compressor::MaybeTrain(Db& db, int64_t now_ms, bool wait) {
   bool added = false;
   for (int k = 0; k < 2; ++k) {
     Kind& kind = *kinds_[k];
-    if (kind.cdict != nullptr || kind.stored_since_attempt < kind.next_attempt_at) continue;
-    ASSIGN_OR_RETURN(bool ok, Train(db, static_cast<ValueKind>(k), now_ms));
+    if (kind.cdict != nullptr) continue;
+    if (!kind.training.valid() && kind.stored_since_attempt >= kind.next_attempt_at) {
+      Samples samples;
+      ASSIGN_OR_RETURN(bool enough, CollectSamples(db, static_cast<ValueKind>(k), &samples));
+      if (enough) {
+        kind.training = std::async(std::launch::async, [s = std::move(samples), bytes = options_.dictionary_bytes] {
+          return TrainOn(s.values, s.sizes, bytes);
+        });
+      }
+    }
+    if (!kind.training.valid()) continue;
+    if (!wait && kind.training.wait_for(std::chrono::seconds(0)) != std::future_status::ready) continue;
+    ASSIGN_OR_RETURN(bool ok, Adopt(db, static_cast<ValueKind>(k), kind.training.get(), now_ms));
     added = added || ok;
   }
   return added;
 }
 
-absl::StatusOr<bool> Compressor::Train(Db& db, ValueKind which, int64_t now_ms) {
+bool Compressor::training_under_way() const {
+  return kinds_[0]->training.valid() || kinds_[1]->training.valid();
+}
+
+absl::StatusOr<bool> Compressor::CollectSamples(Db& db, ValueKind which, Samples* samples) {
   Kind& kind = *kinds_[static_cast<int>(which)];
-  const char* name = kKindNames[static_cast<int>(which)];
-  // Samples: the newest values, each cut to kMaxSampleBytes, up to
-  // sample_bytes in all.
-  std::string samples;
-  std::vector<size_t> sizes;
+  // The newest values, each cut to kMaxSampleBytes, up to sample_bytes in
+  // all.
   ASSIGN_OR_RETURN(Stmt s, db.Prepare(kSampleSql[static_cast<int>(which)]));
   s.Bind(1, static_cast<int64_t>(1) << 20);
   RETURN_IF_ERROR(s.ForEachRow([&](const Stmt& row) {
     std::string_view v = row.ColumnView(0);
     if (v.size() > kMaxSampleBytes) v = v.substr(0, kMaxSampleBytes);
     if (v.size() < 8) return true;
-    samples.append(v);
-    sizes.push_back(v.size());
-    return static_cast<int64_t>(samples.size()) < options_.sample_bytes;
+    samples->values.append(v);
+    samples->sizes.push_back(v.size());
+    return static_cast<int64_t>(samples->values.size()) < options_.sample_bytes;
   }));
   kind.next_attempt_at = kind.stored_since_attempt + options_.sample_bytes;
-  if (static_cast<int64_t>(samples.size()) < options_.sample_bytes / 2) return false;
-  std::string dict(options_.dictionary_bytes, '\0');
-  const absl::Time start = absl::Now();
-  const size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), samples.data(), sizes.data(),
-                                         static_cast<unsigned>(sizes.size()));
-  if (ZDICT_isError(n)) {
-    spdlog::info("compression dictionary not trained yet kind={} samples={} reason=\"{}\"", name, sizes.size(),
-                 ZDICT_getErrorName(n));
+  return static_cast<int64_t>(samples->values.size()) >= options_.sample_bytes / 2;
+}
+
+absl::StatusOr<bool> Compressor::Train(Db& db, ValueKind which, int64_t now_ms) {
+  Samples samples;
+  ASSIGN_OR_RETURN(bool enough, CollectSamples(db, which, &samples));
+  if (!enough) return false;
+  return Adopt(db, which, TrainOn(samples.values, samples.sizes, options_.dictionary_bytes), now_ms);
+}
+
+absl::StatusOr<bool> Compressor::Adopt(Db& db, ValueKind which, const TrainedDictionary& trained, int64_t now_ms) {
+  Kind& kind = *kinds_[static_cast<int>(which)];
+  const char* name = kKindNames[static_cast<int>(which)];
+  if (trained.dict.empty()) {
+    spdlog::info("compression dictionary not trained yet kind={} samples={} reason=\"{}\"", name, trained.samples,
+                 trained.error);
     return false;
   }
-  dict.resize(n);
+  const std::string& dict = trained.dict;
   const uint32_t id = ZDICT_getDictID(dict.data(), dict.size());
   ASSIGN_OR_RETURN(std::optional<int64_t> taken,
                    db.QueryInt(absl::StrCat("SELECT count(*) FROM zstd_dictionaries WHERE id = ", id)));
@@ -216,15 +275,15 @@ absl::StatusOr<bool> Compressor::Train(Db& db, ValueKind which, int64_t now_ms) 
   RETURN_IF_ERROR(ins.Bind(1, static_cast<int64_t>(id))
                       .Bind(2, name)
                       .Bind(3, now_ms)
-                      .Bind(4, static_cast<int64_t>(sizes.size()))
-                      .Bind(5, static_cast<int64_t>(samples.size()))
+                      .Bind(4, static_cast<int64_t>(trained.samples))
+                      .Bind(5, static_cast<int64_t>(trained.sample_bytes))
                       .BindBlob(6, dict)
                       .Run());
   kind.cdict = MakeCDict(dict, options_.level);
   if (kind.cdict == nullptr) return absl::InternalError("cannot load a compression dictionary");
   kind.dict_id = id;
   spdlog::info("compression dictionary trained kind={} id={} bytes={} samples={} sample_bytes={} ms={}", name, id,
-               n, sizes.size(), samples.size(), absl::ToInt64Milliseconds(absl::Now() - start));
+               dict.size(), trained.samples, trained.sample_bytes, trained.ms);
   return true;
 }
 

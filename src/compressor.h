@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -78,6 +79,8 @@ class RecordEncoder {
   std::shared_ptr<const Dictionaries> dictionaries_ ABSL_GUARDED_BY(mu_);
 };
 
+struct TrainedDictionary;  // compressor.cc
+
 class Compressor {
  public:
   // Loads the newest dictionary of each kind from `db` (which must have the
@@ -99,10 +102,16 @@ class Compressor {
   void PublishCommitted();
 
   // Trains the dictionary of each kind that has none once enough of it is
-  // stored, inside the caller's open transaction. Returns true when a
-  // dictionary was added (older rows can then be recompressed). A failed
-  // training (too few distinct samples) is retried after as many bytes again.
-  absl::StatusOr<bool> MaybeTrain(Db& db, int64_t now_ms);
+  // stored. The samples are read in the caller's open transaction; zstd
+  // trains on them on a thread of its own (a quarter of a second of CPU,
+  // which the writer no longer waits for), and a later call adds the
+  // dictionary in its transaction once the training is done, or at once
+  // with `wait`. Returns true when a dictionary was added (older rows can
+  // then be recompressed). A failed training (too few distinct samples) is
+  // retried after as many bytes again.
+  absl::StatusOr<bool> MaybeTrain(Db& db, int64_t now_ms, bool wait = false);
+  // True while a training runs whose dictionary no transaction has added.
+  bool training_under_way() const;
 
   // After a rolled-back transaction: forget a dictionary trained in it.
   absl::Status Reload(Db& db);
@@ -120,8 +129,17 @@ class Compressor {
 
  private:
   struct Kind;
+  struct Samples {
+    std::string values;  // back to back
+    std::vector<size_t> sizes;
+  };
   explicit Compressor(CompressorOptions options);
+  // Reads the kind's newest values; false when there are too few to train.
+  absl::StatusOr<bool> CollectSamples(Db& db, ValueKind kind, Samples* samples);
+  // Samples and trains on this thread, and adds the dictionary.
   absl::StatusOr<bool> Train(Db& db, ValueKind kind, int64_t now_ms);
+  // Adds a trained dictionary to zstd_dictionaries and compresses with it.
+  absl::StatusOr<bool> Adopt(Db& db, ValueKind kind, const TrainedDictionary& trained, int64_t now_ms);
 
   CompressorOptions options_;
   std::unique_ptr<Kind> kinds_[2];

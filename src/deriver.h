@@ -46,6 +46,14 @@ class Deriver {
   virtual absl::Status OnMessageRevised(const LineRecord& rec, const RowContext& ctx, bool shown,
                                         const StoredMessage& old) = 0;
   virtual absl::Status OnEventRevised(const LineRecord& rec, const RowContext& ctx, bool shown) = 0;
+
+  // A deriver may gather changes in memory while a transaction's rows
+  // arrive (one write per key rather than one per row). Flush writes them:
+  // the owner of the transaction calls it after the last row, before
+  // anything else in the transaction reads the derived tables, and before
+  // committing. Discard forgets them after a rollback.
+  virtual absl::Status Flush() = 0;
+  virtual void Discard() = 0;
 };
 
 }  // namespace cco

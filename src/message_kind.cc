@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "src/text.h"
 
@@ -69,37 +70,73 @@ bool IsUnspacedScriptCodePoint(char32_t cp) {
          || (cp >= 0x20000 && cp <= 0x3FFFF);  // CJK extensions B-H
 }
 
-bool HasUnspacedScript(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    const int32_t cp = NextCodePoint(text, &i);
-    if (cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp))) return true;
+namespace {
+
+// The offset of the first code point of those scripts in `text`, or npos.
+// Every such script is at U+0E00 or above, so only a lead byte of 0xE0 or
+// more can start one; the other bytes are skipped eight at a time. A byte of
+// 0xE0 or more is never a continuation byte, so NextCodePoint, scanning from
+// the start, would decode from each one of them just as here.
+size_t FindUnspacedScript(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      // A byte b has b >= 0xE0 iff b & 0xE0 == 0xE0: the word's bytes with
+      // that pattern become zero bytes of x, found by the usual test.
+      const uint64_t x = (w & 0xE0E0E0E0E0E0E0E0ULL) ^ 0xE0E0E0E0E0E0E0E0ULL;
+      if (((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (p[i] < 0xE0) {
+      ++i;
+      continue;
+    }
+    size_t next = i;
+    const int32_t cp = NextCodePoint(text, &next);
+    if (cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp))) return i;
+    i = next;
   }
-  return false;
+  return std::string_view::npos;
 }
 
-std::optional<std::string> SplitUnspacedScript(std::string_view text) {
-  // Every such script is at U+0E00 or above: a lead byte of 0xE0 or more.
-  if (std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xE0; })) {
-    return std::nullopt;
+// What a code point is beside a split: 0 a separator already (ASCII other
+// than letters and digits), 1 part of a word, 2 a character of those
+// scripts.
+int SplitClass(int32_t cp) {
+  if (cp >= 0 && cp < 0x80) {
+    const auto c = static_cast<unsigned char>(cp);
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? 1 : 0;
   }
-  // What a code point is beside a split: 0 a separator already (ASCII other
-  // than letters and digits), 1 part of a word, 2 a character of those
-  // scripts.
-  auto class_of = [](int32_t cp) {
-    if (cp >= 0 && cp < 0x80) {
-      const auto c = static_cast<unsigned char>(cp);
-      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? 1 : 0;
-    }
-    return cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp)) ? 2 : 1;
-  };
+  return cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp)) ? 2 : 1;
+}
+
+}  // namespace
+
+bool HasUnspacedScript(std::string_view text) { return FindUnspacedScript(text) != std::string_view::npos; }
+
+std::optional<std::string> SplitUnspacedScript(std::string_view text) {
+  const size_t first = FindUnspacedScript(text);
+  if (first == std::string_view::npos) return std::nullopt;
+  // Nothing before the first such character is split. The code point just
+  // before it is ASCII (its own class), or else a word's (a code point of
+  // those scripts would have been found first; an invalid byte is a word's).
   std::string out;
   out.reserve(text.size() + text.size() / 2);
+  out.append(text.substr(0, first));
+  int prev = first == 0 ? 0
+             : static_cast<unsigned char>(text[first - 1]) < 0x80 ? SplitClass(static_cast<unsigned char>(text[first - 1]))
+                                                                  : 1;
   bool any = false;
-  int prev = 0;
-  for (size_t i = 0; i < text.size();) {
+  for (size_t i = first; i < text.size();) {
     const size_t start = i;
     const int32_t cp = NextCodePoint(text, &i);
-    const int cls = class_of(cp);
+    const int cls = SplitClass(cp);
     if ((cls == 2 && prev != 0) || (prev == 2 && cls != 0)) {
       out.append(kWordSplit);
       any = true;

@@ -40,14 +40,12 @@ struct SqliteDeriver::Winner {
   }
 };
 
-struct SqliteDeriver::Execution {
-  int64_t id = 0;  // 0: not stored yet
-  std::string tool_use_id;
-  std::optional<int64_t> conversation_id, project_id, use_message_id, result_message_id;
-  std::string tool_name, model, input, status = kToolPending, output;
-  std::optional<int64_t> started_ms, completed_ms, duration_ms;
-  std::optional<int64_t> tool_duration_ms;  // the tool's own, from its result
-};
+namespace {
+// Staged changes written before they grow past these (a rederive derives
+// every row in one transaction).
+constexpr size_t kMaxStagedExecutions = 16384;
+constexpr size_t kMaxRollupDeltas = 65536;
+}  // namespace
 
 namespace {
 
@@ -88,6 +86,9 @@ absl::Status SqliteDeriver::Prepare() {
                        "INSERT INTO analytics(bucket_ms, project_id, model, metric, value)"
                        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(bucket_ms, project_id, model, metric)"
                        " DO UPDATE SET value = value + excluded.value"));
+  RETURN_IF_ERROR(prep(delete_zero_rollup_,
+                       "DELETE FROM analytics WHERE bucket_ms = ?1 AND project_id = ?2 AND model = ?3"
+                       " AND metric = ?4 AND value = 0"));
   constexpr char kTokenUpsertSet[] =
       " input_tokens = input_tokens + ?4, output_tokens = output_tokens + ?5,"
       " cache_creation_tokens = cache_creation_tokens + ?6, cache_read_tokens = cache_read_tokens + ?7,"
@@ -192,12 +193,49 @@ const ModelPrice* SqliteDeriver::PriceOf(const std::string& model) const {
 absl::Status SqliteDeriver::AddRollup(int64_t bucket, int64_t project_id, const std::string& model,
                                       const std::string& metric, int64_t delta) {
   if (delta == 0) return absl::OkStatus();
-  return add_rollup_->Bind(1, bucket).Bind(2, project_id).Bind(3, model).Bind(4, metric).Bind(5, delta).Run();
+  auto [it, inserted] = rollup_deltas_.try_emplace(RollupKey(bucket, project_id, model, metric), 0);
+  if (inserted) rollup_order_.push_back(it->first);
+  it->second += delta;
+  return absl::OkStatus();
+}
+
+absl::Status SqliteDeriver::Flush() {
+  for (const std::string& id : changed_) {
+    const StagedExecution& s = staged_.at(id);
+    if (s.stored.has_value()) RETURN_IF_ERROR(ApplyExecutionContribution(*s.stored, -1));
+    RETURN_IF_ERROR(ApplyExecutionContribution(*s.current, +1));
+    RETURN_IF_ERROR(SaveExecution(*s.current));
+  }
+  staged_.clear();
+  changed_.clear();
+  // A value that nets to 0 leaves no row (nor one written by an earlier
+  // transaction): which rows exist must not depend on how rows were batched.
+  for (const RollupKey& key : rollup_order_) {
+    const int64_t delta = rollup_deltas_.at(key);
+    if (delta == 0) continue;
+    const auto& [bucket, project_id, model, metric] = key;
+    RETURN_IF_ERROR(
+        add_rollup_->Bind(1, bucket).Bind(2, project_id).Bind(3, model).Bind(4, metric).Bind(5, delta).Run());
+    if (delta < 0) {
+      RETURN_IF_ERROR(delete_zero_rollup_->Bind(1, bucket).Bind(2, project_id).Bind(3, model).Bind(4, metric).Run());
+    }
+  }
+  rollup_deltas_.clear();
+  rollup_order_.clear();
+  return absl::OkStatus();
+}
+
+void SqliteDeriver::Discard() {
+  staged_.clear();
+  changed_.clear();
+  rollup_deltas_.clear();
+  rollup_order_.clear();
 }
 
 // ---------------------------------------------------------------- messages
 
 absl::Status SqliteDeriver::OnMessage(const LineRecord& rec, const RowContext& ctx) {
+  if (staged_.size() >= kMaxStagedExecutions || rollup_deltas_.size() >= kMaxRollupDeltas) RETURN_IF_ERROR(Flush());
   if (rec.timestamp_ms.has_value()) {
     RETURN_IF_ERROR(AddRollup(BucketStart(*rec.timestamp_ms), ctx.project_id,
                               rec.type == "assistant" ? rec.model : std::string(),
@@ -484,11 +522,13 @@ absl::Status SqliteDeriver::ApplyUsage(const UsageCopy& copy, const LineRecord& 
 
 absl::StatusOr<std::optional<SqliteDeriver::Execution>> SqliteDeriver::LoadExecution(
     const std::string& tool_use_id) {
+  if (auto it = staged_.find(tool_use_id); it != staged_.end()) return it->second.current;
   Stmt& s = *select_execution_;
   s.Bind(1, tool_use_id);
   ASSIGN_OR_RETURN(bool found, s.Step());
   if (!found) {
     s.Reset();
+    staged_[tool_use_id];  // known to be absent
     return std::optional<Execution>();
   }
   Execution e;
@@ -508,7 +548,17 @@ absl::StatusOr<std::optional<SqliteDeriver::Execution>> SqliteDeriver::LoadExecu
   e.duration_ms = s.ColumnOptionalInt(12);
   e.tool_duration_ms = s.ColumnOptionalInt(13);
   s.Reset();
+  StagedExecution& staged = staged_[tool_use_id];
+  staged.stored = e;
+  staged.current = e;
   return std::optional<Execution>(std::move(e));
+}
+
+void SqliteDeriver::StageExecution(Execution e) {
+  StagedExecution& staged = staged_[e.tool_use_id];  // LoadExecution made it
+  if (!staged.changed) changed_.push_back(e.tool_use_id);
+  staged.changed = true;
+  staged.current = std::move(e);
 }
 
 absl::Status SqliteDeriver::SaveExecution(const Execution& e) {
@@ -569,7 +619,6 @@ absl::Status SqliteDeriver::OnToolUse(const ToolUse& use, const LineRecord& rec,
     if (existing->use_message_id.has_value() && *existing->use_message_id != ctx.row_id) return absl::OkStatus();
     e = std::move(*existing);
     revised = e.use_message_id.has_value();
-    if (revised) RETURN_IF_ERROR(ApplyExecutionContribution(e, -1));
   } else {
     e.tool_use_id = use.id;
   }
@@ -581,9 +630,9 @@ absl::Status SqliteDeriver::OnToolUse(const ToolUse& use, const LineRecord& rec,
   e.input = TruncateUtf8(use.input_json, kToolPreviewBytes);
   e.started_ms = rec.timestamp_ms;
   e.duration_ms = Duration(e.tool_duration_ms, e.started_ms, e.completed_ms);
-  RETURN_IF_ERROR(SaveExecution(e));
+  StageExecution(std::move(e));
   if (!revised) RETURN_IF_ERROR(add_conversation_tools_->Bind(1, ctx.conversation_id).Bind(2, 1).Run());
-  return ApplyExecutionContribution(e, +1);
+  return absl::OkStatus();
 }
 
 absl::Status SqliteDeriver::OnToolResult(const ToolResult& result, const LineRecord& rec,
@@ -597,7 +646,6 @@ absl::Status SqliteDeriver::OnToolResult(const ToolResult& result, const LineRec
       return absl::OkStatus();
     }
     e = std::move(*existing);
-    RETURN_IF_ERROR(ApplyExecutionContribution(e, -1));
   } else {
     e.tool_use_id = result.tool_use_id;
     e.conversation_id = ctx.conversation_id;
@@ -609,8 +657,8 @@ absl::Status SqliteDeriver::OnToolResult(const ToolResult& result, const LineRec
   e.completed_ms = rec.timestamp_ms;
   e.tool_duration_ms = result.duration_ms;
   e.duration_ms = Duration(e.tool_duration_ms, e.started_ms, e.completed_ms);
-  RETURN_IF_ERROR(SaveExecution(e));
-  return ApplyExecutionContribution(e, +1);
+  StageExecution(std::move(e));
+  return absl::OkStatus();
 }
 
 }  // namespace cco

@@ -79,6 +79,7 @@ class SqliteStore : public Store {
   void ReleaseMemory() override { sqlite3_db_release_memory(db_.get()); }
   std::shared_ptr<const RecordEncoder> encoder() const override { return compressor_->encoder(); }
   absl::StatusOr<bool> Maintain() override;
+  absl::Status Settle() override;
 
  private:
   struct FileRow {
@@ -148,7 +149,9 @@ class SqliteStore : public Store {
   // In the open transaction: trains a dictionary when enough is stored,
   // recompresses up to `budget` older rows, saves the change sequence.
   // Returns true while older rows remain to recompress.
-  absl::StatusOr<bool> MaintainStorage(int64_t budget);
+  // `wait`: for a dictionary being trained, rather than adding it in a
+  // later transaction once trained.
+  absl::StatusOr<bool> MaintainStorage(int64_t budget, bool wait = false);
   // Recompresses up to `budget` rows of each table stored before the newest
   // line dictionary (storage_state.recompress_*).
   absl::StatusOr<bool> Recompress(int64_t budget);
@@ -852,6 +855,7 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
         if (!status.ok()) break;
       }
     }
+    if (status.ok()) status = deriver_->Flush();
     if (status.ok()) status = MaintainStorage(kRecompressPerCommit).status();
     if (status.ok()) status = IndexNewMessages();
     // Derived with the usage winners this transaction changed.
@@ -873,7 +877,8 @@ absl::StatusOr<bool> SqliteStore::Maintain() {
   absl::Status status;
   {
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
-    absl::StatusOr<bool> r = MaintainStorage(kRecompressPerMaintain);
+    // Idle: the writer may as well wait for a dictionary being trained.
+    absl::StatusOr<bool> r = MaintainStorage(kRecompressPerMaintain, /*wait=*/true);
     status = r.status();
     if (status.ok()) more = *r;
     if (status.ok()) status = txn.Commit();
@@ -886,10 +891,26 @@ absl::StatusOr<bool> SqliteStore::Maintain() {
   return more;
 }
 
-absl::StatusOr<bool> SqliteStore::MaintainStorage(int64_t budget) {
+absl::Status SqliteStore::Settle() {
+  if (!compressor_->training_under_way()) return absl::OkStatus();
+  absl::Status status;
+  {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+    status = MaintainStorage(kRecompressPerCommit, /*wait=*/true).status();
+    if (status.ok()) status = txn.Commit();
+  }
+  if (!status.ok()) {
+    RETURN_IF_ERROR(ForgetRolledBack());
+    return status;
+  }
+  compressor_->PublishCommitted();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SqliteStore::MaintainStorage(int64_t budget, bool wait) {
   // A dictionary trained now compresses what follows; rows stored before it
   // are recompressed `budget` at a time.
-  ASSIGN_OR_RETURN(bool trained, compressor_->MaybeTrain(db_, Now()));
+  ASSIGN_OR_RETURN(bool trained, compressor_->MaybeTrain(db_, Now(), wait));
   if (trained && compressor_->has_dictionary(ValueKind::kLine)) {
     RETURN_IF_ERROR(db_.Exec(
         "UPDATE storage_state SET recompress_messages_next = 0,"
@@ -959,6 +980,7 @@ absl::Status SqliteStore::ForgetRolledBack() {
   project_ids_.clear();
   conversation_ids_.clear();
   project_cwds_.clear();
+  deriver_->Discard();
   RETURN_IF_ERROR(change_seq_->Load());
   return compressor_->Reload(db_);
 }

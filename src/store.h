@@ -102,6 +102,10 @@ class Store {
   // (recompressing rows stored before a compression dictionary existed).
   // Returns true while more remains.
   virtual absl::StatusOr<bool> Maintain() = 0;
+  // Before the writer exits: one transaction adding what work in the
+  // background made for the store (a compression dictionary being trained),
+  // waiting for it. The default has none.
+  virtual absl::Status Settle() { return absl::OkStatus(); }
 
   // Gives back what the store caches that it can read again (SQLite's page
   // cache), when the writer goes idle. Never fails; the default has nothing

@@ -445,6 +445,9 @@ void Writer::Run() {
       last_heartbeat = absl::Now();
     }
   }
+  if (absl::Status s = store_->Settle(); !s.ok()) {
+    spdlog::warn("storage upkeep before exit failed error=\"{}\"", s.message());
+  }
   (void)HeartbeatOk(0);
 }
 

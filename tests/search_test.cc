@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -23,6 +24,7 @@
 #include "src/search.h"
 #include "src/sqlite.h"
 #include "src/status.h"
+#include "src/text.h"
 #include "tests/test_support.h"
 
 namespace cco::testing {
@@ -73,6 +75,59 @@ TEST(MessageKindTest, ScriptsWithoutSpacesAreRecognised) {
   EXPECT_FALSE(HasUnspacedScript(""));
   EXPECT_FALSE(HasUnspacedScript(std::string("\xE6\x82", 2)));  // a cut character
   EXPECT_FALSE(HasUnspacedScript("\xff\xfe\xE6"));
+}
+
+// The definitions, code point by code point from the start (NextCodePoint's
+// decoding), against which the word-at-a-time scan is checked.
+bool HasUnspacedScriptByCodePoint(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const int32_t cp = NextCodePoint(text, &i);
+    if (cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp))) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> SplitUnspacedScriptByCodePoint(std::string_view text) {
+  auto class_of = [](int32_t cp) {
+    if (cp >= 0 && cp < 0x80) return absl::ascii_isalnum(static_cast<unsigned char>(cp)) ? 1 : 0;
+    return cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp)) ? 2 : 1;
+  };
+  std::string out;
+  bool any = false;
+  int prev = 0;
+  for (size_t i = 0; i < text.size();) {
+    const size_t start = i;
+    const int cls = class_of(NextCodePoint(text, &i));
+    if ((cls == 2 && prev != 0) || (prev == 2 && cls != 0)) {
+      out.append(kWordSplit);
+      any = true;
+    }
+    out.append(text.substr(start, i - start));
+    prev = cls;
+  }
+  if (!any) return std::nullopt;
+  return out;
+}
+
+TEST(MessageKindTest, TheFastScanAgreesWithDecodingEveryCodePoint) {
+  // Pieces that meet in every way: ASCII letters and separators, 2-, 3- and
+  // 4-byte characters in and out of those scripts, cut and stray bytes.
+  const std::vector<std::string> pieces = {
+      "a", "Z", "7", " ", "-", "\n", "é", "Ж", "—", "…", "→", "中", "テ", "한", "ภ", "ｻ", "🎉", "𠀀",
+      std::string("\xE6\x82", 2), std::string("\x82", 1), std::string("\xff", 1), std::string("\xC3", 1),
+      std::string("\xED\xA0\x80", 3), std::string("\xF4\x90\x80\x80", 4), "build-cache", "01234567"};
+  uint64_t state = 42;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<size_t>(state >> 33);
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t n = next() % 24;
+    for (size_t k = 0; k < n; ++k) text += pieces[next() % pieces.size()];
+    ASSERT_EQ(HasUnspacedScript(text), HasUnspacedScriptByCodePoint(text)) << absl::CEscape(text);
+    ASSERT_EQ(SplitUnspacedScript(text), SplitUnspacedScriptByCodePoint(text)) << absl::CEscape(text);
+  }
 }
 
 // ---------------------------------------------------------------------------
