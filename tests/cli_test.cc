@@ -73,6 +73,15 @@ class CliTest : public ::testing::Test {
   ScopedUnsetEnv no_log_{"CCO_LOG"};
 };
 
+// Every command pays for the libraries loaded at start: PostgreSQL's client
+// (and the TLS, Kerberos and LDAP libraries it brings) is loaded only when a
+// command talks to a team server.
+TEST_F(CliTest, ALocalCommandDoesNotLoadTheTeamServerClient) {
+  CommandResult r = Cco({"report", "daily", "--json", "--db", dir_ / "none.db"}, {"LD_DEBUG=libs"});
+  ASSERT_TRUE(absl::StrContains(r.err, "libc.so")) << "the loader's trace is missing: " << r.err.substr(0, 2000);
+  EXPECT_FALSE(absl::StrContains(r.err, "libpq")) << r.err.substr(0, 4000);
+}
+
 TEST_F(CliTest, MissingRootExitsTwoWithOneClearLine) {
   const std::string missing = dir_ / "no/such/projects";
   CommandResult r = Cco({"rescan", "--root", missing, "--db", dir_ / "cco.db"});
