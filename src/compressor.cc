@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "spdlog/spdlog.h"
 #include "src/status.h"
+#include "src/synced_lock.h"
 
 namespace cco {
 
@@ -89,12 +90,12 @@ struct Compressor::Kind {
 };
 
 void RecordEncoder::Publish(std::shared_ptr<const Dictionaries> dictionaries) {
-  absl::MutexLock lock(&mu_);
+  SyncedLock lock(&mu_);
   dictionaries_ = std::move(dictionaries);
 }
 
 std::shared_ptr<const RecordEncoder::Dictionaries> RecordEncoder::dictionaries() const {
-  absl::MutexLock lock(&mu_);
+  SyncedLock lock(&mu_);
   return dictionaries_;
 }
 

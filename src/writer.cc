@@ -9,40 +9,11 @@
 #include "spdlog/spdlog.h"
 #include "src/compressor.h"
 #include "src/status.h"
+#include "src/synced_lock.h"
 
-#ifdef ABSL_HAVE_THREAD_SANITIZER
-#include <sanitizer/tsan_interface.h>
-#endif
 
 namespace cco {
 namespace {
-
-// ThreadSanitizer cannot see absl::Mutex order anything when abseil itself
-// was built without TSan (Debian's is): every field guarded by mu_, and every
-// chunk handed over through the queue, is then reported as a race, and the
-// first such report hides any real one. In TSan builds the two helpers below
-// mirror mu_'s ordering with explicit acquire/release annotations; in every
-// other build they compile to a plain MutexLock and Await.
-#ifdef ABSL_HAVE_THREAD_SANITIZER
-void TsanAcquire(absl::Mutex* mu) { __tsan_acquire(mu); }
-void TsanRelease(absl::Mutex* mu) { __tsan_release(mu); }
-#else
-void TsanAcquire(absl::Mutex*) {}
-void TsanRelease(absl::Mutex*) {}
-#endif
-
-// absl::MutexLock, annotated: acquires after locking, releases before unlocking.
-class ABSL_SCOPED_LOCKABLE SyncedLock {
- public:
-  explicit SyncedLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : lock_(mu), mu_(mu) { TsanAcquire(mu_); }
-  ABSL_UNLOCK_FUNCTION() ~SyncedLock() { TsanRelease(mu_); }
-  SyncedLock(const SyncedLock&) = delete;
-  SyncedLock& operator=(const SyncedLock&) = delete;
-
- private:
-  absl::MutexLock lock_;
-  absl::Mutex* const mu_;
-};
 
 // mu->AwaitWithTimeout(ready), annotated. abseil evaluates a waiter's
 // condition on whichever thread holds or releases `mu`, so the condition
