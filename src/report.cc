@@ -95,8 +95,9 @@ std::vector<UsageRow> Finish(std::map<std::string, std::map<std::string, TokenTo
   return out;
 }
 
-std::string PeriodKey(int64_t bucket_ms, Period period, const ReportFilter& f) {
-  absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(bucket_ms), f.tz);
+// The period a local day belongs to: the day, its week's first day, or its
+// month.
+std::string PeriodKey(absl::CivilDay day, Period period, const ReportFilter& f) {
   switch (period) {
     case Period::kDay:
       return absl::FormatCivilTime(day);
@@ -123,19 +124,23 @@ using Grouped = std::map<std::string, std::map<std::string, TokenTotals>>;
 absl::StatusOr<bool> Accumulate(Stmt& stmt, Period period, const ReportFilter& filter, bool whole_hours,
                                 Grouped* grouped) {
   int64_t last_bucket = std::numeric_limits<int64_t>::min();
+  absl::CivilDay last_day;
   std::map<std::string, TokenTotals>* period_models = nullptr;
   bool complete = true;
   RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
     const int64_t bucket = r.ColumnInt(0);
     if (bucket != last_bucket || period_models == nullptr) {
-      if (whole_hours) {
-        absl::CivilSecond local = absl::ToCivilSecond(absl::FromUnixMillis(bucket), filter.tz);
-        if (local.minute() != 0 || local.second() != 0) {
-          complete = false;
-          return false;
-        }
+      // One zone lookup per bucket; the period's key is made once per day.
+      const absl::CivilSecond local = filter.tz.At(absl::FromUnixMillis(bucket)).cs;
+      if (whole_hours && (local.minute() != 0 || local.second() != 0)) {
+        complete = false;
+        return false;
       }
-      period_models = &(*grouped)[PeriodKey(bucket, period, filter)];
+      const absl::CivilDay day(local);
+      if (period_models == nullptr || day != last_day) {
+        period_models = &(*grouped)[PeriodKey(day, period, filter)];
+        last_day = day;
+      }
       last_bucket = bucket;
     }
     AddSums((*period_models)[r.ColumnText(1)], r, 2);
@@ -617,7 +622,7 @@ absl::StatusOr<std::vector<ToolDayRow>> ToolTimeline(Db& db, const ReportFilter&
 
 std::pair<int64_t, int64_t> ReportBounds(const ReportFilter& filter) { return Bounds(filter); }
 std::string ReportPeriodKey(int64_t bucket_ms, Period period, const ReportFilter& filter) {
-  return PeriodKey(bucket_ms, period, filter);
+  return PeriodKey(absl::ToCivilDay(absl::FromUnixMillis(bucket_ms), filter.tz), period, filter);
 }
 std::vector<UsageRow> FinishUsageRows(UsageGroups& grouped) { return Finish(grouped); }
 
