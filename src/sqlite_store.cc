@@ -152,6 +152,9 @@ class SqliteStore : public Store {
   // `wait`: for a dictionary being trained, rather than adding it in a
   // later transaction once trained.
   absl::StatusOr<bool> MaintainStorage(int64_t budget, bool wait = false);
+  // Adds the dictionaries whose training is done (all under way with
+  // `wait`) and marks the rows stored before them for recompression.
+  absl::Status AdoptDictionaries(bool wait);
   // Recompresses up to `budget` rows of each table stored before the newest
   // line dictionary (storage_state.recompress_*).
   absl::StatusOr<bool> Recompress(int64_t budget);
@@ -839,7 +842,12 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
   absl::Status status;
   {
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+    // A dictionary whose training the last commit started compresses this
+    // batch (waiting for it, if need be): every row stored without it would
+    // be one more to recompress, in a page left part empty.
+    if (compressor_->training_under_way()) status = AdoptDictionaries(/*wait=*/true);
     for (const FileChunk& chunk : chunks) {
+      if (!status.ok()) break;
       status = ApplyChunk(chunk, &local);
       if (absl::IsAborted(status)) {
         // Refused: that file's reader was out of step. The rest goes on.
@@ -907,9 +915,9 @@ absl::Status SqliteStore::Settle() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> SqliteStore::MaintainStorage(int64_t budget, bool wait) {
+absl::Status SqliteStore::AdoptDictionaries(bool wait) {
   // A dictionary trained now compresses what follows; rows stored before it
-  // are recompressed `budget` at a time.
+  // are recompressed (Recompress).
   ASSIGN_OR_RETURN(bool trained, compressor_->MaybeTrain(db_, Now(), wait));
   if (trained && compressor_->has_dictionary(ValueKind::kLine)) {
     RETURN_IF_ERROR(db_.Exec(
@@ -917,6 +925,11 @@ absl::StatusOr<bool> SqliteStore::MaintainStorage(int64_t budget, bool wait) {
         " recompress_messages_below = (SELECT coalesce(max(id), 0) + 1 FROM messages),"
         " recompress_events_next = 0, recompress_events_below = (SELECT coalesce(max(id), 0) + 1 FROM events)"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SqliteStore::MaintainStorage(int64_t budget, bool wait) {
+  RETURN_IF_ERROR(AdoptDictionaries(wait));
   ASSIGN_OR_RETURN(bool more, Recompress(budget));
   RETURN_IF_ERROR(change_seq_->Save());
   return more;
