@@ -88,22 +88,27 @@ bool HasUnspacedScriptByCodePoint(std::string_view text) {
 }
 
 std::optional<std::string> SplitUnspacedScriptByCodePoint(std::string_view text) {
-  auto class_of = [](int32_t cp) {
-    if (cp >= 0 && cp < 0x80) return absl::ascii_isalnum(static_cast<unsigned char>(cp)) ? 1 : 0;
-    return cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp)) ? 2 : 1;
-  };
-  std::string out;
-  bool any = false;
-  int prev = 0;
+  // Every code point with its class (0 separator, 1 word, 2 those scripts),
+  // then a split wherever one of two neighbours is of those scripts and
+  // neither is a separator.
+  std::vector<std::pair<std::string_view, int>> points;
   for (size_t i = 0; i < text.size();) {
     const size_t start = i;
-    const int cls = class_of(NextCodePoint(text, &i));
-    if ((cls == 2 && prev != 0) || (prev == 2 && cls != 0)) {
+    const int32_t cp = NextCodePoint(text, &i);
+    int cls = 1;
+    if (cp >= 0 && cp < 0x80 && !absl::ascii_isalnum(static_cast<unsigned char>(cp))) cls = 0;
+    if (cp >= 0 && IsUnspacedScriptCodePoint(static_cast<char32_t>(cp))) cls = 2;
+    points.emplace_back(text.substr(start, i - start), cls);
+  }
+  std::string out;
+  bool any = false;
+  for (size_t k = 0; k < points.size(); ++k) {
+    const int before = k == 0 ? 0 : points[k - 1].second, here = points[k].second;
+    if (before != 0 && here != 0 && (before == 2 || here == 2)) {
       out.append(kWordSplit);
       any = true;
     }
-    out.append(text.substr(start, i - start));
-    prev = cls;
+    out.append(points[k].first);
   }
   if (!any) return std::nullopt;
   return out;
