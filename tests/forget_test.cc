@@ -20,6 +20,7 @@ using ::cco::testing::Append;
 using ::cco::testing::ChildProcess;
 using ::cco::testing::CommandResult;
 using ::cco::testing::ExpectCheckPasses;
+using ::cco::testing::Filler;
 using ::cco::testing::QueryInt;
 using ::cco::testing::ReadFile;
 using ::cco::testing::RunCco;
@@ -161,17 +162,6 @@ TEST_F(ForgetTest, UndoByPrefixBringsBackLinesInAnyFileAndNamesArchivedTranscrip
 // newest data. Forgetting the session replaces them (trained again on what
 // remains) and re-encodes every row that used them: no byte of the secret
 // stays, and everything else still reads back byte-exact.
-std::string Filler(int64_t seed, size_t bytes) {
-  static const char* const kWords[] = {"tail", "reader", "writer", "commit", "offset", "schema", "index", "batch",
-                                       "queue", "token", "usage", "session", "project", "daemon", "rescan", "check"};
-  std::string out;
-  uint64_t x = static_cast<uint64_t>(seed) * 6364136223846793005u + 1442695040888963407u;
-  while (out.size() < bytes) {
-    x = x * 6364136223846793005u + 1442695040888963407u;
-    absl::StrAppend(&out, kWords[(x >> 33) % 16], (x >> 40) % 1000, " ");
-  }
-  return out;
-}
 
 TEST_F(ForgetTest, NoPieceOfTheSecretSurvivesInACompressionDictionary) {
   constexpr char kDictSecret[] = "ghp_k3yDICTsecretZZ9x7Qw2Lm";

@@ -25,6 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::cco::testing::CommandResult;
 using ::cco::testing::CorpusDir;
+using ::cco::testing::Filler;
 using ::cco::testing::QueryInt;
 using ::cco::testing::QueryRows;
 using ::cco::testing::ReadFile;
@@ -139,6 +140,36 @@ TEST(StorageTest, EveryCorpusLineComesBackByteExactFromASmallerDatabase) {
 }
 
 // The loadable extension gives people's own tools the same functions.
+// zstd trains a dictionary on a thread of its own, and the commit after the
+// one that read its samples adds it. When that was the rescan's last commit,
+// the writer's idle upkeep adds it, or, when the rescan ends first, the
+// writer before exiting (Store::Settle): either way a rescan that stored
+// enough of a kind ends with its dictionary.
+TEST(StorageTest, ADictionaryTrainedAfterTheLastCommitIsAddedBeforeTheWriterExits) {
+  TempDir dir;
+  const std::string root = dir / "projects";
+  const std::string file = root + "/-w/s-1.jsonl";
+  const std::string db = dir / "cco.db";
+  auto lines = [](int from, int to) {
+    std::string out;
+    for (int i = from; i < to; ++i) out += UserLine(absl::StrCat("u-", i), Filler(i, 1000)) + "\n";
+    return out;
+  };
+  // 3,800 messages: over 4 MiB of lines, under 4 MiB of text (a stored row
+  // counts as 1 KiB of text once the writer restarts).
+  WriteFile(file, lines(0, 3800));
+  ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db}).exit_code, 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM zstd_dictionaries WHERE kind = 'line'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM zstd_dictionaries WHERE kind = 'text'"), 0);
+  // 400 more: the text crosses 4 MiB in this rescan's only commit.
+  ::cco::testing::AppendFile(file, lines(3800, 4200));
+  CommandResult r = RunCco({"rescan", "--root", root, "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM zstd_dictionaries WHERE kind = 'text'"), 1)
+      << "the text dictionary trained after the last commit was not added";
+  EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
+}
+
 TEST(StorageTest, LoadableExtensionDecodesStoredLines) {
   TempDir dir;
   const std::string root = dir / "projects";

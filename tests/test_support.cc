@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -183,6 +184,18 @@ std::string AssistantUsageLine(const std::string& session, const std::string& id
       "\n",
       session, id, output_tokens, id, id,
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone()));
+}
+
+std::string Filler(int64_t seed, size_t bytes) {
+  static const char* const kWords[] = {"tail", "reader", "writer", "commit", "offset", "schema", "index", "batch",
+                                       "queue", "token", "usage", "session", "project", "daemon", "rescan", "check"};
+  std::string out;
+  uint64_t x = static_cast<uint64_t>(seed) * 6364136223846793005u + 1442695040888963407u;
+  while (out.size() < bytes) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    absl::StrAppend(&out, kWords[(x >> 33) % 16], (x >> 40) % 1000, " ");
+  }
+  return out;
 }
 
 }  // namespace cco::testing

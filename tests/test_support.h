@@ -58,6 +58,10 @@ int64_t JsonInt(const std::string& json, const std::string& key);
 // `cco check --db DB` passes (exit 0); a failure shows what it printed.
 void ExpectCheckPasses(const std::string& db_path);
 
+// About `bytes` of text made of a few words and numbers, different for each
+// seed: compressible, and varied enough to train a zstd dictionary on.
+std::string Filler(int64_t seed, size_t bytes);
+
 // One assistant line with usage, ended by a newline: cwd /home/t/w, model
 // claude-opus-4-6, 100 input and `output_tokens` output tokens, `id` as its
 // uuid and in its message id (msg_ID) and request id (req_ID), stamped
