@@ -4,6 +4,7 @@
 #include <zstd.h>
 
 #include <future>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -214,9 +215,19 @@ absl::StatusOr<bool> Compressor::MaybeTrain(Db& db, int64_t now_ms, bool wait) {
       Samples samples;
       ASSIGN_OR_RETURN(bool enough, CollectSamples(db, static_cast<ValueKind>(k), &samples));
       if (enough) {
-        kind.training = std::async(std::launch::async, [s = std::move(samples), bytes = options_.dictionary_bytes] {
-          return TrainOn(s.values, s.sizes, bytes);
-        });
+        const size_t bytes = options_.dictionary_bytes;
+        auto shared = std::make_shared<const Samples>(std::move(samples));
+        try {
+          kind.training = std::async(std::launch::async, [shared, bytes] {
+            return TrainOn(shared->values, shared->sizes, bytes);
+          });
+        } catch (const std::system_error& e) {
+          // No thread to be had (a process or thread limit): train here.
+          spdlog::warn("training a compression dictionary on the writer's thread error=\"{}\"", e.what());
+          std::promise<TrainedDictionary> done;
+          done.set_value(TrainOn(shared->values, shared->sizes, bytes));
+          kind.training = done.get_future();
+        }
       }
     }
     if (!kind.training.valid()) continue;
