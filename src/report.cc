@@ -191,7 +191,11 @@ absl::StatusOr<std::vector<UsageRow>> SessionReport(Db& db, const ReportFilter& 
         kTokenColumns, ProjectClause(filter, "s.project_id"))));
     RETURN_IF_ERROR(stmt.ForEachRow([&](const Stmt& r) {
       std::string key = r.ColumnText(0);
-      project_of[key] = {r.ColumnText(1), r.ColumnText(10)};
+      // A session under several projects is shown under the greatest
+      // dir_name (as when these rows were read grouped by it).
+      std::string dir_name = r.ColumnText(1);
+      auto [at, inserted] = project_of.try_emplace(key, dir_name, r.ColumnText(10));
+      if (!inserted && dir_name > at->second.first) at->second = {std::move(dir_name), r.ColumnText(10)};
       AddSums(grouped[key][r.ColumnText(2)], r, 3);
       return true;
     }));

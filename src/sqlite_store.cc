@@ -994,8 +994,15 @@ absl::Status SqliteStore::ForgetRolledBack() {
   conversation_ids_.clear();
   project_cwds_.clear();
   deriver_->Discard();
-  RETURN_IF_ERROR(change_seq_->Load());
-  return compressor_->Reload(db_);
+  const absl::Status seq = change_seq_->Load();
+  const absl::Status dictionaries = compressor_->Reload(db_);
+  if (seq.ok() && dictionaries.ok()) return absl::OkStatus();
+  // Without them a retry could number rows with numbers the rollback took
+  // back, or compress lines with a dictionary it removed: the writer stops
+  // instead (nothing is lost, the batch rolled back; the next writer loads
+  // both afresh). Internal, so that no caller retries.
+  return absl::InternalError(absl::StrCat("cannot reload the writer's state after a rollback: ",
+                                          (seq.ok() ? dictionaries : seq).message()));
 }
 
 absl::Status SqliteStore::Heartbeat(int64_t queue_depth) {

@@ -233,6 +233,31 @@ TEST_F(ReportTest, SessionsAndProjectsByCostWithTheirSpans) {
   EXPECT_EQ(Figures(*projects_april), "-home-t-lib:200/20/0/0/300000/1/0");
 }
 
+// A session file name under two projects (a copy of a project's
+// directory): the session report shows it under the greatest project name,
+// whichever project was stored first.
+TEST(SessionReportTest, ASessionUnderTwoProjectsIsShownUnderTheGreatestProjectName) {
+  TempDir tmp;
+  const std::string root = tmp / "projects";
+  const std::string db_path = tmp / "cco.db";
+  const std::string usage = R"("input_tokens":1,"output_tokens":1)";
+  WriteFile(root + "/-home-t-zeta/" + kS1 + ".jsonl",
+            Assistant(kS1, "z1", "2026-03-01T10:00:00.000Z", "z1", kHaiku, usage, Text("hi")));
+  ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db_path}).exit_code, 0);
+  WriteFile(root + "/-home-t-alpha/" + kS1 + ".jsonl",
+            Assistant(kS1, "y1", "2026-03-01T11:00:00.000Z", "y1", kHaiku, usage, Text("hi")));
+  ASSERT_EQ(RunCco({"rescan", "--root", root, "--db", db_path}).exit_code, 0);
+  absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadOnly);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ReportFilter utc;
+  utc.tz = absl::UTCTimeZone();
+  absl::StatusOr<std::vector<UsageRow>> sessions = SessionReport(*db, utc);
+  ASSERT_TRUE(sessions.ok()) << sessions.status();
+  ASSERT_EQ(sessions->size(), 1u);
+  EXPECT_EQ((*sessions)[0].project, "-home-t-zeta");
+  EXPECT_EQ((*sessions)[0].tokens.api_calls, 2);
+}
+
 // The statusline's figures: a session's whole cost, and a range's.
 TEST_F(ReportTest, SessionCostAndCostBetweenAgreeWithTheReports) {
   absl::StatusOr<std::optional<int64_t>> s1 = SessionCostNanousd(*db_, kS1);
