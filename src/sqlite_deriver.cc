@@ -43,7 +43,7 @@ struct SqliteDeriver::Winner {
 namespace {
 // Staged changes written before they grow past these (a rederive derives
 // every row in one transaction).
-constexpr size_t kMaxStagedExecutions = 16384;
+constexpr size_t kMaxStagedExecutions = 4096;
 constexpr size_t kMaxRollupDeltas = 65536;
 }  // namespace
 

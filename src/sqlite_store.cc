@@ -79,7 +79,6 @@ class SqliteStore : public Store {
   void ReleaseMemory() override { sqlite3_db_release_memory(db_.get()); }
   std::shared_ptr<const RecordEncoder> encoder() const override { return compressor_->encoder(); }
   absl::StatusOr<bool> Maintain() override;
-  absl::Status Settle() override;
 
  private:
   struct FileRow {
@@ -897,22 +896,6 @@ absl::StatusOr<bool> SqliteStore::Maintain() {
   }
   compressor_->PublishCommitted();
   return more;
-}
-
-absl::Status SqliteStore::Settle() {
-  if (!compressor_->training_under_way()) return absl::OkStatus();
-  absl::Status status;
-  {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
-    status = MaintainStorage(kRecompressPerCommit, /*wait=*/true).status();
-    if (status.ok()) status = txn.Commit();
-  }
-  if (!status.ok()) {
-    RETURN_IF_ERROR(ForgetRolledBack());
-    return status;
-  }
-  compressor_->PublishCommitted();
-  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::AdoptDictionaries(bool wait) {

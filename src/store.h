@@ -98,14 +98,11 @@ class Store {
   // Checkpoints the write-ahead log and truncates it (called when idle, so
   // the WAL stays bounded while readers come and go).
   virtual absl::Status Checkpoint() = 0;
-  // Storage upkeep while idle, one bounded transaction per call
-  // (recompressing rows stored before a compression dictionary existed).
+  // Storage upkeep while idle, and once before the writer exits, one
+  // bounded transaction per call (adding a compression dictionary trained
+  // in the background, recompressing rows stored before one existed).
   // Returns true while more remains.
   virtual absl::StatusOr<bool> Maintain() = 0;
-  // Before the writer exits: one transaction adding what work in the
-  // background made for the store (a compression dictionary being trained),
-  // waiting for it. The default has none.
-  virtual absl::Status Settle() { return absl::OkStatus(); }
 
   // Gives back what the store caches that it can read again (SQLite's page
   // cache), when the writer goes idle. Never fails; the default has nothing

@@ -416,8 +416,12 @@ void Writer::Run() {
       last_heartbeat = absl::Now();
     }
   }
-  if (absl::Status s = store_->Settle(); !s.ok()) {
-    spdlog::warn("storage upkeep before exit failed error=\"{}\"", s.message());
+  // What the batches left for upkeep (a dictionary being trained, rows to
+  // recompress): one bounded transaction before exiting, as when idle.
+  if (maintenance_pending_) {
+    if (absl::StatusOr<bool> more = store_->Maintain(); !more.ok()) {
+      spdlog::warn("storage upkeep before exit failed error=\"{}\"", more.status().message());
+    }
   }
   (void)HeartbeatOk(0);
 }

@@ -139,11 +139,10 @@ TEST(StorageTest, EveryCorpusLineComesBackByteExactFromASmallerDatabase) {
                                    << " bytes of transcripts";
 }
 
-// The loadable extension gives people's own tools the same functions.
 // zstd trains a dictionary on a thread of its own, and the commit after the
 // one that read its samples adds it. When that was the rescan's last commit,
 // the writer's idle upkeep adds it, or, when the rescan ends first, the
-// writer before exiting (Store::Settle): either way a rescan that stored
+// writer's last upkeep before exiting: either way a rescan that stored
 // enough of a kind ends with its dictionary.
 TEST(StorageTest, ADictionaryTrainedAfterTheLastCommitIsAddedBeforeTheWriterExits) {
   TempDir dir;
@@ -170,6 +169,7 @@ TEST(StorageTest, ADictionaryTrainedAfterTheLastCommitIsAddedBeforeTheWriterExit
   EXPECT_EQ(RunCco({"check", "--db", db}).exit_code, 0);
 }
 
+// The loadable extension gives people's own tools the same functions.
 TEST(StorageTest, LoadableExtensionDecodesStoredLines) {
   TempDir dir;
   const std::string root = dir / "projects";

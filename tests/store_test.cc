@@ -325,6 +325,7 @@ TEST_F(StoreTest, ACommitThatFailsHalfWayLeavesNothingBehindAndTheNextOneWorks) 
   // One batch: more lines of a known file, a new project, file and
   // conversation, then a line whose insert fails.
   FileChunk more = Next(kept, {Line(RecordKind::kMessage, R"({"uuid":"u-1"})", "u-1")});
+  more.records[0].timestamp_ms = 1767225600000;  // counted in analytics (staged until the batch's end)
   const std::string session2 = "5e55e55e-0000-4000-8000-000000000002";
   FileChunk fresh = Next("-q/" + session2 + ".jsonl",
                          {Line(RecordKind::kEvent, R"({"n":1})"), Line(RecordKind::kEvent, R"({"fail":1})")});
@@ -358,6 +359,8 @@ TEST_F(StoreTest, ACommitThatFailsHalfWayLeavesNothingBehindAndTheNextOneWorks) 
   absl::Status ok = store_->Commit({more, fresh}, {}, &retried);
   ASSERT_TRUE(ok.ok()) << ok;
   EXPECT_EQ(retried.lines, 3);
+  EXPECT_EQ(QueryInt(db_, "SELECT sum(value) FROM analytics WHERE metric = 'messages:user'"), 1)
+      << "what the rolled-back batch staged must not be counted again";
   EXPECT_EQ(Count("files"), 2);
   EXPECT_EQ(QueryRows(db_, "SELECT p.dir_name, count(*) FROM events e JOIN files f ON f.id = e.file_id"
                            " JOIN projects p ON p.id = f.project_id GROUP BY 1 ORDER BY 1"),
