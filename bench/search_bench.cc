@@ -1,6 +1,6 @@
 // search_bench: how long `cco search` takes on a database, per query class.
 //
-//   search_bench --db CCO_DB [--queries N] [--runs R] [--limit L]
+//   search_bench --db CCO_DB [--queries N] [--runs R] [--limit L] [--classes A,B]
 //
 // Queries are chosen from the database's own word index (fts5vocab over
 // messages_fts), so they follow whatever text it holds, deterministically
@@ -24,7 +24,7 @@
 // Each query runs through Reader::Search (src/search.h) on one read-only
 // connection, exactly as `cco search` runs it after start-up (process start
 // is not included), R times (the first run warms the page cache and is not
-// counted). Prints one JSON object: messages, and per class the count of
+// counted); --classes times only the classes named. Prints one JSON object: messages, and per class the count of
 // timings, p50, p95 and max in ms, the mean number of matches, and how many
 // pages each plan found (SearchResult::plan).
 #include <algorithm>
@@ -41,6 +41,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "percentile.h"
 #include "src/json_writer.h"
 #include "src/message_kind.h"
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
   std::string db_path;
   size_t queries = 20;
   int runs = 4, limit = 20;
+  std::vector<std::string> only;  // --classes: the classes to time, all when empty
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -109,8 +111,10 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtoi(value(), &runs) || runs < 2) Die("--runs needs a number >= 2");
     } else if (a == "--limit") {
       if (!absl::SimpleAtoi(value(), &limit) || limit < 1) Die("--limit needs a positive number");
+    } else if (a == "--classes") {
+      only = absl::StrSplit(value(), ',', absl::SkipEmpty());
     } else {
-      Die("usage: search_bench --db CCO_DB [--queries N] [--runs R] [--limit L]");
+      Die("usage: search_bench --db CCO_DB [--queries N] [--runs R] [--limit L] [--classes A,B]");
     }
   }
   if (db_path.empty()) Die("--db is required");
@@ -123,6 +127,9 @@ int main(int argc, char** argv) {
   }
   const std::string max_rare = std::to_string(std::max<int64_t>(10, messages / 100));
   std::map<std::string, std::vector<Query>> classes;
+  auto wanted = [&only](std::string_view name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
   // Rare terms: letters only, in 10 .. 1% of the messages.
   const auto rare = Spread(db, absl::StrCat("SELECT term FROM temp.vocab WHERE doc BETWEEN 10 AND ", max_rare,
                                             " AND term GLOB '[a-z][a-z][a-z]*' AND term NOT GLOB '*[0-9]*'"
@@ -152,7 +159,8 @@ int main(int argc, char** argv) {
   const int64_t one_percent = std::max<int64_t>(10, messages / 100);
   // Prefixes of rare terms (the first 4 or more characters, 2 fewer than
   // the term), in at most 1% of the messages.
-  for (const auto& r : Spread(db, absl::StrCat("SELECT term FROM temp.vocab WHERE doc BETWEEN 10 AND ", max_rare,
+  for (const auto& r : !wanted("prefix") ? std::vector<std::vector<std::string>>{} :
+                       Spread(db, absl::StrCat("SELECT term FROM temp.vocab WHERE doc BETWEEN 10 AND ", max_rare,
                                                " AND length(term) >= 6 AND term GLOB '[a-z][a-z][a-z][a-z]*'"
                                                " AND term NOT GLOB '*[0-9]*' ORDER BY term"),
                               queries * 4)) {
@@ -163,9 +171,14 @@ int main(int argc, char** argv) {
   }
   // Phrases: two adjacent words of messages spread over the table; those
   // in at most 1% of the messages, and the others.
-  const auto texts = Spread(db, "SELECT substr(cco_text(content), 1, 400) FROM messages"
-                                " WHERE id % 997 = 0 AND length(content) > 40", queries * 20);
+  // (every 997th id, probed rather than scanned)
+  const auto texts = !wanted("phrase") && !wanted("phrase-common") ? std::vector<std::vector<std::string>>{} :
+                     Spread(db, "WITH RECURSIVE k(id) AS (SELECT 997 UNION ALL SELECT id + 997 FROM k"
+                                " WHERE id + 997 <= (SELECT max(id) FROM messages))"
+                                " SELECT substr(cco_text(m.content), 1, 400) FROM k JOIN messages m ON m.id = k.id"
+                                " WHERE length(m.content) > 40", queries * 20);
   for (const auto& t : texts) {
+    if (classes["phrase"].size() >= queries && classes["phrase-common"].size() >= queries) break;
     std::vector<std::string> words;
     std::string w;
     for (char c : t[0] + " ") {
@@ -189,7 +202,8 @@ int main(int argc, char** argv) {
   }
   // Scripts without spaces: 3 and 2 characters from the first run of such
   // characters in messages holding one, spread over the table.
-  const auto cjk = Spread(db, "SELECT cco_text(content) FROM messages WHERE trigram = 1", queries * 4);
+  const auto cjk = !wanted("cjk2") && !wanted("cjk3") ? std::vector<std::vector<std::string>>{} :
+                   Spread(db, "SELECT cco_text(content) FROM messages WHERE trigram = 1", queries * 4);
   for (const auto& t : cjk) {
     const std::string& text = t[0];
     bool found2 = false, found3 = false;
@@ -212,7 +226,8 @@ int main(int argc, char** argv) {
     }
   }
   // Project filter: a rare term within the project with the most messages.
-  const auto project = Spread(db, "SELECT c.project_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+  const auto project = !wanted("project") ? std::vector<std::vector<std::string>>{} :
+                       Spread(db, "SELECT c.project_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
                                   " GROUP BY c.project_id ORDER BY count(*) DESC LIMIT 1", 1);
   if (!project.empty()) {
     const auto terms = Spread(db, absl::StrCat("SELECT term FROM temp.vocab WHERE doc BETWEEN 10 AND ", max_rare,
@@ -227,6 +242,7 @@ int main(int argc, char** argv) {
   JsonWriter j;
   j.BeginObject().Field("messages", messages).Field("runs", runs).Field("limit", limit).Key("classes").BeginObject();
   for (const auto& [name, list] : classes) {
+    if (!wanted(name)) continue;
     std::vector<double> ms;
     int64_t matched = 0;
     std::map<std::string, int64_t> plans;

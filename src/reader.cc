@@ -103,9 +103,13 @@ absl::StatusOr<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::stri
     return Prefixed(file, absl::StrCat("cannot read ", path));
   }
   absl::StatusOr<Db> db = OpenDbReadOnly(path);
+  Db::Mode mode = Db::Mode::kReadOnly;
   // A copy on read-only storage: a reader cannot create the WAL index beside
   // it, but nothing writes it either.
-  if (absl::IsPermissionDenied(db.status())) db = Db::Open(path, Db::Mode::kImmutable);
+  if (absl::IsPermissionDenied(db.status())) {
+    mode = Db::Mode::kImmutable;
+    db = Db::Open(path, mode);
+  }
   if (!db.ok()) return Prefixed(OpenError(db.status()), absl::StrCat("cannot read ", path));
   absl::Status schema = options.accept_older_schema ? CheckSchemaReadable(*db) : CheckSchema(*db);
   if (!schema.ok()) {
@@ -118,7 +122,7 @@ absl::StatusOr<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::stri
     if (KindOf(schema) == ErrorKind::kNone) return Prefixed(OpenError(schema), absl::StrCat("cannot read ", path));
     return schema;  // names the path and the migration
   }
-  return std::unique_ptr<SqliteReader>(new SqliteReader(std::move(*db)));
+  return std::unique_ptr<SqliteReader>(new SqliteReader(std::move(*db), mode));
 }
 
 absl::StatusOr<ProjectMatch> SqliteReader::MatchProjects(const std::string& query) {
@@ -266,11 +270,40 @@ absl::StatusOr<SearchResult> Reader::Search(const SearchRequest&) {
   return absl::UnimplementedError(absl::StrCat("search is not available on ", location()));
 }
 
+Db* SqliteReader::Second() {
+  if (!second_.has_value() && !second_failed_) {
+    absl::StatusOr<Db> db = Db::Open(db_.path(), mode_);
+    if (db.ok()) {
+      second_.emplace(std::move(*db));
+    } else {
+      second_failed_ = true;  // searched whole, on one connection
+    }
+  }
+  return second_.has_value() ? &*second_ : nullptr;
+}
+
 absl::StatusOr<SearchResult> SqliteReader::Search(const SearchRequest& request) {
   // The count, the hits and their snippets from one snapshot: a commit in
   // between (a revision, a forget) cannot leave a hit without its text.
   ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db_));
-  return SearchMessages(db_, request);
+  // A split scan's second connection reads a snapshot of its own, begun
+  // after the first one's: used only when both hold the same index, else
+  // the scan runs whole (a commit came in between).
+  std::optional<ReadSnapshot> second_snapshot;
+  auto second = [this, &second_snapshot]() -> Db* {
+    Db* db = Second();
+    if (db == nullptr) return nullptr;
+    absl::StatusOr<ReadSnapshot> begun = ReadSnapshot::Begin(*db);
+    if (!begun.ok()) return nullptr;
+    second_snapshot.emplace(std::move(*begun));
+    absl::StatusOr<std::string> mine = IndexVersion(db_), theirs = IndexVersion(*db);
+    if (!mine.ok() || !theirs.ok() || *mine != *theirs) {
+      second_snapshot.reset();
+      return nullptr;
+    }
+    return db;
+  };
+  return SearchMessages(db_, request, second);
 }
 
 absl::StatusOr<int64_t> SqliteReader::ChangeSeq() { return CommittedChangeSeq(db_); }

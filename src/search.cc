@@ -4,8 +4,10 @@
 #include <cmath>
 #include <optional>
 #include <string>
-#include <vector>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -165,15 +167,91 @@ absl::StatusOr<bool> NewestByTime(Db& db, const std::string& match, int64_t tota
   return true;
 }
 
-// The messages the index holds for `match`, from its doclists.
-absl::StatusOr<int64_t> CountMatches(Db& db, const std::string& match) {
-  ASSIGN_OR_RETURN(Stmt count, db.Prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1"));
-  int64_t total = 0;
-  RETURN_IF_ERROR(MapQueryError(count.Bind(1, match).ForEachRow([&total](const Stmt& r) {
-    total = r.ColumnInt(0);
-    return false;
-  })));
-  return total;
+// Runs `here` on this thread and `there` on a thread of its own, both to
+// the end, and returns the first error of the two; one after the other here
+// when no thread can be started.
+absl::Status BothAtOnce(const std::function<absl::Status()>& here, const std::function<absl::Status()>& there) {
+  absl::Status there_status;
+  std::thread thread;
+  try {
+    thread = std::thread([&there_status, &there] { there_status = there(); });
+  } catch (const std::system_error&) {
+    there_status = there();
+  }
+  const absl::Status here_status = here();
+  if (thread.joinable()) thread.join();
+  RETURN_IF_ERROR(here_status);
+  return there_status;
+}
+
+// Where a scan is split: ids above `at` on the first connection, the others
+// on `second`; no second connection, one scan.
+struct Split {
+  Db* second = nullptr;
+  int64_t at = 0;
+};
+
+// The messages the index holds for `match`, from its doclists (in two
+// halves at once when split).
+absl::StatusOr<int64_t> CountMatches(Db& db, const std::string& match, Split split = {}) {
+  auto count = [&match](Db& on, absl::string_view range, int64_t at, int64_t* total) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, on.Prepare(absl::StrCat("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1",
+                                                     range)));
+    s.Bind(1, match);
+    if (!range.empty()) s.Bind(2, at);
+    return MapQueryError(s.ForEachRow([total](const Stmt& r) {
+      *total = r.ColumnInt(0);
+      return false;
+    }));
+  };
+  int64_t newer = 0, older = 0;
+  if (split.second == nullptr) {
+    RETURN_IF_ERROR(count(db, "", 0, &newer));
+  } else {
+    RETURN_IF_ERROR(BothAtOnce([&] { return count(db, " AND rowid > ?2", split.at, &newer); },
+                               [&] { return count(*split.second, " AND rowid <= ?2", split.at, &older); }));
+  }
+  return newer + older;
+}
+
+// A match from the index: its id and the value selected for it (null: the
+// ranking function declined, see cco_bm25_factor).
+struct IndexRow {
+  int64_t id = 0;
+  std::optional<double> value;
+};
+
+// The newest `window` matches of `match` with `value` (an expression over
+// messages_fts) for each, ids descending, stopping at a null value. Split,
+// each half takes its newest `window`: the newer half's, then the older's,
+// cut at `window`, are the newest `window` of all.
+absl::StatusOr<std::vector<IndexRow>> NewestMatches(Db& db, const std::string& match, absl::string_view value,
+                                                    int64_t window, Split split = {}) {
+  auto scan = [&](Db& on, absl::string_view range, std::vector<IndexRow>* rows) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, on.Prepare(absl::StrCat("SELECT rowid, ", value,
+                                                     " FROM messages_fts WHERE messages_fts MATCH ?1", range,
+                                                     " ORDER BY rowid DESC LIMIT ", window)));
+    s.Bind(1, match);
+    if (!range.empty()) s.Bind(2, split.at);
+    return MapQueryError(s.ForEachRow([rows](const Stmt& r) {
+      const bool declined = r.ColumnIsNull(1);
+      rows->push_back({r.ColumnInt(0), declined ? std::nullopt : std::optional<double>(r.ColumnDouble(1))});
+      return !declined;
+    }));
+  };
+  std::vector<IndexRow> newer, older;
+  if (split.second == nullptr) {
+    RETURN_IF_ERROR(scan(db, "", &newer));
+    return newer;
+  }
+  RETURN_IF_ERROR(BothAtOnce([&] { return scan(db, " AND rowid > ?2", &newer); },
+                             [&] { return scan(*split.second, " AND rowid <= ?2", &older); }));
+  for (const IndexRow& r : older) {
+    if (!r.value.has_value()) return std::vector<IndexRow>{r};  // declined: the caller ranks another way
+    if (static_cast<int64_t>(newer.size()) >= window) break;
+    newer.push_back(r);
+  }
+  return newer;
 }
 
 // The conversation a session id or a unique prefix of one names, by the
@@ -228,7 +306,17 @@ absl::Status CheckSearchPage(const SearchRequest& request) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request) {
+absl::StatusOr<std::string> IndexVersion(Db& db) {
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT change_seq, fts_next_id FROM storage_state WHERE id = 1"));
+  std::string version;
+  RETURN_IF_ERROR(s.ForEachRow([&version](const Stmt& r) {
+    version = absl::StrCat(r.ColumnInt(0), "/", r.ColumnInt(1));
+    return false;
+  }));
+  return version;
+}
+
+absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request, const SecondConnection& second) {
   RETURN_IF_ERROR(CheckSearchPage(request));
   for (const std::string& kind : request.kinds) {
     if (!IsMessageKind(kind)) {
@@ -280,23 +368,31 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     // phrase) is ranked by bm25's factor per row, the phrase's IDF applied
     // once the matches are counted: FTS5's bm25() would evaluate the phrase
     // over the whole index a second time for it (sql_functions.h).
+    // A large index is scanned in two halves at once, by id (kSplitScanFrom).
+    Split split;
+    if (second) {
+      ASSIGN_OR_RETURN(const std::optional<int64_t> first_id, db.QueryInt("SELECT min(id) FROM messages"));
+      ASSIGN_OR_RETURN(const std::optional<int64_t> last_id, db.QueryInt("SELECT max(id) FROM messages"));
+      if (last_id.value_or(0) - first_id.value_or(0) + 1 >= request.split_scan_from) {
+        split.second = second();
+        split.at = first_id.value_or(0) + (last_id.value_or(0) - first_id.value_or(0)) / 2;
+      }
+    }
+    result.split = split.second != nullptr;
     std::vector<std::pair<double, int64_t>> scored;  // (rank, id), or (factor, id) for one phrase
     // Plain words are a phrase each; FTS5 syntax says at the first match.
     bool one_phrase = request.syntax != QuerySyntax::kWords || q.words.size() == 1;
     int64_t index_rows = 0;
     if (one_phrase) {
-      ASSIGN_OR_RETURN(Stmt factors, db.Prepare(absl::StrCat(
-                                         "SELECT rowid, cco_bm25_factor(messages_fts) FROM messages_fts"
-                                         " WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ",
-                                         request.rank_window)));
-      RETURN_IF_ERROR(MapQueryError(factors.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
-        if (r.ColumnIsNull(1)) {  // more than one phrase
+      ASSIGN_OR_RETURN(const std::vector<IndexRow> factors,
+                       NewestMatches(db, q.match, "cco_bm25_factor(messages_fts)", request.rank_window, split));
+      for (const IndexRow& r : factors) {
+        if (!r.value.has_value()) {  // more than one phrase
           one_phrase = false;
-          return false;
+          break;
         }
-        scored.emplace_back(r.ColumnDouble(1), r.ColumnInt(0));
-        return true;
-      })));
+        scored.emplace_back(*r.value, r.id);
+      }
     }
     if (one_phrase && !scored.empty()) {
       ASSIGN_OR_RETURN(Stmt rows, db.Prepare("SELECT cco_fts_rows(messages_fts) FROM messages_fts"
@@ -308,18 +404,16 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     }
     if (!one_phrase) {
       scored.clear();
-      ASSIGN_OR_RETURN(Stmt ranks, db.Prepare(absl::StrCat(
-                                       "SELECT rowid, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?1"
-                                       " ORDER BY rowid DESC LIMIT ", request.rank_window)));
-      RETURN_IF_ERROR(MapQueryError(ranks.Bind(1, q.match).ForEachRow([&](const Stmt& r) {
-        scored.emplace_back(r.ColumnDouble(1), r.ColumnInt(0));
-        return true;
-      })));
+      // bm25's IDF counts each phrase over the whole index whatever the
+      // range: a split ranks the same.
+      ASSIGN_OR_RETURN(const std::vector<IndexRow> ranks,
+                       NewestMatches(db, q.match, "bm25(messages_fts)", request.rank_window, split));
+      for (const IndexRow& r : ranks) scored.emplace_back(r.value.value_or(0.0), r.id);
     }
     result.ranked = static_cast<int64_t>(scored.size());
     result.total = result.ranked;
     if (result.ranked == request.rank_window) {
-      ASSIGN_OR_RETURN(result.total, CountMatches(db, q.match));
+      ASSIGN_OR_RETURN(result.total, CountMatches(db, q.match, split));
     }
     if (one_phrase) {
       // bm25()'s IDF of the phrase (the messages holding it: every match)

@@ -13,6 +13,7 @@
 #define CCO_SRC_SEARCH_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,12 @@ inline constexpr int kMaxSearchOffset = 100000;
 // says how many were ranked; a filter (project, session, kind, range)
 // ranks every match it keeps.
 inline constexpr int64_t kRankWindow = 50000;
+// Best first without filters over an index of at least this many messages
+// (by id) scans the index in two halves by id, the older half on a second
+// connection on a thread of its own, when the caller gives one
+// (SecondConnection): FTS5 evaluates a phrase of two common words at about
+// 30 ns a position, 30-60 ms at 1M messages, and a second core halves it.
+inline constexpr int64_t kSplitScanFrom = 50000;
 
 // Translates `query`. Errors (InvalidArgument, a message for a person): an
 // empty query, one with nothing searchable (only punctuation such as `*`),
@@ -84,6 +91,8 @@ struct SearchRequest {
   int snippet_tokens = 16;            // about this many tokens of context
   // Best first without filters: at most this many matches ranked, the newest.
   int64_t rank_window = kRankWindow;
+  // ... whose index scan is split in two from this many messages on.
+  int64_t split_scan_from = kSplitScanFrom;
 };
 
 struct SearchHit {
@@ -112,6 +121,8 @@ struct SearchResult {
   // Best first: the matches ranked, the newest rank_window of them when
   // `total` is larger (plan "index"), else `total`. 0 when newest first.
   int64_t ranked = 0;
+  // The index scan ran in two halves on two connections (kSplitScanFrom).
+  bool split = false;
 };
 
 // InvalidArgument (a message for a person) for a limit or offset out of
@@ -127,11 +138,27 @@ inline constexpr std::string_view kSnippetBegin = "\xEE\x80\x80";  // U+E000
 inline constexpr std::string_view kSnippetEnd = "\xEE\x80\x81";    // U+E001
 std::string MarkSnippet(std::string_view snippet, const SearchRequest& request);
 
-// Searches the messages of `db` (cco's schema, read-only is enough).
-// Errors: InvalidArgument for a query TranslateQuery refuses or FTS5 cannot
-// parse (a message for a person, never SQLite's), or a bad limit or offset; the
-// database's own errors otherwise.
-absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request);
+// A second connection to the database being searched, for a scan split in
+// two (kSplitScanFrom): called at most once per search, when a scan is worth
+// splitting; returns a connection inside a read transaction of the very
+// snapshot the first one reads (SqliteReader::Search checks that they hold
+// the same index), or null when none can be had: the scan then runs whole.
+using SecondConnection = std::function<Db*()>;
+
+// Searches the messages of `db` (cco's schema, read-only is enough), with
+// `second` for a split scan when given. The answer does not depend on
+// whether the scan was split. Errors: InvalidArgument for a query
+// TranslateQuery refuses or FTS5 cannot parse (a message for a person,
+// never SQLite's), or a bad limit or offset; the database's own errors
+// otherwise.
+absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request,
+                                            const SecondConnection& second = {});
+
+// What the word index holds as of `db`'s snapshot, as a token: two
+// connections whose tokens are equal search the same messages (every
+// change to the indexed text takes a change sequence; the deferred
+// indexing moves fts_next_id).
+absl::StatusOr<std::string> IndexVersion(Db& db);
 
 }  // namespace cco
 

@@ -560,6 +560,25 @@ TEST(UnspacedScriptSearchTest, CharactersAsPhrasesLatinAsWords) {
   EXPECT_NE(r.out.find("第[一步] abcdXXbcde 完成了"), std::string::npos) << r.out;
 }
 
+// Prompts u0, u1, … with these texts, each at 2026-01-01 plus its number of
+// seconds, in one session, replayed into `dir`/cco.db; a reader on it.
+std::unique_ptr<SqliteReader> ReplayPrompts(const TempDir& dir, const std::vector<std::pair<std::string, int>>& prompts) {
+  std::string lines;
+  const absl::Time start = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    lines += Prompt(absl::StrCat("u", i), prompts[i].first,
+                    absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", start + absl::Seconds(prompts[i].second),
+                                     absl::UTCTimeZone()));
+  }
+  WriteFile(dir / "projects/-w/s-1.jsonl", lines);
+  const std::string db = dir / "cco.db";
+  CommandResult r = RunCco({"replay", dir / "projects", "--db", db});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(db);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return reader.ok() ? *std::move(reader) : nullptr;
+}
+
 // Without filters the page comes from the index alone ("index": FTS5 ranks;
 // "time": the time index walked, the word index asked per message); with
 // one, from the ordered join of every match. Both give the same page: the
@@ -567,28 +586,22 @@ TEST(UnspacedScriptSearchTest, CharactersAsPhrasesLatinAsWords) {
 // matches are all old makes the walk give up and the join answer.
 TEST(SearchPlanTest, EveryWayToAPageGivesTheSamePage) {
   TempDir dir;
-  std::string lines;
-  const absl::Time start = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  std::vector<std::pair<std::string, int>> prompts;
   for (int i = 0; i < 600; ++i) {
-    const std::string text = absl::StrCat("common word", i % 7, i % 3 == 0 ? " common again" : "",
-                                          i < 300 && i % 5 != 0 ? " oldword" : "");
     // Ids and times in different orders: every 5th line is written late.
-    const int second = i % 5 == 0 ? 600 + i : i;
-    lines += Prompt(absl::StrCat("u", i), text,
-                    absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", start + absl::Seconds(second), absl::UTCTimeZone()));
+    prompts.emplace_back(absl::StrCat("common word", i % 7, i % 3 == 0 ? " common again" : "",
+                                      i < 300 && i % 5 != 0 ? " oldword" : ""),
+                         i % 5 == 0 ? 600 + i : i);
   }
-  WriteFile(dir / "projects/-w/s-1.jsonl", lines);
-  const std::string db = dir / "cco.db";
-  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
-  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(db);
-  ASSERT_TRUE(reader.ok()) << reader.status();
+  const std::unique_ptr<SqliteReader> reader = ReplayPrompts(dir, prompts);
+  ASSERT_NE(reader, nullptr);
   auto search = [&](const std::string& query, SearchOrder order, int offset, bool filtered) {
     SearchRequest request;
     request.query = query;
     request.order = order;
     request.offset = offset;
     if (filtered) request.since_ms = 0;  // a filter that keeps every match
-    absl::StatusOr<SearchResult> result = (*reader)->Search(request);
+    absl::StatusOr<SearchResult> result = reader->Search(request);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *std::move(result) : SearchResult{};
   };
@@ -642,28 +655,23 @@ TEST(SearchPlanTest, EveryWayToAPageGivesTheSamePage) {
 // best of those, by the same bm25 as a ranking of all; a filter ranks all.
 TEST(SearchPlanTest, BestFirstRanksTheNewestWindowWhenTheMatchesAreMore) {
   TempDir dir;
-  std::string lines;
-  const absl::Time start = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  std::vector<std::pair<std::string, int>> prompts;
   for (int i = 0; i < 50; ++i) {
     // The older half says the word often in few words (the best bm25); the
     // newer half once among many.
-    const std::string text = i < 25 ? absl::StrCat("alpha alpha alpha n", i)
-                                    : absl::StrCat("alpha ", std::string(40 + i, 'x'), " one two three four n", i);
-    lines += Prompt(absl::StrCat("u", i), text,
-                    absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", start + absl::Seconds(i), absl::UTCTimeZone()));
+    prompts.emplace_back(i < 25 ? absl::StrCat("alpha alpha alpha n", i)
+                                : absl::StrCat("alpha ", std::string(40 + i, 'x'), " one two three four n", i),
+                         i);
   }
-  WriteFile(dir / "projects/-w/s-1.jsonl", lines);
-  const std::string db = dir / "cco.db";
-  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
-  absl::StatusOr<std::unique_ptr<SqliteReader>> reader = SqliteReader::Open(db);
-  ASSERT_TRUE(reader.ok()) << reader.status();
+  const std::unique_ptr<SqliteReader> reader = ReplayPrompts(dir, prompts);
+  ASSERT_NE(reader, nullptr);
   auto search = [&](int64_t window, bool filtered) {
     SearchRequest request;
     request.query = "alpha";
     request.limit = 5;
     request.rank_window = window;
     if (filtered) request.since_ms = 0;  // a filter that keeps every match
-    absl::StatusOr<SearchResult> result = (*reader)->Search(request);
+    absl::StatusOr<SearchResult> result = reader->Search(request);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *std::move(result) : SearchResult{};
   };
@@ -675,7 +683,7 @@ TEST(SearchPlanTest, BestFirstRanksTheNewestWindowWhenTheMatchesAreMore) {
   SearchRequest every;
   every.query = "alpha";
   every.limit = 50;
-  absl::StatusOr<SearchResult> full = (*reader)->Search(every);
+  absl::StatusOr<SearchResult> full = reader->Search(every);
   ASSERT_TRUE(full.ok() && full->hits.size() == 50);
   std::vector<std::pair<double, int64_t>> newest;  // (rank, id) of the 10 newest
   for (const SearchHit& h : full->hits) {
@@ -702,6 +710,105 @@ TEST(SearchPlanTest, BestFirstRanksTheNewestWindowWhenTheMatchesAreMore) {
   EXPECT_EQ(filtered.plan, "join");
   EXPECT_EQ(filtered.ranked, 50);
   EXPECT_EQ(filtered.hits.front().uuid, all.hits.front().uuid);
+}
+
+// A split scan's two connections are used together only when their index
+// versions are equal (SqliteReader::Search): every change to what the index
+// holds moves the version, so equal versions search the same messages.
+TEST(SearchPlanTest, TheIndexVersionMovesWithEveryChangeToTheIndexedText) {
+  TempDir dir;
+  const std::string file = dir / "projects/-w/s-1.jsonl";
+  WriteFile(file, Prompt("u1", "first words", "2026-01-01T00:00:00Z"));
+  const std::string db = dir / "cco.db";
+  auto version = [&db]() {
+    absl::StatusOr<Db> open = Db::Open(db, Db::Mode::kReadOnly);
+    EXPECT_TRUE(open.ok()) << open.status();
+    if (!open.ok()) return std::string();
+    absl::StatusOr<std::string> v = IndexVersion(*open);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : std::string();
+  };
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  const std::string one = version();
+  ASSERT_FALSE(one.empty());
+  EXPECT_EQ(version(), one) << "read twice, the same";
+  AppendFile(file, Prompt("u2", "second words", "2026-01-01T00:01:00Z"));
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  const std::string two = version();
+  EXPECT_NE(two, one) << "a message added";
+  CommandResult r = RunCco({"forget", "--session", "s-1", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string three = version();
+  EXPECT_NE(three, two) << "a session forgotten";
+  r = RunCco({"forget", "--undo", "--session", "s-1", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  EXPECT_NE(version(), three) << "brought back";
+  EXPECT_NE(version(), two) << "brought back under new change numbers";
+}
+
+// A large index is scanned in two halves by id at once, the older on a second
+// connection (SearchRequest::split_scan_from): the page, the ranks, the
+// total and what was ranked are those of one whole scan, for one word, one
+// phrase, several words, words held by one half only, a window smaller than
+// either half's matches or than the newer half's only, and a later page.
+TEST(SearchPlanTest, AScanSplitInTwoGivesThePageOfAWholeScan) {
+  TempDir dir;
+  std::vector<std::pair<std::string, int>> prompts;
+  for (int i = 0; i < 400; ++i) {
+    prompts.emplace_back(absl::StrCat("n", i, i % 3 == 0 ? " alpha" : "", i % 7 == 0 ? " beta gamma" : " gamma beta",
+                                      i % 11 == 0 ? " alpha alpha" : "", i >= 380 ? " lateword" : "",
+                                      i < 30 ? " earlyword" : ""),
+                         i);
+  }
+  const std::unique_ptr<SqliteReader> reader = ReplayPrompts(dir, prompts);
+  ASSERT_NE(reader, nullptr);
+  auto search = [&](const std::string& query, QuerySyntax syntax, int64_t window, int offset, bool split) {
+    SearchRequest request;
+    request.query = query;
+    request.syntax = syntax;
+    request.rank_window = window;
+    request.offset = offset;
+    request.limit = 7;
+    request.split_scan_from = split ? 1 : std::numeric_limits<int64_t>::max();
+    absl::StatusOr<SearchResult> result = reader->Search(request);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *std::move(result) : SearchResult{};
+  };
+  int pages = 0;
+  for (const auto& [query, syntax] : std::vector<std::pair<std::string, QuerySyntax>>{
+           {"alpha", QuerySyntax::kWords},
+           {"\"beta gamma\"", QuerySyntax::kFts5},
+           {"alpha gamma", QuerySyntax::kWords},
+           {"lateword", QuerySyntax::kWords},
+           {"earlyword", QuerySyntax::kWords},
+           {"alpha OR lateword", QuerySyntax::kFts5}}) {
+    for (int64_t window : {kRankWindow, int64_t{10}, int64_t{100}}) {
+      for (int offset : {0, 5}) {
+        const std::string what = absl::StrCat(query, " window ", window, " offset ", offset);
+        const SearchResult whole = search(query, syntax, window, offset, false);
+        const SearchResult split = search(query, syntax, window, offset, true);
+        EXPECT_FALSE(whole.split) << what;
+        EXPECT_TRUE(split.split) << what;
+        EXPECT_EQ(split.plan, "index") << what;
+        EXPECT_EQ(split.total, whole.total) << what;
+        EXPECT_EQ(split.ranked, whole.ranked) << what;
+        ASSERT_EQ(split.hits.size(), whole.hits.size()) << what;
+        for (size_t i = 0; i < whole.hits.size(); ++i) {
+          EXPECT_EQ(split.hits[i].uuid, whole.hits[i].uuid) << what << " " << i;
+          EXPECT_EQ(split.hits[i].rank, whole.hits[i].rank) << what << " " << i;
+          EXPECT_EQ(split.hits[i].snippet, whole.hits[i].snippet) << what << " " << i;
+        }
+        pages += whole.hits.empty() ? 0 : 1;
+      }
+    }
+  }
+  EXPECT_EQ(pages, 36) << "every query, window and offset has a page";
+  EXPECT_EQ(search("alpha", QuerySyntax::kWords, 10, 0, true).total, 158) << "counted past the window";
+  const SearchResult early = search("earlyword", QuerySyntax::kWords, 10, 0, true);
+  EXPECT_EQ(early.total, 30) << "matches in the older half only";
+  EXPECT_EQ(early.ranked, 10);
+  EXPECT_EQ(early.hits.size(), 7u);
 }
 
 TEST_F(SearchCommandTest, Fts5SyntaxWithFts) {
