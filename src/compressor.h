@@ -103,9 +103,9 @@ class Compressor {
 
   // Trains the dictionary of each kind that has none once enough of it is
   // stored. The samples are read in the caller's open transaction; zstd
-  // trains on them on a thread of its own (about 0.1 s of CPU a kind,
-  // which the writer no longer waits for), and a later call adds the
-  // dictionary in its transaction once the training is done, or at once
+  // trains on them on a thread of its own (about 0.1 s of CPU a kind) while
+  // the writer finishes its commit, and a later call adds the dictionary in
+  // its transaction once the training is done, or at once (waiting for it)
   // with `wait`. Returns true when a dictionary was added (older rows can
   // then be recompressed). A failed training (too few distinct samples) is
   // retried after as many bytes again.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -271,15 +272,19 @@ absl::StatusOr<SearchResult> Reader::Search(const SearchRequest&) {
 }
 
 Db* SqliteReader::Second() {
-  if (!second_.has_value() && !second_failed_) {
+  // Two connections on two threads need a thread-safe SQLite build.
+  if (sqlite3_threadsafe() == 0) return nullptr;
+  if (!second_.has_value()) {
     absl::StatusOr<Db> db = Db::Open(db_.path(), mode_);
-    if (db.ok()) {
-      second_.emplace(std::move(*db));
-    } else {
-      second_failed_ = true;  // searched whole, on one connection
-    }
+    if (!db.ok()) return nullptr;  // searched whole, on one connection; tried again next time
+    second_.emplace(std::move(*db));
   }
-  return second_.has_value() ? &*second_ : nullptr;
+  // A transaction left open (a failed COMMIT) would pin an old snapshot.
+  if (sqlite3_get_autocommit(second_->get()) == 0 && !second_->Exec("ROLLBACK").ok()) {
+    second_.reset();
+    return nullptr;
+  }
+  return &*second_;
 }
 
 absl::StatusOr<SearchResult> SqliteReader::Search(const SearchRequest& request) {

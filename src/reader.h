@@ -205,13 +205,13 @@ class SqliteReader final : public Reader {
  private:
   SqliteReader(Db db, Db::Mode mode) : db_(std::move(db)), mode_(mode) {}
   // A second connection (opened on first use, kept): a search's split scan
-  // (SecondConnection, src/search.h). Null when it cannot be opened.
+  // (SecondConnection, src/search.h), outside any transaction. Null when it
+  // cannot be opened (tried again at the next search).
   Db* Second();
 
   Db db_;
   Db::Mode mode_;  // how db_ was opened: kReadOnly, or kImmutable (read-only storage)
   std::optional<Db> second_;
-  bool second_failed_ = false;
 };
 
 // What a database path holds, checked before anything opens or locks it, so

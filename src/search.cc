@@ -168,19 +168,27 @@ absl::StatusOr<bool> NewestByTime(Db& db, const std::string& match, int64_t tota
 }
 
 // Runs `here` on this thread and `there` on a thread of its own, both to
-// the end, and returns the first error of the two; one after the other here
+// the end (an exception in either is an Internal error, the other still
+// joined), and returns the first error of the two; one after the other here
 // when no thread can be started.
 absl::Status BothAtOnce(const std::function<absl::Status()>& here, const std::function<absl::Status()>& there) {
+  auto run = [](const std::function<absl::Status()>& f) {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("search: ", e.what()));
+    }
+  };
   absl::Status there_status;
-  std::thread thread;
-  try {
-    thread = std::thread([&there_status, &there] { there_status = there(); });
-  } catch (const std::system_error&) {
-    there_status = there();
+  {
+    std::jthread thread;  // joined when this block ends
+    try {
+      thread = std::jthread([&there_status, &there, &run] { there_status = run(there); });
+    } catch (const std::system_error&) {
+      there_status = run(there);
+    }
+    RETURN_IF_ERROR(run(here));
   }
-  const absl::Status here_status = here();
-  if (thread.joinable()) thread.join();
-  RETURN_IF_ERROR(here_status);
   return there_status;
 }
 
@@ -246,8 +254,12 @@ absl::StatusOr<std::vector<IndexRow>> NewestMatches(Db& db, const std::string& m
   }
   RETURN_IF_ERROR(BothAtOnce([&] { return scan(db, " AND rowid > ?2", &newer); },
                              [&] { return scan(*split.second, " AND rowid <= ?2", &older); }));
+  for (const std::vector<IndexRow>* half : {&newer, &older}) {
+    for (const IndexRow& r : *half) {
+      if (!r.value.has_value()) return std::vector<IndexRow>{r};  // declined: the caller ranks another way
+    }
+  }
   for (const IndexRow& r : older) {
-    if (!r.value.has_value()) return std::vector<IndexRow>{r};  // declined: the caller ranks another way
     if (static_cast<int64_t>(newer.size()) >= window) break;
     newer.push_back(r);
   }
@@ -303,16 +315,27 @@ absl::Status CheckSearchPage(const SearchRequest& request) {
   if (request.offset < 0 || request.offset > kMaxSearchOffset) {
     return QueryError(absl::StrCat("the offset must be 0 to ", kMaxSearchOffset, " (got ", request.offset, ")"));
   }
+  if (request.rank_window < 1) {
+    return QueryError(absl::StrCat("the rank window must be at least 1 (got ", request.rank_window, ")"));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> IndexVersion(Db& db) {
-  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT change_seq, fts_next_id FROM storage_state WHERE id = 1"));
+  // FTS5's averages record (id 1: rows and tokens) and structure record (id
+  // 10: its segments and a counter of writes) change with every write to
+  // the index; the schema's version with every migration.
+  ASSIGN_OR_RETURN(Stmt s, db.Prepare("SELECT change_seq, fts_next_id, (SELECT schema_version FROM pragma_schema_version),"
+                                      " (SELECT hex(block) FROM messages_fts_data WHERE id = 1),"
+                                      " (SELECT hex(block) FROM messages_fts_data WHERE id = 10)"
+                                      " FROM storage_state WHERE id = 1"));
   std::string version;
   RETURN_IF_ERROR(s.ForEachRow([&version](const Stmt& r) {
-    version = absl::StrCat(r.ColumnInt(0), "/", r.ColumnInt(1));
+    version = absl::StrCat(r.ColumnInt(0), "/", r.ColumnInt(1), "/", r.ColumnInt(2), "/", r.ColumnText(3), "/",
+                           r.ColumnText(4));
     return false;
   }));
+  if (version.empty()) return absl::FailedPreconditionError("no storage_state row");
   return version;
 }
 

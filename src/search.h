@@ -140,9 +140,10 @@ std::string MarkSnippet(std::string_view snippet, const SearchRequest& request);
 
 // A second connection to the database being searched, for a scan split in
 // two (kSplitScanFrom): called at most once per search, when a scan is worth
-// splitting; returns a connection inside a read transaction of the very
-// snapshot the first one reads (SqliteReader::Search checks that they hold
-// the same index), or null when none can be had: the scan then runs whole.
+// splitting; returns a connection inside a read transaction of a snapshot
+// holding the same index as the first one's (SqliteReader::Search compares
+// their IndexVersion), or null when none can be had: the scan then runs
+// whole.
 using SecondConnection = std::function<Db*()>;
 
 // Searches the messages of `db` (cco's schema, read-only is enough), with
@@ -155,9 +156,11 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
                                             const SecondConnection& second = {});
 
 // What the word index holds as of `db`'s snapshot, as a token: two
-// connections whose tokens are equal search the same messages (every
-// change to the indexed text takes a change sequence; the deferred
-// indexing moves fts_next_id).
+// connections whose tokens are equal search the same messages. It holds the
+// last change sequence (every change to the indexed text takes one), the
+// deferred indexing's next id, the schema's version (migrations) and FTS5's
+// averages and structure records, which every write to the index changes.
+// FailedPrecondition without a storage_state row.
 absl::StatusOr<std::string> IndexVersion(Db& db);
 
 }  // namespace cco
