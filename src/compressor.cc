@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include <future>
+#include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -107,6 +108,9 @@ struct Compressor::Kind {
   int64_t stored_since_attempt = 0;  // bytes encoded since the last training attempt
   int64_t next_attempt_at = 0;
   std::future<TrainedDictionary> training;  // under way on a thread of its own
+  // Added in the open transaction: added again by the next one if this one
+  // rolls back (Reload), rather than trained anew.
+  std::optional<TrainedDictionary> uncommitted;
 };
 
 void RecordEncoder::Publish(std::shared_ptr<const Dictionaries> dictionaries) {
@@ -160,6 +164,7 @@ absl::StatusOr<std::unique_ptr<Compressor>> Compressor::Load(Db& db, CompressorO
 }
 
 absl::Status Compressor::Reload(Db& db) {
+  std::unique_ptr<Kind> before[2] = {std::move(kinds_[0]), std::move(kinds_[1])};
   for (int k = 0; k < 2; ++k) {
     kinds_[k] = std::make_unique<Kind>();
     // A database that holds data but no dictionary (written before
@@ -175,6 +180,15 @@ absl::Status Compressor::Reload(Db& db) {
                                                          : "SELECT count(*) FROM messages"));
       // Roughly: each stored row counts as a kilobyte towards the threshold.
       kinds_[k]->stored_since_attempt = stored.value_or(0) * 1024;
+      // Still none committed: a training under way, or a dictionary the
+      // rolled-back transaction added, goes to the next transaction.
+      if (before[k] != nullptr && before[k]->training.valid()) {
+        kinds_[k]->training = std::move(before[k]->training);
+      } else if (before[k] != nullptr && before[k]->uncommitted.has_value()) {
+        std::promise<TrainedDictionary> again;
+        again.set_value(*std::move(before[k]->uncommitted));
+        kinds_[k]->training = again.get_future();
+      }
       continue;
     }
     const std::string dict = s.ColumnBlob(1);
@@ -214,6 +228,7 @@ Encoded Compressor::Encode(ValueKind kind, std::string_view value, const PreEnco
 }
 
 void Compressor::PublishCommitted() {
+  for (auto& k : kinds_) k->uncommitted.reset();
   if (published_once_ && published_[0] == kinds_[0]->dict_id && published_[1] == kinds_[1]->dict_id) return;
   published_once_ = true;
   auto dicts = std::make_shared<RecordEncoder::Dictionaries>();
@@ -313,6 +328,7 @@ absl::StatusOr<bool> Compressor::Adopt(Db& db, ValueKind which, const TrainedDic
   kind.cdict = MakeCDict(dict, options_.level);
   if (kind.cdict == nullptr) return absl::InternalError("cannot load a compression dictionary");
   kind.dict_id = id;
+  kind.uncommitted = trained;
   spdlog::info("compression dictionary trained kind={} id={} bytes={} samples={} sample_bytes={} ms={}", name, id,
                dict.size(), trained.samples, trained.sample_bytes, trained.ms);
   return true;

@@ -113,7 +113,10 @@ class Compressor {
   // True while a training runs whose dictionary no transaction has added.
   bool training_under_way() const;
 
-  // After a rolled-back transaction: forget a dictionary trained in it.
+  // After a rolled-back transaction: the committed dictionaries again. For a
+  // kind that has none, a dictionary the transaction added (or a training
+  // still under way) is kept for the next transaction to add, rather than
+  // trained anew once enough more is stored.
   absl::Status Reload(Db& db);
 
   bool has_dictionary(ValueKind kind) const;

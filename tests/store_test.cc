@@ -23,6 +23,7 @@ namespace {
 
 using ::cco::testing::QueryInt;
 using ::cco::testing::QueryRows;
+using ::cco::testing::Filler;
 using ::cco::testing::TempDir;
 
 constexpr char kSession[] = "5e55e55e-0000-4000-8000-000000000001";
@@ -369,6 +370,59 @@ TEST_F(StoreTest, ACommitThatFailsHalfWayLeavesNothingBehindAndTheNextOneWorks) 
                            " WHERE cco_raw(e.raw) = '{\"fail\":1}'"),
             session2);
   EXPECT_EQ(QueryInt(db_, "PRAGMA foreign_key_check"), -1) << "no row points to a rolled-back id";
+}
+
+// A dictionary added by a commit that rolls back (a full disk, an I/O error)
+// is added by the next commit, before its lines: the same dictionary, not one
+// trained again from what is stored by then.
+TEST_F(StoreTest, ADictionaryAddedByACommitThatRollsBackIsAddedByTheNextOne) {
+  store_.reset();
+  SqliteStoreOptions options;
+  options.now_ms = [] { return int64_t{0}; };
+  options.compression.sample_bytes = 64 << 10;
+  options.compression.dictionary_bytes = 8192;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(db_, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = std::move(*store);
+  const std::string name = "-p/" + std::string(kSession) + ".jsonl";
+  // Short lines, over 64 KiB of them: the line dictionary is trained on
+  // them while this commit ends.
+  std::vector<LineRecord> short_lines;
+  for (int i = 0; i < 800; ++i) {
+    short_lines.push_back(Line(RecordKind::kEvent, absl::StrCat(R"({"type":"progress","n":)", i,
+                                                                R"(,"data":{"tool":"Bash","step":)", i % 7,
+                                                                R"(,"note":"building target )", i % 13, R"("}})")));
+  }
+  Commit({Next(name, short_lines)});
+  {
+    absl::StatusOr<Db> db = Db::Open(db_, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE(db->Exec("CREATE TRIGGER fail_line BEFORE INSERT ON events WHEN NEW.raw = '{\"fail\":1}'"
+                         " BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+                    .ok());
+  }
+  // Long lines, then one that fails: the batch adds the dictionary first,
+  // and all of it rolls back.
+  std::vector<LineRecord> long_lines;
+  for (int i = 0; i < 40; ++i) {
+    long_lines.push_back(Line(RecordKind::kEvent, absl::StrCat(R"({"type":"progress","text":")", Filler(i, 2000), "\"}")));
+  }
+  long_lines.push_back(Line(RecordKind::kEvent, R"({"fail":1})"));
+  const FileChunk chunk = Next(name, long_lines);
+  CommitStats stats;
+  ASSERT_FALSE(store_->Commit({chunk}, {}, &stats).ok());
+  EXPECT_EQ(Count("zstd_dictionaries"), 0) << "added in the rolled-back transaction";
+  {
+    absl::StatusOr<Db> db = Db::Open(db_, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE(db->Exec("DROP TRIGGER fail_line").ok());
+  }
+  Commit({chunk});
+  // Trained on the short lines (about 110 bytes each): trained again now, on
+  // the newest 64 KiB, its samples would be the 2 KB lines.
+  EXPECT_EQ(QueryRows(db_, "SELECT kind, sample_bytes / samples < 200 FROM zstd_dictionaries"), "line|1");
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM events WHERE cco_raw(raw) LIKE '{\"type\":\"progress\",\"text\"%'"),
+            40);
 }
 
 }  // namespace
