@@ -74,6 +74,13 @@ namespace {
 // 26.43 and 26.39 MB).
 constexpr unsigned kSegmentSize = 1024;
 
+// A future already holding `trained` (trained on this thread, or kept).
+std::future<TrainedDictionary> Ready(TrainedDictionary trained) {
+  std::promise<TrainedDictionary> done;
+  done.set_value(std::move(trained));
+  return done.get_future();
+}
+
 // Trains on `samples` (the values back to back) of `sizes`: pure
 // computation on its own buffers, so it runs on a thread of its own.
 TrainedDictionary TrainOn(const std::string& samples, const std::vector<size_t>& sizes, size_t dictionary_bytes) {
@@ -185,9 +192,7 @@ absl::Status Compressor::Reload(Db& db) {
       if (before[k] != nullptr && before[k]->training.valid()) {
         kinds_[k]->training = std::move(before[k]->training);
       } else if (before[k] != nullptr && before[k]->uncommitted.has_value()) {
-        std::promise<TrainedDictionary> again;
-        again.set_value(*std::move(before[k]->uncommitted));
-        kinds_[k]->training = again.get_future();
+        kinds_[k]->training = Ready(*std::move(before[k]->uncommitted));
       }
       continue;
     }
@@ -258,9 +263,7 @@ absl::StatusOr<bool> Compressor::MaybeTrain(Db& db, int64_t now_ms, bool wait) {
         } catch (const std::system_error& e) {
           // No thread to be had (a process or thread limit): train here.
           spdlog::warn("training a compression dictionary on the writer's thread error=\"{}\"", e.what());
-          std::promise<TrainedDictionary> done;
-          done.set_value(TrainOn(shared->values, shared->sizes, bytes));
-          kind.training = done.get_future();
+          kind.training = Ready(TrainOn(shared->values, shared->sizes, bytes));
         }
       }
     }

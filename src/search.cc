@@ -199,27 +199,47 @@ struct Split {
   int64_t at = 0;
 };
 
+// Runs `select` (ending in `MATCH ?1`, `match` bound) + `tail` over the
+// index: on `db` alone, or, split, the ids above split.at on `db` and the
+// others on split.second at once. `row(half, r)` sees each row, on its
+// half's thread: half 0 the newer (or the whole), 1 the older.
+absl::Status QueryHalves(Db& db, const Split& split, const std::string& match, absl::string_view select,
+                         absl::string_view tail, const std::function<bool(int half, const Stmt& r)>& row) {
+  auto query = [&](Db& on, absl::string_view range, int half) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, on.Prepare(absl::StrCat(select, range, tail)));
+    s.Bind(1, match);
+    if (!range.empty()) s.Bind(2, split.at);
+    return MapQueryError(s.ForEachRow([&row, half](const Stmt& r) { return row(half, r); }));
+  };
+  if (split.second == nullptr) return query(db, "", 0);
+  return BothAtOnce([&] { return query(db, " AND rowid > ?2", 0); },
+                    [&] { return query(*split.second, " AND rowid <= ?2", 1); });
+}
+
+// Where to split a scan of the index of `db` with `second` (kSplitScanFrom:
+// a large enough index, and a second connection to be had), else no split.
+absl::StatusOr<Split> PlanSplit(Db& db, const SecondConnection& second, int64_t split_scan_from) {
+  Split split;
+  if (!second) return split;
+  ASSIGN_OR_RETURN(const std::optional<int64_t> first_id, db.QueryInt("SELECT min(id) FROM messages"));
+  ASSIGN_OR_RETURN(const std::optional<int64_t> last_id, db.QueryInt("SELECT max(id) FROM messages"));
+  const int64_t first = first_id.value_or(0), last = last_id.value_or(0);
+  if (last - first + 1 < split_scan_from) return split;
+  split.second = second();
+  split.at = first + (last - first) / 2;
+  return split;
+}
+
 // The messages the index holds for `match`, from its doclists (in two
 // halves at once when split).
-absl::StatusOr<int64_t> CountMatches(Db& db, const std::string& match, Split split = {}) {
-  auto count = [&match](Db& on, absl::string_view range, int64_t at, int64_t* total) -> absl::Status {
-    ASSIGN_OR_RETURN(Stmt s, on.Prepare(absl::StrCat("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1",
-                                                     range)));
-    s.Bind(1, match);
-    if (!range.empty()) s.Bind(2, at);
-    return MapQueryError(s.ForEachRow([total](const Stmt& r) {
-      *total = r.ColumnInt(0);
-      return false;
-    }));
-  };
-  int64_t newer = 0, older = 0;
-  if (split.second == nullptr) {
-    RETURN_IF_ERROR(count(db, "", 0, &newer));
-  } else {
-    RETURN_IF_ERROR(BothAtOnce([&] { return count(db, " AND rowid > ?2", split.at, &newer); },
-                               [&] { return count(*split.second, " AND rowid <= ?2", split.at, &older); }));
-  }
-  return newer + older;
+absl::StatusOr<int64_t> CountMatches(Db& db, const std::string& match, const Split& split = {}) {
+  int64_t total[2] = {0, 0};
+  RETURN_IF_ERROR(QueryHalves(db, split, match, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1", "",
+                              [&total](int half, const Stmt& r) {
+                                total[half] = r.ColumnInt(0);
+                                return false;
+                              }));
+  return total[0] + total[1];
 }
 
 // A match from the index: its id and the value selected for it (null: the
@@ -230,40 +250,31 @@ struct IndexRow {
 };
 
 // The newest `window` matches of `match` with `value` (an expression over
-// messages_fts) for each, ids descending, stopping at a null value. Split,
-// each half takes its newest `window`: the newer half's, then the older's,
-// cut at `window`, are the newest `window` of all.
+// messages_fts) for each, ids descending; a declined (null) value alone
+// when there is one. Split, each half takes its newest `window`: the newer
+// half's, then the older's, cut at `window`, are the newest `window` of all.
 absl::StatusOr<std::vector<IndexRow>> NewestMatches(Db& db, const std::string& match, absl::string_view value,
-                                                    int64_t window, Split split = {}) {
-  auto scan = [&](Db& on, absl::string_view range, std::vector<IndexRow>* rows) -> absl::Status {
-    ASSIGN_OR_RETURN(Stmt s, on.Prepare(absl::StrCat("SELECT rowid, ", value,
-                                                     " FROM messages_fts WHERE messages_fts MATCH ?1", range,
-                                                     " ORDER BY rowid DESC LIMIT ", window)));
-    s.Bind(1, match);
-    if (!range.empty()) s.Bind(2, split.at);
-    return MapQueryError(s.ForEachRow([rows](const Stmt& r) {
-      const bool declined = r.ColumnIsNull(1);
-      rows->push_back({r.ColumnInt(0), declined ? std::nullopt : std::optional<double>(r.ColumnDouble(1))});
-      return !declined;
-    }));
-  };
-  std::vector<IndexRow> newer, older;
-  if (split.second == nullptr) {
-    RETURN_IF_ERROR(scan(db, "", &newer));
-    return newer;
-  }
-  RETURN_IF_ERROR(BothAtOnce([&] { return scan(db, " AND rowid > ?2", &newer); },
-                             [&] { return scan(*split.second, " AND rowid <= ?2", &older); }));
-  for (const std::vector<IndexRow>* half : {&newer, &older}) {
-    for (const IndexRow& r : *half) {
+                                                    int64_t window, const Split& split = {}) {
+  std::vector<IndexRow> halves[2];
+  RETURN_IF_ERROR(QueryHalves(db, split, match,
+                              absl::StrCat("SELECT rowid, ", value, " FROM messages_fts WHERE messages_fts MATCH ?1"),
+                              absl::StrCat(" ORDER BY rowid DESC LIMIT ", window), [&halves](int half, const Stmt& r) {
+                                const bool declined = r.ColumnIsNull(1);
+                                halves[half].push_back({r.ColumnInt(0), declined ? std::nullopt
+                                                                                 : std::optional<double>(r.ColumnDouble(1))});
+                                return !declined;
+                              }));
+  for (const std::vector<IndexRow>& half : halves) {
+    for (const IndexRow& r : half) {
       if (!r.value.has_value()) return std::vector<IndexRow>{r};  // declined: the caller ranks another way
     }
   }
-  for (const IndexRow& r : older) {
-    if (static_cast<int64_t>(newer.size()) >= window) break;
-    newer.push_back(r);
+  std::vector<IndexRow>& newest = halves[0];
+  for (const IndexRow& r : halves[1]) {
+    if (static_cast<int64_t>(newest.size()) >= window) break;
+    newest.push_back(r);
   }
-  return newer;
+  return std::move(newest);
 }
 
 // The conversation a session id or a unique prefix of one names, by the
@@ -392,15 +403,7 @@ absl::StatusOr<SearchResult> SearchMessages(Db& db, const SearchRequest& request
     // once the matches are counted: FTS5's bm25() would evaluate the phrase
     // over the whole index a second time for it (sql_functions.h).
     // A large index is scanned in two halves at once, by id (kSplitScanFrom).
-    Split split;
-    if (second) {
-      ASSIGN_OR_RETURN(const std::optional<int64_t> first_id, db.QueryInt("SELECT min(id) FROM messages"));
-      ASSIGN_OR_RETURN(const std::optional<int64_t> last_id, db.QueryInt("SELECT max(id) FROM messages"));
-      if (last_id.value_or(0) - first_id.value_or(0) + 1 >= request.split_scan_from) {
-        split.second = second();
-        split.at = first_id.value_or(0) + (last_id.value_or(0) - first_id.value_or(0)) / 2;
-      }
-    }
+    ASSIGN_OR_RETURN(const Split split, PlanSplit(db, second, request.split_scan_from));
     result.split = split.second != nullptr;
     std::vector<std::pair<double, int64_t>> scored;  // (rank, id), or (factor, id) for one phrase
     // Plain words are a phrase each; FTS5 syntax says at the first match.
