@@ -121,10 +121,7 @@ void WordText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   sqlite3_result_text64(ctx, split->data(), split->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
-void FtsDeferred(sqlite3_context* ctx, int /*argc*/, sqlite3_value** /*argv*/) {
-  sqlite3_result_int(ctx, sqlite3_user_data(ctx) != nullptr ? 1 : 0);
-}
-
+void FtsDeferred(sqlite3_context* ctx, int /*argc*/, sqlite3_value** /*argv*/) { sqlite3_result_int(ctx, 0); }
 
 // bm25's per-row factor for a query of one phrase, without the phrase's
 // IDF: f·(k1+1) / (f + k1·(1 − b + b·D/avgdl)), with f the phrase's
@@ -192,14 +189,11 @@ int RegisterSqlFunctions(sqlite3* db) {
       if (const int frc = fts5->xCreateFunction(fts5, name, nullptr, fn, nullptr); frc != SQLITE_OK) return frc;
     }
   }
-  return RegisterFtsDeferred(db, false);
-}
-
-int RegisterFtsDeferred(sqlite3* db, bool deferred) {
-  // Constant per connection; the insert trigger of messages reads it.
+  // 0 on every connection: the insert trigger of messages in databases
+  // before migration 0028 (0016, 0024) calls it, and indexes the rows an
+  // older cco or a script inserts there, as it did.
   return sqlite3_create_function_v2(db, "cco_fts_deferred", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                    deferred ? reinterpret_cast<void*>(1) : nullptr, FtsDeferred, nullptr, nullptr,
-                                    nullptr);
+                                    nullptr, FtsDeferred, nullptr, nullptr, nullptr);
 }
 
 }  // namespace cco

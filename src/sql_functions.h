@@ -32,9 +32,9 @@
 //                    a query of more phrases.
 //   cco_fts_rows(messages_fts)  the rows of the index (bm25's N).
 //
-//   cco_fts_deferred()  0, or 1 on the writer's connection: the insert
-//                    trigger of messages leaves that connection's new rows to
-//                    its bulk index step (schema/0016_deferred_fts.sql).
+//   cco_fts_deferred()  0: read by the insert trigger of messages in
+//                    databases before migration 0028 (schema/0016, 0024),
+//                    which indexes the rows inserted there row by row.
 #ifndef CCO_SRC_SQL_FUNCTIONS_H_
 #define CCO_SRC_SQL_FUNCTIONS_H_
 
@@ -44,9 +44,6 @@ namespace cco {
 
 // Returns an SQLite result code (SQLITE_OK on success).
 int RegisterSqlFunctions(sqlite3* db);
-
-// (Re)defines cco_fts_deferred() on `db`. Returns an SQLite result code.
-int RegisterFtsDeferred(sqlite3* db, bool deferred);
 
 }  // namespace cco
 

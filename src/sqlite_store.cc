@@ -157,9 +157,13 @@ class SqliteStore : public Store {
   // Recompresses up to `budget` rows of each table stored before the newest
   // line dictionary (storage_state.recompress_*).
   absl::StatusOr<bool> Recompress(int64_t budget);
-  // In the open transaction, as its last change: indexes every message at or
-  // above the watermark (storage_state.fts_next_id) in one bulk statement
-  // per full-text table and moves the watermark past them.
+  // In the open transaction: indexes every message at or above the watermark
+  // (storage_state.fts_next_id) in one bulk statement and moves the
+  // watermark past them. Called as a transaction's last change (the
+  // batch's messages) and its first (what another program inserted since),
+  // so that the ids SQLite hands out again once the newest messages were
+  // deleted are at or above the watermark: it moves down to the newest
+  // message first (docs/schema.md, "How the indexes are kept").
   absl::Status IndexNewMessages();
 
   Db db_;  // declared before the statements: they must die first
@@ -198,11 +202,6 @@ absl::Status SqliteStore::Prepare() {
   ASSIGN_OR_RETURN(change_seq_, ChangeSequence::Attach(db_));
   ASSIGN_OR_RETURN(compressor_, Compressor::Load(db_, options_.compression));
   ASSIGN_OR_RETURN(deriver_, SqliteDeriver::Create(db_));
-  // This connection's new messages are indexed in bulk before each commit
-  // (IndexNewMessages), not row by row by the insert trigger.
-  if (int rc = RegisterFtsDeferred(db_.get(), true); rc != SQLITE_OK) {
-    return SqliteStatus(rc, db_.get(), "cannot register cco_fts_deferred()");
-  }
   auto prep = [&](std::optional<Stmt>& slot, std::string_view sql) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, db_.Prepare(sql, /*persistent=*/true));
     slot.emplace(std::move(s));
@@ -336,7 +335,10 @@ absl::Status SqliteStore::Prepare() {
                        "INSERT INTO writer_state(id, pid, started_ms, heartbeat_ms, queue_depth)"
                        " VALUES (1, ?1, ?4, ?2, ?3) ON CONFLICT(id) DO UPDATE SET pid = ?1,"
                        " started_ms = ?4, heartbeat_ms = ?2, queue_depth = ?3"));
-  return absl::OkStatus();
+  // What another program inserted since the last writer is indexed now.
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  RETURN_IF_ERROR(IndexNewMessages());
+  return txn.Commit();
 }
 
 absl::StatusOr<std::vector<FileState>> SqliteStore::LoadFileStates() {
@@ -841,10 +843,11 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
   absl::Status status;
   {
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+    status = IndexNewMessages();
     // A dictionary whose training the last commit started compresses this
     // batch (waiting for it, if need be): every row stored without it would
     // be one more to recompress, in a page left part empty.
-    if (compressor_->training_under_way()) status = AdoptDictionaries(/*wait=*/true);
+    if (status.ok() && compressor_->training_under_way()) status = AdoptDictionaries(/*wait=*/true);
     for (const FileChunk& chunk : chunks) {
       if (!status.ok()) break;
       status = ApplyChunk(chunk, &local);
@@ -927,7 +930,10 @@ absl::Status SqliteStore::IndexNewMessages() {
   }
   const int64_t next = w.ColumnInt(0), end = w.ColumnInt(1);
   w.Reset();
-  if (next >= end) return absl::OkStatus();  // nothing new (or ids above were deleted)
+  if (next == end) return absl::OkStatus();  // nothing new
+  // The newest messages were deleted: no row lies between them and the
+  // watermark, and their ids are to be handed out again.
+  if (next > end) return fts_move_watermark_->Bind(1, end).Run();
   // One statement: FTS5 flushes its pending terms at each statement
   // savepoint, so this is the batch's only segment write.
   RETURN_IF_ERROR(fts_index_->Bind(1, next).Run());

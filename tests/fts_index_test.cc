@@ -156,8 +156,9 @@ TEST(FtsIndexTest, ReencodingARowLeavesTheIndexesAloneAChangedTextReachesThem) {
 }
 
 // A message inserted by any other connection (a script with the extension
-// loaded) is indexed by its own statement, as before.
-TEST(FtsIndexTest, AnotherConnectionsInsertIsIndexedAtOnce) {
+// loaded) is indexed by the writer's next transaction, the one that opens
+// it included (schema/0028_writer_indexes_its_inserts.sql).
+TEST(FtsIndexTest, AnotherConnectionsInsertIsIndexedByTheWritersNextTransaction) {
   TempDir dir;
   const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
   WriteFile(file, Prompt("a", "alpha", 1));
@@ -172,6 +173,10 @@ TEST(FtsIndexTest, AnotherConnectionsInsertIsIndexedAtOnce) {
         " 'inserted by a script 悬空引用', raw, 1 FROM messages WHERE id = 1");
     ASSERT_TRUE(s.ok()) << s;
   }
+  EXPECT_EQ(Words(db, "script"), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 2);
+  // Nothing new to read: the writer opens, indexes it, and has nothing else to do.
+  ASSERT_EQ(RunCco({"rescan", "--root", dir / "projects", "--db", db}).exit_code, 0);
   EXPECT_EQ(Words(db, "script"), 1);
   EXPECT_EQ(Han(db), 1);
   EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 3);

@@ -248,7 +248,8 @@ TEST(ToolRollupsTest, DailyMigrationDeletesRowsAtZeroAndFillsTheDays) {
   const size_t rollups = MigrationIndex("_tool_rollups.sql"), daily = MigrationIndex("tool_rollups_daily");
   ASSERT_LT(rollups, all.size());
   ASSERT_LT(daily, all.size());
-  // 0018's trigger as it was, which leaves rows at 0.
+  // 0018's trigger as it was, which leaves rows at 0 (the migrations after
+  // 0027 are applied again too).
   const std::string& sql = all[rollups].sql;
   const size_t from = sql.find("CREATE TRIGGER tool_rollup_changes_apply");
   const size_t to = sql.find("\nEND;", from);
@@ -258,7 +259,7 @@ TEST(ToolRollupsTest, DailyMigrationDeletesRowsAtZeroAndFillsTheDays) {
   ASSERT_TRUE(db.ok()) << db.status();
   ASSERT_TRUE(db->Exec(absl::StrCat("DROP VIEW tool_rollup_deltas; DROP TABLE tool_rollups_daily;"
                                     " DROP TRIGGER tool_rollup_changes_apply; ", sql.substr(from, to + 5 - from),
-                                    "; DELETE FROM schema_migrations WHERE name = '", all[daily].name, "'"))
+                                    "; DELETE FROM schema_migrations WHERE name >= '", all[daily].name, "'"))
                   .ok());
   // Revisions: every execution moves to another bin or status.
   ASSERT_TRUE(db->Exec("UPDATE tool_executions SET duration_ms = coalesce(duration_ms * 2 + 7, 5),"
@@ -266,7 +267,8 @@ TEST(ToolRollupsTest, DailyMigrationDeletesRowsAtZeroAndFillsTheDays) {
                   .ok());
   ASSERT_GT(QueryInt(db_path, "SELECT count(*) FROM tool_rollups WHERE calls = 0"), 0);
 
-  ASSERT_TRUE(Migrate(*db).ok());
+  const absl::Status migrated = Migrate(*db);
+  ASSERT_TRUE(migrated.ok()) << migrated;
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM tool_rollups WHERE calls = 0"), 0);
   const std::string recomputed = Recomputed(db_path);
   ASSERT_FALSE(recomputed.empty());
