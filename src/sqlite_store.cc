@@ -23,7 +23,6 @@
 #include "src/migrate.h"
 #include "src/sqlite.h"
 #include "src/revision.h"
-#include "src/sql_functions.h"
 #include "src/sqlite_deriver.h"
 #include "src/status.h"
 
@@ -55,6 +54,15 @@ const char* KindName(RecordKind kind) {
       return "quarantine";
   }
   return "event";
+}
+
+// cco_batch_word_text(id): the word index's text of message `id` when this
+// transaction inserted it (SqliteStore::batch_word_texts_), else NULL.
+void BatchWordText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  const auto& texts = *static_cast<const absl::flat_hash_map<int64_t, std::string_view>*>(sqlite3_user_data(ctx));
+  const auto it = texts.find(sqlite3_value_int64(argv[0]));
+  if (it == texts.end()) return;  // NULL
+  sqlite3_result_text64(ctx, it->second.data(), it->second.size(), SQLITE_STATIC, SQLITE_UTF8);
 }
 
 // Rows recompressed per commit (a backfill finishes the few thousand stored
@@ -191,6 +199,13 @@ class SqliteStore : public Store {
   std::optional<Stmt> insert_old_revision_, refresh_conversation_times_;
   std::optional<Stmt> insert_project_cwd_;
   std::optional<Stmt> fts_watermark_, fts_index_, fts_move_watermark_;
+  // The text of each message this transaction inserted, as the word index
+  // tokenizes it, by id: the bulk index step reads it (cco_batch_word_text)
+  // instead of decompressing the row again. Only texts without a script
+  // written without spaces (the word index's text is the text itself, so
+  // this holds views into the batch's records, no copies); a message
+  // revised in the transaction leaves it. Emptied when a transaction ends.
+  absl::flat_hash_map<int64_t, std::string_view> batch_word_texts_;
   absl::flat_hash_set<std::pair<int64_t, std::string>> project_cwds_;  // known (project, cwd)
 };
 
@@ -295,8 +310,14 @@ absl::Status SqliteStore::Prepare() {
   RETURN_IF_ERROR(prep(fts_watermark_,
                        "SELECT fts_next_id, (SELECT coalesce(max(id), 0) + 1 FROM messages) FROM storage_state"
                        " WHERE id = 1"));
+  if (int rc = sqlite3_create_function_v2(db_.get(), "cco_batch_word_text", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                          &batch_word_texts_, BatchWordText, nullptr, nullptr, nullptr);
+      rc != SQLITE_OK) {
+    return SqliteStatus(rc, db_.get(), "cannot register cco_batch_word_text()");
+  }
   RETURN_IF_ERROR(prep(fts_index_,
-                       "INSERT INTO messages_fts(rowid, content) SELECT id, cco_word_text(cco_text(content))"
+                       "INSERT INTO messages_fts(rowid, content) SELECT id,"
+                       " coalesce(cco_batch_word_text(id), cco_word_text(cco_text(content)))"
                        " FROM messages WHERE id >= ?1 ORDER BY id"));
   RETURN_IF_ERROR(prep(fts_move_watermark_, "UPDATE storage_state SET fts_next_id = ?1 WHERE id = 1"));
   RETURN_IF_ERROR(prep(insert_event_,
@@ -587,6 +608,7 @@ absl::Status SqliteStore::MessageSeenAgain(const LineRecord& rec, const FileRow&
     return deriver_->OnMessageRevised(rec, ctx, /*shown=*/false, old);
   }
   // This line is now the row; the line it showed so far is the duplicate.
+  batch_word_texts_.erase(met->id);  // indexed with the text it has now
   RETURN_IF_ERROR(ShowNewRevision(rec, file, generation, *met, *update_message_revision_, [&](Stmt& u) {
     BindMessageFields(u, 7, rec, *compressor_);
     u.BindTextOrNull(23, rec.stop_reason).Bind(24, MessageKindCode(rec.message_kind))
@@ -650,12 +672,14 @@ absl::Status SqliteStore::InsertRecord(const LineRecord& rec, const FileRow& fil
       Stmt& s = *insert_message_;
       bind_key(s);
       BindMessageFields(s, 8, rec, *compressor_);
+      const bool unspaced = HasUnspacedScript(rec.content);
       s.Bind(24, file.stream_id).BindTextOrNull(25, rec.stop_reason).Bind(26, MessageKindCode(rec.message_kind))
-          .Bind(27, HasUnspacedScript(rec.content) ? 1 : 0);
+          .Bind(27, unspaced ? 1 : 0);
       RETURN_IF_ERROR(s.Run());
       if (db_.changes() == 0) return NotInserted(rec, file, generation, ctx, stats);
       ++stats->messages;
       ctx.row_id = db_.last_insert_rowid();
+      if (!unspaced && !rec.content.empty()) batch_word_texts_[ctx.row_id] = rec.content;
       RETURN_IF_ERROR(
           update_conversation_stats_->Bind(1, conversation_id).BindOptional(2, rec.timestamp_ms).Run());
       if (!rec.cwd.empty() && project_cwds_.emplace(project_id, rec.cwd).second) {
@@ -873,6 +897,7 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
     if (status.ok() && local.lines > 0 && options_.inside_open_batch) options_.inside_open_batch();
     if (status.ok()) status = txn.Commit();
   }  // rolled back here unless committed
+  batch_word_texts_.clear();  // views into `chunks`
   if (!status.ok()) {
     RETURN_IF_ERROR(ForgetRolledBack());
     return status;
