@@ -167,11 +167,9 @@ class SqliteStore : public Store {
   absl::StatusOr<bool> Recompress(int64_t budget);
   // In the open transaction: indexes every message at or above the watermark
   // (storage_state.fts_next_id) in one bulk statement and moves the
-  // watermark past them. Called as a transaction's last change (the
-  // batch's messages) and its first (what another program inserted since),
-  // so that the ids SQLite hands out again once the newest messages were
-  // deleted are at or above the watermark: it moves down to the newest
-  // message first (docs/schema.md, "How the indexes are kept").
+  // watermark past them. Called as a transaction's last change (the batch's
+  // messages, and what another program inserted since) and when the writer
+  // opens (docs/schema.md, "How the indexes are kept").
   absl::Status IndexNewMessages();
 
   Db db_;  // declared before the statements: they must die first
@@ -867,11 +865,10 @@ absl::Status SqliteStore::Commit(const std::vector<FileChunk>& chunks,
   absl::Status status;
   {
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
-    status = IndexNewMessages();
     // A dictionary whose training the last commit started compresses this
     // batch (waiting for it, if need be): every row stored without it would
     // be one more to recompress, in a page left part empty.
-    if (status.ok() && compressor_->training_under_way()) status = AdoptDictionaries(/*wait=*/true);
+    if (compressor_->training_under_way()) status = AdoptDictionaries(/*wait=*/true);
     for (const FileChunk& chunk : chunks) {
       if (!status.ok()) break;
       status = ApplyChunk(chunk, &local);
@@ -955,10 +952,9 @@ absl::Status SqliteStore::IndexNewMessages() {
   }
   const int64_t next = w.ColumnInt(0), end = w.ColumnInt(1);
   w.Reset();
-  if (next == end) return absl::OkStatus();  // nothing new
-  // The newest messages were deleted: no row lies between them and the
-  // watermark, and their ids are to be handed out again.
-  if (next > end) return fts_move_watermark_->Bind(1, end).Run();
+  // Nothing new (the delete trigger keeps the watermark at most one past the
+  // newest message: schema/0028).
+  if (next >= end) return absl::OkStatus();
   // One statement: FTS5 flushes its pending terms at each statement
   // savepoint, so this is the batch's only segment write.
   RETURN_IF_ERROR(fts_index_->Bind(1, next).Run());
