@@ -49,6 +49,24 @@ void ExpectIndexesIntact(const std::string& db_path) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
+// Runs `sql` on a connection of its own, as another program would.
+void ExecElsewhere(const std::string& db_path, const std::string& sql) {
+  absl::StatusOr<Db> db = Db::Open(db_path, Db::Mode::kReadWrite);
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::Status s = db->Exec(sql);
+  ASSERT_TRUE(s.ok()) << s << " in " << sql;
+}
+
+// A new database holding the transcript `file` of the prompts a, b, c
+// (ids 1-3; c's text `c_text`), the watermark past them.
+std::string ThreePrompts(const TempDir& dir, const std::string& file, const std::string& c_text) {
+  WriteFile(file, Prompt("a", "alpha", 1) + Prompt("b", "bravo", 2) + Prompt("c", c_text, 3));
+  const std::string db = dir / "cco.db";
+  EXPECT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 4);
+  return db;
+}
+
 // One batch: its messages are indexed with their final text (a revision in
 // the same batch replaces the first text before the index sees it), and the
 // watermark sits past the newest message.
@@ -89,16 +107,8 @@ TEST(FtsIndexTest, EachBatchIsIndexedWithItsFinalTextAndTheWatermarkFollows) {
 TEST(FtsIndexTest, IdsReusedAfterTheNewestRowsWereDeletedAreIndexed) {
   TempDir dir;
   const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
-  WriteFile(file, Prompt("a", "alpha", 1) + Prompt("b", "bravo", 2) + Prompt("c", "charlie 悬空引用", 3));
-  const std::string db = dir / "cco.db";
-  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
-  ASSERT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 4);
-  {
-    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    absl::Status s = conn->Exec("DELETE FROM messages WHERE id >= 2");
-    ASSERT_TRUE(s.ok()) << s;
-  }
+  const std::string db = ThreePrompts(dir, file, "charlie 悬空引用");
+  ExecElsewhere(db, "DELETE FROM messages WHERE id >= 2");
   EXPECT_EQ(Words(db, "charlie"), 0);
   EXPECT_EQ(Han(db), 0);
   ExpectIndexesIntact(db);
@@ -121,24 +131,14 @@ TEST(FtsIndexTest, IdsReusedAfterTheNewestRowsWereDeletedAreIndexed) {
 // stay out of the index below the watermark for good.
 TEST(FtsIndexTest, AMessageAnotherProgramInsertsAfterTheNewestWereDeletedIsIndexed) {
   TempDir dir;
-  const std::string file = dir / "projects/-home-t-app/s-1.jsonl";
-  WriteFile(file, Prompt("a", "alpha", 1) + Prompt("b", "bravo", 2) + Prompt("c", "charlie", 3));
-  const std::string db = dir / "cco.db";
-  ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
-  ASSERT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 4);
-  {
-    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    absl::Status s = conn->Exec("DELETE FROM messages WHERE id >= 2");
-    ASSERT_TRUE(s.ok()) << s;
-    EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 2) << "down to the newest message";
-    for (const char* text : {"inserted by a script", "and another 悬空引用"}) {
-      s = conn->Exec(absl::StrCat(
-          "INSERT INTO messages(conversation_id, file_id, stream_id, generation, byte_offset, line_hash, uuid,"
-          " type, content, raw, trigram) SELECT conversation_id, file_id, stream_id, generation, 999, 5, '",
-          text, "', 'user', '", text, "', raw, 0 FROM messages WHERE id = 1"));
-      ASSERT_TRUE(s.ok()) << s;
-    }
+  const std::string db = ThreePrompts(dir, dir / "projects/-home-t-app/s-1.jsonl", "charlie");
+  ExecElsewhere(db, "DELETE FROM messages WHERE id >= 2");
+  EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 2) << "down to the newest message";
+  for (const char* text : {"inserted by a script", "and another 悬空引用"}) {
+    ExecElsewhere(db, absl::StrCat("INSERT INTO messages(conversation_id, file_id, stream_id, generation,"
+                                   " byte_offset, line_hash, uuid, type, content, raw, trigram)"
+                                   " SELECT conversation_id, file_id, stream_id, generation, 999, 5, '",
+                                   text, "', 'user', '", text, "', raw, 0 FROM messages WHERE id = 1"));
   }
   ASSERT_EQ(QueryRows(db, "SELECT group_concat(id) FROM (SELECT id FROM messages ORDER BY id)"), "1,2,3")
       << "ids 2 and 3 handed out again";
@@ -172,23 +172,13 @@ TEST(FtsIndexTest, ReencodingARowLeavesTheIndexesAloneAChangedTextReachesThem) {
     return QueryInt(db, "SELECT count(*) FROM messages_fts_data");
   };
   const int64_t before = segments();
-  {
-    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    // The same text, stored as other bytes (as is instead of a zstd frame).
-    absl::Status s = conn->Exec("UPDATE messages SET content = cco_text(content) WHERE uuid = 'a'");
-    ASSERT_TRUE(s.ok()) << s;
-  }
+  // The same text, stored as other bytes (as is instead of a zstd frame).
+  ExecElsewhere(db, "UPDATE messages SET content = cco_text(content) WHERE uuid = 'a'");
   EXPECT_EQ(segments(), before) << "re-encoding the same text wrote index data";
   EXPECT_EQ(Words(db, "kept"), 1);
   EXPECT_EQ(Han(db), 1);
   ExpectIndexesIntact(db);
-  {
-    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    absl::Status s = conn->Exec("UPDATE messages SET content = 'alpha 悬空引用 changed' WHERE uuid = 'a'");
-    ASSERT_TRUE(s.ok()) << s;
-  }
+  ExecElsewhere(db, "UPDATE messages SET content = 'alpha 悬空引用 changed' WHERE uuid = 'a'");
   EXPECT_EQ(Words(db, "kept"), 0);
   EXPECT_EQ(Words(db, "changed"), 1);
   EXPECT_EQ(Han(db), 1);
@@ -204,15 +194,10 @@ TEST(FtsIndexTest, AnotherConnectionsInsertIsIndexedByTheWritersNextTransaction)
   WriteFile(file, Prompt("a", "alpha", 1));
   const std::string db = dir / "cco.db";
   ASSERT_EQ(RunCco({"replay", dir / "projects", "--db", db}).exit_code, 0);
-  {
-    absl::StatusOr<Db> conn = Db::Open(db, Db::Mode::kReadWrite);
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    absl::Status s = conn->Exec(
-        "INSERT INTO messages(conversation_id, file_id, stream_id, generation, byte_offset, line_hash, uuid, type,"
-        " content, raw, trigram) SELECT conversation_id, file_id, stream_id, generation, 999, 5, 'x', 'user',"
-        " 'inserted by a script 悬空引用', raw, 1 FROM messages WHERE id = 1");
-    ASSERT_TRUE(s.ok()) << s;
-  }
+  ExecElsewhere(db,
+                "INSERT INTO messages(conversation_id, file_id, stream_id, generation, byte_offset, line_hash,"
+                " uuid, type, content, raw, trigram) SELECT conversation_id, file_id, stream_id, generation, 999,"
+                " 5, 'x', 'user', 'inserted by a script 悬空引用', raw, 1 FROM messages WHERE id = 1");
   EXPECT_EQ(Words(db, "script"), 0);
   EXPECT_EQ(QueryInt(db, "SELECT fts_next_id FROM storage_state"), 2);
   // Nothing new to read: the writer opens, indexes it, and has nothing else to do.
